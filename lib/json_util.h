@@ -1,0 +1,48 @@
+/* json_util.h - internal helpers for reading untrusted JSON: typed getters that record a
+ * violation (InvalidParameter with the JSON path as target) instead of trusting the input. */
+#ifndef GPUPOOL_JSON_UTIL_H
+#define GPUPOOL_JSON_UTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gpupool/enums.h"
+#include "gpupool/error.h"
+
+#define GP_PATH_MAX 320
+
+/* out = prefix + "." + key (or key alone when prefix is empty). */
+void gpj_path(char *out, size_t size, const char *prefix, const char *key);
+
+/* Optional string member: true with *out = NULL when absent, true with the value when a string of
+ * at most maxlen bytes, false (violation recorded) otherwise. null counts as a wrong type. */
+bool gpj_string(const json_t *obj, const char *key, const char *path, size_t maxlen, const char **out,
+                gp_error *err);
+
+/* Optional enum member (case-insensitive): *out = 0 when absent. */
+bool gpj_enum(const json_t *obj, const char *key, const char *path, const gp_enum_names *names, int *out,
+              gp_error *err);
+
+/* Optional object member whose values are all strings (nodeLabels, tags). */
+bool gpj_string_map(const json_t *obj, const char *key, const char *path, size_t max_entries, size_t max_key,
+                    size_t max_value, const json_t **out, gp_error *err);
+
+/* Records InvalidParameter for every member of obj not in allowed (NULL-terminated). */
+/* hint (may be NULL) is appended to the message. */
+bool gpj_only_known(const json_t *obj, const char *path, const char *const *allowed, const char *hint,
+                    gp_error *err);
+
+/* Copy of obj without the listed members (NULL-terminated); NULL on OOM. */
+json_t *gpj_copy_without(const json_t *obj, const char *const *skip);
+
+/* strdup that treats NULL as NULL. */
+char *gpj_strdup(const char *s);
+
+/* Case-insensitive equality of two possibly-NULL strings. */
+bool gpj_streq_ci(const char *a, const char *b);
+
+/* Name of a JSON type for messages ("a number"). */
+const char *gpj_type_name(const json_t *v);
+
+#endif

@@ -1,0 +1,572 @@
+/* policy_pool.c - deciding an agent pool PUT: SPEC §3 (declared versus effective), §4 (the
+ * decision matrix, preview gating, the legacy tag, defaults) and §5 (every other rule).
+ *
+ * gp_policy_apply_pool works in three steps: merge the request into the stored declarations
+ * (immutability and the echo rule), derive the effective values (management mode, driver, MIG
+ * strategy), then check every rule. All violations are collected; nothing is returned half-done. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gpupool/mig.h"
+#include "gpupool/policy.h"
+#include "json_util.h"
+#include "policy_internal.h"
+
+void gp_policy_context_init(gp_policy_context *ctx) {
+  memset(ctx, 0, sizeof *ctx);
+  ctx->phase = GP_PHASE_PREVIEW;
+  gp_k8s_version_parse(GP_DEFAULT_GA_KUBERNETES_VERSION, &ctx->ga_version);
+  ctx->api = GP_API_PREVIEW;
+}
+
+void gp_warnings_free(gp_warnings *w) {
+  if (!w) return;
+  for (size_t i = 0; i < w->count; i++) free(w->items[i]);
+  free(w->items);
+  w->items = NULL;
+  w->count = 0;
+}
+
+void gpp_warn(gp_warnings *w, const char *msg) {
+  if (!w) return;
+  for (size_t i = 0; i < w->count; i++)
+    if (strcmp(w->items[i], msg) == 0) return;
+  char **n = realloc(w->items, (w->count + 1) * sizeof *n);
+  if (!n) return;
+  w->items = n;
+  if ((w->items[w->count] = strdup(msg))) w->count++;
+}
+
+bool gpp_legacy_tag(const json_t *tags) {
+  const char *k;
+  json_t *v;
+  if (!tags) return false;
+  json_object_foreach((json_t *)tags, k, v) {
+    if (strcasecmp(k, GP_LEGACY_TAG) == 0 && json_is_string(v) && strcasecmp(json_string_value(v), "true") == 0)
+      return true;
+  }
+  return false;
+}
+
+/* Paths of the GPU fields of one pool, under its properties path. */
+typedef struct {
+  char driver[GP_PATH_MAX], driver_type[GP_PATH_MAX], nvidia[GP_PATH_MAX], mode[GP_PATH_MAX],
+      driver_mode[GP_PATH_MAX], strategy[GP_PATH_MAX], mig_profiles[GP_PATH_MAX], gip[GP_PATH_MAX],
+      version[GP_PATH_MAX], tags[GP_PATH_MAX], labels[GP_PATH_MAX], vm_size[GP_PATH_MAX], os_type[GP_PATH_MAX],
+      os_sku[GP_PATH_MAX];
+} paths;
+
+static void make_paths(paths *p, const char *base) {
+  snprintf(p->driver, sizeof p->driver, "%s.gpuProfile.driver", base);
+  snprintf(p->driver_type, sizeof p->driver_type, "%s.gpuProfile.driverType", base);
+  snprintf(p->nvidia, sizeof p->nvidia, "%s.gpuProfile.nvidia", base);
+  snprintf(p->mode, sizeof p->mode, "%s.gpuProfile.nvidia.managementMode", base);
+  snprintf(p->driver_mode, sizeof p->driver_mode, "%s.gpuProfile.nvidia.driverMode", base);
+  snprintf(p->strategy, sizeof p->strategy, "%s.gpuProfile.nvidia.migStrategy", base);
+  snprintf(p->mig_profiles, sizeof p->mig_profiles, "%s.gpuProfile.nvidia.migProfiles", base);
+  snprintf(p->gip, sizeof p->gip, "%s.gpuInstanceProfile", base);
+  snprintf(p->version, sizeof p->version, "%s.orchestratorVersion", base);
+  snprintf(p->tags, sizeof p->tags, "%s.tags", base);
+  snprintf(p->labels, sizeof p->labels, "%s.nodeLabels", base);
+  snprintf(p->vm_size, sizeof p->vm_size, "%s.vmSize", base);
+  snprintf(p->os_type, sizeof p->os_type, "%s.osType", base);
+  snprintf(p->os_sku, sizeof p->os_sku, "%s.osSKU", base);
+}
+
+static const char *name_of(const gp_enum_names *t, int v) {
+  const char *n = gp_enum_name(t, v);
+  return n ? n : "(none)";
+}
+
+static bool same_mig_list(const gp_gpu_settings *a, const gp_gpu_settings *b) {
+  if (a->mig_profile_count != b->mig_profile_count) return false;
+  for (size_t i = 0; i < a->mig_profile_count; i++)
+    if (a->mig_profiles[i] != b->mig_profiles[i]) return false;
+  return true;
+}
+
+static void mig_list_text(const gp_gpu_settings *s, char *buf, size_t size) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < s->mig_profile_count; i++) {
+    int n = snprintf(buf + used, size - used, "%s%s", i ? "," : "", name_of(&gp_mig_profile_names, s->mig_profiles[i]));
+    if (n < 0 || (size_t)n >= size - used) break;
+    used += (size_t)n;
+  }
+}
+
+static void change_not_allowed(gp_error *err, const char *path, const char *hint) {
+  gp_error_add(err, "PropertyChangeNotAllowed", path, "Changing property '%s' is not allowed. %s", path, hint);
+}
+
+/* Mutable GPU settings: the echo rule keeps a value equal to the current effective one undeclared. */
+static int merge_mutable(int declared, int effective, int requested, bool create) {
+  if (!requested) return declared;
+  if (!create && !declared && requested == effective) return 0;
+  return requested;
+}
+
+/* Step 1: the request's GPU settings merged into the stored declarations. */
+static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, const paths *ps, gp_gpu_settings *d,
+                      gp_error *err) {
+  bool create = old == NULL;
+  if (!r) return;
+  if (r->driver) {
+    if (create || !old->effective.driver)
+      d->driver = r->driver;
+    else if (r->driver != old->effective.driver)
+      change_not_allowed(err, ps->driver,
+                         "'gpuProfile.driver' is fixed when the pool is created; create a new pool with the other "
+                         "value and move the workloads.");
+  }
+  if (r->driver_type) {
+    if (create || !old->effective.driver_type)
+      d->driver_type = r->driver_type;
+    else if (r->driver_type != old->effective.driver_type)
+      change_not_allowed(err, ps->driver_type, "'gpuProfile.driverType' is fixed when the pool is created.");
+  }
+  if (r->instance_profile) {
+    if (create)
+      d->instance_profile = r->instance_profile;
+    else if (r->instance_profile != old->declared.instance_profile)
+      change_not_allowed(err, ps->gip, "The MIG profile is fixed when the pool is created; create a new pool.");
+  }
+  if (r->mig_profile_count) {
+    if (create) {
+      d->mig_profile_count = r->mig_profile_count;
+      memcpy(d->mig_profiles, r->mig_profiles, sizeof d->mig_profiles);
+    } else if (!same_mig_list(r, &old->declared)) {
+      change_not_allowed(err, ps->mig_profiles, "The MIG layout is fixed when the pool is created; create a new pool.");
+    }
+  }
+  const gp_gpu_settings *eff = old ? &old->effective : d;
+  d->mode = (gp_mgmt_mode)merge_mutable(d->mode, eff->mode, r->mode, create);
+  d->driver_mode = (gp_driver_mode)merge_mutable(d->driver_mode, eff->driver_mode, r->driver_mode, create);
+  d->mig_strategy = (gp_mig_strategy)merge_mutable(d->mig_strategy, eff->mig_strategy, r->mig_strategy, create);
+}
+
+/* Non-GPU fields: identity, size, OS, count, labels, taints, tags, extras. */
+static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, const paths *ps, gp_error *err) {
+  if (!r) return;
+  if (create && r->name && !(p->name = strdup(r->name))) err->oom = true;
+  if (create) {
+    if (!r->vm_size || !*r->vm_size)
+      gp_error_add(err, "InvalidParameter", ps->vm_size,
+                   "'%s' is required when creating a pool, for example \"Standard_NC24ads_A100_v4\".", ps->vm_size);
+    else if (!(p->vm_size = strdup(r->vm_size)))
+      err->oom = true;
+  } else if (r->vm_size && strcasecmp(r->vm_size, p->vm_size) != 0) {
+    change_not_allowed(err, ps->vm_size, "Create a new pool with the other VM size and move the workloads.");
+  }
+  if (create) {
+    p->os_type = r->os_type ? r->os_type : (r->os_sku ? gp_os_sku_type(r->os_sku) : GP_OS_TYPE_LINUX);
+  } else if (r->os_type && r->os_type != p->os_type) {
+    change_not_allowed(err, ps->os_type, "Create a new pool with the other OS type.");
+  }
+  if (r->os_sku) {
+    if (gp_os_sku_type(r->os_sku) != p->os_type)
+      gp_error_add(err, "InvalidParameter", ps->os_sku, "OS SKU '%s' is not a %s OS SKU; osType is %s.",
+                   name_of(&gp_os_sku_names, r->os_sku), name_of(&gp_os_type_names, p->os_type),
+                   name_of(&gp_os_type_names, p->os_type));
+    else
+      p->os_sku = r->os_sku;
+  } else if (create) {
+    p->os_sku = p->os_type == GP_OS_TYPE_WINDOWS ? GP_OS_SKU_WINDOWS2022 : GP_OS_SKU_UBUNTU;
+  }
+  if (r->has_count) p->count = r->count;
+  else if (create) p->count = 1;
+  if (r->mode) p->mode = r->mode;
+  else if (create) p->mode = GP_POOL_MODE_USER;
+#define REPLACE_JSON(field)                                              \
+  if (r->field) {                                                        \
+    json_t *c = json_deep_copy(r->field);                                \
+    if (!c) err->oom = true;                                             \
+    else {                                                               \
+      json_decref(p->field);                                             \
+      p->field = c;                                                      \
+    }                                                                    \
+  }
+  REPLACE_JSON(node_labels)
+  REPLACE_JSON(node_taints)
+  REPLACE_JSON(tags)
+  REPLACE_JSON(extra)
+  REPLACE_JSON(extra_top)
+#undef REPLACE_JSON
+}
+
+/* Kubernetes version: declared (echo rule applies) or the cluster's, supported, never lower. */
+static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *old, const gp_policy_context *ctx,
+                           const paths *ps, gp_error *err) {
+  char full[48];
+  if (r && r->orchestrator_version) {
+    gp_k8s_version echo;
+    bool is_echo = old && !old->orchestrator_version && gp_k8s_version_parse(r->orchestrator_version, &echo) &&
+                   gp_k8s_version_cmp(&echo, &old->k8s) == 0 && echo.has_patch == old->k8s.has_patch;
+    if (!is_echo) {
+      free(p->orchestrator_version);
+      if (!(p->orchestrator_version = strdup(r->orchestrator_version))) {
+        err->oom = true;
+        return;
+      }
+    }
+  }
+  gp_k8s_version v;
+  if (p->orchestrator_version) {
+    if (!gp_k8s_version_parse(p->orchestrator_version, &v)) {
+      gp_error_add(err, "InvalidOrchestratorVersion", ps->version,
+                   "'%.40s' is not a Kubernetes version. Write MAJOR.MINOR or MAJOR.MINOR.PATCH, for example \"1.35\".",
+                   p->orchestrator_version);
+      return;
+    }
+  } else if (ctx->cluster) {
+    v = ctx->cluster->k8s;
+  } else {
+    gp_k8s_version_parse(GP_DEFAULT_KUBERNETES_VERSION, &v);
+  }
+  if (!gp_catalog_k8s_supported(&v)) {
+    int lo, hi;
+    gp_catalog_k8s_range(&lo, &hi);
+    gp_k8s_version_full(&v, full, sizeof full);
+    gp_error_add(err, "InvalidOrchestratorVersion", ps->version,
+                 "Kubernetes %s is not supported. Supported versions are 1.%d to 1.%d.", full, lo, hi);
+    return;
+  }
+  if (old && gp_k8s_version_cmp(&v, &old->k8s) < 0) {
+    char cur[48];
+    gp_k8s_version_full(&v, full, sizeof full);
+    gp_k8s_version_full(&old->k8s, cur, sizeof cur);
+    gp_error_add(err, "InvalidOrchestratorVersion", ps->version,
+                 "Kubernetes %s is lower than the pool's current version %s; downgrades are not supported.", full, cur);
+    return;
+  }
+  p->k8s = v;
+}
+
+/* The default management mode of a pool that declares none (SPEC §4, first match wins). */
+static gp_mgmt_mode default_mode(const gp_pool *p, const gp_policy_context *ctx, gp_source *src) {
+  if (ctx->cluster && ctx->cluster->mode) {
+    *src = GP_SRC_CLUSTER;
+    return ctx->cluster->mode;
+  }
+  if (ctx->phase == GP_PHASE_GA && gp_k8s_minor_cmp(&p->k8s, &ctx->ga_version) >= 0) {
+    *src = GP_SRC_K8S_VERSION_DEFAULT;
+    return GP_MODE_MANAGED;
+  }
+  if (ctx->feature_managed_gpu_experience && gpp_legacy_tag(p->tags)) {
+    *src = GP_SRC_LEGACY_TAG;
+    return GP_MODE_MANAGED;
+  }
+  *src = GP_SRC_PREVIEW_DEFAULT;
+  return GP_MODE_UNMANAGED;
+}
+
+static bool any_nvidia(const gp_gpu_settings *d) {
+  return d->mode || d->driver_mode || d->mig_strategy || d->mig_profile_count;
+}
+
+/* Preview gating: newly declared or changed gpuProfile.nvidia fields need a registered feature. */
+static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, const paths *ps,
+                         gp_error *err) {
+  static const gp_gpu_settings none;
+  const gp_gpu_settings *d = &p->declared, *o = old ? &old->declared : &none;
+  if (ctx->phase != GP_PHASE_PREVIEW || ctx->feature_managed_gpu || ctx->feature_managed_gpu_experience) return;
+  const char *changed[4];
+  size_t n = 0;
+  if (d->mode && d->mode != o->mode) changed[n++] = ps->mode;
+  if (d->driver_mode && d->driver_mode != o->driver_mode) changed[n++] = ps->driver_mode;
+  if (d->mig_strategy && d->mig_strategy != o->mig_strategy) changed[n++] = ps->strategy;
+  if (d->mig_profile_count && !same_mig_list(d, o)) changed[n++] = ps->mig_profiles;
+  for (size_t i = 0; i < n; i++)
+    gp_error_add(err, "PreviewFeatureNotRegistered", changed[i],
+                 "'%s' is a preview setting. Register the feature first: az feature register --namespace "
+                 "Microsoft.ContainerService --name " GP_FEATURE_MANAGED_GPU " (or " GP_FEATURE_MANAGED_GPU_EXPERIENCE
+                 "), then retry.",
+                 changed[i]);
+}
+
+static void gpu_field_on_cpu(const gp_pool *p, const paths *ps, gp_error *err) {
+  const gp_gpu_settings *d = &p->declared;
+  const char *fields[6];
+  size_t n = 0;
+  if (d->instance_profile) fields[n++] = ps->gip;
+  if (d->driver) fields[n++] = ps->driver;
+  if (d->driver_type) fields[n++] = ps->driver_type;
+  if (any_nvidia(d)) fields[n++] = ps->nvidia;
+  for (size_t i = 0; i < n; i++)
+    gp_error_add(err, "GPUProfileNotSupportedOnVMSize", fields[i],
+                 "VM size '%.128s' has no GPU, so '%s' cannot be set. Remove it, or choose a GPU size such as "
+                 "Standard_NC4as_T4_v3.",
+                 p->vm_size ? p->vm_size : "", fields[i]);
+}
+
+/* Step 2 for NVIDIA pools: management mode, driver (the matrix), MIG strategy and driver mode. */
+static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, const paths *ps,
+                          gp_warnings *w, gp_error *err) {
+  const gp_gpu_settings *d = &p->declared;
+  gp_gpu_settings *e = &p->effective;
+  bool create = old == NULL;
+  bool linux = p->os_type != GP_OS_TYPE_WINDOWS;
+  bool legacy = ctx->feature_managed_gpu_experience && gpp_legacy_tag(p->tags);
+
+  /* management mode */
+  p->legacy_tag = false;
+  if (!linux) {
+    e->mode = GP_MODE_UNMANAGED;
+    p->src_mode = GP_SRC_DEFAULT;
+  } else if (d->mode) {
+    e->mode = d->mode;
+    p->src_mode = GP_SRC_DECLARED;
+  } else {
+    e->mode = default_mode(p, ctx, &p->src_mode);
+    if (p->src_mode == GP_SRC_LEGACY_TAG) {
+      p->legacy_tag = true;
+      gpp_warn(w, "The tag EnableManagedGPUExperience=true is deprecated; declare "
+                  "gpuProfile.nvidia.managementMode: Managed instead (api-version 2026-08-02-preview or later).");
+    }
+  }
+  if (linux && legacy && d->mode == GP_MODE_UNMANAGED)
+    gp_error_add(err, "ConflictingManagedGPUSettings", ps->mode,
+                 "The tag EnableManagedGPUExperience=true asks for a managed pool but managementMode is Unmanaged. "
+                 "Remove the tag, or the Unmanaged setting.");
+
+  /* driver: the decision matrix. On an update the driver fixed at creation counts as declared. */
+  gp_driver drv = create ? d->driver : old->effective.driver;
+  if (e->mode == GP_MODE_MANAGED) {
+    if (drv == GP_DRIVER_NONE) {
+      if (!create && old->src_mode != GP_SRC_DECLARED && old->effective.mode == GP_MODE_UNMANAGED &&
+          p->src_mode != GP_SRC_DECLARED) {
+        const char *target = p->src_mode == GP_SRC_CLUSTER            ? "properties.gpuProfile.nvidia.managementMode"
+                             : p->src_mode == GP_SRC_K8S_VERSION_DEFAULT ? ps->version
+                                                                          : ps->tags;
+        gp_error_add(err, "ManagedGPUDefaultConflict", target,
+                     "Pool '%s' has gpuProfile.driver None and no managementMode; this change would make it Managed "
+                     "by default (%s), which needs the NVIDIA driver. Declare gpuProfile.nvidia.managementMode: "
+                     "Unmanaged on the pool first.",
+                     p->name ? p->name : "", name_of(&gp_source_names, p->src_mode));
+      } else if (p->src_mode == GP_SRC_DECLARED) {
+        gp_error_add(err, "ManagedGPURequiresDriver", ps->driver,
+                     "managementMode Managed installs the NVIDIA driver and the GPU components, so driver None "
+                     "contradicts it. Set gpuProfile.driver to Install (or leave it out), or set managementMode "
+                     "Unmanaged.");
+      } else {
+        gp_error_add(err, "ManagedGPURequiresDriver", ps->driver,
+                     "This pool is Managed by default (%s), which installs the NVIDIA driver, so driver None "
+                     "contradicts it. Declare gpuProfile.nvidia.managementMode: Unmanaged to keep driver None, or "
+                     "remove driver None.",
+                     name_of(&gp_source_names, p->src_mode));
+      }
+    }
+    e->driver = GP_DRIVER_INSTALL;
+  } else if (drv == GP_DRIVER_UNSET) {
+    if (create && d->mode == GP_MODE_UNMANAGED)
+      gp_error_add(err, "GPUDriverNotSpecified", ps->driver,
+                   "With managementMode Unmanaged, say whether the NVIDIA driver is installed: set gpuProfile.driver "
+                   "to Install or None.");
+    e->driver = GP_DRIVER_INSTALL;
+  } else {
+    e->driver = drv;
+  }
+  p->src_driver = create ? (d->driver ? GP_SRC_DECLARED : GP_SRC_DEFAULT) : old->src_driver;
+
+  /* driver type (Windows only): declared, else by the SKU's driver family */
+  if (!linux) {
+    const char *fam = p->size->driver_family;
+    e->driver_type = d->driver_type ? d->driver_type
+                                    : (strncmp(fam, "grid", 4) == 0 ? GP_DRIVER_TYPE_GRID : GP_DRIVER_TYPE_CUDA);
+    return;
+  }
+
+  bool mig = d->instance_profile || d->mig_profile_count;
+  bool managed = e->mode == GP_MODE_MANAGED;
+  e->driver_mode = d->driver_mode ? d->driver_mode : GP_DRIVER_MODE_DEVICE_PLUGIN;
+  p->src_driver_mode = d->driver_mode ? GP_SRC_DECLARED : GP_SRC_DEFAULT;
+  if (d->mig_strategy) {
+    e->mig_strategy = d->mig_strategy;
+    p->src_mig_strategy = GP_SRC_DECLARED;
+  } else if (mig && managed && e->driver_mode == GP_DRIVER_MODE_DEVICE_PLUGIN) {
+    e->mig_strategy = GP_MIG_STRATEGY_SINGLE;
+    p->src_mig_strategy = GP_SRC_MIG_DEFAULT;
+  } else {
+    e->mig_strategy = GP_MIG_STRATEGY_NONE;
+    p->src_mig_strategy = GP_SRC_DEFAULT;
+  }
+}
+
+/* MIG rules of §5 and the layout check (a real placement search). */
+static void check_mig(const gp_pool *p, const paths *ps, gp_error *err) {
+  const gp_gpu_settings *d = &p->declared, *e = &p->effective;
+  bool gip = d->instance_profile != GP_MIG_UNSET, list = d->mig_profile_count > 0;
+  bool mig = gip || list;
+  bool strategy = d->mig_strategy == GP_MIG_STRATEGY_SINGLE || d->mig_strategy == GP_MIG_STRATEGY_MIXED;
+  bool managed = e->mode == GP_MODE_MANAGED;
+  size_t before = err->count;
+  const char *mig_path = list ? ps->mig_profiles : ps->gip;
+
+  if (gip && list)
+    gp_error_add(err, "ConflictingMIGSettings", ps->mig_profiles,
+                 "Set either gpuInstanceProfile or gpuProfile.nvidia.migProfiles, not both.");
+  if (mig && !p->size->mig)
+    gp_error_add(err, "MIGNotSupportedOnVMSize", mig_path,
+                 "VM size '%s' (%s) does not support MIG. Remove the MIG profile, or choose a MIG-capable size such "
+                 "as Standard_NC24ads_A100_v4 or Standard_ND96isr_H100_v5.",
+                 p->size->name, p->size->gpu_model);
+  if (mig && e->driver == GP_DRIVER_NONE)
+    gp_error_add(err, "MIGRequiresGPUDriver", mig_path,
+                 "MIG partitioning needs the NVIDIA driver, but gpuProfile.driver is None. Set driver Install or "
+                 "remove the MIG profile.");
+  if (strategy && !mig)
+    gp_error_add(err, "MIGStrategyRequiresMIGProfile", ps->strategy,
+                 "migStrategy %s needs a MIG profile. Set gpuInstanceProfile or gpuProfile.nvidia.migProfiles, or "
+                 "set migStrategy None.",
+                 name_of(&gp_mig_strategy_names, d->mig_strategy));
+  if (strategy && !managed)
+    gp_error_add(err, "MIGStrategyRequiresManagedGPU", ps->strategy,
+                 "migStrategy %s configures the managed device plugin, but this pool's managementMode is %s. Set "
+                 "managementMode Managed, or leave migStrategy out.",
+                 name_of(&gp_mig_strategy_names, d->mig_strategy), name_of(&gp_mode_names, e->mode));
+  if (d->driver_mode == GP_DRIVER_MODE_DRA && !managed)
+    gp_error_add(err, "DriverModeRequiresManagedGPU", ps->driver_mode,
+                 "driverMode DRA installs the managed NVIDIA DRA driver, but this pool's managementMode is %s. Set "
+                 "managementMode Managed, or driverMode DevicePlugin.",
+                 name_of(&gp_mode_names, e->mode));
+  if (d->driver_mode == GP_DRIVER_MODE_DRA && strategy)
+    gp_error_add(err, "ConflictingMIGSettings", ps->strategy,
+                 "migStrategy %s configures the device plugin, which driverMode DRA replaces. Leave migStrategy out "
+                 "(or None) with DRA, or use driverMode DevicePlugin.",
+                 name_of(&gp_mig_strategy_names, d->mig_strategy));
+  if (err->count != before || !list) return;
+
+  /* Layout: when the managed plugin runs in single mode, one profile fills each GPU; otherwise the
+   * listed instances must all be placed on one GPU at once. */
+  bool plugin = managed && e->driver_mode == GP_DRIVER_MODE_DEVICE_PLUGIN && e->driver == GP_DRIVER_INSTALL;
+  bool single = plugin && e->mig_strategy != GP_MIG_STRATEGY_MIXED;
+  char text[128];
+  mig_list_text(d, text, sizeof text);
+  if (single && d->mig_profile_count != 1) {
+    if (d->mig_strategy == GP_MIG_STRATEGY_SINGLE)
+      gp_error_add(err, "InvalidMIGLayout", ps->mig_profiles,
+                   "migStrategy Single needs exactly one entry in migProfiles (got %zu: %s). Use migStrategy Mixed "
+                   "for several instances per GPU.",
+                   d->mig_profile_count, text);
+    else
+      gp_error_add(err, "InvalidMIGLayout", ps->mig_profiles,
+                   "The device plugin runs in single mode (migStrategy %s), which needs exactly one entry in "
+                   "migProfiles (got %zu: %s). Declare migStrategy Mixed for several instances per GPU.",
+                   name_of(&gp_mig_strategy_names, e->mig_strategy), d->mig_profile_count, text);
+    return;
+  }
+  if (d->mig_profile_count > 1 && !gp_mig_place(d->mig_profiles, d->mig_profile_count, NULL))
+    gp_error_add(err, "InvalidMIGLayout", ps->mig_profiles,
+                 "The MIG instances %s cannot all be placed on one GPU of %s: a GPU has 7 compute slices and 8 memory "
+                 "slices, and each profile may only start at certain slices. Drop or shrink an instance (for "
+                 "example MIG3g,MIG2g,MIG1g,MIG1g fits).",
+                 text, p->size->name);
+}
+
+static void check_labels(const gp_pool *p, const paths *ps, gp_error *err) {
+  static const char *const reserved[] = {"kubernetes.azure.com/", "nvidia.com/mig.", "nvidia.com/gpu.deploy.", NULL};
+  const char *k;
+  json_t *v;
+  if (!p->node_labels) return;
+  json_object_foreach(p->node_labels, k, v) {
+    for (size_t i = 0; reserved[i]; i++) {
+      if (strncasecmp(k, reserved[i], strlen(reserved[i])) == 0) {
+        char t[GP_PATH_MAX + 80];
+        snprintf(t, sizeof t, "%s['%.64s']", ps->labels, k);
+        gp_error_add(err, "InvalidNodeLabel", t,
+                     "Node label '%.64s' uses the reserved prefix '%s', which gpupool and the GPU components set "
+                     "themselves. Choose another label key.",
+                     k, reserved[i]);
+      }
+    }
+  }
+}
+
+gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_request *req, const gp_pool *existing,
+                              gp_warnings *w, gp_error *err) {
+  bool create = existing == NULL;
+  size_t before = err->count;
+  paths ps;
+  gp_pool *p;
+  if (!req && !existing) return NULL;
+  make_paths(&ps, req ? req->path : "properties");
+  p = create ? calloc(1, sizeof *p) : gp_pool_clone(existing);
+  if (!p) {
+    err->oom = true;
+    return NULL;
+  }
+  merge_basics(p, req, create, &ps, err);
+  if (err->count != before || err->oom) goto fail;
+  p->size = gp_catalog_vm_size(p->vm_size);
+  decide_version(p, req, existing, ctx, &ps, err);
+  merge_gpu(req ? &req->gpu : NULL, existing, &ps, &p->declared, err);
+  memset(&p->effective, 0, sizeof p->effective);
+  p->src_driver = p->src_mode = p->src_driver_mode = p->src_mig_strategy = GP_SRC_NONE;
+  p->legacy_tag = false;
+
+  const gp_gpu_settings *d = &p->declared;
+  bool windows = p->os_type == GP_OS_TYPE_WINDOWS;
+  check_labels(p, &ps, err);
+  if (!p->size) {
+    gpu_field_on_cpu(p, &ps, err);
+    goto done;
+  }
+  check_gating(p, existing, ctx, &ps, err);
+  if (!(p->size->os_mask & gp_os_sku_family(p->os_sku))) {
+    char list[96];
+    gp_error_add(err, "InvalidOSSKU", req && req->os_sku ? ps.os_sku : ps.os_type,
+                 "VM size '%s' supports the OS SKUs %s for GPU pools; '%s' is not one of them.", p->size->name,
+                 gp_os_mask_list(p->size->os_mask, list, sizeof list), name_of(&gp_os_sku_names, p->os_sku));
+  }
+  if (windows && any_nvidia(d))
+    gp_error_add(err, "ManagedGPUNotSupportedOnWindows", ps.nvidia,
+                 "The managed GPU experience is for Linux pools; remove gpuProfile.nvidia from this Windows pool "
+                 "(its driver is set with gpuProfile.driver and driverType).");
+  if (!windows && d->driver_type)
+    gp_error_add(err, "DriverTypeNotSupportedOnLinux", ps.driver_type,
+                 "gpuProfile.driverType chooses the GRID or CUDA driver of Windows pools; remove it from this Linux "
+                 "pool.");
+
+  if (p->size->vendor == GP_VENDOR_AMD) {
+    if (any_nvidia(d))
+      gp_error_add(err, "GPUProfileNotSupportedOnVMSize", ps.nvidia,
+                   "gpuProfile.nvidia applies to NVIDIA GPUs; VM size '%s' has AMD %s GPUs.", p->size->name,
+                   p->size->gpu_model);
+    if (d->driver == GP_DRIVER_INSTALL)
+      gp_error_add(err, "GPUDriverInstallNotSupported", ps.driver,
+                   "There is no managed driver for AMD GPUs ('%s'). Set gpuProfile.driver None (the default) and "
+                   "install the AMD GPU operator yourself.",
+                   p->size->name);
+    if (d->instance_profile)
+      gp_error_add(err, "MIGNotSupportedOnVMSize", ps.gip, "VM size '%s' (AMD %s) does not support MIG.",
+                   p->size->name, p->size->gpu_model);
+    p->effective.driver = GP_DRIVER_NONE;
+    p->src_driver = d->driver ? GP_SRC_DECLARED : GP_SRC_DEFAULT;
+    goto done;
+  }
+  decide_nvidia(p, existing, ctx, &ps, w, err);
+  if (!windows) {
+    p->effective.instance_profile = d->instance_profile;
+    p->effective.mig_profile_count = d->mig_profile_count;
+    memcpy(p->effective.mig_profiles, d->mig_profiles, sizeof d->mig_profiles);
+    check_mig(p, &ps, err);
+  } else if (d->instance_profile) {
+    gp_error_add(err, "MIGNotSupportedOnVMSize", ps.gip, "MIG profiles are not supported on Windows pools.");
+  }
+done:
+  if (err->count == before && !err->oom) return p;
+fail:
+  gp_pool_free(p);
+  return NULL;
+}
+
+gp_pool *gp_pool_put(const gp_policy_context *ctx, const json_t *body, const gp_pool *existing, gp_warnings *w,
+                     gp_error *err) {
+  gp_pool_request *r = gp_pool_request_parse(body, ctx->api, err);
+  if (!r) return NULL;
+  gp_pool *p = gp_policy_apply_pool(ctx, r, existing, w, err);
+  gp_pool_request_free(r);
+  return p;
+}

@@ -1,0 +1,328 @@
+/* pool_request.c - parsing an agent pool PUT body into a gp_pool_request.
+ *
+ * Checks types, enums and sizes of every field gpupool models, refuses GPU fields the request's
+ * api-version does not have and unknown members under gpuProfile, and keeps every other unknown
+ * property for echo. Semantic rules (the matrix, MIG, immutability) are policy's job. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpupool/pool.h"
+#include "json_util.h"
+
+#define MAX_NAME 256
+#define MAX_VM_SIZE 128
+#define MAX_VERSION 32
+#define MAX_LABELS 100
+#define MAX_LABEL_KEY 316
+#define MAX_LABEL_VALUE 63
+#define MAX_TAGS 50
+#define MAX_TAG_KEY 512
+#define MAX_TAG_VALUE 256
+#define MAX_TAINTS 50
+#define MAX_TAINT 400
+
+/* Properties gpupool models, and read-only ones a client may echo back (dropped, never stored). */
+static const char *const modelled[] = {"count", "vmSize", "osType", "osSKU", "mode", "orchestratorVersion",
+                                       "nodeLabels", "nodeTaints", "tags", "gpuInstanceProfile", "gpuProfile",
+                                       "provisioningState", "eTag", "currentOrchestratorVersion",
+                                       "nodeImageVersion", NULL};
+static const char *const modelled_flat[] = {"name", "count", "vmSize", "osType", "osSKU", "mode",
+                                            "orchestratorVersion", "nodeLabels", "nodeTaints", "tags",
+                                            "gpuInstanceProfile", "gpuProfile", "provisioningState", "eTag",
+                                            "currentOrchestratorVersion", "nodeImageVersion", NULL};
+static const char *const top_known[] = {"name", "id", "type", "properties", "systemData", "etag", NULL};
+
+void gp_pool_request_free(gp_pool_request *r) {
+  if (!r) return;
+  free(r->name);
+  free(r->vm_size);
+  free(r->orchestrator_version);
+  free(r->path);
+  json_decref(r->node_labels);
+  json_decref(r->node_taints);
+  json_decref(r->tags);
+  json_decref(r->extra);
+  json_decref(r->extra_top);
+  free(r);
+}
+
+static const char *api_hint(gp_api_group api) {
+  return api == GP_API_OLD_STABLE ? "2022-11-01 knows only 'gpuInstanceProfile'"
+                                  : "stable api-versions know only 'gpuProfile.driver'";
+}
+
+static void not_in_version(gp_error *err, const char *path, gp_api_group api, const char *min) {
+  gp_error_add(err, "InvalidParameter", path,
+               "'%s' is not available in this api-version (%s). Use api-version %s or later to set it.", path,
+               api_hint(api), min);
+}
+
+static bool parse_taints(const json_t *props, const char *path, gp_pool_request *r, gp_error *err) {
+  char p[GP_PATH_MAX];
+  const json_t *t = json_object_get(props, "nodeTaints");
+  if (!t) return true;
+  gpj_path(p, sizeof p, path, "nodeTaints");
+  if (!json_is_array(t)) {
+    gp_error_add(err, "InvalidParameter", p, "'%s' must be an array of strings like 'sku=gpu:NoSchedule', not %s.", p,
+                 gpj_type_name(t));
+    return false;
+  }
+  if (json_array_size(t) > MAX_TAINTS) {
+    gp_error_add(err, "InvalidParameter", p, "'%s' has %zu taints; at most %d are allowed.", p, json_array_size(t),
+                 MAX_TAINTS);
+    return false;
+  }
+  bool ok = true;
+  size_t i;
+  json_t *v;
+  json_array_foreach(t, i, v) {
+    char ip[GP_PATH_MAX + 16];
+    snprintf(ip, sizeof ip, "%s[%zu]", p, i);
+    if (!json_is_string(v) || json_string_length(v) > MAX_TAINT ||
+        strlen(json_string_value(v)) != json_string_length(v)) {
+      gp_error_add(err, "InvalidParameter", ip, "'%s' must be a string like 'key=value:NoSchedule'.", ip);
+      ok = false;
+      continue;
+    }
+    const char *s = json_string_value(v);
+    const char *colon = strrchr(s, ':');
+    const char *eq = strchr(s, '=');
+    bool good = colon && colon != s && (!eq || (eq < colon && eq != s));
+    if (good) {
+      const char *eff = colon + 1;
+      good = strcmp(eff, "NoSchedule") == 0 || strcmp(eff, "PreferNoSchedule") == 0 || strcmp(eff, "NoExecute") == 0;
+    }
+    if (!good) {
+      gp_error_add(err, "InvalidParameter", ip,
+                   "Taint '%.100s' is not valid. Write 'key=value:Effect' or 'key:Effect' with Effect NoSchedule, "
+                   "PreferNoSchedule or NoExecute.",
+                   s);
+      ok = false;
+    }
+  }
+  if (ok && !(r->node_taints = json_deep_copy(t))) {
+    err->oom = true;
+    return false;
+  }
+  return ok;
+}
+
+static bool parse_mig_profiles(const json_t *nv, const char *path, gp_pool_request *r, gp_error *err) {
+  char p[GP_PATH_MAX], list[128];
+  const json_t *a = json_object_get(nv, "migProfiles");
+  if (!a) return true;
+  gpj_path(p, sizeof p, path, "migProfiles");
+  gp_enum_list(&gp_mig_profile_names, list, sizeof list);
+  if (!json_is_array(a)) {
+    gp_error_add(err, "InvalidParameter", p, "'%s' must be an array of MIG profiles (%s), not %s.", p, list,
+                 gpj_type_name(a));
+    return false;
+  }
+  if (json_array_size(a) == 0) {
+    gp_error_add(err, "InvalidParameter", p,
+                 "'%s' must list at least one MIG profile (%s); leave it out for a pool without MIG.", p, list);
+    return false;
+  }
+  if (json_array_size(a) > GP_MAX_MIG_PROFILES) {
+    gp_error_add(err, "InvalidParameter", p, "'%s' lists %zu profiles; a GPU holds at most 7 MIG instances.", p,
+                 json_array_size(a));
+    return false;
+  }
+  bool ok = true;
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) {
+    char ip[GP_PATH_MAX + 16];
+    snprintf(ip, sizeof ip, "%s[%zu]", p, i);
+    int e = json_is_string(v) ? gp_enum_parse(&gp_mig_profile_names, json_string_value(v)) : 0;
+    if (!e) {
+      if (json_is_string(v))
+        gp_error_add(err, "InvalidParameter", ip, "'%.64s' is not a valid value for '%s'. Allowed values: %s.",
+                     json_string_value(v), ip, list);
+      else
+        gp_error_add(err, "InvalidParameter", ip, "'%s' must be a string, not %s. Allowed values: %s.", ip,
+                     gpj_type_name(v), list);
+      ok = false;
+      continue;
+    }
+    r->gpu.mig_profiles[i] = (gp_mig_profile)e;
+  }
+  if (ok) r->gpu.mig_profile_count = json_array_size(a);
+  return ok;
+}
+
+static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_group api, gp_pool_request *r,
+                              gp_error *err) {
+  static const char *const gp_keys[] = {"driver", "driverType", "nvidia", NULL};
+  static const char *const nv_keys[] = {"managementMode", "driverMode", "migStrategy", "migProfiles", NULL};
+  char p[GP_PATH_MAX], np[GP_PATH_MAX], fp[GP_PATH_MAX];
+  const json_t *g = json_object_get(props, "gpuProfile");
+  int e;
+  bool ok = true;
+  if (!g) return true;
+  gpj_path(p, sizeof p, path, "gpuProfile");
+  if (api == GP_API_OLD_STABLE) {
+    not_in_version(err, p, api, "2025-10-01");
+    return false;
+  }
+  if (!json_is_object(g)) {
+    gp_error_add(err, "InvalidParameter", p, "'%s' must be an object, not %s.", p, gpj_type_name(g));
+    return false;
+  }
+  if (!gpj_only_known(g, p, gp_keys,
+                      "The GPU components are not switched on or off one by one: choose "
+                      "'nvidia.managementMode' Managed or Unmanaged.",
+                      err))
+    ok = false;
+  if (!gpj_enum(g, "driver", p, &gp_driver_names, &e, err)) ok = false;
+  r->gpu.driver = (gp_driver)e;
+  if (json_object_get(g, "driverType")) {
+    if (api != GP_API_PREVIEW) {
+      gpj_path(fp, sizeof fp, p, "driverType");
+      not_in_version(err, fp, api, "2026-08-02-preview");
+      ok = false;
+    } else {
+      if (!gpj_enum(g, "driverType", p, &gp_driver_type_names, &e, err)) ok = false;
+      r->gpu.driver_type = (gp_driver_type)e;
+    }
+  }
+  const json_t *nv = json_object_get(g, "nvidia");
+  if (!nv) return ok;
+  gpj_path(np, sizeof np, p, "nvidia");
+  if (api != GP_API_PREVIEW) {
+    not_in_version(err, np, api, "2026-08-02-preview");
+    return false;
+  }
+  if (!json_is_object(nv)) {
+    gp_error_add(err, "InvalidParameter", np, "'%s' must be an object, not %s.", np, gpj_type_name(nv));
+    return false;
+  }
+  if (!gpj_only_known(nv, np, nv_keys,
+                      "The GPU components are not switched on or off one by one: 'managementMode' Managed installs "
+                      "them all.",
+                      err))
+    ok = false;
+  if (!gpj_enum(nv, "managementMode", np, &gp_mode_names, &e, err)) ok = false;
+  r->gpu.mode = (gp_mgmt_mode)e;
+  if (!gpj_enum(nv, "driverMode", np, &gp_driver_mode_names, &e, err)) ok = false;
+  r->gpu.driver_mode = (gp_driver_mode)e;
+  if (!gpj_enum(nv, "migStrategy", np, &gp_mig_strategy_names, &e, err)) ok = false;
+  r->gpu.mig_strategy = (gp_mig_strategy)e;
+  if (!parse_mig_profiles(nv, np, r, err)) ok = false;
+  return ok;
+}
+
+static bool parse_count(const json_t *props, const char *path, gp_pool_request *r, gp_error *err) {
+  char p[GP_PATH_MAX];
+  const json_t *c = json_object_get(props, "count");
+  if (!c) return true;
+  gpj_path(p, sizeof p, path, "count");
+  if (!json_is_integer(c)) {
+    gp_error_add(err, "InvalidParameter", p, "'%s' must be a whole number from 0 to 1000, not %s.", p,
+                 gpj_type_name(c));
+    return false;
+  }
+  json_int_t n = json_integer_value(c);
+  if (n < 0 || n > 1000) {
+    gp_error_add(err, "InvalidParameter", p, "'%s' is %lld; a pool has 0 to 1000 nodes.", p, (long long)n);
+    return false;
+  }
+  r->has_count = true;
+  r->count = (int64_t)n;
+  return true;
+}
+
+static bool dup_into(char **dst, const char *src, gp_error *err) {
+  if (!src) return true;
+  if (!(*dst = strdup(src))) {
+    err->oom = true;
+    return false;
+  }
+  return true;
+}
+
+static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_api_group api, const char *path,
+                                    bool flat, gp_error *err) {
+  gp_pool_request *r = calloc(1, sizeof *r);
+  const char *s;
+  int e;
+  bool ok = true;
+  if (!r || !(r->path = strdup(path))) {
+    free(r);
+    err->oom = true;
+    return NULL;
+  }
+  if (flat) {
+    if (!gpj_string(props, "name", path, MAX_NAME, &s, err) || !dup_into(&r->name, s, err)) ok = false;
+  } else if (top) {
+    if (!gpj_string(top, "name", "", MAX_NAME, &s, err) || !dup_into(&r->name, s, err)) ok = false;
+  }
+  if (!gpj_string(props, "vmSize", path, MAX_VM_SIZE, &s, err) || !dup_into(&r->vm_size, s, err)) ok = false;
+  if (!parse_count(props, path, r, err)) ok = false;
+  if (!gpj_enum(props, "osType", path, &gp_os_type_names, &e, err)) ok = false;
+  r->os_type = (gp_os_type)e;
+  if (!gpj_enum(props, "osSKU", path, &gp_os_sku_names, &e, err)) ok = false;
+  r->os_sku = (gp_os_sku)e;
+  if (!gpj_enum(props, "mode", path, &gp_pool_mode_names, &e, err)) ok = false;
+  r->mode = (gp_pool_mode)e;
+  if (!gpj_string(props, "orchestratorVersion", path, MAX_VERSION, &s, err) ||
+      !dup_into(&r->orchestrator_version, s, err))
+    ok = false;
+  const json_t *m;
+  if (!gpj_string_map(props, "nodeLabels", path, MAX_LABELS, MAX_LABEL_KEY, MAX_LABEL_VALUE, &m, err))
+    ok = false;
+  else if (m && !(r->node_labels = json_deep_copy(m)))
+    err->oom = true;
+  if (!gpj_string_map(props, "tags", path, MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE, &m, err))
+    ok = false;
+  else if (m && !(r->tags = json_deep_copy(m)))
+    err->oom = true;
+  if (!parse_taints(props, path, r, err)) ok = false;
+  if (!gpj_enum(props, "gpuInstanceProfile", path, &gp_mig_profile_names, &e, err)) ok = false;
+  r->gpu.instance_profile = (gp_mig_profile)e;
+  if (!parse_gpu_profile(props, path, api, r, err)) ok = false;
+
+  r->extra = gpj_copy_without(props, flat ? modelled_flat : modelled);
+  if (top) r->extra_top = gpj_copy_without(top, top_known);
+  if (!r->extra || (top && !r->extra_top)) err->oom = true;
+  if (!ok || err->oom) {
+    gp_pool_request_free(r);
+    return NULL;
+  }
+  return r;
+}
+
+gp_pool_request *gp_pool_request_parse(const json_t *body, gp_api_group api, gp_error *err) {
+  if (!json_is_object(body)) {
+    gp_error_add(err, "InvalidRequestContent", NULL, "The request body must be a JSON object, not %s.",
+                 body ? gpj_type_name(body) : "empty");
+    return NULL;
+  }
+  const json_t *props = json_object_get(body, "properties");
+  json_t *empty = NULL;
+  if (!props) {
+    /* ARM allows a body without properties; everything is then default. */
+    props = empty = json_object();
+    if (!empty) {
+      err->oom = true;
+      return NULL;
+    }
+  } else if (!json_is_object(props)) {
+    gp_error_add(err, "InvalidParameter", "properties", "'properties' must be an object, not %s.",
+                 gpj_type_name(props));
+    return NULL;
+  }
+  gp_pool_request *r = parse_props(props, body, api, "properties", false, err);
+  json_decref(empty);
+  return r;
+}
+
+gp_pool_request *gp_pool_request_parse_flat(const json_t *obj, gp_api_group api, const char *path, gp_error *err) {
+  if (!json_is_object(obj)) {
+    gp_error_add(err, "InvalidParameter", path, "'%s' must be an object, not %s.", path,
+                 obj ? gpj_type_name(obj) : "empty");
+    return NULL;
+  }
+  return parse_props(obj, NULL, api, path, true, err);
+}
