@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gpupool/names.h"
 #include "gpupool/policy.h"
 #include "json_util.h"
 #include "policy_internal.h"
@@ -19,14 +20,6 @@ void gp_cluster_result_free(gp_cluster_result *r) {
   free(r->listed);
   gp_warnings_free(&r->warnings);
   free(r);
-}
-
-static bool valid_pool_name(const char *s) {
-  size_t n = strlen(s);
-  if (n < 1 || n > GP_POOL_NAME_MAX || s[0] < 'a' || s[0] > 'z') return false;
-  for (size_t i = 1; i < n; i++)
-    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))) return false;
-  return true;
 }
 
 static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_cluster *old,
@@ -142,7 +135,7 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
       gp_error_add(err, "InvalidParameter", path, "Every entry of agentPoolProfiles needs a 'name'.");
       continue;
     }
-    if (!valid_pool_name(pr->name)) {
+    if (!gp_name_valid_pool(pr->name)) {
       gp_error_add(err, "InvalidParameter", path,
                    "Agent pool name '%.64s' is not valid: use 1 to 12 lowercase letters and digits, starting with a "
                    "letter.",

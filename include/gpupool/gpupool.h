@@ -10,6 +10,7 @@
 #include "gpupool/error.h"
 #include "gpupool/k8s_version.h"
 #include "gpupool/mig.h"
+#include "gpupool/names.h"
 #include "gpupool/plan.h"
 #include "gpupool/policy.h"
 #include "gpupool/pool.h"
