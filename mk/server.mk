@@ -1,0 +1,39 @@
+# mk/server.mk - gpupoold (the ARM control plane, issue 3): the daemon, its HTTP scenario tests,
+# durability and concurrency tests, `make run` and `make bench-server`.
+
+SERVER_PKGS := jansson libmicrohttpd sqlite3
+SERVER_SRCS := $(wildcard server/*.c)
+SERVER_OBJS := $(patsubst server/%.c,$(B)/obj/server/%.o,$(SERVER_SRCS))
+HTTP_TEST_PKGS := jansson libcurl sqlite3
+HTTP_TEST_COMMON := tests/http/harness.c tests/http/client.c
+
+BINS         += $(B)/gpupoold
+TEST_TARGETS += test-server
+
+$(B)/obj/server/%.o: server/%.c $(wildcard server/*.h include/gpupool/*.h) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Iserver $(CFLAGS) $(shell pkg-config --cflags $(SERVER_PKGS)) -c $< -o $@
+
+$(B)/gpupoold: $(SERVER_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJS) $(LIB) $(shell pkg-config --libs $(SERVER_PKGS)) -lpthread
+
+$(B)/tests/http-%: tests/http/%.c $(HTTP_TEST_COMMON) $(wildcard tests/http/*.h) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/http $(CFLAGS) $(shell pkg-config --cflags $(HTTP_TEST_PKGS)) -o $@ $< \
+	  $(HTTP_TEST_COMMON) $(shell pkg-config --libs $(HTTP_TEST_PKGS)) -lpthread $(LDFLAGS)
+
+HTTP_TESTS := $(B)/tests/http-runner $(B)/tests/http-durability
+
+# Each suite starts its own gpupoold on a free loopback port with a fresh database.
+test-server: $(B)/gpupoold $(HTTP_TESTS)
+	@echo "== http scenarios"; $(B)/tests/http-runner --server $(B)/gpupoold tests/http/*.json
+	@echo "== http durability"; $(B)/tests/http-durability --server $(B)/gpupoold
+
+RUN_DEFINED := 1
+run: all
+	@scripts/run-server.sh $(B)/gpupoold
+
+.PHONY: bench-server
+bench-server: all
+	@bench/server.sh $(B)/gpupoold
+bench: bench-server

@@ -1,0 +1,145 @@
+/* config.c - parsing gpupoold's flags (see `gpupoold --help`). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "Usage: gpupoold [options]\n"
+    "\n"
+    "The gpupool control plane: an ARM-compatible Microsoft.ContainerService API for managed clusters and\n"
+    "GPU agent pools, with Microsoft.Features registrations, asynchronous operations and a reconciler\n"
+    "that computes each pool's install plan.\n"
+    "\n"
+    "Options:\n"
+    "      --listen HOST:PORT          address to serve on (default 127.0.0.1:8080; port 0 picks a free\n"
+    "                                  port; the address is printed on stdout)\n"
+    "      --db sqlite:PATH            the store (default sqlite:./var/gpupool.db; created on first start)\n"
+    "      --phase preview|ga          rollout phase of the managed GPU experience (default preview)\n"
+    "      --ga-kubernetes-version V   first Kubernetes version that defaults to Managed when ga\n"
+    "                                  (default " GP_DEFAULT_GA_KUBERNETES_VERSION ")\n"
+    "      --public-url URL            base of the absolute URLs in Azure-AsyncOperation, Location and\n"
+    "                                  nextLink (default: http:// and the request's Host)\n"
+    "      --retry-after SECONDS       Retry-After of asynchronous responses (default 1)\n"
+    "      --log-format text|json      one log line per request on stderr (default text)\n"
+    "      --threads N                 HTTP worker threads (default 16)\n"
+    "      --operation-delay-ms MS     keep each operation InProgress at least this long, to mimic\n"
+    "                                  provisioning time (default 0)\n"
+    "  -h, --help                      this help\n";
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "gpupoold: ");
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'gpupoold --help'.\n");
+  return 2;
+}
+
+static bool parse_int(const char *s, long lo, long hi, int *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v < lo || v > hi) return false;
+  *out = (int)v;
+  return true;
+}
+
+/* HOST:PORT, [V6]:PORT or :PORT. */
+static bool parse_listen(const char *s, gpd_config *c) {
+  const char *colon = strrchr(s, ':');
+  const char *host = s;
+  size_t hlen;
+  if (!colon || !parse_int(colon + 1, 0, 65535, &c->port)) return false;
+  hlen = (size_t)(colon - s);
+  if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+    host++;
+    hlen -= 2;
+  }
+  if (hlen >= sizeof c->host) return false;
+  if (hlen == 0) {
+    strcpy(c->host, "0.0.0.0");
+  } else {
+    memcpy(c->host, host, hlen);
+    c->host[hlen] = '\0';
+  }
+  return true;
+}
+
+int gpd_config_parse(gpd_config *c, int argc, char **argv) {
+  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY };
+  static const struct option opts[] = {{"listen", required_argument, NULL, O_LISTEN},
+                                       {"db", required_argument, NULL, O_DB},
+                                       {"phase", required_argument, NULL, O_PHASE},
+                                       {"ga-kubernetes-version", required_argument, NULL, O_GA},
+                                       {"public-url", required_argument, NULL, O_PUBLIC},
+                                       {"retry-after", required_argument, NULL, O_RETRY},
+                                       {"log-format", required_argument, NULL, O_LOG},
+                                       {"threads", required_argument, NULL, O_THREADS},
+                                       {"operation-delay-ms", required_argument, NULL, O_DELAY},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  memset(c, 0, sizeof *c);
+  strcpy(c->host, "127.0.0.1");
+  c->port = 8080;
+  c->db = "sqlite:./var/gpupool.db";
+  c->phase = GP_PHASE_PREVIEW;
+  gp_k8s_version_parse(GP_DEFAULT_GA_KUBERNETES_VERSION, &c->ga_version);
+  c->retry_after = 1;
+  c->threads = 16;
+  optind = 1;
+  opterr = 0;
+  int o;
+  while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    switch (o) {
+    case O_LISTEN:
+      if (!parse_listen(optarg, c)) return bad("--listen must be HOST:PORT, not '%s'", optarg);
+      break;
+    case O_DB: c->db = optarg; break;
+    case O_PHASE:
+      if (strcasecmp(optarg, "preview") == 0) c->phase = GP_PHASE_PREVIEW;
+      else if (strcasecmp(optarg, "ga") == 0) c->phase = GP_PHASE_GA;
+      else return bad("--phase must be preview or ga, not '%s'", optarg);
+      break;
+    case O_GA:
+      if (!gp_k8s_version_parse(optarg, &c->ga_version))
+        return bad("--ga-kubernetes-version must look like 1.36, not '%s'", optarg);
+      break;
+    case O_PUBLIC: {
+      size_t n = strlen(optarg);
+      if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) || n > 512)
+        return bad("--public-url must be an http:// or https:// URL, not '%s'", optarg);
+      while (n > 0 && optarg[n - 1] == '/') optarg[--n] = '\0'; /* the paths bring their own '/' */
+      c->public_url = optarg;
+      break;
+    }
+    case O_RETRY:
+      if (!parse_int(optarg, 0, 3600, &c->retry_after))
+        return bad("--retry-after must be whole seconds from 0 to 3600, not '%s'", optarg);
+      break;
+    case O_LOG:
+      if (strcmp(optarg, "text") == 0) c->log_json = false;
+      else if (strcmp(optarg, "json") == 0) c->log_json = true;
+      else return bad("--log-format must be text or json, not '%s'", optarg);
+      break;
+    case O_THREADS:
+      if (!parse_int(optarg, 1, 256, &c->threads)) return bad("--threads must be 1 to 256, not '%s'", optarg);
+      break;
+    case O_DELAY:
+      if (!parse_int(optarg, 0, 3600000, &c->operation_delay_ms))
+        return bad("--operation-delay-ms must be 0 to 3600000, not '%s'", optarg);
+      break;
+    case 'h': fputs(usage, stdout); return 0;
+    case ':': return bad("option '%s' needs a value", argv[optind - 1]);
+    default: return bad("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind < argc) return bad("unexpected argument '%s'", argv[optind]);
+  return -1;
+}

@@ -1,0 +1,303 @@
+/* handlers_pool.c - agent pools: GET, PUT (create or update, asynchronous), DELETE (asynchronous),
+ * the list of a cluster's pools, and the plan node agents poll.
+ *
+ * A write reads the cluster and the pool, lets the core decide (gp_policy_apply_pool), and commits
+ * the new pool and its operation on condition that neither row changed since it was read; if one
+ * did, the request is decided again on the fresh state (so If-Match races end in exactly one
+ * winner and nobody's update is lost). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "reconciler.h"
+#include "resource.h"
+
+enum { DONE, RETRY };
+
+static void pool_not_found(gpd_request *r, gpd_response *resp) {
+  char ckey[GPD_KEY_MAX];
+  gpd_resource crow;
+  bool found = false;
+  gpd_cluster_key(r, ckey, sizeof ckey);
+  if (!gpd_load_row(r, GPD_RES_CLUSTER, ckey, &crow, &found, resp)) return;
+  gpd_resource_clear(&crow);
+  if (!found)
+    gpd_resp_error(resp, 404, "ParentResourceNotFound", NULL,
+                   "The managed cluster '%s' of agent pool '%s' was not found in resource group '%s'.", r->cluster,
+                   r->pool, r->rg);
+  else
+    gpd_resp_error(resp, 404, "ResourceNotFound", NULL,
+                   "The agent pool '%s' was not found in managed cluster '%s' (resource group '%s').", r->pool,
+                   r->cluster, r->rg);
+}
+
+static void cluster_missing(gpd_request *r, gpd_response *resp) {
+  gpd_resp_error(resp, 404, "ParentResourceNotFound", NULL,
+                 "The managed cluster '%s' was not found in resource group '%s'. Create the cluster first.",
+                 r->cluster, r->rg);
+}
+
+void gpd_pool_get(gpd_request *r, gpd_response *resp) {
+  char key[GPD_KEY_MAX];
+  gpd_resource row;
+  bool found;
+  gpd_pool_key(r, key, sizeof key);
+  if (!gpd_load_row(r, GPD_RES_POOL, key, &row, &found, resp)) return;
+  if (!found) {
+    pool_not_found(r, resp);
+    return;
+  }
+  gp_pool *p = gpd_pool_load(&row, resp);
+  if (p) {
+    gpd_resp_json(resp, 200, gpd_pool_view(&row, p, r->api));
+    gpd_resp_header(resp, "ETag", "\"%s\"", row.etag);
+  }
+  gp_pool_free(p);
+  gpd_resource_clear(&row);
+}
+
+static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
+  char ckey[GPD_KEY_MAX], pkey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1], id[GPD_ID_MAX];
+  gpd_resource crow, prow, row;
+  bool cfound = false, pfound = false;
+  gp_cluster *cluster = NULL;
+  gp_pool *existing = NULL, *pool = NULL;
+  gp_pool_request *preq = NULL;
+  gp_warnings warnings = {0};
+  gp_policy_context ctx;
+  gp_error err;
+  char *doc = NULL;
+  int result = DONE;
+  gp_error_init(&err);
+  memset(&crow, 0, sizeof crow);
+  memset(&prow, 0, sizeof prow);
+  gpd_cluster_key(r, ckey, sizeof ckey);
+  gpd_pool_key(r, pkey, sizeof pkey);
+
+  if (!gpd_load_row(r, GPD_RES_CLUSTER, ckey, &crow, &cfound, resp)) goto out;
+  if (!cfound) {
+    cluster_missing(r, resp);
+    goto out;
+  }
+  if (!gpd_load_row(r, GPD_RES_POOL, pkey, &prow, &pfound, resp)) goto out;
+  if (!gpd_preconditions(r, pfound ? prow.etag : NULL, resp)) goto out;
+  if (!gpd_not_busy(&crow, "managed cluster", resp) || (pfound && !gpd_not_busy(&prow, "agent pool", resp))) goto out;
+  if (!pfound && !gp_name_valid_pool(r->pool)) {
+    gpd_resp_error(resp, 400, "InvalidResourceName", "agentPoolName",
+                   "Agent pool name '%s' is not valid: use 1 to 12 lowercase letters and digits, starting with a "
+                   "letter.",
+                   r->pool);
+    goto out;
+  }
+  if (!(cluster = gpd_cluster_load(&crow, resp))) goto out;
+  if (pfound && !(existing = gpd_pool_load(&prow, resp))) goto out;
+  if (!gpd_policy_context(r, &ctx, resp)) goto out;
+  ctx.cluster = cluster;
+  if (!(preq = gp_pool_request_parse(body, r->api, &err))) {
+    gpd_resp_gp_error(resp, &err);
+    goto out;
+  }
+  free(preq->name); /* the URL names the pool; a name in the body is ignored */
+  if (!(preq->name = strdup(existing ? existing->name : r->pool))) {
+    gpd_resp_oom(resp);
+    goto out;
+  }
+  if (!(pool = gp_policy_apply_pool(&ctx, preq, existing, &warnings, &err))) {
+    gpd_resp_gp_error(resp, &err);
+    goto out;
+  }
+  json_t *stored = gp_pool_to_store(pool);
+  doc = stored ? json_dumps(stored, JSON_COMPACT) : NULL;
+  json_decref(stored);
+  if (!doc) {
+    gpd_resp_oom(resp);
+    goto out;
+  }
+
+  gpd_new_op op;
+  snprintf(id, sizeof id, "%s/agentPools/%s", crow.id, pool->name);
+  gpd_new_op_init(&op, r, GPD_RES_POOL, pkey, id, pfound ? GPD_OP_UPDATE : GPD_OP_CREATE, cluster->location, NULL);
+  gpd_uuid(etag);
+  row = (gpd_resource){.key = pkey,
+                       .id = id,
+                       .name = pool->name,
+                       .doc = doc,
+                       .etag = etag,
+                       .state = pfound ? "Updating" : "Creating",
+                       .op_id = op.id,
+                       .mode = (char *)gpd_pool_mode_label(pool),
+                       .plan_generation = prow.plan_generation};
+  gpd_write writes[2] = {
+      {GPD_W_CHECK, GPD_RES_CLUSTER, ckey, crow.etag, NULL},
+      {GPD_W_PUT, GPD_RES_POOL, pkey, pfound ? prow.etag : NULL, &row},
+  };
+  gpd_changeset cs = {writes, 2, NULL, 0, &op.op, 1};
+  gpd_store_rc rc = r->srv->store->ops->commit(r->srv->store, &cs);
+  if (rc == GPD_STORE_CONFLICT) {
+    result = RETRY;
+    goto out;
+  }
+  if (rc != GPD_STORE_OK) {
+    gpd_resp_store_error(resp);
+    goto out;
+  }
+  gpd_reconciler_wake(r->srv->reconciler);
+  gpd_resp_json(resp, pfound ? 200 : 201, gpd_pool_view(&row, pool, r->api));
+  gpd_resp_header(resp, "ETag", "\"%s\"", etag);
+  gpd_async_headers(r, resp, op.location, op.id, false);
+  gpd_warning_headers(resp, &warnings);
+out:
+  free(doc);
+  gp_pool_free(pool);
+  gp_pool_free(existing);
+  gp_cluster_free(cluster);
+  gp_pool_request_free(preq);
+  gp_warnings_free(&warnings);
+  gp_error_clear(&err);
+  gpd_resource_clear(&crow);
+  gpd_resource_clear(&prow);
+  return result;
+}
+
+void gpd_pool_put(gpd_request *r, gpd_response *resp) {
+  json_t *body = gpd_req_json(r, resp);
+  if (!body) return;
+  int attempt = 0;
+  while (put_once(r, resp, body) == RETRY) {
+    if (++attempt == GPD_WRITE_ATTEMPTS) {
+      gpd_resp_error(resp, 409, "Conflict", NULL,
+                     "The agent pool kept changing while this request was applied; retry it.");
+      break;
+    }
+  }
+  json_decref(body);
+}
+
+static int delete_once(gpd_request *r, gpd_response *resp) {
+  char ckey[GPD_KEY_MAX], pkey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1];
+  gpd_resource crow, prow;
+  bool cfound = false, pfound = false;
+  gp_cluster *cluster = NULL;
+  int result = DONE;
+  memset(&crow, 0, sizeof crow);
+  memset(&prow, 0, sizeof prow);
+  gpd_cluster_key(r, ckey, sizeof ckey);
+  gpd_pool_key(r, pkey, sizeof pkey);
+  if (!gpd_load_row(r, GPD_RES_CLUSTER, ckey, &crow, &cfound, resp)) goto out;
+  if (cfound && !gpd_load_row(r, GPD_RES_POOL, pkey, &prow, &pfound, resp)) goto out;
+  if (!pfound) {
+    gpd_resp_empty(resp, 204); /* ARM: deleting what is not there succeeds, whatever If-Match says */
+    goto out;
+  }
+  if (!gpd_preconditions(r, prow.etag, resp)) goto out;
+  if (!gpd_not_busy(&crow, "managed cluster", resp) || !gpd_not_busy(&prow, "agent pool", resp)) goto out;
+  if (!(cluster = gpd_cluster_load(&crow, resp))) goto out;
+  gpd_new_op op;
+  gpd_new_op_init(&op, r, GPD_RES_POOL, pkey, prow.id, GPD_OP_DELETE, cluster->location, NULL);
+  gpd_uuid(etag);
+  gpd_resource row = {.etag = etag, .state = "Deleting", .op_id = op.id};
+  gpd_write writes[2] = {
+      {GPD_W_CHECK, GPD_RES_CLUSTER, ckey, crow.etag, NULL},
+      {GPD_W_DELETING, GPD_RES_POOL, pkey, prow.etag, &row},
+  };
+  gpd_changeset cs = {writes, 2, NULL, 0, &op.op, 1};
+  gpd_store_rc rc = r->srv->store->ops->commit(r->srv->store, &cs);
+  if (rc == GPD_STORE_CONFLICT) {
+    result = RETRY;
+  } else if (rc != GPD_STORE_OK) {
+    gpd_resp_store_error(resp);
+  } else {
+    gpd_reconciler_wake(r->srv->reconciler);
+    gpd_resp_empty(resp, 202);
+    gpd_async_headers(r, resp, op.location, op.id, true);
+  }
+out:
+  gp_cluster_free(cluster);
+  gpd_resource_clear(&crow);
+  gpd_resource_clear(&prow);
+  return result;
+}
+
+void gpd_pool_delete(gpd_request *r, gpd_response *resp) {
+  int attempt = 0;
+  while (delete_once(r, resp) == RETRY) {
+    if (++attempt == GPD_WRITE_ATTEMPTS) {
+      gpd_resp_error(resp, 409, "Conflict", NULL, "The agent pool kept changing while it was being deleted; retry.");
+      break;
+    }
+  }
+}
+
+void gpd_pool_list(gpd_request *r, gpd_response *resp) {
+  char ckey[GPD_KEY_MAX], prefix[GPD_KEY_MAX + 2], after[GPD_KEY_MAX * 2];
+  size_t top, n = 0;
+  gpd_resource crow, *rows = NULL;
+  bool found;
+  if (!gpd_page_params(r, resp, &top, after, sizeof after)) return;
+  gpd_cluster_key(r, ckey, sizeof ckey);
+  if (!gpd_load_row(r, GPD_RES_CLUSTER, ckey, &crow, &found, resp)) return;
+  gpd_resource_clear(&crow);
+  if (!found) {
+    cluster_missing(r, resp);
+    return;
+  }
+  snprintf(prefix, sizeof prefix, "%s/", ckey);
+  gpd_store *s = r->srv->store;
+  if (s->ops->list_resources(s, GPD_RES_POOL, prefix, *after ? after : NULL, top + 1, &rows, &n) != GPD_STORE_OK) {
+    gpd_resp_store_error(resp);
+    return;
+  }
+  json_t *values = json_array();
+  size_t shown = n > top ? top : n;
+  for (size_t i = 0; values && i < shown; i++) {
+    gp_pool *p = gpd_pool_load(&rows[i], resp);
+    if (!p) {
+      json_decref(values);
+      gpd_resources_free(rows, n);
+      return;
+    }
+    if (json_array_append_new(values, gpd_pool_view(&rows[i], p, r->api))) {
+      json_decref(values);
+      values = NULL;
+    }
+    gp_pool_free(p);
+  }
+  gpd_resp_json(resp, 200, gpd_page_body(r, values, top, shown ? rows[shown - 1].key : NULL, n > top));
+  gpd_resources_free(rows, n);
+}
+
+void gpd_plan_get(gpd_request *r, gpd_response *resp) {
+  char key[GPD_KEY_MAX], gen_text[32];
+  int64_t gen = 0;
+  char *plan = NULL;
+  gpd_store *s = r->srv->store;
+  const char *inm = gpd_req_header(r, "If-None-Match");
+  gpd_pool_key(r, key, sizeof key);
+  /* Node agents poll with If-None-Match: answer that from the generation alone. */
+  gpd_store_rc rc = s->ops->get_plan(s, key, &gen, inm ? NULL : &plan);
+  if (rc == GPD_STORE_OK && inm && gen > 0) {
+    snprintf(gen_text, sizeof gen_text, "%lld", (long long)gen);
+    if (gpd_etag_listed(inm, gen_text)) {
+      gpd_resp_empty(resp, 304);
+      gpd_resp_header(resp, "ETag", "\"%s\"", gen_text);
+      return;
+    }
+    rc = s->ops->get_plan(s, key, &gen, &plan);
+  }
+  if (rc == GPD_STORE_NOT_FOUND) {
+    pool_not_found(r, resp);
+  } else if (rc != GPD_STORE_OK) {
+    gpd_resp_store_error(resp);
+  } else if (gen == 0 || !plan) {
+    gpd_resp_error(resp, 404, "PlanNotReady", NULL,
+                   "Agent pool '%s' has no plan yet: its first operation is still running. Retry shortly.", r->pool);
+    gpd_resp_header(resp, "Retry-After", "%d", r->srv->cfg.retry_after);
+  } else {
+    snprintf(gen_text, sizeof gen_text, "%lld", (long long)gen);
+    gpd_resp_text(resp, 200, plan, strlen(plan));
+    plan = NULL;
+    gpd_resp_header(resp, "ETag", "\"%s\"", gen_text);
+  }
+  free(plan);
+}

@@ -1,0 +1,69 @@
+/* main.c - gpupoold: parses the flags, opens the store, starts the reconciler and the HTTP server,
+ * prints where it listens, and runs until SIGINT or SIGTERM, then stops in order (no new requests,
+ * reconciler, store). */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "reconciler.h"
+#include "server.h"
+
+int main(int argc, char **argv) {
+  gpd_server srv;
+  char err[512];
+  memset(&srv, 0, sizeof srv);
+  int rc = gpd_config_parse(&srv.cfg, argc, argv);
+  if (rc >= 0) return rc;
+  gpd_log_set_json(srv.cfg.log_json);
+
+  /* Signals are taken by sigwait below; every thread started from here on inherits the mask. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (!(srv.metrics = gpd_metrics_new())) {
+    fprintf(stderr, "gpupoold: out of memory\n");
+    return 1;
+  }
+  if (!(srv.store = gpd_store_open(srv.cfg.db, err, sizeof err))) {
+    fprintf(stderr, "gpupoold: %s\n", err);
+    gpd_metrics_free(srv.metrics);
+    return 1;
+  }
+  if (!(srv.reconciler = gpd_reconciler_start(&srv))) {
+    fprintf(stderr, "gpupoold: cannot start the reconciler\n");
+    srv.store->ops->close(srv.store);
+    gpd_metrics_free(srv.metrics);
+    return 1;
+  }
+  gpd_http *http = gpd_http_start(&srv, err, sizeof err);
+  if (!http) {
+    fprintf(stderr, "gpupoold: %s\n", err);
+    gpd_reconciler_stop(srv.reconciler);
+    srv.store->ops->close(srv.store);
+    gpd_metrics_free(srv.metrics);
+    return 1;
+  }
+  printf("gpupoold listening on %s\n", srv.default_base);
+  fflush(stdout);
+  gpd_log_info("gpupoold listening on %s (store %s, phase %s, GA Kubernetes %d.%d)", srv.default_base, srv.cfg.db,
+               srv.cfg.phase == GP_PHASE_GA ? "ga" : "preview", srv.cfg.ga_version.major, srv.cfg.ga_version.minor);
+
+  int sig = 0;
+  sigwait(&set, &sig);
+  gpd_log_info("gpupoold stopping (signal %d)", sig);
+  gpd_http_stop(http);
+  gpd_reconciler_stop(srv.reconciler);
+  srv.store->ops->close(srv.store);
+  gpd_metrics_free(srv.metrics);
+  return 0;
+}

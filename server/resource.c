@@ -1,0 +1,360 @@
+/* resource.c - helpers the resource handlers share (see resource.h). */
+#include "resource.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void lower(char *s) {
+  for (; *s; s++) *s = (char)tolower((unsigned char)*s);
+}
+
+void gpd_cluster_key(const gpd_request *r, char *out, size_t size) {
+  snprintf(out, size, "%s/%s/%s", r->sub, r->rg, r->cluster);
+  lower(out);
+}
+
+void gpd_pool_key(const gpd_request *r, char *out, size_t size) {
+  snprintf(out, size, "%s/%s/%s/%s", r->sub, r->rg, r->cluster, r->pool);
+  lower(out);
+}
+
+void gpd_cluster_id(const char *sub, const char *rg, const char *cluster, char *out, size_t size) {
+  char lsub[64];
+  snprintf(lsub, sizeof lsub, "%s", sub);
+  for (char *p = lsub; *p; p++) *p = (char)tolower((unsigned char)*p);
+  snprintf(out, size, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.ContainerService/managedClusters/%s",
+           lsub, rg, cluster);
+}
+
+bool gpd_load_row(const gpd_request *r, gpd_res_kind kind, const char *key, gpd_resource *row, bool *found,
+                  gpd_response *resp) {
+  gpd_store *s = r->srv->store;
+  memset(row, 0, sizeof *row);
+  gpd_store_rc rc = s->ops->get_resource(s, kind, key, row);
+  *found = rc == GPD_STORE_OK;
+  if (rc == GPD_STORE_OK || rc == GPD_STORE_NOT_FOUND) return true;
+  gpd_resp_store_error(resp);
+  return false;
+}
+
+bool gpd_policy_context(const gpd_request *r, gp_policy_context *ctx, gpd_response *resp) {
+  gpd_feature f[8];
+  size_t n = 0;
+  char sub[64];
+  gp_policy_context_init(ctx);
+  ctx->phase = r->srv->cfg.phase;
+  ctx->ga_version = r->srv->cfg.ga_version;
+  ctx->api = r->api;
+  snprintf(sub, sizeof sub, "%s", r->sub);
+  for (char *p = sub; *p; p++) *p = (char)tolower((unsigned char)*p);
+  gpd_store *s = r->srv->store;
+  if (s->ops->get_features(s, sub, f, 8, &n) != GPD_STORE_OK) {
+    gpd_resp_store_error(resp);
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(f[i].state, "Registered") != 0) continue;
+    if (strcasecmp(f[i].name, GP_FEATURE_MANAGED_GPU) == 0) ctx->feature_managed_gpu = true;
+    if (strcasecmp(f[i].name, GP_FEATURE_MANAGED_GPU_EXPERIENCE) == 0) ctx->feature_managed_gpu_experience = true;
+  }
+  return true;
+}
+
+static json_t *parse_doc(const gpd_resource *row) { return json_loads(row->doc, 0, NULL); }
+
+gp_pool *gpd_pool_load(const gpd_resource *row, gpd_response *resp) {
+  gp_error err;
+  gp_error_init(&err);
+  json_t *doc = parse_doc(row);
+  gp_pool *p = doc ? gp_pool_from_store(doc, &err) : NULL;
+  json_decref(doc);
+  gp_error_clear(&err);
+  if (!p)
+    gpd_resp_error(resp, 500, "InternalServerError", NULL, "The stored agent pool '%s' could not be read back.",
+                   row->name ? row->name : "");
+  return p;
+}
+
+gp_cluster *gpd_cluster_load(const gpd_resource *row, gpd_response *resp) {
+  gp_error err;
+  gp_error_init(&err);
+  json_t *doc = parse_doc(row);
+  gp_cluster *c = doc ? gp_cluster_from_store(doc, &err) : NULL;
+  json_decref(doc);
+  gp_error_clear(&err);
+  if (!c)
+    gpd_resp_error(resp, 500, "InternalServerError", NULL, "The stored managed cluster '%s' could not be read back.",
+                   row->name ? row->name : "");
+  return c;
+}
+
+bool gpd_cluster_pools(const gpd_request *r, const char *cluster_key, gpd_resource **rows, size_t *n,
+                       gpd_response *resp) {
+  char prefix[GPD_KEY_MAX + 2];
+  gpd_store *s = r->srv->store;
+  gpd_resource *all = NULL;
+  size_t count = 0;
+  snprintf(prefix, sizeof prefix, "%s/", cluster_key);
+  for (;;) {
+    gpd_resource *page;
+    size_t got;
+    const char *after = count ? all[count - 1].key : NULL;
+    if (s->ops->list_resources(s, GPD_RES_POOL, prefix, after, 1000, &page, &got) != GPD_STORE_OK) {
+      gpd_resources_free(all, count);
+      gpd_resp_store_error(resp);
+      return false;
+    }
+    if (got) {
+      gpd_resource *grown = realloc(all, (count + got) * sizeof *grown);
+      if (!grown) {
+        gpd_resources_free(page, got);
+        gpd_resources_free(all, count);
+        gpd_resp_oom(resp);
+        return false;
+      }
+      all = grown;
+      memcpy(all + count, page, got * sizeof *page);
+      count += got;
+    }
+    free(page);
+    if (got < 1000) break;
+  }
+  *rows = all;
+  *n = count;
+  return true;
+}
+
+/* Adds id, properties.eTag and properties.provisioningState to a view. */
+static json_t *with_server_fields(json_t *v, const gpd_resource *row) {
+  json_t *props = v ? json_object_get(v, "properties") : NULL;
+  if (!props || json_object_set_new(v, "id", json_string(row->id)) ||
+      json_object_set_new(props, "provisioningState", json_string(row->state)) ||
+      json_object_set_new(props, "eTag", json_string(row->etag))) {
+    json_decref(v);
+    return NULL;
+  }
+  return v;
+}
+
+json_t *gpd_pool_view(const gpd_resource *row, const gp_pool *p, gp_api_group api) {
+  return with_server_fields(gp_pool_to_json(p, api), row);
+}
+
+json_t *gpd_cluster_view(const gpd_resource *row, const gp_cluster *c, const gpd_resource *pool_rows,
+                         gp_pool *const *pools, size_t npools, gp_api_group api) {
+  json_t *v = with_server_fields(gp_cluster_to_json(c, pools, npools, api), row);
+  json_t *list = v ? json_object_get(json_object_get(v, "properties"), "agentPoolProfiles") : NULL;
+  for (size_t i = 0; list && i < npools && i < json_array_size(list); i++) {
+    if (json_object_set_new(json_array_get(list, i), "provisioningState", json_string(pool_rows[i].state))) {
+      json_decref(v);
+      return NULL;
+    }
+  }
+  return v;
+}
+
+const char *gpd_pool_mode_label(const gp_pool *p) {
+  const char *m = gp_enum_name(&gp_mode_names, p->effective.mode);
+  return p->size && m ? m : "None";
+}
+
+/* ---- preconditions ------------------------------------------------------------------------------ */
+
+bool gpd_etag_listed(const char *list, const char *etag) {
+  const char *p = list;
+  while (*p) {
+    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    if (!*p) break;
+    const char *start = p;
+    size_t len;
+    if (strncmp(p, "W/", 2) == 0) start = p += 2; /* weak tags compare by their opaque value */
+    if (*p == '"') {
+      start = ++p;
+      while (*p && *p != '"') p++;
+      len = (size_t)(p - start);
+      if (*p) p++;
+    } else {
+      while (*p && *p != ',' && *p != ' ' && *p != '\t') p++;
+      len = (size_t)(p - start);
+    }
+    if (len == 1 && *start == '*') return true;
+    if (etag && len == strlen(etag) && strncmp(start, etag, len) == 0) return true;
+    while (*p && *p != ',') p++;
+  }
+  return false;
+}
+
+bool gpd_preconditions(const gpd_request *r, const char *etag, gpd_response *resp) {
+  const char *im = gpd_req_header(r, "If-Match"), *inm = gpd_req_header(r, "If-None-Match");
+  if (!etag) {
+    if (im) {
+      gpd_resp_error(resp, 412, "PreconditionFailed", NULL,
+                     "Resource not found but ETag header is provided. If this is a request to create, please do not "
+                     "provide ETag.");
+      return false;
+    }
+    return true;
+  }
+  if (inm && gpd_etag_listed(inm, etag)) {
+    gpd_resp_error(resp, 412, "PreconditionFailed", NULL,
+                   "The resource already exists and If-None-Match is '%.64s'. Leave If-None-Match out to update it.",
+                   inm);
+    return false;
+  }
+  if (im && !gpd_etag_listed(im, etag)) {
+    gpd_resp_error(resp, 412, "PreconditionFailed", NULL,
+                   "The ETag in If-Match (%.80s) does not match the resource's current ETag; someone changed it. GET "
+                   "the resource and retry with its current ETag.",
+                   im);
+    return false;
+  }
+  return true;
+}
+
+bool gpd_not_busy(const gpd_resource *row, const char *what, gpd_response *resp) {
+  if (gpd_state_terminal(row->state)) return true;
+  gpd_resp_error(resp, 409, "OperationNotAllowed", NULL,
+                 "Operation is not allowed because %s '%s' is in provisioning state '%s'. Wait for its operation (%s) "
+                 "to end, then retry.",
+                 what, row->name ? row->name : "", row->state, row->op_id ? row->op_id : "unknown");
+  return false;
+}
+
+/* ---- operations --------------------------------------------------------------------------------- */
+
+void gpd_new_op_init(gpd_new_op *n, const gpd_request *r, gpd_res_kind kind, const char *res_key,
+                     const char *res_id, gpd_op_kind k, const char *location, const char *parent) {
+  memset(n, 0, sizeof *n);
+  gpd_uuid(n->id);
+  /* ARM location names are lowercase without spaces ("East US" is "eastus"). */
+  size_t j = 0;
+  for (const char *p = location ? location : ""; *p && j + 1 < sizeof n->location; p++)
+    if (isalnum((unsigned char)*p)) n->location[j++] = (char)tolower((unsigned char)*p);
+  n->location[j] = '\0';
+  if (!j) snprintf(n->location, sizeof n->location, "global");
+  int64_t now = gpd_now_ms();
+  n->op.id = n->id;
+  snprintf(n->sub, sizeof n->sub, "%s", r->sub);
+  for (char *p = n->sub; *p; p++) *p = (char)tolower((unsigned char)*p);
+  n->op.sub = n->sub;
+  n->op.location = n->location;
+  n->op.res_kind = kind;
+  n->op.res_key = (char *)res_key;
+  n->op.res_id = (char *)res_id;
+  n->op.kind = k;
+  n->op.status = "InProgress";
+  n->op.start_ms = now;
+  n->op.not_before_ms = now + r->srv->cfg.operation_delay_ms;
+  n->op.parent = (char *)parent;
+  n->op.api_version = (char *)r->api_version;
+}
+
+void gpd_async_headers(const gpd_request *r, gpd_response *resp, const char *location, const char *op_id,
+                       bool with_location) {
+  char base[600], sub[64];
+  gpd_req_base_url(r, base, sizeof base);
+  snprintf(sub, sizeof sub, "%s", r->sub);
+  for (char *p = sub; *p; p++) *p = (char)tolower((unsigned char)*p);
+  gpd_resp_header(resp, "Azure-AsyncOperation",
+                  "%s/subscriptions/%s/providers/Microsoft.ContainerService/locations/%s/operations/%s?api-version=%s",
+                  base, sub, location, op_id, r->api_version);
+  if (with_location)
+    gpd_resp_header(resp, "Location",
+                    "%s/subscriptions/%s/providers/Microsoft.ContainerService/locations/%s/operationresults/%s"
+                    "?api-version=%s",
+                    base, sub, location, op_id, r->api_version);
+  gpd_resp_header(resp, "Retry-After", "%d", r->srv->cfg.retry_after);
+}
+
+void gpd_warning_headers(gpd_response *resp, const gp_warnings *w) {
+  for (size_t i = 0; i < w->count; i++) {
+    char msg[600];
+    size_t j = 0;
+    for (const char *p = w->items[i]; *p && j + 2 < sizeof msg; p++) {
+      if (*p == '"' || *p == '\\') msg[j++] = '\\'; /* a quoted-string per RFC 7234 */
+      msg[j++] = *p;
+    }
+    msg[j] = '\0';
+    gpd_resp_header(resp, "Warning", "299 - \"%s\"", msg);
+  }
+}
+
+/* ---- paging ------------------------------------------------------------------------------------- */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+bool gpd_page_params(const gpd_request *r, gpd_response *resp, size_t *top, char *after, size_t after_size) {
+  const char *t = gpd_req_query(r, "$top"), *tok = gpd_req_query(r, "$skiptoken");
+  *top = 100;
+  after[0] = '\0';
+  if (t) {
+    char *end;
+    long v = strtol(t, &end, 10);
+    if (!*t || *end || v < 1 || v > 1000) {
+      gpd_resp_error(resp, 400, "InvalidParameter", "$top", "$top must be a whole number from 1 to 1000, not '%.32s'.",
+                     t);
+      return false;
+    }
+    *top = (size_t)v;
+  }
+  if (tok) {
+    size_t n = strlen(tok), j = 0;
+    bool ok = n % 2 == 0 && n / 2 < after_size && n > 0;
+    for (size_t i = 0; ok && i < n; i += 2) {
+      const char *hi = strchr(hexdigits, tok[i]), *lo = strchr(hexdigits, tok[i + 1]);
+      if (!hi || !lo || !tok[i] || !tok[i + 1]) {
+        ok = false;
+        break;
+      }
+      char c = (char)(((hi - hexdigits) << 4) | (lo - hexdigits));
+      if (c == '\0') ok = false;
+      after[j++] = c;
+    }
+    if (!ok) {
+      gpd_resp_error(resp, 400, "InvalidParameter", "$skiptoken",
+                     "$skiptoken is not valid; use the nextLink of the previous page as it is.");
+      return false;
+    }
+    after[j] = '\0';
+  }
+  return true;
+}
+
+json_t *gpd_page_body(const gpd_request *r, json_t *values, size_t top, const char *last_key, bool more) {
+  json_t *o = json_object();
+  if (!o || !values || json_object_set_new(o, "value", values)) {
+    if (!o) json_decref(values);
+    json_decref(o);
+    return NULL;
+  }
+  if (more && last_key) {
+    size_t n = strlen(last_key);
+    char *tok = malloc(2 * n + 1), base[600];
+    char *link = malloc(2 * n + 2048);
+    if (!tok || !link) {
+      free(tok);
+      free(link);
+      json_decref(o);
+      return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+      tok[2 * i] = hexdigits[(unsigned char)last_key[i] >> 4];
+      tok[2 * i + 1] = hexdigits[(unsigned char)last_key[i] & 15];
+    }
+    tok[2 * n] = '\0';
+    gpd_req_base_url(r, base, sizeof base);
+    snprintf(link, 2 * n + 2048, "%s%.1000s?api-version=%s&$top=%zu&$skiptoken=%s", base, r->path, r->api_version,
+             top, tok);
+    int rc = json_object_set_new(o, "nextLink", json_string(link));
+    free(tok);
+    free(link);
+    if (rc) {
+      json_decref(o);
+      return NULL;
+    }
+  }
+  return o;
+}

@@ -1,0 +1,70 @@
+/* resource.h - what the resource handlers share: store keys and ARM ids, the policy context of a
+ * request (phase, GA version, the subscription's features), GET views with the server's fields
+ * (id, eTag, provisioningState), preconditions (If-Match / If-None-Match), new operations with their
+ * Azure-AsyncOperation / Location headers, and paging. */
+#ifndef GPUPOOLD_RESOURCE_H
+#define GPUPOOLD_RESOURCE_H
+
+#include "request.h"
+#include "store.h"
+
+#define GPD_KEY_MAX 400
+#define GPD_ID_MAX 512
+#define GPD_WRITE_ATTEMPTS 8 /* a write that lost a race is decided again on fresh state */
+
+/* Lowercase store keys of the request's cluster and pool. */
+void gpd_cluster_key(const gpd_request *r, char *out, size_t size);
+void gpd_pool_key(const gpd_request *r, char *out, size_t size);
+/* ARM ids with the casing given. */
+void gpd_cluster_id(const char *sub, const char *rg, const char *cluster, char *out, size_t size);
+
+/* Reads one row. True with *found set, or false with 503 in resp when the store fails. */
+bool gpd_load_row(const gpd_request *r, gpd_res_kind kind, const char *key, gpd_resource *row, bool *found,
+                  gpd_response *resp);
+
+/* Server settings plus the subscription's registered features. False (503 in resp) if the store fails. */
+bool gpd_policy_context(const gpd_request *r, gp_policy_context *ctx, gpd_response *resp);
+
+/* A stored document as the core's struct; NULL with a 500 in resp when it cannot be read back. */
+gp_pool *gpd_pool_load(const gpd_resource *row, gpd_response *resp);
+gp_cluster *gpd_cluster_load(const gpd_resource *row, gpd_response *resp);
+/* Every pool of a cluster, in key order. False (error in resp) on failure. */
+bool gpd_cluster_pools(const gpd_request *r, const char *cluster_key, gpd_resource **rows, size_t *n,
+                       gpd_response *resp);
+
+/* The GET views: the core's JSON for the api group plus id, properties.eTag and provisioningState. */
+json_t *gpd_pool_view(const gpd_resource *row, const gp_pool *p, gp_api_group api);
+json_t *gpd_cluster_view(const gpd_resource *row, const gp_cluster *c, const gpd_resource *pool_rows,
+                         gp_pool *const *pools, size_t npools, gp_api_group api);
+/* Effective management mode of a pool for metrics: Managed, Unmanaged or None. */
+const char *gpd_pool_mode_label(const gp_pool *p);
+
+/* ARM's conditional request table (reference/arm-protocol.md) for a write on a resource whose
+ * current etag is etag (NULL: it does not exist). False with 412 in resp when it must not proceed. */
+bool gpd_preconditions(const gpd_request *r, const char *etag, gpd_response *resp);
+/* Does an If-Match / If-None-Match list name this etag ("*" names any)? */
+bool gpd_etag_listed(const char *list, const char *etag);
+/* 409 OperationNotAllowed when a resource is in a non-terminal provisioning state. */
+bool gpd_not_busy(const gpd_resource *row, const char *what, gpd_response *resp);
+
+/* A new operation: the strings it points to live in the struct or with the caller. */
+typedef struct {
+  char id[GPD_UUID_LEN + 1];
+  char location[64];
+  char sub[64];
+  gpd_operation op;
+} gpd_new_op;
+void gpd_new_op_init(gpd_new_op *n, const gpd_request *r, gpd_res_kind kind, const char *res_key,
+                     const char *res_id, gpd_op_kind k, const char *location, const char *parent);
+/* Azure-AsyncOperation (+ Location when location is true) and Retry-After for an operation. */
+void gpd_async_headers(const gpd_request *r, gpd_response *resp, const char *location, const char *op_id,
+                       bool with_location);
+/* Warning: 299 headers for the core's deprecation warnings. */
+void gpd_warning_headers(gpd_response *resp, const gp_warnings *w);
+
+/* Paging: $top (1-1000, default 100) and $skiptoken. False with 400 in resp when malformed. */
+bool gpd_page_params(const gpd_request *r, gpd_response *resp, size_t *top, char *after, size_t after_size);
+/* {"value": values, "nextLink": …} with nextLink when more rows follow last_key. Takes values. */
+json_t *gpd_page_body(const gpd_request *r, json_t *values, size_t top, const char *last_key, bool more);
+
+#endif

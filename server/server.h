@@ -1,0 +1,20 @@
+/* server.h - the gpupoold process state shared by the HTTP layer, the handlers and the reconciler.
+ * Nothing in it changes between requests apart from the store: replicas on one store behave alike. */
+#ifndef GPUPOOLD_SERVER_H
+#define GPUPOOLD_SERVER_H
+
+#include "config.h"
+#include "store.h"
+
+typedef struct gpd_reconciler gpd_reconciler;
+typedef struct gpd_metrics gpd_metrics;
+
+typedef struct {
+  gpd_config cfg;
+  gpd_store *store;
+  gpd_reconciler *reconciler;
+  gpd_metrics *metrics;
+  char default_base[320]; /* http://HOST:PORT of the listener, when a request has no Host */
+} gpd_server;
+
+#endif

@@ -1,0 +1,159 @@
+/* store.h - the persistence interface of gpupoold: managed clusters, agent pools (with their plan),
+ * operations and subscription features.
+ *
+ * One small vtable so that back-ends can be swapped (SQLite today, PostgreSQL for several replicas
+ * later). The interface is shaped for that second back-end:
+ *   - every write is a changeset whose preconditions ("this row still has etag E", "this row does
+ *     not exist", "this cluster still has N pools") are checked inside the write, so a conditional
+ *     write can only succeed once and concurrent writers never lose an update;
+ *   - operations are claimed with a lease (owner + expiry), so several reconcilers can share them.
+ * A function returns only after the write is durable. The store knows nothing about GPUs: the
+ * documents are the core's storage JSON, opaque here. */
+#ifndef GPUPOOLD_STORE_H
+#define GPUPOOLD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+  GPD_STORE_OK = 0,
+  GPD_STORE_NOT_FOUND,
+  GPD_STORE_CONFLICT, /* a precondition of the changeset did not hold; nothing was written */
+  GPD_STORE_ERROR     /* I/O or database failure; nothing was written */
+} gpd_store_rc;
+
+typedef enum { GPD_RES_CLUSTER = 0, GPD_RES_POOL = 1 } gpd_res_kind;
+
+/* A stored managed cluster or agent pool. Every string is owned by the row (gpd_resource_clear). */
+typedef struct {
+  char *key;   /* lowercase identity: sub/rg/cluster, or sub/rg/cluster/pool */
+  char *id;    /* ARM resource id, with the casing first given */
+  char *name;  /* display name, casing first given */
+  char *doc;   /* the core's storage JSON (gp_pool_to_store / gp_cluster_to_store) */
+  char *etag;  /* changes with every user write; the reconciler never changes it */
+  char *state; /* provisioningState: Creating, Updating, Deleting, Succeeded, Failed */
+  char *op_id; /* the operation that last changed the row */
+  char *mode;  /* pools: effective management mode, for metrics (Managed, Unmanaged, None) */
+  int64_t plan_generation; /* pools: generation of the stored plan, 0 = none yet */
+} gpd_resource;
+
+typedef enum { GPD_OP_CREATE = 0, GPD_OP_UPDATE, GPD_OP_DELETE } gpd_op_kind;
+
+/* An asynchronous operation (the ARM Azure-AsyncOperation resource). */
+typedef struct {
+  char *id;
+  int64_t seq; /* creation order */
+  char *sub;   /* lowercase subscription */
+  char *location;
+  gpd_res_kind res_kind;
+  char *res_key;
+  char *res_id;
+  gpd_op_kind kind;
+  char *status; /* InProgress, Succeeded, Failed, Canceled */
+  int64_t start_ms, end_ms, not_before_ms;
+  char *error;  /* ARM error body (JSON text) when Failed/Canceled */
+  char *parent; /* operation of the cluster PUT that started this pool operation, or NULL */
+  char *api_version;
+} gpd_operation;
+
+/* One precondition or write of a changeset. */
+typedef enum {
+  GPD_W_CHECK,   /* only the precondition */
+  GPD_W_PUT,     /* insert or replace id/name/doc/etag/state/op_id/mode; a pool keeps its plan */
+  GPD_W_DELETING /* set etag/state/op_id from row; a cluster also marks its pools Deleting */
+} gpd_write_action;
+
+typedef struct {
+  gpd_write_action action;
+  gpd_res_kind kind;
+  const char *key;
+  const char *expect_etag;   /* NULL: the row must not exist; else it must exist with this etag */
+  const gpd_resource *row;   /* the new values (PUT, DELETING) */
+} gpd_write;
+
+/* Written atomically, or not at all. */
+typedef struct {
+  const gpd_write *writes;
+  size_t nwrites;
+  const char *pool_count_of; /* when set: the cluster with this key must have expect_pool_count pools */
+  size_t expect_pool_count;
+  const gpd_operation *ops; /* operations to insert */
+  size_t nops;
+} gpd_changeset;
+
+/* The outcome of an operation the reconciler processed. */
+typedef struct {
+  const gpd_operation *op;
+  const char *status;      /* Succeeded, Failed or Canceled */
+  const char *error;       /* ARM error body (JSON text) unless Succeeded */
+  const char *plan;        /* pools, create/update: the plan JSON to store */
+  int64_t plan_generation;
+} gpd_op_result;
+
+typedef struct {
+  char name[64];
+  char state[32];
+} gpd_feature;
+
+/* Counts for /metrics: label and value pairs. */
+typedef struct {
+  struct {
+    char label[32];
+    int64_t count;
+  } ops[8], pools[8];
+  size_t nops, npools;
+} gpd_store_stats;
+
+typedef struct gpd_store gpd_store;
+
+typedef struct {
+  /* Reads. A resource's plan is not part of gpd_resource (see get_plan). */
+  gpd_store_rc (*get_resource)(gpd_store *s, gpd_res_kind kind, const char *key, gpd_resource *out);
+  /* Rows whose key starts with prefix and sorts after `after` (NULL: from the start), in key order. */
+  gpd_store_rc (*list_resources)(gpd_store *s, gpd_res_kind kind, const char *prefix, const char *after,
+                                 size_t limit, gpd_resource **out, size_t *n);
+  /* A pool's plan generation and (when plan is non-NULL) its JSON; *plan NULL when none yet. */
+  gpd_store_rc (*get_plan)(gpd_store *s, const char *pool_key, int64_t *generation, char **plan);
+  gpd_store_rc (*get_operation)(gpd_store *s, const char *id, gpd_operation *out);
+  gpd_store_rc (*list_child_operations)(gpd_store *s, const char *parent, gpd_operation **out, size_t *n);
+  /* Registered state of every feature the subscription has touched. */
+  gpd_store_rc (*get_features)(gpd_store *s, const char *sub, gpd_feature *out, size_t max, size_t *n);
+  gpd_store_rc (*stats)(gpd_store *s, gpd_store_stats *out);
+  gpd_store_rc (*ping)(gpd_store *s);
+
+  /* Writes: each is durable when it returns OK. */
+  gpd_store_rc (*commit)(gpd_store *s, const gpd_changeset *cs);
+  gpd_store_rc (*set_feature)(gpd_store *s, const char *sub, const char *name, const char *state);
+  /* Leases up to max runnable operations (InProgress, due, lease free, no unfinished child) to owner,
+   * oldest first. When none is runnable, *next_due_ms is the earliest time one may become so (0: none
+   * pending). */
+  gpd_store_rc (*claim_operations)(gpd_store *s, const char *owner, int64_t now_ms, int64_t lease_ms, size_t max,
+                                   gpd_operation **out, size_t *n, int64_t *next_due_ms);
+  /* Ends operations still leased to owner and applies their effect on the resource. */
+  gpd_store_rc (*finish_operations)(gpd_store *s, const char *owner, const gpd_op_result *r, size_t n,
+                                    int64_t now_ms);
+  /* Forgets operations that ended before before_ms. */
+  gpd_store_rc (*purge_operations)(gpd_store *s, int64_t before_ms);
+
+  void (*close)(gpd_store *s);
+} gpd_store_ops;
+
+struct gpd_store {
+  const gpd_store_ops *ops;
+};
+
+/* Opens the store named by url ("sqlite:PATH"). On failure returns NULL and writes why into err. */
+gpd_store *gpd_store_open(const char *url, char *err, size_t errlen);
+gpd_store *gpd_store_sqlite_open(const char *path, char *err, size_t errlen);
+
+void gpd_resource_clear(gpd_resource *r);
+void gpd_resources_free(gpd_resource *r, size_t n);
+void gpd_operation_clear(gpd_operation *o);
+void gpd_operations_free(gpd_operation *o, size_t n);
+
+const char *gpd_op_kind_name(gpd_op_kind k);
+gpd_op_kind gpd_op_kind_parse(const char *s);
+bool gpd_state_terminal(const char *provisioning_state);
+
+#endif

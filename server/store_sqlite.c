@@ -1,0 +1,968 @@
+/* store_sqlite.c - the SQLite back-end of the store (store.h): one file, WAL mode, synchronous=FULL.
+ *
+ * Reads use a small pool of read-only connections (WAL lets them run beside the writer). Writes go
+ * to one writer thread that owns the only read-write connection and commits them in groups: every
+ * write that is waiting when a commit starts runs inside its own SAVEPOINT of one transaction
+ * (so a write whose precondition fails is rolled back alone), then a single COMMIT + fsync makes
+ * the whole group durable before any of them is answered. Preconditions are checked inside the
+ * transaction, so two writers that read the same etag cannot both succeed.
+ *
+ * One gpupoold per database file: a lock file next to it enforces that, which also lets start-up
+ * release the leases of a process that died (its operations are resumed). Several replicas need
+ * the PostgreSQL back-end. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define SCHEMA_VERSION 1
+#define MAX_BATCH 512
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS clusters(key TEXT PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL,"
+    " doc TEXT NOT NULL, etag TEXT NOT NULL, state TEXT NOT NULL, op_id TEXT);"
+    "CREATE TABLE IF NOT EXISTS pools(key TEXT PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL,"
+    " doc TEXT NOT NULL, etag TEXT NOT NULL, state TEXT NOT NULL, op_id TEXT, mode TEXT,"
+    " plan_generation INTEGER NOT NULL DEFAULT 0, plan TEXT);"
+    "CREATE TABLE IF NOT EXISTS operations(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, sub TEXT NOT NULL,"
+    " location TEXT, res_kind INTEGER NOT NULL, res_key TEXT NOT NULL, res_id TEXT, kind TEXT NOT NULL,"
+    " status TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER, not_before_ms INTEGER NOT NULL,"
+    " error TEXT, parent TEXT, api_version TEXT, lease_owner TEXT, lease_until INTEGER);"
+    "CREATE INDEX IF NOT EXISTS operations_pending ON operations(seq) WHERE status = 'InProgress';"
+    "CREATE INDEX IF NOT EXISTS operations_parent ON operations(parent) WHERE parent IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS operations_ended ON operations(end_ms) WHERE status <> 'InProgress';"
+    "CREATE TABLE IF NOT EXISTS features(sub TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
+    " PRIMARY KEY(sub, name));";
+
+#define RES_COLS "key, id, name, doc, etag, state, op_id"
+#define OP_COLS                                                                                                      \
+  "id, seq, sub, location, res_kind, res_key, res_id, kind, status, start_ms, end_ms, not_before_ms, error, parent, " \
+  "api_version"
+
+/* Statements of a read connection. */
+enum {
+  R_GET_CLUSTER,
+  R_GET_POOL,
+  R_LIST_CLUSTERS,
+  R_LIST_POOLS,
+  R_PLAN_GEN,
+  R_PLAN,
+  R_GET_OP,
+  R_CHILD_OPS,
+  R_FEATURES,
+  R_STATS_OPS,
+  R_STATS_POOLS,
+  R_PING,
+  R_COUNT
+};
+static const char *const read_sql[R_COUNT] = {
+    [R_GET_CLUSTER] = "SELECT " RES_COLS ", NULL, 0 FROM clusters WHERE key = ?1",
+    [R_GET_POOL] = "SELECT " RES_COLS ", mode, plan_generation FROM pools WHERE key = ?1",
+    [R_LIST_CLUSTERS] = "SELECT " RES_COLS ", NULL, 0 FROM clusters WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3",
+    [R_LIST_POOLS] = "SELECT " RES_COLS ", mode, plan_generation FROM pools WHERE key > ?1 AND key < ?2 ORDER BY key "
+                     "LIMIT ?3",
+    [R_PLAN_GEN] = "SELECT plan_generation FROM pools WHERE key = ?1",
+    [R_PLAN] = "SELECT plan_generation, plan FROM pools WHERE key = ?1",
+    [R_GET_OP] = "SELECT " OP_COLS " FROM operations WHERE id = ?1",
+    [R_CHILD_OPS] = "SELECT " OP_COLS " FROM operations WHERE parent = ?1 ORDER BY seq",
+    [R_FEATURES] = "SELECT name, state FROM features WHERE sub = ?1 ORDER BY name",
+    [R_STATS_OPS] = "SELECT status, COUNT(*) FROM operations GROUP BY status ORDER BY status",
+    [R_STATS_POOLS] = "SELECT COALESCE(mode, 'None'), COUNT(*) FROM pools GROUP BY 1 ORDER BY 1",
+    [R_PING] = "SELECT COUNT(*) FROM sqlite_master",
+};
+
+/* Statements of the writer connection. */
+enum {
+  W_ETAG_CLUSTER,
+  W_ETAG_POOL,
+  W_INSERT_CLUSTER,
+  W_INSERT_POOL,
+  W_UPDATE_CLUSTER,
+  W_UPDATE_POOL,
+  W_DELETING_CLUSTER,
+  W_DELETING_POOL,
+  W_POOLS_STATE,
+  W_POOL_COUNT,
+  W_INSERT_OP,
+  W_SET_FEATURE,
+  W_CLAIM,
+  W_NEXT_DUE,
+  W_FINISH_OP,
+  W_FINISH_POOL,
+  W_FINISH_CLUSTER,
+  W_DELETE_POOL,
+  W_DELETE_CLUSTER,
+  W_DELETE_POOLS,
+  W_PURGE,
+  W_COUNT
+};
+#define RUNNABLE                                                                                                     \
+  "status = 'InProgress' AND NOT EXISTS (SELECT 1 FROM operations c WHERE c.parent = o.id AND c.status = "           \
+  "'InProgress')"
+static const char *const write_sql[W_COUNT] = {
+    [W_ETAG_CLUSTER] = "SELECT etag FROM clusters WHERE key = ?1",
+    [W_ETAG_POOL] = "SELECT etag FROM pools WHERE key = ?1",
+    [W_INSERT_CLUSTER] = "INSERT INTO clusters(key, id, name, doc, etag, state, op_id) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+    [W_INSERT_POOL] = "INSERT INTO pools(key, id, name, doc, etag, state, op_id, mode) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    [W_UPDATE_CLUSTER] = "UPDATE clusters SET id=?2, name=?3, doc=?4, etag=?5, state=?6, op_id=?7 WHERE key = ?1",
+    [W_UPDATE_POOL] = "UPDATE pools SET id=?2, name=?3, doc=?4, etag=?5, state=?6, op_id=?7, mode=?8 WHERE key = ?1",
+    [W_DELETING_CLUSTER] = "UPDATE clusters SET etag=?2, state=?3, op_id=?4 WHERE key = ?1",
+    [W_DELETING_POOL] = "UPDATE pools SET etag=?2, state=?3, op_id=?4 WHERE key = ?1",
+    [W_POOLS_STATE] = "UPDATE pools SET state=?3 WHERE key > ?1 AND key < ?2",
+    [W_POOL_COUNT] = "SELECT COUNT(*) FROM pools WHERE key > ?1 AND key < ?2",
+    [W_INSERT_OP] = "INSERT INTO operations(id, sub, location, res_kind, res_key, res_id, kind, status, start_ms,"
+                    " end_ms, not_before_ms, error, parent, api_version)"
+                    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    [W_SET_FEATURE] = "INSERT INTO features(sub, name, state) VALUES(?1,?2,?3)"
+                      " ON CONFLICT(sub, name) DO UPDATE SET state = excluded.state",
+    [W_CLAIM] = "UPDATE operations SET lease_owner = ?1, lease_until = ?2 WHERE seq IN (SELECT seq FROM operations o"
+                " WHERE " RUNNABLE " AND not_before_ms <= ?3 AND (lease_until IS NULL OR lease_until < ?3)"
+                " ORDER BY seq LIMIT ?4) RETURNING " OP_COLS,
+    [W_NEXT_DUE] = "SELECT MIN(MAX(not_before_ms, COALESCE(lease_until, 0))) FROM operations o WHERE " RUNNABLE,
+    [W_FINISH_OP] = "UPDATE operations SET status=?2, end_ms=?3, error=?4, lease_owner=NULL, lease_until=NULL"
+                    " WHERE id = ?1 AND lease_owner = ?5 AND status = 'InProgress'",
+    [W_FINISH_POOL] = "UPDATE pools SET state=?3, plan=COALESCE(?4, plan),"
+                      " plan_generation=CASE WHEN ?4 IS NULL THEN plan_generation ELSE ?5 END"
+                      " WHERE key = ?1 AND op_id = ?2",
+    [W_FINISH_CLUSTER] = "UPDATE clusters SET state=?3 WHERE key = ?1 AND op_id = ?2",
+    [W_DELETE_POOL] = "DELETE FROM pools WHERE key = ?1 AND op_id = ?2",
+    [W_DELETE_CLUSTER] = "DELETE FROM clusters WHERE key = ?1 AND op_id = ?2",
+    [W_DELETE_POOLS] = "DELETE FROM pools WHERE key > ?1 AND key < ?2",
+    [W_PURGE] = "DELETE FROM operations WHERE status <> 'InProgress' AND end_ms < ?1",
+};
+
+typedef struct reader {
+  sqlite3 *db;
+  sqlite3_stmt *st[R_COUNT];
+  struct reader *next_free, *next_all;
+} reader;
+
+typedef struct sq_store sq_store;
+
+/* A write waiting for the writer thread. */
+typedef struct job {
+  gpd_store_rc (*fn)(sq_store *s, void *arg);
+  void *arg;
+  gpd_store_rc rc;
+  bool done;
+  struct job *next;
+} job;
+
+struct sq_store {
+  gpd_store base;
+  char *path;
+  int lock_fd;
+  pthread_mutex_t readers_lock;
+  reader *free_readers, *all_readers;
+  sqlite3 *wdb;
+  sqlite3_stmt *wst[W_COUNT];
+  pthread_t writer;
+  bool writer_started;
+  pthread_mutex_t lock;
+  pthread_cond_t work, done;
+  job *head, *tail;
+  bool stopping;
+};
+
+/* ---- small helpers ------------------------------------------------------------------------------ */
+
+static char *dup_col(sqlite3_stmt *st, int i, bool *oom) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  if (!t) return NULL;
+  char *s = strdup((const char *)t);
+  if (!s) *oom = true;
+  return s;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s) {
+  if (s)
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+/* Keys under prefix ("a/b/") sort strictly between prefix and its upper bound ("a/b0"). */
+static bool prefix_upper(const char *prefix, char *out, size_t size) {
+  size_t n = strlen(prefix);
+  if (n == 0 || n >= size || prefix[n - 1] != '/') return false;
+  memcpy(out, prefix, n + 1);
+  out[n - 1] = '/' + 1;
+  return true;
+}
+
+static bool read_resource(sqlite3_stmt *st, gpd_resource *r) {
+  bool oom = false;
+  memset(r, 0, sizeof *r);
+  r->key = dup_col(st, 0, &oom);
+  r->id = dup_col(st, 1, &oom);
+  r->name = dup_col(st, 2, &oom);
+  r->doc = dup_col(st, 3, &oom);
+  r->etag = dup_col(st, 4, &oom);
+  r->state = dup_col(st, 5, &oom);
+  r->op_id = dup_col(st, 6, &oom);
+  r->mode = dup_col(st, 7, &oom);
+  r->plan_generation = sqlite3_column_int64(st, 8);
+  if (oom || !r->key || !r->doc || !r->etag || !r->state) {
+    gpd_resource_clear(r);
+    return false;
+  }
+  return true;
+}
+
+static bool read_operation(sqlite3_stmt *st, gpd_operation *o) {
+  bool oom = false;
+  memset(o, 0, sizeof *o);
+  o->id = dup_col(st, 0, &oom);
+  o->seq = sqlite3_column_int64(st, 1);
+  o->sub = dup_col(st, 2, &oom);
+  o->location = dup_col(st, 3, &oom);
+  o->res_kind = sqlite3_column_int(st, 4) == GPD_RES_POOL ? GPD_RES_POOL : GPD_RES_CLUSTER;
+  o->res_key = dup_col(st, 5, &oom);
+  o->res_id = dup_col(st, 6, &oom);
+  o->kind = gpd_op_kind_parse((const char *)sqlite3_column_text(st, 7));
+  o->status = dup_col(st, 8, &oom);
+  o->start_ms = sqlite3_column_int64(st, 9);
+  o->end_ms = sqlite3_column_int64(st, 10);
+  o->not_before_ms = sqlite3_column_int64(st, 11);
+  o->error = dup_col(st, 12, &oom);
+  o->parent = dup_col(st, 13, &oom);
+  o->api_version = dup_col(st, 14, &oom);
+  if (oom || !o->id || !o->sub || !o->res_key || !o->status) {
+    gpd_operation_clear(o);
+    return false;
+  }
+  return true;
+}
+
+/* ---- read connections --------------------------------------------------------------------------- */
+
+static int open_conn(const char *path, bool writer, sqlite3 **out) {
+  sqlite3 *db = NULL;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path, &db, flags, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_extended_result_codes(db, 1);
+    /* Readers keep a small page cache: memory stays flat however many pools are stored. */
+    rc = sqlite3_exec(db, writer ? "PRAGMA cache_size=-4096; PRAGMA foreign_keys=OFF;"
+                                 : "PRAGMA cache_size=-512; PRAGMA query_only=ON;",
+                      NULL, NULL, NULL);
+  }
+  if (rc != SQLITE_OK) {
+    sqlite3_close(db);
+    return rc;
+  }
+  *out = db;
+  return SQLITE_OK;
+}
+
+static reader *reader_acquire(sq_store *s) {
+  pthread_mutex_lock(&s->readers_lock);
+  reader *r = s->free_readers;
+  if (r) s->free_readers = r->next_free;
+  pthread_mutex_unlock(&s->readers_lock);
+  if (r) return r;
+  if (!(r = calloc(1, sizeof *r))) return NULL;
+  if (open_conn(s->path, false, &r->db) != SQLITE_OK) {
+    free(r);
+    return NULL;
+  }
+  pthread_mutex_lock(&s->readers_lock);
+  r->next_all = s->all_readers;
+  s->all_readers = r;
+  pthread_mutex_unlock(&s->readers_lock);
+  return r;
+}
+
+static void reader_release(sq_store *s, reader *r) {
+  pthread_mutex_lock(&s->readers_lock);
+  r->next_free = s->free_readers;
+  s->free_readers = r;
+  pthread_mutex_unlock(&s->readers_lock);
+}
+
+/* The prepared statement i of a reader, reset and unbound, or NULL. */
+static sqlite3_stmt *rstmt(reader *r, int i) {
+  if (!r->st[i] && sqlite3_prepare_v3(r->db, read_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &r->st[i], NULL) != SQLITE_OK)
+    return NULL;
+  return r->st[i];
+}
+
+static sqlite3_stmt *wstmt(sq_store *s, int i) {
+  if (!s->wst[i] &&
+      sqlite3_prepare_v3(s->wdb, write_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->wst[i], NULL) != SQLITE_OK)
+    return NULL;
+  return s->wst[i];
+}
+
+static void done_stmt(sqlite3_stmt *st) {
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+}
+
+/* ---- reads -------------------------------------------------------------------------------------- */
+
+#define WITH_READER(s, r)                                                                                            \
+  reader *r = reader_acquire(s);                                                                                     \
+  if (!r) return GPD_STORE_ERROR;
+
+static gpd_store_rc sq_get_resource(gpd_store *base, gpd_res_kind kind, const char *key, gpd_resource *out) {
+  sq_store *s = (sq_store *)base;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, kind == GPD_RES_POOL ? R_GET_POOL : R_GET_CLUSTER);
+  if (st) {
+    bind_text(st, 1, key);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+      rc = read_resource(st, out) ? GPD_STORE_OK : GPD_STORE_ERROR;
+    else if (step == SQLITE_DONE)
+      rc = GPD_STORE_NOT_FOUND;
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  return rc;
+}
+
+static gpd_store_rc sq_list_resources(gpd_store *base, gpd_res_kind kind, const char *prefix, const char *after,
+                                      size_t limit, gpd_resource **out, size_t *n) {
+  sq_store *s = (sq_store *)base;
+  char hi[512];
+  *out = NULL;
+  *n = 0;
+  if (!prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
+  const char *lo = after && strcmp(after, prefix) > 0 ? after : prefix;
+  gpd_resource *rows = calloc(limit ? limit : 1, sizeof *rows);
+  if (!rows) return GPD_STORE_ERROR;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  reader *r = reader_acquire(s);
+  sqlite3_stmt *st = r ? rstmt(r, kind == GPD_RES_POOL ? R_LIST_POOLS : R_LIST_CLUSTERS) : NULL;
+  if (st) {
+    bind_text(st, 1, lo);
+    bind_text(st, 2, hi);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    int step;
+    rc = GPD_STORE_OK;
+    while (*n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+      if (!read_resource(st, &rows[*n])) {
+        rc = GPD_STORE_ERROR;
+        break;
+      }
+      (*n)++;
+    }
+    if (rc == GPD_STORE_OK && *n < limit && step != SQLITE_DONE) rc = GPD_STORE_ERROR;
+    done_stmt(st);
+  }
+  if (r) reader_release(s, r);
+  if (rc != GPD_STORE_OK) {
+    gpd_resources_free(rows, *n);
+    *n = 0;
+    return rc;
+  }
+  *out = rows;
+  return rc;
+}
+
+static gpd_store_rc sq_get_plan(gpd_store *base, const char *key, int64_t *generation, char **plan) {
+  sq_store *s = (sq_store *)base;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, plan ? R_PLAN : R_PLAN_GEN);
+  if (plan) *plan = NULL;
+  if (st) {
+    bind_text(st, 1, key);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+      bool oom = false;
+      *generation = sqlite3_column_int64(st, 0);
+      if (plan) *plan = dup_col(st, 1, &oom);
+      rc = oom ? GPD_STORE_ERROR : GPD_STORE_OK;
+    } else if (step == SQLITE_DONE) {
+      rc = GPD_STORE_NOT_FOUND;
+    }
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  return rc;
+}
+
+static gpd_store_rc sq_get_operation(gpd_store *base, const char *id, gpd_operation *out) {
+  sq_store *s = (sq_store *)base;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, R_GET_OP);
+  if (st) {
+    bind_text(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+      rc = read_operation(st, out) ? GPD_STORE_OK : GPD_STORE_ERROR;
+    else if (step == SQLITE_DONE)
+      rc = GPD_STORE_NOT_FOUND;
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  return rc;
+}
+
+/* Collects every row of a bound operations query. */
+static gpd_store_rc collect_ops(sqlite3_stmt *st, gpd_operation **out, size_t *n) {
+  size_t cap = 0;
+  int step;
+  gpd_store_rc rc = GPD_STORE_OK;
+  *out = NULL;
+  *n = 0;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      size_t ncap = cap ? cap * 2 : 8;
+      gpd_operation *g = realloc(*out, ncap * sizeof *g);
+      if (!g) {
+        rc = GPD_STORE_ERROR;
+        break;
+      }
+      *out = g;
+      cap = ncap;
+    }
+    if (!read_operation(st, &(*out)[*n])) {
+      rc = GPD_STORE_ERROR;
+      break;
+    }
+    (*n)++;
+  }
+  if (rc == GPD_STORE_OK && step != SQLITE_DONE) rc = GPD_STORE_ERROR;
+  if (rc != GPD_STORE_OK) {
+    gpd_operations_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return rc;
+}
+
+static gpd_store_rc sq_list_child_operations(gpd_store *base, const char *parent, gpd_operation **out, size_t *n) {
+  sq_store *s = (sq_store *)base;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  *out = NULL;
+  *n = 0;
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, R_CHILD_OPS);
+  if (st) {
+    bind_text(st, 1, parent);
+    rc = collect_ops(st, out, n);
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  return rc;
+}
+
+static gpd_store_rc sq_get_features(gpd_store *base, const char *sub, gpd_feature *out, size_t max, size_t *n) {
+  sq_store *s = (sq_store *)base;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  *n = 0;
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, R_FEATURES);
+  if (st) {
+    bind_text(st, 1, sub);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+      snprintf(out[*n].name, sizeof out[*n].name, "%s", (const char *)sqlite3_column_text(st, 0));
+      snprintf(out[*n].state, sizeof out[*n].state, "%s", (const char *)sqlite3_column_text(st, 1));
+      (*n)++;
+    }
+    rc = step == SQLITE_DONE || step == SQLITE_ROW ? GPD_STORE_OK : GPD_STORE_ERROR;
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  return rc;
+}
+
+static bool stats_query(reader *r, int which, char (*labels)[32], int64_t *counts, size_t stride, size_t max,
+                        size_t *n) {
+  sqlite3_stmt *st = rstmt(r, which);
+  int step = SQLITE_ERROR;
+  *n = 0;
+  if (!st) return false;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+    char(*label)[32] = (char(*)[32])((char *)labels + *n * stride);
+    int64_t *count = (int64_t *)((char *)counts + *n * stride);
+    snprintf(*label, sizeof *label, "%s", (const char *)sqlite3_column_text(st, 0));
+    *count = sqlite3_column_int64(st, 1);
+    (*n)++;
+  }
+  done_stmt(st);
+  return step == SQLITE_DONE || step == SQLITE_ROW;
+}
+
+static gpd_store_rc sq_stats(gpd_store *base, gpd_store_stats *out) {
+  sq_store *s = (sq_store *)base;
+  memset(out, 0, sizeof *out);
+  WITH_READER(s, r)
+  bool ok = stats_query(r, R_STATS_OPS, &out->ops[0].label, &out->ops[0].count, sizeof out->ops[0], 8, &out->nops) &&
+            stats_query(r, R_STATS_POOLS, &out->pools[0].label, &out->pools[0].count, sizeof out->pools[0], 8,
+                        &out->npools);
+  reader_release(s, r);
+  return ok ? GPD_STORE_OK : GPD_STORE_ERROR;
+}
+
+static gpd_store_rc sq_ping(gpd_store *base) {
+  sq_store *s = (sq_store *)base;
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, R_PING);
+  int step = st ? sqlite3_step(st) : SQLITE_ERROR;
+  if (st) done_stmt(st);
+  reader_release(s, r);
+  return step == SQLITE_ROW ? GPD_STORE_OK : GPD_STORE_ERROR;
+}
+
+/* ---- the writer thread and group commit --------------------------------------------------------- */
+
+static gpd_store_rc submit(sq_store *s, gpd_store_rc (*fn)(sq_store *, void *), void *arg) {
+  job j = {fn, arg, GPD_STORE_ERROR, false, NULL};
+  pthread_mutex_lock(&s->lock);
+  if (s->stopping) {
+    pthread_mutex_unlock(&s->lock);
+    return GPD_STORE_ERROR;
+  }
+  if (s->tail)
+    s->tail->next = &j;
+  else
+    s->head = &j;
+  s->tail = &j;
+  pthread_cond_signal(&s->work);
+  while (!j.done) pthread_cond_wait(&s->done, &s->lock);
+  pthread_mutex_unlock(&s->lock);
+  return j.rc;
+}
+
+static bool wexec(sq_store *s, const char *sql) { return sqlite3_exec(s->wdb, sql, NULL, NULL, NULL) == SQLITE_OK; }
+
+/* Runs one group: each job in its own savepoint, one durable commit for all. */
+static void run_batch(sq_store *s, job *batch) {
+  bool began = wexec(s, "BEGIN IMMEDIATE");
+  for (job *j = batch; j; j = j->next) {
+    j->rc = GPD_STORE_ERROR;
+    if (!began || !wexec(s, "SAVEPOINT w")) continue;
+    j->rc = j->fn(s, j->arg);
+    if (j->rc != GPD_STORE_OK) wexec(s, "ROLLBACK TO w");
+    if (!wexec(s, "RELEASE w")) j->rc = GPD_STORE_ERROR;
+  }
+  if (began && !wexec(s, "COMMIT")) {
+    wexec(s, "ROLLBACK");
+    for (job *j = batch; j; j = j->next)
+      if (j->rc == GPD_STORE_OK) j->rc = GPD_STORE_ERROR;
+  }
+}
+
+static void *writer_main(void *arg) {
+  sq_store *s = arg;
+  pthread_mutex_lock(&s->lock);
+  for (;;) {
+    while (!s->head && !s->stopping) pthread_cond_wait(&s->work, &s->lock);
+    if (!s->head) break;
+    job *batch = s->head, *last = batch;
+    size_t n = 1;
+    while (last->next && n < MAX_BATCH) {
+      last = last->next;
+      n++;
+    }
+    s->head = last->next;
+    if (!s->head) s->tail = NULL;
+    last->next = NULL;
+    pthread_mutex_unlock(&s->lock);
+    run_batch(s, batch);
+    pthread_mutex_lock(&s->lock);
+    for (job *j = batch; j; j = j->next) j->done = true;
+    pthread_cond_broadcast(&s->done);
+  }
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+/* ---- writes (run on the writer thread, inside a savepoint) ---------------------------------------- */
+
+/* Checks a write's precondition: the row's etag equals expect (NULL: no row). */
+static gpd_store_rc check_etag(sq_store *s, gpd_res_kind kind, const char *key, const char *expect, bool *exists) {
+  sqlite3_stmt *st = wstmt(s, kind == GPD_RES_POOL ? W_ETAG_POOL : W_ETAG_CLUSTER);
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, key);
+  int step = sqlite3_step(st);
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  if (step == SQLITE_ROW) {
+    *exists = true;
+    const char *etag = (const char *)sqlite3_column_text(st, 0);
+    rc = expect && etag && strcmp(expect, etag) == 0 ? GPD_STORE_OK : GPD_STORE_CONFLICT;
+  } else if (step == SQLITE_DONE) {
+    *exists = false;
+    rc = expect ? GPD_STORE_CONFLICT : GPD_STORE_OK;
+  }
+  done_stmt(st);
+  return rc;
+}
+
+static gpd_store_rc step_done(sqlite3_stmt *st) {
+  int step = sqlite3_step(st);
+  done_stmt(st);
+  return step == SQLITE_DONE ? GPD_STORE_OK : GPD_STORE_ERROR;
+}
+
+static gpd_store_rc put_row(sq_store *s, const gpd_write *w, bool exists) {
+  bool pool = w->kind == GPD_RES_POOL;
+  int which = exists ? (pool ? W_UPDATE_POOL : W_UPDATE_CLUSTER) : (pool ? W_INSERT_POOL : W_INSERT_CLUSTER);
+  sqlite3_stmt *st = wstmt(s, which);
+  const gpd_resource *r = w->row;
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, w->key);
+  bind_text(st, 2, r->id);
+  bind_text(st, 3, r->name);
+  bind_text(st, 4, r->doc);
+  bind_text(st, 5, r->etag);
+  bind_text(st, 6, r->state);
+  bind_text(st, 7, r->op_id);
+  if (pool) bind_text(st, 8, r->mode);
+  return step_done(st);
+}
+
+static gpd_store_rc range_stmt(sq_store *s, int which, const char *cluster_key, const char *extra, int64_t *count) {
+  char lo[512], hi[512];
+  sqlite3_stmt *st = wstmt(s, which);
+  if (!st || snprintf(lo, sizeof lo, "%s/", cluster_key) >= (int)sizeof lo || !prefix_upper(lo, hi, sizeof hi))
+    return GPD_STORE_ERROR;
+  bind_text(st, 1, lo);
+  bind_text(st, 2, hi);
+  if (extra) bind_text(st, 3, extra);
+  int step = sqlite3_step(st);
+  if (count && step == SQLITE_ROW) {
+    *count = sqlite3_column_int64(st, 0);
+    step = SQLITE_DONE;
+  }
+  done_stmt(st);
+  return step == SQLITE_DONE ? GPD_STORE_OK : GPD_STORE_ERROR;
+}
+
+static gpd_store_rc insert_op(sq_store *s, const gpd_operation *o) {
+  sqlite3_stmt *st = wstmt(s, W_INSERT_OP);
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, o->id);
+  bind_text(st, 2, o->sub);
+  bind_text(st, 3, o->location);
+  sqlite3_bind_int(st, 4, (int)o->res_kind);
+  bind_text(st, 5, o->res_key);
+  bind_text(st, 6, o->res_id);
+  bind_text(st, 7, gpd_op_kind_name(o->kind));
+  bind_text(st, 8, o->status);
+  sqlite3_bind_int64(st, 9, o->start_ms);
+  if (o->end_ms)
+    sqlite3_bind_int64(st, 10, o->end_ms);
+  else
+    sqlite3_bind_null(st, 10);
+  sqlite3_bind_int64(st, 11, o->not_before_ms);
+  bind_text(st, 12, o->error);
+  bind_text(st, 13, o->parent);
+  bind_text(st, 14, o->api_version);
+  return step_done(st);
+}
+
+static gpd_store_rc do_commit(sq_store *s, void *arg) {
+  const gpd_changeset *cs = arg;
+  gpd_store_rc rc;
+  for (size_t i = 0; i < cs->nwrites; i++) {
+    const gpd_write *w = &cs->writes[i];
+    bool exists = false;
+    if ((rc = check_etag(s, w->kind, w->key, w->expect_etag, &exists)) != GPD_STORE_OK) return rc;
+    if (w->action == GPD_W_PUT) {
+      if ((rc = put_row(s, w, exists)) != GPD_STORE_OK) return rc;
+    } else if (w->action == GPD_W_DELETING) {
+      sqlite3_stmt *st = wstmt(s, w->kind == GPD_RES_POOL ? W_DELETING_POOL : W_DELETING_CLUSTER);
+      if (!st) return GPD_STORE_ERROR;
+      bind_text(st, 1, w->key);
+      bind_text(st, 2, w->row->etag);
+      bind_text(st, 3, w->row->state);
+      bind_text(st, 4, w->row->op_id);
+      if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+      if (w->kind == GPD_RES_CLUSTER && (rc = range_stmt(s, W_POOLS_STATE, w->key, w->row->state, NULL)))
+        return rc;
+    }
+  }
+  if (cs->pool_count_of) {
+    int64_t count = 0;
+    if ((rc = range_stmt(s, W_POOL_COUNT, cs->pool_count_of, NULL, &count)) != GPD_STORE_OK) return rc;
+    if ((size_t)count != cs->expect_pool_count) return GPD_STORE_CONFLICT;
+  }
+  for (size_t i = 0; i < cs->nops; i++)
+    if ((rc = insert_op(s, &cs->ops[i])) != GPD_STORE_OK) return rc;
+  return GPD_STORE_OK;
+}
+
+static gpd_store_rc sq_commit(gpd_store *base, const gpd_changeset *cs) {
+  return submit((sq_store *)base, do_commit, (void *)cs);
+}
+
+typedef struct {
+  const char *sub, *name, *state;
+} feature_args;
+
+static gpd_store_rc do_set_feature(sq_store *s, void *arg) {
+  feature_args *a = arg;
+  sqlite3_stmt *st = wstmt(s, W_SET_FEATURE);
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, a->sub);
+  bind_text(st, 2, a->name);
+  bind_text(st, 3, a->state);
+  return step_done(st);
+}
+
+static gpd_store_rc sq_set_feature(gpd_store *base, const char *sub, const char *name, const char *state) {
+  feature_args a = {sub, name, state};
+  return submit((sq_store *)base, do_set_feature, &a);
+}
+
+typedef struct {
+  const char *owner;
+  int64_t now, lease;
+  size_t max;
+  gpd_operation *out;
+  size_t n;
+  int64_t next_due;
+} claim_args;
+
+static int by_seq(const void *a, const void *b) {
+  const gpd_operation *x = a, *y = b;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static gpd_store_rc do_claim(sq_store *s, void *arg) {
+  claim_args *a = arg;
+  sqlite3_stmt *st = wstmt(s, W_CLAIM);
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, a->owner);
+  sqlite3_bind_int64(st, 2, a->now + a->lease);
+  sqlite3_bind_int64(st, 3, a->now);
+  sqlite3_bind_int64(st, 4, (sqlite3_int64)a->max);
+  gpd_store_rc rc = collect_ops(st, &a->out, &a->n);
+  done_stmt(st);
+  if (rc != GPD_STORE_OK) return rc;
+  qsort(a->out, a->n, sizeof *a->out, by_seq); /* RETURNING has no order */
+  a->next_due = 0;
+  if (a->n == 0) {
+    if (!(st = wstmt(s, W_NEXT_DUE))) return GPD_STORE_ERROR;
+    if (sqlite3_step(st) == SQLITE_ROW) a->next_due = sqlite3_column_int64(st, 0);
+    done_stmt(st);
+  }
+  return GPD_STORE_OK;
+}
+
+static gpd_store_rc sq_claim_operations(gpd_store *base, const char *owner, int64_t now_ms, int64_t lease_ms,
+                                        size_t max, gpd_operation **out, size_t *n, int64_t *next_due_ms) {
+  claim_args a = {owner, now_ms, lease_ms, max, NULL, 0, 0};
+  gpd_store_rc rc = submit((sq_store *)base, do_claim, &a);
+  if (rc != GPD_STORE_OK) { /* a failed commit loses the claim too */
+    gpd_operations_free(a.out, a.n);
+    a.out = NULL;
+    a.n = 0;
+  }
+  *out = a.out;
+  *n = a.n;
+  *next_due_ms = a.next_due;
+  return rc;
+}
+
+typedef struct {
+  const char *owner;
+  const gpd_op_result *r;
+  size_t n;
+  int64_t now;
+} finish_args;
+
+static gpd_store_rc finish_one(sq_store *s, const char *owner, const gpd_op_result *r, int64_t now) {
+  const gpd_operation *o = r->op;
+  sqlite3_stmt *st = wstmt(s, W_FINISH_OP);
+  gpd_store_rc rc;
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, o->id);
+  bind_text(st, 2, r->status);
+  sqlite3_bind_int64(st, 3, now);
+  bind_text(st, 4, r->error);
+  bind_text(st, 5, owner);
+  if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  if (sqlite3_changes(s->wdb) == 0) return GPD_STORE_OK; /* the lease was lost: someone else ends it */
+
+  bool pool = o->res_kind == GPD_RES_POOL, ok = strcmp(r->status, "Succeeded") == 0;
+  if (o->kind == GPD_OP_DELETE && ok) {
+    if (!(st = wstmt(s, pool ? W_DELETE_POOL : W_DELETE_CLUSTER))) return GPD_STORE_ERROR;
+    bind_text(st, 1, o->res_key);
+    bind_text(st, 2, o->id);
+    if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+    if (!pool && sqlite3_changes(s->wdb) > 0) return range_stmt(s, W_DELETE_POOLS, o->res_key, NULL, NULL);
+    return GPD_STORE_OK;
+  }
+  if (!(st = wstmt(s, pool ? W_FINISH_POOL : W_FINISH_CLUSTER))) return GPD_STORE_ERROR;
+  bind_text(st, 1, o->res_key);
+  bind_text(st, 2, o->id);
+  bind_text(st, 3, ok ? "Succeeded" : "Failed");
+  if (pool) {
+    bind_text(st, 4, ok ? r->plan : NULL);
+    sqlite3_bind_int64(st, 5, r->plan_generation);
+  }
+  return step_done(st);
+}
+
+static gpd_store_rc do_finish(sq_store *s, void *arg) {
+  finish_args *a = arg;
+  for (size_t i = 0; i < a->n; i++) {
+    gpd_store_rc rc = finish_one(s, a->owner, &a->r[i], a->now);
+    if (rc != GPD_STORE_OK) return rc;
+  }
+  return GPD_STORE_OK;
+}
+
+static gpd_store_rc sq_finish_operations(gpd_store *base, const char *owner, const gpd_op_result *r, size_t n,
+                                         int64_t now_ms) {
+  finish_args a = {owner, r, n, now_ms};
+  return submit((sq_store *)base, do_finish, &a);
+}
+
+static gpd_store_rc do_purge(sq_store *s, void *arg) {
+  sqlite3_stmt *st = wstmt(s, W_PURGE);
+  if (!st) return GPD_STORE_ERROR;
+  sqlite3_bind_int64(st, 1, *(int64_t *)arg);
+  return step_done(st);
+}
+
+static gpd_store_rc sq_purge_operations(gpd_store *base, int64_t before_ms) {
+  return submit((sq_store *)base, do_purge, &before_ms);
+}
+
+/* ---- open and close ------------------------------------------------------------------------------ */
+
+static void sq_close(gpd_store *base) {
+  sq_store *s = (sq_store *)base;
+  if (!s) return;
+  if (s->writer_started) {
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->writer, NULL);
+  }
+  for (reader *r = s->all_readers, *next; r; r = next) {
+    next = r->next_all;
+    for (int i = 0; i < R_COUNT; i++) sqlite3_finalize(r->st[i]);
+    sqlite3_close(r->db);
+    free(r);
+  }
+  for (int i = 0; i < W_COUNT; i++) sqlite3_finalize(s->wst[i]);
+  if (s->wdb) sqlite3_close(s->wdb);
+  if (s->lock_fd >= 0) close(s->lock_fd);
+  pthread_mutex_destroy(&s->readers_lock);
+  pthread_mutex_destroy(&s->lock);
+  pthread_cond_destroy(&s->work);
+  pthread_cond_destroy(&s->done);
+  free(s->path);
+  free(s);
+}
+
+static const gpd_store_ops sqlite_ops = {
+    .get_resource = sq_get_resource,
+    .list_resources = sq_list_resources,
+    .get_plan = sq_get_plan,
+    .get_operation = sq_get_operation,
+    .list_child_operations = sq_list_child_operations,
+    .get_features = sq_get_features,
+    .stats = sq_stats,
+    .ping = sq_ping,
+    .commit = sq_commit,
+    .set_feature = sq_set_feature,
+    .claim_operations = sq_claim_operations,
+    .finish_operations = sq_finish_operations,
+    .purge_operations = sq_purge_operations,
+    .close = sq_close,
+};
+
+/* mkdir -p of the directory holding path. */
+static bool make_parent_dirs(const char *path, char *err, size_t errlen) {
+  char *copy = strdup(path);
+  if (!copy) return false;
+  char *dir = dirname(copy);
+  for (char *p = dir + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) break;
+    *p = '/';
+  }
+  bool ok = mkdir(dir, 0755) == 0 || errno == EEXIST;
+  if (!ok) snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
+  free(copy);
+  return ok;
+}
+
+gpd_store *gpd_store_sqlite_open(const char *path, char *err, size_t errlen) {
+  sq_store *s = calloc(1, sizeof *s);
+  char lock_path[4096];
+  int user_version = -1;
+  if (!s || !(s->path = strdup(path))) {
+    free(s);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  s->base.ops = &sqlite_ops;
+  s->lock_fd = -1;
+  pthread_mutex_init(&s->readers_lock, NULL);
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_cond_init(&s->work, NULL);
+  pthread_cond_init(&s->done, NULL);
+  if (!make_parent_dirs(path, err, errlen)) goto fail;
+  snprintf(lock_path, sizeof lock_path, "%s.lock", path);
+  s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (s->lock_fd < 0) {
+    snprintf(err, errlen, "cannot open %s: %s", lock_path, strerror(errno));
+    goto fail;
+  }
+  if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    snprintf(err, errlen, "%s is in use by another gpupoold (one process per SQLite file; use PostgreSQL for replicas)",
+             path);
+    goto fail;
+  }
+  int rc = open_conn(path, true, &s->wdb);
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open %s: %s", path, sqlite3_errstr(rc));
+    goto fail;
+  }
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->wdb, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    user_version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (user_version > SCHEMA_VERSION) {
+    snprintf(err, errlen, "%s was written by a newer gpupoold (schema %d)", path, user_version);
+    goto fail;
+  }
+  /* A commit is durable (fsync of the WAL) before any write is answered. */
+  char *msg = NULL;
+  if (sqlite3_exec(s->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &msg) != SQLITE_OK ||
+      sqlite3_exec(s->wdb, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+      sqlite3_exec(s->wdb, schema, NULL, NULL, &msg) != SQLITE_OK ||
+      sqlite3_exec(s->wdb, "PRAGMA user_version=1", NULL, NULL, &msg) != SQLITE_OK ||
+      /* This process holds the lock: leases of an earlier process are void, its operations resume. */
+      sqlite3_exec(s->wdb, "UPDATE operations SET lease_owner = NULL, lease_until = NULL WHERE status = 'InProgress'",
+                   NULL, NULL, &msg) != SQLITE_OK ||
+      sqlite3_exec(s->wdb, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+    snprintf(err, errlen, "cannot set up %s: %s", path, msg ? msg : sqlite3_errmsg(s->wdb));
+    sqlite3_free(msg);
+    goto fail;
+  }
+  if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+    snprintf(err, errlen, "cannot start the store writer thread");
+    goto fail;
+  }
+  s->writer_started = true;
+  return &s->base;
+fail:
+  sq_close(&s->base);
+  return NULL;
+}

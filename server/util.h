@@ -1,0 +1,24 @@
+/* util.h - small helpers of gpupoold: random ids, clocks and ARM timestamps, lowercase copies. */
+#ifndef GPUPOOLD_UTIL_H
+#define GPUPOOLD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GPD_UUID_LEN 36
+
+/* A random (version 4) UUID, lowercase, into out[GPD_UUID_LEN + 1]. */
+void gpd_uuid(char *out);
+/* Wall clock in milliseconds since the epoch. */
+int64_t gpd_now_ms(void);
+/* Monotonic clock in nanoseconds (durations). */
+int64_t gpd_mono_ns(void);
+/* ISO 8601 UTC with milliseconds ("2026-11-26T18:40:31.123Z") into buf (>= 32 bytes). */
+void gpd_format_time(int64_t ms, char *buf, size_t size);
+/* ASCII-lowercased copy (NULL on OOM). */
+char *gpd_lower_dup(const char *s);
+/* strdup that keeps NULL. */
+char *gpd_strdup(const char *s);
+
+#endif
