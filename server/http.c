@@ -185,6 +185,7 @@ static enum MHD_Result answer(gpd_server *srv, struct MHD_Connection *conn, conn
   enum MHD_Result rc = send_response(conn, c, &resp);
   gpd_resp_clear(&resp);
   free(req.path);
+  free(req.segbuf);
   return rc;
 }
 

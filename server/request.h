@@ -25,7 +25,8 @@ typedef struct gpd_request {
   const char *method_name;
   const char *uri;  /* as received: path and query */
   char *path;       /* the raw path, without the query */
-  char *seg[GPD_MAX_SEGMENTS]; /* decoded path segments */
+  char *segbuf;     /* a copy of path, cut into the decoded segments */
+  char *seg[GPD_MAX_SEGMENTS];
   size_t nseg;
   int route;        /* gpd_route_id */
   /* Decoded names from the path (NULL when the route has none). */

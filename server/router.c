@@ -109,8 +109,8 @@ static const route *find_route(int id) {
 /* Splits the raw path into decoded segments. A segment that decodes to a NUL or another control
  * byte is replaced by "\x01", which no fixed segment and no name rule accepts. */
 static bool split_path(gpd_request *req) {
-  char *p = req->path;
-  if (*p != '/') return false;
+  if (req->path[0] != '/' || !(req->segbuf = strdup(req->path))) return false;
+  char *p = req->segbuf;
   p++;
   size_t len = strlen(p);
   if (len > 0 && p[len - 1] == '/') p[len - 1] = '\0'; /* one trailing slash is tolerated */
