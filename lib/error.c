@@ -120,12 +120,10 @@ fail:
 }
 
 json_t *gp_error_body(const char *code, const char *target, const char *message) {
-  gp_violation v = {(char *)code, (char *)message, (char *)target};
-  json_t *top = violation_json(&v);
-  json_t *root = json_object();
-  if (!top || !root || json_object_set_new(top, "details", json_array()) || json_object_set_new(root, "error", top)) {
-    json_decref(root);
-    return NULL;
-  }
-  return root;
+  gp_error e;
+  gp_error_init(&e);
+  gp_error_add(&e, code, target, "%s", message);
+  json_t *body = e.oom ? NULL : gp_error_to_json(&e);
+  gp_error_clear(&e);
+  return body;
 }

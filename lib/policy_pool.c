@@ -142,6 +142,10 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, const paths 
     }
   }
   const gp_gpu_settings *eff = old ? &old->effective : d;
+  /* A driver None pool can never follow a Managed default, so for it an explicit Unmanaged is a
+   * real declaration: it is what ManagedGPUDefaultConflict asks the user to send. */
+  if (!create && r->mode == GP_MODE_UNMANAGED && old->effective.driver == GP_DRIVER_NONE && !d->mode)
+    d->mode = GP_MODE_UNMANAGED;
   d->mode = (gp_mgmt_mode)merge_mutable(d->mode, eff->mode, r->mode, create);
   d->driver_mode = (gp_driver_mode)merge_mutable(d->driver_mode, eff->driver_mode, r->driver_mode, create);
   d->mig_strategy = (gp_mig_strategy)merge_mutable(d->mig_strategy, eff->mig_strategy, r->mig_strategy, create);
@@ -274,9 +278,13 @@ static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_c
   if (ctx->phase != GP_PHASE_PREVIEW || ctx->feature_managed_gpu || ctx->feature_managed_gpu_experience) return;
   const char *changed[4];
   size_t n = 0;
-  if (d->mode && d->mode != o->mode) changed[n++] = ps->mode;
-  if (d->driver_mode && d->driver_mode != o->driver_mode) changed[n++] = ps->driver_mode;
-  if (d->mig_strategy && d->mig_strategy != o->mig_strategy) changed[n++] = ps->strategy;
+  /* A declaration equal to what the pool already has changes nothing and is not gated. */
+  const gp_gpu_settings *e = old ? &old->effective : &none;
+  if (d->mode && d->mode != o->mode && d->mode != e->mode) changed[n++] = ps->mode;
+  if (d->driver_mode && d->driver_mode != o->driver_mode && d->driver_mode != e->driver_mode)
+    changed[n++] = ps->driver_mode;
+  if (d->mig_strategy && d->mig_strategy != o->mig_strategy && d->mig_strategy != e->mig_strategy)
+    changed[n++] = ps->strategy;
   if (d->mig_profile_count && !same_mig_list(d, o)) changed[n++] = ps->mig_profiles;
   for (size_t i = 0; i < n; i++)
     gp_error_add(err, "PreviewFeatureNotRegistered", changed[i],
