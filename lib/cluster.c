@@ -144,7 +144,7 @@ gp_cluster_request *gp_cluster_request_parse(const json_t *body, gp_api_group ap
   const json_t *m;
   if (!gpj_string_map(body, "tags", "", 50, 512, 256, &m, err))
     ok = false;
-  else if (m && !(r->tags = json_deep_copy(m)))
+  else if (m && !(r->tags = gpj_share(m)))
     err->oom = true;
   const json_t *props = json_object_get(body, "properties");
   json_t *empty = NULL;
@@ -182,9 +182,9 @@ gp_cluster *gp_cluster_clone(const gp_cluster *c) {
   n->mode = c->mode;
   bool ok = dup_str(&n->name, c->name) && dup_str(&n->location, c->location) &&
             dup_str(&n->kubernetes_version, c->kubernetes_version) && dup_str(&n->dns_prefix, c->dns_prefix);
-  if (ok && c->tags) ok = (n->tags = json_deep_copy(c->tags)) != NULL;
-  if (ok && c->extra) ok = (n->extra = json_deep_copy(c->extra)) != NULL;
-  if (ok && c->extra_top) ok = (n->extra_top = json_deep_copy(c->extra_top)) != NULL;
+  if (ok && c->tags) ok = (n->tags = gpj_share(c->tags)) != NULL;
+  if (ok && c->extra) ok = (n->extra = gpj_share(c->extra)) != NULL;
+  if (ok && c->extra_top) ok = (n->extra_top = gpj_share(c->extra_top)) != NULL;
   if (!ok) {
     gp_cluster_free(n);
     return NULL;
@@ -200,7 +200,7 @@ static int merge_extra(json_t *dst, const json_t *extra) {
   if (!extra) return 0;
   json_object_foreach((json_t *)extra, k, v) {
     if (json_object_get(dst, k)) continue;
-    if (json_object_set_new(dst, k, json_deep_copy(v))) return -1;
+    if (json_object_set_new(dst, k, gpj_share(v))) return -1;
   }
   return 0;
 }
@@ -223,7 +223,7 @@ json_t *gp_cluster_to_json(const gp_cluster *c, gp_pool *const *pools, size_t np
   rc |= set_str(o, "name", c->name);
   rc |= json_object_set_new(o, "type", json_string("Microsoft.ContainerService/managedClusters"));
   rc |= set_str(o, "location", c->location);
-  if (c->tags) rc |= json_object_set_new(o, "tags", json_deep_copy(c->tags));
+  if (c->tags) rc |= json_object_set_new(o, "tags", gpj_share(c->tags));
   rc |= set_str(props, "kubernetesVersion", c->kubernetes_version ? c->kubernetes_version : ver);
   rc |= set_str(props, "currentKubernetesVersion", full);
   rc |= set_str(props, "dnsPrefix", c->dns_prefix);
@@ -275,9 +275,9 @@ json_t *gp_cluster_to_store(const gp_cluster *c) {
   rc |= set_str(o, "kubernetesVersion", ver);
   rc |= set_str(o, "dnsPrefix", c->dns_prefix);
   if (c->mode) rc |= set_str(o, "managementMode", gp_enum_name(&gp_mode_names, c->mode));
-  if (c->tags) rc |= json_object_set_new(o, "tags", json_deep_copy(c->tags));
-  if (c->extra) rc |= json_object_set_new(o, "extra", json_deep_copy(c->extra));
-  if (c->extra_top) rc |= json_object_set_new(o, "extraTop", json_deep_copy(c->extra_top));
+  if (c->tags) rc |= json_object_set_new(o, "tags", gpj_share(c->tags));
+  if (c->extra) rc |= json_object_set_new(o, "extra", gpj_share(c->extra));
+  if (c->extra_top) rc |= json_object_set_new(o, "extraTop", gpj_share(c->extra_top));
   if (rc) {
     json_decref(o);
     return NULL;
@@ -295,7 +295,7 @@ gp_cluster *gp_cluster_from_store(const json_t *doc, gp_error *err) {
   }
 #define LOAD_OBJ(key, field)                                                   \
   if (ok && (v = json_object_get(doc, key))) {                                 \
-    ok = json_is_object(v) && (c->field = json_deep_copy(v));                  \
+    ok = json_is_object(v) && (c->field = gpj_share(v));                  \
   }
   LOAD_STR("name", name)
   LOAD_STR("location", location)

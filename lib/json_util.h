@@ -36,6 +36,10 @@ bool gpj_only_known(const json_t *obj, const char *path, const char *const *allo
 /* Copy of obj without the listed members (NULL-terminated); NULL on OOM. */
 json_t *gpj_copy_without(const json_t *obj, const char *const *skip);
 
+/* Another reference to an immutable JSON value (NULL stays NULL): parsed input is never modified,
+ * so pools, requests and views share sub-values instead of deep-copying them. */
+static inline json_t *gpj_share(const json_t *v) { return json_incref((json_t *)v); }
+
 /* strdup that treats NULL as NULL. */
 char *gpj_strdup(const char *s);
 

@@ -23,7 +23,7 @@ void gp_pool_free(gp_pool *p) {
 
 static bool copy_json(json_t **dst, const json_t *src) {
   if (!src) return true;
-  *dst = json_deep_copy(src);
+  *dst = gpj_share(src);
   return *dst != NULL;
 }
 
@@ -75,7 +75,7 @@ static int merge_extra(json_t *dst, const json_t *extra) {
   if (!extra) return 0;
   json_object_foreach((json_t *)extra, k, v) {
     if (json_object_get(dst, k)) continue;
-    json_t *c = json_deep_copy(v);
+    json_t *c = gpj_share(v);
     if (!c || json_object_set_new(dst, k, c)) return -1;
   }
   return 0;
@@ -121,9 +121,9 @@ json_t *gp_pool_properties_json(const gp_pool *p, gp_api_group api) {
   rc |= set_enum(o, "mode", &gp_pool_mode_names, p->mode);
   rc |= set_str(o, "orchestratorVersion", p->orchestrator_version ? p->orchestrator_version : ver);
   rc |= set_str(o, "currentOrchestratorVersion", full);
-  if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", json_deep_copy(p->node_labels));
-  if (p->node_taints) rc |= json_object_set_new(o, "nodeTaints", json_deep_copy(p->node_taints));
-  if (p->tags) rc |= json_object_set_new(o, "tags", json_deep_copy(p->tags));
+  if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", gpj_share(p->node_labels));
+  if (p->node_taints) rc |= json_object_set_new(o, "nodeTaints", gpj_share(p->node_taints));
+  if (p->tags) rc |= json_object_set_new(o, "tags", gpj_share(p->tags));
   if (p->effective.instance_profile)
     rc |= set_enum(o, "gpuInstanceProfile", &gp_mig_profile_names, p->effective.instance_profile);
   if (p->size && api != GP_API_OLD_STABLE) rc |= json_object_set_new(o, "gpuProfile", gpu_profile_json(p, api));
@@ -187,11 +187,11 @@ json_t *gp_pool_to_store(const gp_pool *p) {
   rc |= set_enum(o, "mode", &gp_pool_mode_names, p->mode);
   rc |= set_str(o, "orchestratorVersion", p->orchestrator_version);
   rc |= set_str(o, "kubernetesVersion", ver);
-  if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", json_deep_copy(p->node_labels));
-  if (p->node_taints) rc |= json_object_set_new(o, "nodeTaints", json_deep_copy(p->node_taints));
-  if (p->tags) rc |= json_object_set_new(o, "tags", json_deep_copy(p->tags));
-  if (p->extra) rc |= json_object_set_new(o, "extra", json_deep_copy(p->extra));
-  if (p->extra_top) rc |= json_object_set_new(o, "extraTop", json_deep_copy(p->extra_top));
+  if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", gpj_share(p->node_labels));
+  if (p->node_taints) rc |= json_object_set_new(o, "nodeTaints", gpj_share(p->node_taints));
+  if (p->tags) rc |= json_object_set_new(o, "tags", gpj_share(p->tags));
+  if (p->extra) rc |= json_object_set_new(o, "extra", gpj_share(p->extra));
+  if (p->extra_top) rc |= json_object_set_new(o, "extraTop", gpj_share(p->extra_top));
   rc |= json_object_set_new(o, "declared", settings_store(&p->declared));
   rc |= json_object_set_new(o, "effective", settings_store(&p->effective));
   rc |= set_enum(src, "driver", &gp_source_names, p->src_driver);
@@ -251,7 +251,7 @@ static bool load_json(const json_t *o, const char *key, json_t **out, json_type 
   const json_t *v = json_object_get(o, key);
   if (!v) return true;
   if (json_typeof(v) != type) return false;
-  return (*out = json_deep_copy(v)) != NULL;
+  return (*out = gpj_share(v)) != NULL;
 }
 
 static bool load_str(const json_t *o, const char *key, char **out) {

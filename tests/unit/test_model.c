@@ -352,6 +352,27 @@ static void test_messages_say_what_to_do(void **state) {
   gp_error_clear(&err);
 }
 
+static void test_messages_stay_utf8(void **state) {
+  (void)state;
+  /* a reserved label key of 3-byte characters, cut at 64 bytes in the message and target */
+  gp_policy_context ctx = ctx_with_feature();
+  char body[1024];
+  char key[400] = "kubernetes.azure.com/";
+  for (int i = 0; i < 40; i++) strcat(key, "\xe2\x82\xac"); /* the euro sign, U+20AC */
+  snprintf(body, sizeof body, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"nodeLabels\":{\"%s\":\"x\"}}}", key);
+  gp_error err;
+  gp_error_init(&err);
+  assert_null(put_text(&ctx, body, NULL, &err));
+  assert_string_equal(err.items[0].code, "InvalidNodeLabel");
+  json_t *e = gp_error_to_json(&err); /* NULL if any text were not valid UTF-8 */
+  assert_non_null(e);
+  json_decref(e);
+  gp_error_clear(&err);
+  char bad[] = "ok\xe2\x82 then \xff end \xed\xa0\x80 \xf0\x9f\x98\x80";
+  gp_utf8_sanitize(bad);
+  assert_string_equal(bad, "ok then  end  \xf0\x9f\x98\x80");
+}
+
 static void test_warnings(void **state) {
   (void)state;
   gp_policy_context ctx;
@@ -379,7 +400,7 @@ int main(void) {
       cmocka_unit_test(test_visibility),               cmocka_unit_test(test_old_version_keeps_preview),
       cmocka_unit_test(test_reevaluate_follows_cluster), cmocka_unit_test(test_cluster_with_pools),
       cmocka_unit_test(test_cluster_default_conflict), cmocka_unit_test(test_messages_say_what_to_do),
-      cmocka_unit_test(test_warnings),
+      cmocka_unit_test(test_warnings),          cmocka_unit_test(test_messages_stay_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
