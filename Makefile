@@ -33,7 +33,7 @@ LIB      := $(B)/libgpupool.a
 
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(patsubst cli/%.c,$(B)/obj/cli/%.o,$(CLI_SRCS))
-CLI_PKGS ?=
+CLI_PKGS := libcurl yaml-0.1
 
 BINS         := $(B)/gpupool
 TEST_TARGETS := test-core
