@@ -164,3 +164,35 @@ int cli_parse(cli_args *a, const char *command, const char *summary, const cli_o
   }
   return -1;
 }
+
+int cli_parse_subset(cli_args *a, const char *command, const char *summary, const cli_opt *master, size_t nall,
+                     const int *which, size_t n, cli_val *out, int argc, char **argv) {
+  cli_opt opts[CLI_MAX_VALUES] = {{0}};
+  cli_val vals[CLI_MAX_VALUES];
+  if (n > CLI_MAX_VALUES) n = CLI_MAX_VALUES;
+  for (size_t i = 0; i < n; i++) opts[i] = master[which[i]];
+  int rc = cli_parse(a, command, summary, opts, n, vals, argc, argv);
+  memset(out, 0, nall * sizeof *out);
+  for (size_t i = 0; i < n; i++) out[which[i]] = vals[i];
+  return rc;
+}
+
+int cli_require(const char *command, const cli_opt *master, const cli_val *v, const int *req, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!v[req[i]].set) return cli_usage_error(command, "--%s is required", master[req[i]].name);
+  return -1;
+}
+
+int cli_dispatch(const char *group, const char *summary, const cli_sub *subs, size_t n, int argc, char **argv) {
+  if (argc >= 1 && strcmp(argv[0], "--help") && strcmp(argv[0], "-h")) {
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(argv[0], subs[i].name) == 0) return subs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "gpupool %s: unknown command '%s'\nTry 'gpupool %s --help'.\n", group, argv[0], group);
+    return 2;
+  }
+  FILE *out = argc < 1 ? stderr : stdout;
+  fprintf(out, "Usage: gpupool %s <command> [options]\n\n%s\n\nCommands:\n", group, summary);
+  for (size_t i = 0; i < n; i++) fprintf(out, "  %-12s %s\n", subs[i].name, subs[i].help);
+  fprintf(out, "\nRun 'gpupool %s <command> --help' for its options.\n", group);
+  return argc < 1 ? 2 : 0;
+}

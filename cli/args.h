@@ -51,6 +51,25 @@ typedef struct {
 int cli_parse(cli_args *a, const char *command, const char *summary, const cli_opt *opts, size_t nopts, cli_val *vals,
               int argc, char **argv);
 
+/* Parses with the options `which` (indexes into master, which has nall entries); each value lands
+ * at its master index in out. Same return convention as cli_parse. */
+int cli_parse_subset(cli_args *a, const char *command, const char *summary, const cli_opt *master, size_t nall,
+                     const int *which, size_t n, cli_val *out, int argc, char **argv);
+
+/* Usage error (returns 2) for the first option of req not given; -1 when all are there. */
+int cli_require(const char *command, const cli_opt *master, const cli_val *v, const int *req, size_t n);
+
+/* A subcommand of a command group ("nodepool add"). */
+typedef struct {
+  const char *name;
+  const char *help;
+  int (*run)(int argc, char **argv);
+} cli_sub;
+
+/* Runs argv[0]'s subcommand of group, or prints the group's help (exit 0 with --help, 2 without
+ * a subcommand or with an unknown one). */
+int cli_dispatch(const char *group, const char *summary, const cli_sub *subs, size_t n, int argc, char **argv);
+
 /* Prints "gpupool CMD: MESSAGE" and the --help hint to stderr; returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

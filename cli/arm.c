@@ -173,3 +173,16 @@ int arm_write(const arm_ctx *c, const char *method, const char *url, const json_
   http_response_free(&r);
   return rc;
 }
+
+int arm_show(const arm_ctx *c, const char *url, int kind) {
+  http_response r;
+  json_t *body;
+  if (!arm_call(c, "GET", url, NULL, NULL, &r, &body)) {
+    http_response_free(&r);
+    return CLI_ERROR;
+  }
+  int rc = r.status == 200 ? out_print(c->args->output, (out_kind)kind, body, 0) : arm_print_error(&r, body);
+  json_decref(body);
+  http_response_free(&r);
+  return rc;
+}

@@ -37,6 +37,9 @@ bool arm_call(const arm_ctx *c, const char *method, const char *url, const json_
 int arm_write(const arm_ctx *c, const char *method, const char *url, const json_t *body, const http_conditions *cond,
               bool no_wait, const char *get_url, int kind);
 
+/* GETs one resource and prints it (or its error). Returns the exit status. */
+int arm_show(const arm_ctx *c, const char *url, int kind);
+
 /* GETs a list and every page after it (following nextLink) into *out (a new array). */
 int cli_list_all(const arm_ctx *c, const char *url, json_t **out);
 

@@ -26,19 +26,11 @@ static const cli_opt c_opts[C_ALL] = {
 
 static int parse_subset(cli_args *a, const char *cmd, const char *summary, const int *which, size_t n,
                         cli_val out[C_ALL], int argc, char **argv) {
-  cli_opt opts[C_ALL];
-  cli_val vals[C_ALL];
-  for (size_t i = 0; i < n; i++) opts[i] = c_opts[which[i]];
-  int rc = cli_parse(a, cmd, summary, opts, n, vals, argc, argv);
-  memset(out, 0, C_ALL * sizeof *out);
-  for (size_t i = 0; i < n; i++) out[which[i]] = vals[i];
-  return rc;
+  return cli_parse_subset(a, cmd, summary, c_opts, C_ALL, which, n, out, argc, argv);
 }
 
 static int require(const char *cmd, const cli_val *v, const int *req, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!v[req[i]].set) return cli_usage_error(cmd, "--%s is required", c_opts[req[i]].name);
-  return -1;
+  return cli_require(cmd, c_opts, v, req, n);
 }
 
 static void cluster_url(const arm_ctx *c, const cli_val *v, char *url, size_t size) {
@@ -142,16 +134,7 @@ static int cl_show(int argc, char **argv) {
   arm_init(&c, &a);
   char url[2048];
   cluster_url(&c, v, url, sizeof url);
-  http_response r;
-  json_t *body;
-  if (!arm_call(&c, "GET", url, NULL, NULL, &r, &body)) {
-    http_response_free(&r);
-    return CLI_ERROR;
-  }
-  rc = r.status == 200 ? out_print(a.output, KIND_CLUSTER, body, 0) : arm_print_error(&r, body);
-  json_decref(body);
-  http_response_free(&r);
-  return rc;
+  return arm_show(&c, url, KIND_CLUSTER);
 }
 
 static int cl_list(int argc, char **argv) {
@@ -194,23 +177,12 @@ static int cl_delete(int argc, char **argv) {
 }
 
 int cmd_cluster(int argc, char **argv) {
-  if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-    printf("Usage: gpupool cluster <command> [options]\n\n"
-           "Managed clusters.\n\n"
-           "  create   create a cluster (with a system node pool)\n  update   change its Kubernetes version or "
-           "managed GPU default\n"
-           "  show     show a cluster\n  list     list clusters\n  delete   delete a cluster and its node pools\n\n"
-           "Run 'gpupool cluster <command> --help' for its options.\n");
-    return argc < 1 ? CLI_USAGE : CLI_OK;
-  }
-  const char *sub = argv[0];
-  argc--;
-  argv++;
-  if (!strcmp(sub, "create")) return cl_create(argc, argv);
-  if (!strcmp(sub, "update")) return cl_update(argc, argv);
-  if (!strcmp(sub, "show")) return cl_show(argc, argv);
-  if (!strcmp(sub, "list")) return cl_list(argc, argv);
-  if (!strcmp(sub, "delete")) return cl_delete(argc, argv);
-  fprintf(stderr, "gpupool cluster: unknown command '%s'\nTry 'gpupool cluster --help'.\n", sub);
-  return CLI_USAGE;
+  static const cli_sub subs[] = {
+      {"create", "create a cluster (with a system node pool)", cl_create},
+      {"update", "change its Kubernetes version or managed GPU default", cl_update},
+      {"show", "show a cluster", cl_show},
+      {"list", "list clusters", cl_list},
+      {"delete", "delete a cluster and its node pools", cl_delete},
+  };
+  return cli_dispatch("cluster", "Managed clusters.", subs, sizeof subs / sizeof subs[0], argc, argv);
 }

@@ -46,24 +46,28 @@ static int run(const char *cmd, const char *summary, const char *action, bool ne
   return rc;
 }
 
+static int f_register(int argc, char **argv) {
+  return run("feature register", "Registers a subscription feature.", "/register", true, argc, argv);
+}
+static int f_unregister(int argc, char **argv) {
+  return run("feature unregister", "Unregisters a subscription feature.", "/unregister", true, argc, argv);
+}
+static int f_show(int argc, char **argv) {
+  return run("feature show", "Shows a subscription feature.", "", true, argc, argv);
+}
+static int f_list(int argc, char **argv) {
+  return run("feature list", "Lists the subscription features of a namespace.", "", false, argc, argv);
+}
+
 int cmd_feature(int argc, char **argv) {
-  if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-    printf("Usage: gpupool feature <register|unregister|show|list> [options]\n\n"
-           "Subscription features that unlock the preview GPU settings (gpuProfile.nvidia.*):\n"
-           "ManagedGPU and ManagedGPUExperience.\n\n"
-           "  register     register a feature\n  unregister   unregister a feature\n"
-           "  show         show a feature's state\n  list         list the features\n\n"
-           "Run 'gpupool feature <command> --help' for its options.\n");
-    return argc < 1 ? CLI_USAGE : CLI_OK;
-  }
-  const char *sub = argv[0];
-  if (!strcmp(sub, "register"))
-    return run("feature register", "Registers a subscription feature.", "/register", true, argc - 1, argv + 1);
-  if (!strcmp(sub, "unregister"))
-    return run("feature unregister", "Unregisters a subscription feature.", "/unregister", true, argc - 1, argv + 1);
-  if (!strcmp(sub, "show")) return run("feature show", "Shows a subscription feature.", "", true, argc - 1, argv + 1);
-  if (!strcmp(sub, "list"))
-    return run("feature list", "Lists the subscription features of a namespace.", "", false, argc - 1, argv + 1);
-  fprintf(stderr, "gpupool feature: unknown command '%s'\nTry 'gpupool feature --help'.\n", sub);
-  return CLI_USAGE;
+  static const cli_sub subs[] = {
+      {"register", "register a feature", f_register},
+      {"unregister", "unregister a feature", f_unregister},
+      {"show", "show a feature's state", f_show},
+      {"list", "list the features", f_list},
+  };
+  return cli_dispatch("feature",
+                      "Subscription features that unlock the preview GPU settings (gpuProfile.nvidia.*): ManagedGPU "
+                      "and ManagedGPUExperience.",
+                      subs, sizeof subs / sizeof subs[0], argc, argv);
 }

@@ -43,19 +43,11 @@ static const cli_opt np_opts[NP_ALL] = {
 /* Parses with the subset `which` of np_opts; values land at their NP_ index in out. */
 static int parse_subset(cli_args *a, const char *cmd, const char *summary, const int *which, size_t n,
                         cli_val out[NP_ALL], int argc, char **argv) {
-  cli_opt opts[NP_ALL];
-  cli_val vals[NP_ALL];
-  for (size_t i = 0; i < n; i++) opts[i] = np_opts[which[i]];
-  int rc = cli_parse(a, cmd, summary, opts, n, vals, argc, argv);
-  memset(out, 0, NP_ALL * sizeof *out);
-  for (size_t i = 0; i < n; i++) out[which[i]] = vals[i];
-  return rc;
+  return cli_parse_subset(a, cmd, summary, np_opts, NP_ALL, which, n, out, argc, argv);
 }
 
 static int require(const char *cmd, const cli_val *v, const int *req, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!v[req[i]].set) return cli_usage_error(cmd, "--%s is required", np_opts[req[i]].name);
-  return -1;
+  return cli_require(cmd, np_opts, v, req, n);
 }
 
 /* Enum flag through the core's spelling table; on success sets *out to the canonical name. */
@@ -222,6 +214,17 @@ static int np_update(int argc, char **argv) {
   return rc;
 }
 
+static int np_get(const char *cmd, const char *summary, const char *suffix, out_kind kind, int argc, char **argv);
+
+static int np_show(int argc, char **argv) {
+  return np_get("nodepool show", "Shows a node pool.", "", KIND_NODEPOOL, argc, argv);
+}
+
+static int np_plan(int argc, char **argv) {
+  return np_get("nodepool plan", "Shows the pool's install plan: components, versions, MIG layout, allocatable, decisions.",
+                "/plan", KIND_PLAN, argc, argv);
+}
+
 static int np_get(const char *cmd, const char *summary, const char *suffix, out_kind kind, int argc, char **argv) {
   static const int which[] = {NP_RG, NP_CLUSTER, NP_NAME};
   cli_args a;
@@ -232,16 +235,7 @@ static int np_get(const char *cmd, const char *summary, const char *suffix, out_
   arm_init(&c, &a);
   char url[2048];
   pool_url(&c, v, url, sizeof url, suffix);
-  http_response r;
-  json_t *body;
-  if (!arm_call(&c, "GET", url, NULL, NULL, &r, &body)) {
-    http_response_free(&r);
-    return CLI_ERROR;
-  }
-  rc = r.status == 200 ? out_print(a.output, kind, body, 0) : arm_print_error(&r, body);
-  json_decref(body);
-  http_response_free(&r);
-  return rc;
+  return arm_show(&c, url, kind);
 }
 
 static int np_delete(int argc, char **argv) {
@@ -309,27 +303,14 @@ static int np_list(int argc, char **argv) {
 }
 
 int cmd_nodepool(int argc, char **argv) {
-  if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-    printf("Usage: gpupool nodepool <command> [options]\n\n"
-           "Node pools (agent pools) of a managed cluster.\n\n"
-           "  add      add a node pool\n  update   change a node pool's mutable settings\n"
-           "  show     show a node pool\n  list     list the node pools of a cluster\n"
-           "  delete   delete a node pool\n  plan     show what gets installed on the pool's nodes\n\n"
-           "Run 'gpupool nodepool <command> --help' for its options.\n");
-    return argc < 1 ? CLI_USAGE : CLI_OK;
-  }
-  const char *sub = argv[0];
-  argc--;
-  argv++;
-  if (!strcmp(sub, "add")) return np_add(argc, argv);
-  if (!strcmp(sub, "update")) return np_update(argc, argv);
-  if (!strcmp(sub, "show")) return np_get("nodepool show", "Shows a node pool.", "", KIND_NODEPOOL, argc, argv);
-  if (!strcmp(sub, "plan"))
-    return np_get("nodepool plan",
-                  "Shows the pool's install plan: components, versions, MIG layout, allocatable, decisions.", "/plan",
-                  KIND_PLAN, argc, argv);
-  if (!strcmp(sub, "list")) return np_list(argc, argv);
-  if (!strcmp(sub, "delete")) return np_delete(argc, argv);
-  fprintf(stderr, "gpupool nodepool: unknown command '%s'\nTry 'gpupool nodepool --help'.\n", sub);
-  return CLI_USAGE;
+  static const cli_sub subs[] = {
+      {"add", "add a node pool", np_add},
+      {"update", "change a node pool's mutable settings", np_update},
+      {"show", "show a node pool", np_show},
+      {"list", "list the node pools of a cluster", np_list},
+      {"delete", "delete a node pool", np_delete},
+      {"plan", "show what gets installed on the pool's nodes", np_plan},
+  };
+  return cli_dispatch("nodepool", "Node pools (agent pools) of a managed cluster.", subs, sizeof subs / sizeof subs[0],
+                      argc, argv);
 }

@@ -181,3 +181,18 @@ bool gpj_streq_ci(const char *a, const char *b) {
   if (!a || !b) return a == b;
   return strcasecmp(a, b) == 0;
 }
+
+int gpj_set_str(json_t *o, const char *k, const char *v) {
+  return v ? json_object_set_new(o, k, json_string(v)) : 0;
+}
+
+int gpj_merge_missing(json_t *dst, const json_t *extra) {
+  const char *k;
+  json_t *v;
+  if (!extra) return 0;
+  json_object_foreach((json_t *)extra, k, v) {
+    if (json_object_get(dst, k)) continue;
+    if (json_object_set_new(dst, k, gpj_share(v))) return -1;
+  }
+  return 0;
+}
