@@ -68,16 +68,11 @@ void gpd_req_base_url(const gpd_request *r, char *buf, size_t size) {
 }
 
 json_t *gpd_req_json(const gpd_request *r, gpd_response *resp) {
-  json_error_t je;
-  if (r->body_len == 0) {
-    gpd_resp_error(resp, 400, "InvalidRequestContent", NULL,
-                   "The request content is empty; send the resource as a JSON object.");
-    return NULL;
-  }
-  json_t *v = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
-  if (!v)
-    gpd_resp_error(resp, 400, "InvalidRequestContent", NULL,
-                   "The request content is not valid JSON: %s (line %d, column %d).", je.text, je.line, je.column);
+  gp_error err;
+  gp_error_init(&err);
+  json_t *v = gp_body_parse(r->body, r->body_len, &err); /* the core's one body parser */
+  if (!v) gpd_resp_gp_error(resp, &err);
+  gp_error_clear(&err);
   return v;
 }
 
@@ -205,14 +200,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     c->method = gpd_method_parse(method);
     set_ids(conn, c);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > GPD_MAX_BODY) {
+    if (cl && strtoull(cl, NULL, 10) > GP_BODY_MAX) {
       c->too_large = true; /* answered now: the client need not send the body */
       return answer(srv, conn, c, method);
     }
     return MHD_YES;
   }
   if (*upload_size) {
-    if (!c->too_large && c->len + *upload_size > GPD_MAX_BODY) {
+    if (!c->too_large && c->len + *upload_size > GP_BODY_MAX) {
       c->too_large = true; /* keep reading and dropping what comes, then answer 413 */
       free(c->body);
       c->body = NULL;

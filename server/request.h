@@ -12,7 +12,6 @@
 #include "server.h"
 #include "util.h"
 
-#define GPD_MAX_BODY (1024 * 1024)
 #define GPD_MAX_SEGMENTS 16
 #define GPD_MAX_RESP_HEADERS 12
 
