@@ -76,7 +76,7 @@ typedef struct {
 typedef struct {
   const gpd_write *writes;
   size_t nwrites;
-  const char *pool_count_of; /* when set: the cluster with this key must have expect_pool_count pools */
+  const char *pool_count_of; /* when set: the cluster with this key has expect_pool_count pools (before) */
   size_t expect_pool_count;
   const gpd_operation *ops; /* operations to insert */
   size_t nops;

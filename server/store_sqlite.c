@@ -672,6 +672,11 @@ static gpd_store_rc insert_op(sq_store *s, const gpd_operation *o) {
 static gpd_store_rc do_commit(sq_store *s, void *arg) {
   const gpd_changeset *cs = arg;
   gpd_store_rc rc;
+  if (cs->pool_count_of) { /* counted before this changeset adds any pool */
+    int64_t count = 0;
+    if ((rc = range_stmt(s, W_POOL_COUNT, cs->pool_count_of, NULL, &count)) != GPD_STORE_OK) return rc;
+    if ((size_t)count != cs->expect_pool_count) return GPD_STORE_CONFLICT;
+  }
   for (size_t i = 0; i < cs->nwrites; i++) {
     const gpd_write *w = &cs->writes[i];
     bool exists = false;
@@ -686,14 +691,10 @@ static gpd_store_rc do_commit(sq_store *s, void *arg) {
       bind_text(st, 3, w->row->state);
       bind_text(st, 4, w->row->op_id);
       if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
-      if (w->kind == GPD_RES_CLUSTER && (rc = range_stmt(s, W_POOLS_STATE, w->key, w->row->state, NULL)))
+      if (w->kind == GPD_RES_CLUSTER &&
+          (rc = range_stmt(s, W_POOLS_STATE, w->key, w->row->state, NULL)) != GPD_STORE_OK)
         return rc;
     }
-  }
-  if (cs->pool_count_of) {
-    int64_t count = 0;
-    if ((rc = range_stmt(s, W_POOL_COUNT, cs->pool_count_of, NULL, &count)) != GPD_STORE_OK) return rc;
-    if ((size_t)count != cs->expect_pool_count) return GPD_STORE_CONFLICT;
   }
   for (size_t i = 0; i < cs->nops; i++)
     if ((rc = insert_op(s, &cs->ops[i])) != GPD_STORE_OK) return rc;

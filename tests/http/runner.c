@@ -212,6 +212,8 @@ static bool match(scenario *sc, const vars *v, const char *what, json_t *actual,
       m = actual && regex_match(e + 7, a);
     else if (strncmp(e, "$not:", 5) == 0)
       m = actual && strcmp(a, e + 5) != 0;
+    else if (strncmp(e, "$eq:", 4) == 0) /* a literal that starts with '$' */
+      m = actual && strcmp(a, e + 4) == 0;
     else {
       snprintf(sc->why, sizeof sc->why, "%s: unknown matcher %s", what, e);
       free(a);
@@ -286,6 +288,18 @@ static bool build_request(scenario *sc, const vars *v, const json_t *step, reque
     json_decref(b);
   } else if (raw) {
     q->body = subst(sc, v, or_default(json_string_value(raw), ""), &ok);
+  } else if (json_is_string(json_object_get(step, "rawHex"))) {
+    /* bytes JSON strings cannot carry: invalid UTF-8, NUL */
+    const char *hex = json_string_value(json_object_get(step, "rawHex"));
+    size_t n = strlen(hex) / 2;
+    q->body = malloc(n + 1);
+    for (size_t i = 0; i < n; i++) {
+      unsigned byte = 0;
+      sscanf(hex + 2 * i, "%2x", &byte);
+      q->body[i] = (char)byte;
+    }
+    q->body[n] = '\0';
+    q->body_len = n;
   } else if (size) {
     /* a syntactically valid JSON object of exactly N bytes */
     size_t n = (size_t)json_integer_value(size);
@@ -297,7 +311,7 @@ static bool build_request(scenario *sc, const vars *v, const json_t *step, reque
     q->body[n] = '\0';
   }
   if (q->body) {
-    q->body_len = strlen(q->body);
+    if (!q->body_len) q->body_len = strlen(q->body);
     if (!typed) q->headers[q->nheaders++] = strdup("Content-Type: application/json");
   }
   q->headers[q->nheaders] = NULL;
