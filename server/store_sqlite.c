@@ -350,7 +350,7 @@ static gpd_store_rc sq_list_resources(gpd_store *base, gpd_res_kind kind, const 
     bind_text(st, 1, lo);
     bind_text(st, 2, hi);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    int step;
+    int step = SQLITE_DONE;
     rc = GPD_STORE_OK;
     while (*n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
       if (!read_resource(st, &rows[*n])) {
@@ -749,7 +749,7 @@ static gpd_store_rc do_claim(sq_store *s, void *arg) {
   gpd_store_rc rc = collect_ops(st, &a->out, &a->n);
   done_stmt(st);
   if (rc != GPD_STORE_OK) return rc;
-  qsort(a->out, a->n, sizeof *a->out, by_seq); /* RETURNING has no order */
+  if (a->n > 1) qsort(a->out, a->n, sizeof *a->out, by_seq); /* RETURNING has no order */
   a->next_due = 0;
   if (a->n == 0) {
     if (!(st = wstmt(s, W_NEXT_DUE))) return GPD_STORE_ERROR;
