@@ -429,20 +429,24 @@ void gpd_cluster_list(gpd_request *r, gpd_response *resp) {
     gpd_resp_store_error(resp);
     return;
   }
-  size_t shown = n > top ? top : n;
-  json_t *values = json_array();
-  for (size_t i = 0; values && i < shown; i++) {
+  size_t shown = n > top ? top : n, len;
+  char **items = calloc(shown ? shown : 1, sizeof *items);
+  size_t *lens = calloc(shown ? shown : 1, sizeof *lens);
+  bool ok = items && lens;
+  if (!ok) gpd_resp_oom(resp);
+  for (size_t i = 0; ok && i < shown; i++) {
     json_t *v = stored_cluster_view(r, &rows[i], resp);
-    if (!v) {
-      json_decref(values);
-      gpd_resources_free(rows, n);
-      return;
-    }
-    if (json_array_append_new(values, v)) {
-      json_decref(values);
-      values = NULL;
-    }
+    ok = v && (items[i] = json_dumps(v, JSON_COMPACT));
+    if (v && !items[i]) gpd_resp_oom(resp);
+    if (ok) lens[i] = strlen(items[i]);
+    json_decref(v);
   }
-  gpd_resp_json(resp, 200, gpd_page_body(r, values, top, shown ? rows[shown - 1].key : NULL, n > top));
+  if (ok) {
+    char *text = gpd_page_text(r, items, lens, shown, top, shown ? rows[shown - 1].key : NULL, n > top, &len);
+    gpd_resp_text(resp, 200, text, len);
+  }
+  for (size_t i = 0; items && i < shown; i++) free(items[i]);
+  free(items);
+  free(lens);
   gpd_resources_free(rows, n);
 }

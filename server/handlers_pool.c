@@ -42,18 +42,18 @@ void gpd_pool_get(gpd_request *r, gpd_response *resp) {
   char key[GPD_KEY_MAX];
   gpd_resource row;
   bool found;
+  size_t len;
   gpd_pool_key(r, key, sizeof key);
   if (!gpd_load_row(r, GPD_RES_POOL, key, &row, &found, resp)) return;
   if (!found) {
     pool_not_found(r, resp);
     return;
   }
-  gp_pool *p = gpd_pool_load(&row, resp);
-  if (p) {
-    gpd_resp_json(resp, 200, gpd_pool_view(&row, p, r->api));
+  char *text = gpd_pool_view_text(r, &row, r->api, &len, resp);
+  if (text) {
+    gpd_resp_text(resp, 200, text, len);
     gpd_resp_header(resp, "ETag", "\"%s\"", row.etag);
   }
-  gp_pool_free(p);
   gpd_resource_clear(&row);
 }
 
@@ -248,22 +248,19 @@ void gpd_pool_list(gpd_request *r, gpd_response *resp) {
     gpd_resp_store_error(resp);
     return;
   }
-  json_t *values = json_array();
-  size_t shown = n > top ? top : n;
-  for (size_t i = 0; values && i < shown; i++) {
-    gp_pool *p = gpd_pool_load(&rows[i], resp);
-    if (!p) {
-      json_decref(values);
-      gpd_resources_free(rows, n);
-      return;
-    }
-    if (json_array_append_new(values, gpd_pool_view(&rows[i], p, r->api))) {
-      json_decref(values);
-      values = NULL;
-    }
-    gp_pool_free(p);
+  size_t shown = n > top ? top : n, len;
+  char **items = calloc(shown ? shown : 1, sizeof *items);
+  size_t *lens = calloc(shown ? shown : 1, sizeof *lens);
+  bool ok = items && lens;
+  if (!ok) gpd_resp_oom(resp);
+  for (size_t i = 0; ok && i < shown; i++) ok = (items[i] = gpd_pool_view_text(r, &rows[i], r->api, &lens[i], resp));
+  if (ok) {
+    char *text = gpd_page_text(r, items, lens, shown, top, shown ? rows[shown - 1].key : NULL, n > top, &len);
+    gpd_resp_text(resp, 200, text, len);
   }
-  gpd_resp_json(resp, 200, gpd_page_body(r, values, top, shown ? rows[shown - 1].key : NULL, n > top));
+  for (size_t i = 0; items && i < shown; i++) free(items[i]);
+  free(items);
+  free(lens);
   gpd_resources_free(rows, n);
 }
 

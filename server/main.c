@@ -13,6 +13,9 @@
 #include "metrics.h"
 #include "reconciler.h"
 #include "server.h"
+#include "view_cache.h"
+
+#define VIEW_CACHE_SLOTS 4096 /* about 1 KB each: bounded whatever the number of pools */
 
 int main(int argc, char **argv) {
   gpd_server srv;
@@ -30,19 +33,22 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  if (!(srv.metrics = gpd_metrics_new())) {
+  if (!(srv.metrics = gpd_metrics_new()) || !(srv.views = gpd_view_cache_new(VIEW_CACHE_SLOTS))) {
     fprintf(stderr, "gpupoold: out of memory\n");
+    gpd_metrics_free(srv.metrics);
     return 1;
   }
   if (!(srv.store = gpd_store_open(srv.cfg.db, err, sizeof err))) {
     fprintf(stderr, "gpupoold: %s\n", err);
     gpd_metrics_free(srv.metrics);
+    gpd_view_cache_free(srv.views);
     return 1;
   }
   if (!(srv.reconciler = gpd_reconciler_start(&srv))) {
     fprintf(stderr, "gpupoold: cannot start the reconciler\n");
     srv.store->ops->close(srv.store);
     gpd_metrics_free(srv.metrics);
+    gpd_view_cache_free(srv.views);
     return 1;
   }
   gpd_http *http = gpd_http_start(&srv, err, sizeof err);
@@ -51,6 +57,7 @@ int main(int argc, char **argv) {
     gpd_reconciler_stop(srv.reconciler);
     srv.store->ops->close(srv.store);
     gpd_metrics_free(srv.metrics);
+    gpd_view_cache_free(srv.views);
     return 1;
   }
   printf("gpupoold listening on %s\n", srv.default_base);
@@ -65,5 +72,6 @@ int main(int argc, char **argv) {
   gpd_reconciler_stop(srv.reconciler);
   srv.store->ops->close(srv.store);
   gpd_metrics_free(srv.metrics);
+  gpd_view_cache_free(srv.views);
   return 0;
 }

@@ -1,6 +1,8 @@
 /* resource.c - helpers the resource handlers share (see resource.h). */
 #include "resource.h"
 
+#include "view_cache.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +156,25 @@ json_t *gpd_cluster_view(const gpd_resource *row, const gp_cluster *c, const gpd
     }
   }
   return v;
+}
+
+char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_group api, size_t *len,
+                         gpd_response *resp) {
+  char *text = gpd_view_cache_get(r->srv->views, row->key, api, row->etag, row->state, len);
+  if (text) return text;
+  gp_pool *p = gpd_pool_load(row, resp);
+  json_t *v = p ? gpd_pool_view(row, p, api) : NULL;
+  gp_pool_free(p);
+  if (!p) return NULL;
+  text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+  json_decref(v);
+  if (!text) {
+    gpd_resp_oom(resp);
+    return NULL;
+  }
+  *len = strlen(text);
+  gpd_view_cache_put(r->srv->views, row->key, api, row->etag, row->state, text, *len);
+  return text;
 }
 
 const char *gpd_pool_mode_label(const gp_pool *p) {
@@ -323,38 +344,72 @@ bool gpd_page_params(const gpd_request *r, gpd_response *resp, size_t *top, char
   return true;
 }
 
-json_t *gpd_page_body(const gpd_request *r, json_t *values, size_t top, const char *last_key, bool more) {
-  json_t *o = json_object();
-  if (!o || !values || json_object_set_new(o, "value", values)) {
-    if (!o) json_decref(values);
-    json_decref(o);
-    return NULL;
+typedef struct {
+  char *s;
+  size_t len, cap;
+  bool oom;
+} text_buf;
+
+static void append(text_buf *b, const char *s, size_t n) {
+  if (b->oom) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *g = realloc(b->s, cap);
+    if (!g) {
+      b->oom = true;
+      return;
+    }
+    b->s = g;
+    b->cap = cap;
   }
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = '\0';
+}
+
+char *gpd_page_text(const gpd_request *r, char *const *items, const size_t *lens, size_t n, size_t top,
+                    const char *last_key, bool more, size_t *len) {
+  text_buf b = {0};
+  append(&b, "{\"value\":[", 10);
+  for (size_t i = 0; i < n; i++) {
+    if (i) append(&b, ",", 1);
+    append(&b, items[i], lens[i]);
+  }
+  append(&b, "]", 1);
   if (more && last_key) {
-    size_t n = strlen(last_key);
-    char *tok = malloc(2 * n + 1), base[600];
-    char *link = malloc(2 * n + 2048);
-    if (!tok || !link) {
-      free(tok);
-      free(link);
-      json_decref(o);
-      return NULL;
+    size_t kn = strlen(last_key);
+    char *tok = malloc(2 * kn + 1), base[600], *link = malloc(2 * kn + 2048);
+    json_t *js = NULL;
+    char *quoted = NULL;
+    if (tok && link) {
+      for (size_t i = 0; i < kn; i++) {
+        tok[2 * i] = hexdigits[(unsigned char)last_key[i] >> 4];
+        tok[2 * i + 1] = hexdigits[(unsigned char)last_key[i] & 15];
+      }
+      tok[2 * kn] = '\0';
+      gpd_req_base_url(r, base, sizeof base);
+      snprintf(link, 2 * kn + 2048, "%s%.1000s?api-version=%s&$top=%zu&$skiptoken=%s", base, r->path, r->api_version,
+               top, tok);
+      js = json_string(link);
+      quoted = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-      tok[2 * i] = hexdigits[(unsigned char)last_key[i] >> 4];
-      tok[2 * i + 1] = hexdigits[(unsigned char)last_key[i] & 15];
+    if (quoted) {
+      append(&b, ",\"nextLink\":", 12);
+      append(&b, quoted, strlen(quoted));
+    } else {
+      b.oom = true;
     }
-    tok[2 * n] = '\0';
-    gpd_req_base_url(r, base, sizeof base);
-    snprintf(link, 2 * n + 2048, "%s%.1000s?api-version=%s&$top=%zu&$skiptoken=%s", base, r->path, r->api_version,
-             top, tok);
-    int rc = json_object_set_new(o, "nextLink", json_string(link));
+    free(quoted);
+    json_decref(js);
     free(tok);
     free(link);
-    if (rc) {
-      json_decref(o);
-      return NULL;
-    }
   }
-  return o;
+  append(&b, "}", 1);
+  if (b.oom) {
+    free(b.s);
+    return NULL;
+  }
+  *len = b.len;
+  return b.s;
 }

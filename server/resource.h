@@ -36,6 +36,10 @@ bool gpd_cluster_pools(const gpd_request *r, const char *cluster_key, gpd_resour
 json_t *gpd_pool_view(const gpd_resource *row, const gp_pool *p, gp_api_group api);
 json_t *gpd_cluster_view(const gpd_resource *row, const gp_cluster *c, const gpd_resource *pool_rows,
                          gp_pool *const *pools, size_t npools, gp_api_group api);
+/* A pool's GET view as JSON text (malloc'd), from the view cache when the row has not changed since
+ * it was rendered. NULL with the error in resp. */
+char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_group api, size_t *len,
+                         gpd_response *resp);
 /* Effective management mode of a pool for metrics: Managed, Unmanaged or None. */
 const char *gpd_pool_mode_label(const gp_pool *p);
 
@@ -64,7 +68,8 @@ void gpd_warning_headers(gpd_response *resp, const gp_warnings *w);
 
 /* Paging: $top (1-1000, default 100) and $skiptoken. False with 400 in resp when malformed. */
 bool gpd_page_params(const gpd_request *r, gpd_response *resp, size_t *top, char *after, size_t after_size);
-/* {"value": values, "nextLink": …} with nextLink when more rows follow last_key. Takes values. */
-json_t *gpd_page_body(const gpd_request *r, json_t *values, size_t top, const char *last_key, bool more);
+/* The text of {"value": [items…], "nextLink": …}, nextLink when more rows follow last_key. NULL on OOM. */
+char *gpd_page_text(const gpd_request *r, char *const *items, const size_t *lens, size_t n, size_t top,
+                    const char *last_key, bool more, size_t *len);
 
 #endif

@@ -8,12 +8,14 @@
 
 typedef struct gpd_reconciler gpd_reconciler;
 typedef struct gpd_metrics gpd_metrics;
+typedef struct gpd_view_cache gpd_view_cache;
 
 typedef struct {
   gpd_config cfg;
   gpd_store *store;
   gpd_reconciler *reconciler;
   gpd_metrics *metrics;
+  gpd_view_cache *views; /* rendered pool views (view_cache.h) */
   char default_base[320]; /* http://HOST:PORT of the listener, when a request has no Host */
 } gpd_server;
 
