@@ -36,4 +36,4 @@ run: all
 .PHONY: bench-server
 bench-server: all
 	@bench/server.sh $(B)/gpupoold
-bench: bench-server
+BENCH_TARGETS += bench-server

@@ -27,7 +27,8 @@ static const char usage[] =
     "                                  nextLink (default: http:// and the request's Host)\n"
     "      --retry-after SECONDS       Retry-After of asynchronous responses (default 1)\n"
     "      --log-format text|json      one log line per request on stderr (default text)\n"
-    "      --threads N                 HTTP worker threads (default 16)\n"
+    "      --threads N                 HTTP worker threads (default 64; a write holds its thread\n"
+    "                                  until its group commit is durable)\n"
     "      --operation-delay-ms MS     keep each operation InProgress at least this long, to mimic\n"
     "                                  provisioning time (default 0)\n"
     "  -h, --help                      this help\n";
@@ -92,7 +93,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
   c->phase = GP_PHASE_PREVIEW;
   gp_k8s_version_parse(GP_DEFAULT_GA_KUBERNETES_VERSION, &c->ga_version);
   c->retry_after = 1;
-  c->threads = 16;
+  c->threads = 64;
   optind = 1;
   opterr = 0;
   int o;

@@ -8,6 +8,7 @@
 #include "reconciler.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #define IDLE_POLL_MS 1000 /* another replica may have queued work; look at least this often */
 #define RETENTION_MS (24LL * 3600 * 1000)
 #define PURGE_EVERY_MS (10LL * 60 * 1000)
+#define TRIM_EVERY_MS 2000 /* give freed heap memory back to the system when work runs out */
 
 struct gpd_reconciler {
   gpd_server *srv;
@@ -167,7 +169,8 @@ static bool stopping(gpd_reconciler *rc) {
 static void *reconciler_main(void *arg) {
   gpd_reconciler *rc = arg;
   gpd_store *s = rc->srv->store;
-  int64_t last_purge = 0;
+  int64_t last_purge = 0, last_trim = 0;
+  bool worked = false;
   while (!stopping(rc)) {
     int64_t now = gpd_now_ms(), next_due = 0;
     if (now - last_purge > PURGE_EVERY_MS) {
@@ -182,11 +185,17 @@ static void *reconciler_main(void *arg) {
       continue;
     }
     if (n == 0) {
+      if (worked && now - last_trim > TRIM_EVERY_MS) { /* a burst of work just ended */
+        malloc_trim(0);
+        last_trim = now;
+        worked = false;
+      }
       int64_t wait = IDLE_POLL_MS;
       if (next_due > 0 && next_due - now < wait) wait = next_due - now > 1 ? next_due - now : 1;
       wait_ms(rc, wait);
       continue;
     }
+    worked = true;
     outcome *out = calloc(n, sizeof *out);
     gpd_op_result *results = calloc(n, sizeof *results);
     size_t done = 0;

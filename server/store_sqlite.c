@@ -1,6 +1,7 @@
 /* store_sqlite.c - the SQLite back-end of the store (store.h): one file, WAL mode, synchronous=FULL.
  *
- * Reads use a small pool of read-only connections (WAL lets them run beside the writer). Writes go
+ * Reads use a small pool of read-only connections (WAL lets them run beside the writer), at most
+ * MAX_READERS of them whatever the number of HTTP threads. Writes go
  * to one writer thread that owns the only read-write connection and commits them in groups: every
  * write that is waiting when a commit starts runs inside its own SAVEPOINT of one transaction
  * (so a write whose precondition fails is rolled back alone), then a single COMMIT + fsync makes
@@ -26,6 +27,9 @@
 
 #define SCHEMA_VERSION 1
 #define MAX_BATCH 512
+/* Reads take microseconds: a few connections serve any number of HTTP threads, and each one costs
+ * its page cache and prepared statements in memory. */
+#define MAX_READERS 8
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS clusters(key TEXT PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL,"
@@ -154,6 +158,7 @@ typedef struct job {
   void *arg;
   gpd_store_rc rc;
   bool done;
+  pthread_cond_t cond; /* its own, so that ending a group wakes only the writes in it */
   struct job *next;
 } job;
 
@@ -162,13 +167,15 @@ struct sq_store {
   char *path;
   int lock_fd;
   pthread_mutex_t readers_lock;
+  pthread_cond_t reader_free;
   reader *free_readers, *all_readers;
+  int nreaders;
   sqlite3 *wdb;
   sqlite3_stmt *wst[W_COUNT];
   pthread_t writer;
   bool writer_started;
   pthread_mutex_t lock;
-  pthread_cond_t work, done;
+  pthread_cond_t work;
   job *head, *tail;
   bool stopping;
 };
@@ -253,8 +260,8 @@ static int open_conn(const char *path, bool writer, sqlite3 **out) {
     sqlite3_busy_timeout(db, 5000);
     sqlite3_extended_result_codes(db, 1);
     /* Readers keep a small page cache: memory stays flat however many pools are stored. */
-    rc = sqlite3_exec(db, writer ? "PRAGMA cache_size=-4096; PRAGMA foreign_keys=OFF;"
-                                 : "PRAGMA cache_size=-512; PRAGMA query_only=ON;",
+    rc = sqlite3_exec(db, writer ? "PRAGMA cache_size=-1024; PRAGMA foreign_keys=OFF;"
+                                 : "PRAGMA cache_size=-128; PRAGMA query_only=ON;",
                       NULL, NULL, NULL);
   }
   if (rc != SQLITE_OK) {
@@ -267,26 +274,32 @@ static int open_conn(const char *path, bool writer, sqlite3 **out) {
 
 static reader *reader_acquire(sq_store *s) {
   pthread_mutex_lock(&s->readers_lock);
+  while (!s->free_readers && s->nreaders >= MAX_READERS) pthread_cond_wait(&s->reader_free, &s->readers_lock);
   reader *r = s->free_readers;
   if (r) s->free_readers = r->next_free;
+  else s->nreaders++; /* this thread opens one more */
   pthread_mutex_unlock(&s->readers_lock);
   if (r) return r;
-  if (!(r = calloc(1, sizeof *r))) return NULL;
-  if (open_conn(s->path, false, &r->db) != SQLITE_OK) {
-    free(r);
-    return NULL;
+  if ((r = calloc(1, sizeof *r)) && open_conn(s->path, false, &r->db) == SQLITE_OK) {
+    pthread_mutex_lock(&s->readers_lock);
+    r->next_all = s->all_readers;
+    s->all_readers = r;
+    pthread_mutex_unlock(&s->readers_lock);
+    return r;
   }
+  free(r);
   pthread_mutex_lock(&s->readers_lock);
-  r->next_all = s->all_readers;
-  s->all_readers = r;
+  s->nreaders--;
+  pthread_cond_signal(&s->reader_free);
   pthread_mutex_unlock(&s->readers_lock);
-  return r;
+  return NULL;
 }
 
 static void reader_release(sq_store *s, reader *r) {
   pthread_mutex_lock(&s->readers_lock);
   r->next_free = s->free_readers;
   s->free_readers = r;
+  pthread_cond_signal(&s->reader_free);
   pthread_mutex_unlock(&s->readers_lock);
 }
 
@@ -524,10 +537,12 @@ static gpd_store_rc sq_ping(gpd_store *base) {
 /* ---- the writer thread and group commit --------------------------------------------------------- */
 
 static gpd_store_rc submit(sq_store *s, gpd_store_rc (*fn)(sq_store *, void *), void *arg) {
-  job j = {fn, arg, GPD_STORE_ERROR, false, NULL};
+  job j = {.fn = fn, .arg = arg, .rc = GPD_STORE_ERROR};
+  pthread_cond_init(&j.cond, NULL);
   pthread_mutex_lock(&s->lock);
   if (s->stopping) {
     pthread_mutex_unlock(&s->lock);
+    pthread_cond_destroy(&j.cond);
     return GPD_STORE_ERROR;
   }
   if (s->tail)
@@ -536,8 +551,9 @@ static gpd_store_rc submit(sq_store *s, gpd_store_rc (*fn)(sq_store *, void *), 
     s->head = &j;
   s->tail = &j;
   pthread_cond_signal(&s->work);
-  while (!j.done) pthread_cond_wait(&s->done, &s->lock);
+  while (!j.done) pthread_cond_wait(&j.cond, &s->lock);
   pthread_mutex_unlock(&s->lock);
+  pthread_cond_destroy(&j.cond);
   return j.rc;
 }
 
@@ -578,8 +594,11 @@ static void *writer_main(void *arg) {
     pthread_mutex_unlock(&s->lock);
     run_batch(s, batch);
     pthread_mutex_lock(&s->lock);
-    for (job *j = batch; j; j = j->next) j->done = true;
-    pthread_cond_broadcast(&s->done);
+    for (job *j = batch, *next; j; j = next) {
+      next = j->next; /* j lives on its submitter's stack: do not touch it once it is woken */
+      j->done = true;
+      pthread_cond_signal(&j->cond);
+    }
   }
   pthread_mutex_unlock(&s->lock);
   return NULL;
@@ -862,9 +881,9 @@ static void sq_close(gpd_store *base) {
   if (s->wdb) sqlite3_close(s->wdb);
   if (s->lock_fd >= 0) close(s->lock_fd);
   pthread_mutex_destroy(&s->readers_lock);
+  pthread_cond_destroy(&s->reader_free);
   pthread_mutex_destroy(&s->lock);
   pthread_cond_destroy(&s->work);
-  pthread_cond_destroy(&s->done);
   free(s->path);
   free(s);
 }
@@ -915,9 +934,9 @@ gpd_store *gpd_store_sqlite_open(const char *path, char *err, size_t errlen) {
   s->base.ops = &sqlite_ops;
   s->lock_fd = -1;
   pthread_mutex_init(&s->readers_lock, NULL);
+  pthread_cond_init(&s->reader_free, NULL);
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->work, NULL);
-  pthread_cond_init(&s->done, NULL);
   if (!make_parent_dirs(path, err, errlen)) goto fail;
   snprintf(lock_path, sizeof lock_path, "%s.lock", path);
   s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

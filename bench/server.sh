@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# server.sh - gpupoold benchmarks (issue 3), with wrk on loopback, in one run:
+#   GET agent pool and GET plan with If-None-Match (304) against gpupoold and against nginx serving
+#   the same JSON as a static file (the ceiling); durable PUTs (creates, each with its operation);
+#   a page of the list of a 1,000-pool cluster; resident memory with 100,000 pools stored.
+# Installs wrk and nginx-light when missing (apt), writes the figures with the machine and date into
+# bench/RESULTS.md (section "gpupoold"). Usage: bench/server.sh [BUILD/gpupoold]
+# Knobs: BENCH_DURATION (s per wrk run, default 10), BENCH_CONNECTIONS (default 32),
+#        BENCH_POOLS (pools stored for the memory figure, default 100000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-build/gpupoold}
+dur=${BENCH_DURATION:-10}
+conns=${BENCH_CONNECTIONS:-32}
+fill=${BENCH_POOLS:-100000}
+[ -x "$bin" ] || { echo "bench: build $bin first (make)" >&2; exit 1; }
+
+missing=""
+for p in wrk nginx-light curl; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "bench: installing$missing" >&2
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+work=$(mktemp -d /tmp/gpupoold-bench-XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+start_gpupoold() { # sets port and gpid (not in a subshell: the process must stay our child)
+  "$bin" --listen 127.0.0.1:0 --db "sqlite:$work/db/gpupool.db" >"$work/gpupoold.out" 2>>"$work/gpupoold.log" &
+  gpid=$!
+  pids+=("$gpid")
+  for _ in $(seq 200); do
+    grep -q listening "$work/gpupoold.out" 2>/dev/null && break
+    sleep 0.05
+  done
+  port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/gpupoold.out")
+  [ -n "$port" ] || { echo "bench: gpupoold did not start:" >&2; tail -5 "$work/gpupoold.log" >&2; exit 1; }
+}
+stop_gpupoold() {
+  kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
+}
+
+start_gpupoold
+base="http://127.0.0.1:$port"
+sub=6f0d2b1c-3a4e-4b5f-9c6d-7e8f90a1b2c3
+rg="$base/subscriptions/$sub/resourceGroups/bench/providers/Microsoft.ContainerService"
+api=2026-08-02-preview
+json='Content-Type: application/json'
+
+state() { curl -s "$1" | grep -o '"provisioningState":"[A-Za-z]*"' | head -1 | cut -d'"' -f4; }
+wait_succeeded() { for _ in $(seq 600); do [ "$(state "$1")" = Succeeded ] && return 0; sleep 0.05; done; echo "bench: $1 did not finish" >&2; return 1; }
+wait_idle() { # every operation ended
+  for _ in $(seq 3000); do
+    curl -s "$base/metrics" | grep -q 'gpupoold_operations{status="InProgress"} 0' && return 0
+    sleep 0.1
+  done
+  echo "bench: operations still running" >&2; return 1
+}
+pools_stored() { curl -s "$base/metrics" | awk '/^gpupoold_agent_pools\{/ { n += $2 } END { print n + 0 }'; }
+
+curl -s -o /dev/null -X POST "$base/subscriptions/$sub/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/ManagedGPU/register?api-version=2021-07-01"
+curl -s -o /dev/null -X PUT -H "$json" "$rg/managedClusters/c1?api-version=$api" -d '{"location":"eastus"}'
+wait_succeeded "$rg/managedClusters/c1?api-version=$api"
+pool_url="$rg/managedClusters/c1/agentPools/gpu1?api-version=$api"
+plan_url="$rg/managedClusters/c1/agentPools/gpu1/plan?api-version=$api"
+curl -s -o /dev/null -X PUT -H "$json" "$pool_url" -d @examples/pool-h100-mig1g-managed.json
+wait_succeeded "$pool_url"
+
+# nginx serves the very same bytes as static files
+mkdir -p "$work/www" "$work/nginx/tmp"
+chmod 755 "$work/www"
+curl -s "$pool_url" >"$work/www/pool.json"
+curl -s "$plan_url" >"$work/www/plan.json"
+chmod 644 "$work/www/"*.json
+nport=0
+for p in $(shuf -i 20000-60000 -n 50); do
+  (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { nport=$p; break; }
+done
+user_line=""; [ "$(id -u)" = 0 ] && user_line="user root;"
+cat >"$work/nginx/nginx.conf" <<CONF
+$user_line
+worker_processes auto;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fastcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  default_type application/json;
+  server { listen 127.0.0.1:$nport; root $work/www; etag on; }
+}
+CONF
+"$nginx_bin" -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$nport/pool.json" && break; sleep 0.05; done
+nginx_etag=$(curl -sI "http://127.0.0.1:$nport/plan.json" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" { print $2 }')
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" "http://127.0.0.1:$nport/plan.json")" = 304 ]
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'If-None-Match: "1"' "$plan_url")" = 304 ]
+
+# wrk helpers: requests/s and the 99th percentile latency in ms
+run_wrk() { # name, then wrk arguments
+  local name=$1; shift
+  wrk --latency "$@" >"$work/$name.txt" 2>&1
+  if grep -q "Non-2xx" "$work/$name.txt"; then echo "bench: $name had errors:" >&2; cat "$work/$name.txt" >&2; exit 1; fi
+}
+rps() { awk '/^Requests\/sec:/ { printf "%d", $2 }' "$work/$1.txt"; }
+p99() { awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+          if (u == "us") v /= 1000; else if (u == "s") v *= 1000; printf "%.2f", v }' "$work/$1.txt"; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
+
+echo "bench: GET agent pool" >&2
+run_wrk get_nginx -t2 -c"$conns" -d"${dur}s" "http://127.0.0.1:$nport/pool.json"
+run_wrk get_gpupoold -t2 -c"$conns" -d"${dur}s" "$pool_url"
+echo "bench: GET plan, If-None-Match (304)" >&2
+run_wrk nm_nginx -t2 -c"$conns" -d"${dur}s" -H "If-None-Match: $nginx_etag" "http://127.0.0.1:$nport/plan.json"
+run_wrk nm_gpupoold -t2 -c"$conns" -d"${dur}s" -H 'If-None-Match: "1"' "$plan_url"
+
+echo "bench: durable PUT" >&2
+curl -s -o /dev/null -X PUT -H "$json" "$rg/managedClusters/puts?api-version=$api" -d '{"location":"eastus"}'
+wait_succeeded "$rg/managedClusters/puts?api-version=$api"
+run_wrk put -t2 -c"$conns" -d"${dur}s" -s bench/wrk/put-pools.lua "$base" -- \
+  "/subscriptions/$sub/resourceGroups/bench/providers/Microsoft.ContainerService/managedClusters/puts/agentPools" 2026-06-01
+put_count=$(awk '/requests in/ { print $1 }' "$work/put.txt")
+wait_idle
+
+echo "bench: list of a 1,000-pool cluster" >&2
+curl -s -o /dev/null -X PUT -H "$json" "$rg/managedClusters/list1k?api-version=$api" -d '{"location":"eastus"}'
+wait_succeeded "$rg/managedClusters/list1k?api-version=$api"
+for b in $(seq 0 9); do
+  profiles=$(for i in $(seq 0 99); do printf '{"name":"p%d","vmSize":"Standard_NC4as_T4_v3","count":2},' $((b * 100 + i)); done)
+  curl -s -o /dev/null -X PUT -H "$json" "$rg/managedClusters/list1k?api-version=$api" \
+    -d "{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":[${profiles%,}]}}"
+  wait_succeeded "$rg/managedClusters/list1k?api-version=$api"
+done
+list_url="$rg/managedClusters/list1k/agentPools?api-version=$api"
+[ "$(curl -s "$list_url&\$top=1000" | grep -o '"type":"Microsoft.ContainerService/managedClusters/agentPools"' | wc -l)" = 1000 ]
+run_wrk list100 -t2 -c4 -d"${dur}s" "$list_url"
+run_wrk list1000 -t2 -c4 -d"${dur}s" "$list_url&\$top=1000"
+
+echo "bench: memory with $fill pools stored" >&2
+have=$(pools_stored)
+n=0
+while [ "$have" -lt "$fill" ]; do
+  batch=$(( fill - have < 100 ? fill - have : 100 ))
+  profiles=$(for i in $(seq 1 "$batch"); do printf '{"name":"p%d","vmSize":"Standard_NC4as_T4_v3"},' "$i"; done)
+  printf '{"location":"eastus","properties":{"agentPoolProfiles":[%s]}}' "${profiles%,}" >"$work/fill-$batch.json"
+  echo "$rg/managedClusters/fill$n?api-version=$api $work/fill-$batch.json"
+  have=$((have + batch)); n=$((n + 1))
+done | xargs -r -P 4 -n 2 sh -c 'curl -s -o /dev/null -X PUT -H "Content-Type: application/json" "$0" -d @"$1"'
+wait_idle
+stored=$(pools_stored)
+curl -s -o /dev/null "$pool_url"; curl -s -o /dev/null "$list_url"
+rss_filled=$(awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status")
+hwm_filled=$(awk '/^VmHWM/ { print $2 }' "/proc/$gpid/status")
+dbsize=$(du -sk "$work/db" | cut -f1)
+# the same store after a restart, warmed by GETs and list pages
+stop_gpupoold
+start_gpupoold
+base="http://127.0.0.1:$port"
+rg="$base/subscriptions/$sub/resourceGroups/bench/providers/Microsoft.ContainerService"
+pool_url="$rg/managedClusters/c1/agentPools/gpu1?api-version=$api"
+list_url="$rg/managedClusters/list1k/agentPools?api-version=$api"
+wrk -t2 -c"$conns" -d3s "$pool_url" >/dev/null
+wrk -t2 -c4 -d3s "$list_url&\$top=1000" >/dev/null
+curl -s -o /dev/null "$rg/managedClusters?api-version=$api"
+rss_restart=$(awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status")
+hwm_restart=$(awk '/^VmHWM/ { print $2 }' "/proc/$gpid/status")
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
+ok() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { r = (op == ">=") ? a >= b : a < b; print r ? "met" : "**missed**" }'; }
+g=$(rps get_gpupoold); gn=$(rps get_nginx); nm=$(rps nm_gpupoold); nmn=$(rps nm_nginx)
+put_rps=$(rps put); put_p99=$(p99 put); l100=$(p99 list100); l1000=$(p99 list1000)
+rss_mb=$(awk -v k="$rss_restart" 'BEGIN { printf "%.1f", k / 1024 }')
+rss_filled_mb=$(awk -v k="$rss_filled" 'BEGIN { printf "%.1f", k / 1024 }')
+section=$(cat <<TXT
+<!-- gpupoold:begin -->
+## gpupoold (issue 3): ARM control plane, SQLite store
+
+\`bench/server.sh\` — $(date -u +%Y-%m-%d), $(nproc) CPUs ($cpu), $(uname -r), wrk $(wrk -v 2>&1 | awk 'NR==1{print $2}'),
+nginx $("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///'), SQLite $(pkg-config --modversion sqlite3), libmicrohttpd $(pkg-config --modversion libmicrohttpd).
+Everything on one machine over loopback: wrk, gpupoold (default flags: 16 HTTP threads, SQLite WAL with
+synchronous=FULL, one log line per request to a file) and nginx (\`worker_processes auto\`, access log off,
+serving the same JSON bytes as static files: the ceiling). ${dur} s per run, wrk \`-t2 -c$conns\` unless noted.
+
+| what | gpupoold | nginx | target | result |
+|---|---|---|---|---|
+| GET agent pool | $g req/s | $gn req/s | ≥ 50% of nginx | $(pct "$g" "$gn")% — $(ok "$(pct "$g" "$gn")" ">=" 50) |
+| GET plan, \`If-None-Match\` → 304 | $nm req/s | $nmn req/s | ≥ 50% of nginx | $(pct "$nm" "$nmn")% — $(ok "$(pct "$nm" "$nmn")" ">=" 50) |
+| durable PUT (create a T4 pool + its operation) | $put_rps req/s, p99 $put_p99 ms ($put_count pools) | | ≥ 2,000/s, p99 < 20 ms | $(ok "$put_rps" ">=" 2000) / $(ok "$put_p99" "<" 20) |
+| list of a 1,000-pool cluster, default page (100), \`-c4\` | p99 $l100 ms ($(rps list100) req/s) | | p99 < 20 ms | $(ok "$l100" "<" 20) |
+| the same, \`\$top=1000\` (all 1,000 in one page), \`-c4\` | p99 $l1000 ms ($(rps list1000) req/s) | | (p99 < 20 ms) | $(ok "$l1000" "<" 20) |
+| resident memory, $stored pools stored (restarted, warmed) | $rss_mb MB (peak $(awk -v k="$hwm_restart" 'BEGIN { printf "%.1f", k / 1024 }') MB) | | < 50 MB | $(ok "$rss_mb" "<" 50) |
+| resident memory right after storing them | $rss_filled_mb MB (peak $(awk -v k="$hwm_filled" 'BEGIN { printf "%.1f", k / 1024 }') MB while filling) | | | |
+
+The PUT run reconciles as it goes (each create's operation builds and stores the pool's plan on the same
+two CPUs). The store held $stored pools in $((dbsize / 1024)) MB on disk at the end.
+<!-- gpupoold:end -->
+TXT
+)
+echo "$section"
+f=bench/RESULTS.md
+[ -f "$f" ] || printf '# Benchmark results\n\nFigures written by the scripts under bench/; each section says how it was measured.\n' >"$f"
+if grep -q '<!-- gpupoold:begin -->' "$f"; then
+  awk -v repl="$section" 'BEGIN{skip=0} /<!-- gpupoold:begin -->/{print repl; skip=1; next} /<!-- gpupoold:end -->/{skip=0; next} !skip{print}' "$f" >"$f.tmp"
+else
+  { cat "$f"; printf '\n%s\n' "$section"; } >"$f.tmp"
+fi
+mv "$f.tmp" "$f"
+echo "wrote $f"
