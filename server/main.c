@@ -16,7 +16,7 @@
 #include "server.h"
 #include "view_cache.h"
 
-#define VIEW_CACHE_SLOTS 4096 /* about 1 KB each: bounded whatever the number of pools */
+#define VIEW_CACHE_SLOTS 8192 /* under 1 KB each: bounded whatever the number of pools */
 
 int main(int argc, char **argv) {
   gpd_server srv;

@@ -36,7 +36,9 @@ static const char schema[] =
     " doc TEXT NOT NULL, etag TEXT NOT NULL, state TEXT NOT NULL, op_id TEXT);"
     "CREATE TABLE IF NOT EXISTS pools(key TEXT PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL,"
     " doc TEXT NOT NULL, etag TEXT NOT NULL, state TEXT NOT NULL, op_id TEXT, mode TEXT,"
-    " plan_generation INTEGER NOT NULL DEFAULT 0, plan TEXT);"
+    " plan_generation INTEGER NOT NULL DEFAULT 0);"
+    /* Plans (a few KB each) live apart so that pool rows stay small: lists read fewer pages. */
+    "CREATE TABLE IF NOT EXISTS plans(key TEXT PRIMARY KEY, plan TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS operations(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, sub TEXT NOT NULL,"
     " location TEXT, res_kind INTEGER NOT NULL, res_key TEXT NOT NULL, res_id TEXT, kind TEXT NOT NULL,"
     " status TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER, not_before_ms INTEGER NOT NULL,"
@@ -75,7 +77,7 @@ static const char *const read_sql[R_COUNT] = {
     [R_LIST_POOLS] = "SELECT " RES_COLS ", mode, plan_generation FROM pools WHERE key > ?1 AND key < ?2 ORDER BY key "
                      "LIMIT ?3",
     [R_PLAN_GEN] = "SELECT plan_generation FROM pools WHERE key = ?1",
-    [R_PLAN] = "SELECT plan_generation, plan FROM pools WHERE key = ?1",
+    [R_PLAN] = "SELECT p.plan_generation, l.plan FROM pools p LEFT JOIN plans l ON l.key = p.key WHERE p.key = ?1",
     [R_GET_OP] = "SELECT " OP_COLS " FROM operations WHERE id = ?1",
     [R_CHILD_OPS] = "SELECT " OP_COLS " FROM operations WHERE parent = ?1 ORDER BY seq",
     [R_FEATURES] = "SELECT name, state FROM features WHERE sub = ?1 ORDER BY name",
@@ -102,10 +104,13 @@ enum {
   W_NEXT_DUE,
   W_FINISH_OP,
   W_FINISH_POOL,
+  W_SET_PLAN,
   W_FINISH_CLUSTER,
   W_DELETE_POOL,
+  W_DELETE_PLAN,
   W_DELETE_CLUSTER,
   W_DELETE_POOLS,
+  W_DELETE_PLANS,
   W_PURGE,
   W_COUNT
 };
@@ -134,13 +139,15 @@ static const char *const write_sql[W_COUNT] = {
     [W_NEXT_DUE] = "SELECT MIN(MAX(not_before_ms, COALESCE(lease_until, 0))) FROM operations o WHERE " RUNNABLE,
     [W_FINISH_OP] = "UPDATE operations SET status=?2, end_ms=?3, error=?4, lease_owner=NULL, lease_until=NULL"
                     " WHERE id = ?1 AND lease_owner = ?5 AND status = 'InProgress'",
-    [W_FINISH_POOL] = "UPDATE pools SET state=?3, plan=COALESCE(?4, plan),"
-                      " plan_generation=CASE WHEN ?4 IS NULL THEN plan_generation ELSE ?5 END"
+    [W_FINISH_POOL] = "UPDATE pools SET state=?3, plan_generation=CASE WHEN ?4 IS NULL THEN plan_generation ELSE ?5 END"
                       " WHERE key = ?1 AND op_id = ?2",
+    [W_SET_PLAN] = "INSERT INTO plans(key, plan) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET plan = excluded.plan",
     [W_FINISH_CLUSTER] = "UPDATE clusters SET state=?3 WHERE key = ?1 AND op_id = ?2",
     [W_DELETE_POOL] = "DELETE FROM pools WHERE key = ?1 AND op_id = ?2",
+    [W_DELETE_PLAN] = "DELETE FROM plans WHERE key = ?1",
     [W_DELETE_CLUSTER] = "DELETE FROM clusters WHERE key = ?1 AND op_id = ?2",
     [W_DELETE_POOLS] = "DELETE FROM pools WHERE key > ?1 AND key < ?2",
+    [W_DELETE_PLANS] = "DELETE FROM plans WHERE key > ?1 AND key < ?2",
     [W_PURGE] = "DELETE FROM operations WHERE status <> 'InProgress' AND end_ms < ?1",
 };
 
@@ -818,18 +825,28 @@ static gpd_store_rc finish_one(sq_store *s, const char *owner, const gpd_op_resu
     if (!(st = wstmt(s, pool ? W_DELETE_POOL : W_DELETE_CLUSTER))) return GPD_STORE_ERROR;
     bind_text(st, 1, o->res_key);
     bind_text(st, 2, o->id);
-    if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
-    if (!pool && sqlite3_changes(s->wdb) > 0) return range_stmt(s, W_DELETE_POOLS, o->res_key, NULL, NULL);
-    return GPD_STORE_OK;
+    if ((rc = step_done(st)) != GPD_STORE_OK || sqlite3_changes(s->wdb) == 0) return rc;
+    if (!pool) {
+      if ((rc = range_stmt(s, W_DELETE_POOLS, o->res_key, NULL, NULL)) != GPD_STORE_OK) return rc;
+      return range_stmt(s, W_DELETE_PLANS, o->res_key, NULL, NULL);
+    }
+    if (!(st = wstmt(s, W_DELETE_PLAN))) return GPD_STORE_ERROR;
+    bind_text(st, 1, o->res_key);
+    return step_done(st);
   }
   if (!(st = wstmt(s, pool ? W_FINISH_POOL : W_FINISH_CLUSTER))) return GPD_STORE_ERROR;
   bind_text(st, 1, o->res_key);
   bind_text(st, 2, o->id);
   bind_text(st, 3, ok ? "Succeeded" : "Failed");
+  const char *plan = pool && ok ? r->plan : NULL;
   if (pool) {
-    bind_text(st, 4, ok ? r->plan : NULL);
+    bind_text(st, 4, plan);
     sqlite3_bind_int64(st, 5, r->plan_generation);
   }
+  if ((rc = step_done(st)) != GPD_STORE_OK || !plan || sqlite3_changes(s->wdb) == 0) return rc;
+  if (!(st = wstmt(s, W_SET_PLAN))) return GPD_STORE_ERROR;
+  bind_text(st, 1, o->res_key);
+  bind_text(st, 2, plan);
   return step_done(st);
 }
 

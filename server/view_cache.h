@@ -3,8 +3,8 @@
  * Rendering a pool (parse the stored document, gp_pool_from_store, gp_pool_to_json, dump) is most
  * of the cost of a GET. An entry is used only when the row just read from the store still has the
  * etag and provisioningState the view was rendered from, so the store stays the one source of truth
- * (replicas on a shared store never serve a stale view). Direct-mapped: a colliding entry replaces
- * the old one, so memory stays bounded whatever the number of pools. */
+ * (replicas on a shared store never serve a stale view). A fixed number of slots, a colliding
+ * entry replacing an old one, so memory stays bounded whatever the number of pools. */
 #ifndef GPUPOOLD_VIEW_CACHE_H
 #define GPUPOOLD_VIEW_CACHE_H
 
