@@ -31,7 +31,7 @@ test-server: $(B)/gpupoold $(HTTP_TESTS)
 
 RUN_DEFINED := 1
 run: all
-	@scripts/run-server.sh $(B)/gpupoold
+	@scripts/run-server.sh $(B)/gpupoold $(RUN_ARGS)
 
 .PHONY: bench-server
 bench-server: all
