@@ -22,50 +22,6 @@ static void cluster_not_found(gpd_request *r, gpd_response *resp) {
                  r->cluster, r->rg);
 }
 
-/* The stored pools of a cluster, as rows and as core structs. */
-typedef struct {
-  gpd_resource *rows;
-  gp_pool **pools;
-  size_t n;
-} pool_set;
-
-static void pool_set_free(pool_set *ps) {
-  for (size_t i = 0; ps->pools && i < ps->n; i++) gp_pool_free(ps->pools[i]);
-  free(ps->pools);
-  gpd_resources_free(ps->rows, ps->n);
-  memset(ps, 0, sizeof *ps);
-}
-
-static bool pool_set_load(gpd_request *r, const char *ckey, pool_set *ps, gpd_response *resp) {
-  memset(ps, 0, sizeof *ps);
-  if (!gpd_cluster_pools(r, ckey, &ps->rows, &ps->n, resp)) return false;
-  if (!(ps->pools = calloc(ps->n ? ps->n : 1, sizeof *ps->pools))) {
-    gpd_resp_oom(resp);
-    pool_set_free(ps);
-    return false;
-  }
-  for (size_t i = 0; i < ps->n; i++)
-    if (!(ps->pools[i] = gpd_pool_load(&ps->rows[i], resp))) {
-      pool_set_free(ps);
-      return false;
-    }
-  return true;
-}
-
-/* The cluster view of a stored row (loads its pools). */
-static json_t *stored_cluster_view(gpd_request *r, const gpd_resource *row, gpd_response *resp) {
-  pool_set ps;
-  gp_cluster *c = gpd_cluster_load(row, resp);
-  json_t *v = NULL;
-  if (c && pool_set_load(r, row->key, &ps, resp)) {
-    v = gpd_cluster_view(row, c, ps.rows, ps.pools, ps.n, r->api);
-    if (!v) gpd_resp_oom(resp);
-    pool_set_free(&ps);
-  }
-  gp_cluster_free(c);
-  return v;
-}
-
 void gpd_cluster_get(gpd_request *r, gpd_response *resp) {
   char key[GPD_KEY_MAX];
   gpd_resource row;
@@ -76,7 +32,7 @@ void gpd_cluster_get(gpd_request *r, gpd_response *resp) {
     cluster_not_found(r, resp);
     return;
   }
-  json_t *v = stored_cluster_view(r, &row, resp);
+  json_t *v = gpd_stored_cluster_view(r, &row, r->api, resp);
   if (v) {
     gpd_resp_json(resp, 200, v);
     gpd_resp_header(resp, "ETag", "\"%s\"", row.etag);
@@ -113,7 +69,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
   char ckey[GPD_KEY_MAX], cid[GPD_ID_MAX], etag[GPD_UUID_LEN + 1];
   gpd_resource crow, row;
   bool cfound = false;
-  pool_set ps = {0};
+  gpd_pool_set ps = {0};
   gp_cluster *existing = NULL;
   gp_cluster_request *creq = NULL;
   gp_cluster_result *res = NULL;
@@ -134,7 +90,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
   if (!gpd_preconditions(r, cfound ? crow.etag : NULL, resp)) goto out;
   if (cfound && !gpd_not_busy(&crow, "managed cluster", resp)) goto out;
   if (cfound && !(existing = gpd_cluster_load(&crow, resp))) goto out;
-  if (!pool_set_load(r, ckey, &ps, resp)) goto out;
+  if (!gpd_pool_set_load(r, ckey, &ps, resp)) goto out;
   if (!gpd_policy_context(r, &ctx, resp)) goto out;
   if (!(creq = gp_cluster_request_parse(body, r->api, !cfound, &err))) {
     gpd_resp_gp_error(resp, &err);
@@ -255,7 +211,7 @@ out:
   gp_cluster_result_free(res);
   gp_cluster_request_free(creq);
   gp_cluster_free(existing);
-  pool_set_free(&ps);
+  gpd_pool_set_free(&ps);
   gp_error_clear(&err);
   gpd_resource_clear(&crow);
   return result;
@@ -319,7 +275,7 @@ static int patch_once(gpd_request *r, gpd_response *resp, const gp_cluster_reque
       goto out;
     }
   }
-  json_t *v = stored_cluster_view(r, &row, resp);
+  json_t *v = gpd_stored_cluster_view(r, &row, r->api, resp);
   if (v) {
     gpd_resp_json(resp, 200, v);
     gpd_resp_header(resp, "ETag", "\"%s\"", row.etag);
@@ -358,7 +314,7 @@ static int delete_once(gpd_request *r, gpd_response *resp) {
   char ckey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1];
   gpd_resource crow;
   bool found = false;
-  pool_set ps = {0};
+  gpd_pool_set ps = {0};
   gp_cluster *c = NULL;
   gpd_write *writes = NULL;
   int result = DONE;
@@ -397,7 +353,7 @@ static int delete_once(gpd_request *r, gpd_response *resp) {
   }
 out:
   free(writes);
-  pool_set_free(&ps);
+  gpd_pool_set_free(&ps);
   gp_cluster_free(c);
   gpd_resource_clear(&crow);
   return result;
@@ -435,7 +391,7 @@ void gpd_cluster_list(gpd_request *r, gpd_response *resp) {
   bool ok = items && lens;
   if (!ok) gpd_resp_oom(resp);
   for (size_t i = 0; ok && i < shown; i++) {
-    json_t *v = stored_cluster_view(r, &rows[i], resp);
+    json_t *v = gpd_stored_cluster_view(r, &rows[i], r->api, resp);
     ok = v && (items[i] = json_dumps(v, JSON_COMPACT));
     if (v && !items[i]) gpd_resp_oom(resp);
     if (ok) lens[i] = strlen(items[i]);

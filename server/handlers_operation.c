@@ -87,20 +87,8 @@ void gpd_operation_result_get(gpd_request *r, gpd_response *resp) {
         if (p) gpd_resp_json(resp, 200, gpd_pool_view(&row, p, api));
         gp_pool_free(p);
       } else {
-        gp_cluster *c = gpd_cluster_load(&row, resp);
-        gpd_resource *rows = NULL;
-        size_t n = 0;
-        if (c && gpd_cluster_pools(r, row.key, &rows, &n, resp)) {
-          gp_pool **pools = calloc(n ? n : 1, sizeof *pools);
-          bool ok = pools != NULL;
-          for (size_t i = 0; ok && i < n; i++) ok = (pools[i] = gpd_pool_load(&rows[i], resp)) != NULL;
-          if (ok) gpd_resp_json(resp, 200, gpd_cluster_view(&row, c, rows, pools, n, api));
-          else if (!pools) gpd_resp_oom(resp);
-          for (size_t i = 0; pools && i < n; i++) gp_pool_free(pools[i]);
-          free(pools);
-          gpd_resources_free(rows, n);
-        }
-        gp_cluster_free(c);
+        json_t *v = gpd_stored_cluster_view(r, &row, api, resp);
+        if (v) gpd_resp_json(resp, 200, v);
       }
       gpd_resource_clear(&row);
     }

@@ -129,6 +129,41 @@ bool gpd_cluster_pools(const gpd_request *r, const char *cluster_key, gpd_resour
   return true;
 }
 
+void gpd_pool_set_free(gpd_pool_set *ps) {
+  for (size_t i = 0; ps->pools && i < ps->n; i++) gp_pool_free(ps->pools[i]);
+  free(ps->pools);
+  gpd_resources_free(ps->rows, ps->n);
+  memset(ps, 0, sizeof *ps);
+}
+
+bool gpd_pool_set_load(const gpd_request *r, const char *cluster_key, gpd_pool_set *ps, gpd_response *resp) {
+  memset(ps, 0, sizeof *ps);
+  if (!gpd_cluster_pools(r, cluster_key, &ps->rows, &ps->n, resp)) return false;
+  if (!(ps->pools = calloc(ps->n ? ps->n : 1, sizeof *ps->pools))) {
+    gpd_resp_oom(resp);
+    gpd_pool_set_free(ps);
+    return false;
+  }
+  for (size_t i = 0; i < ps->n; i++)
+    if (!(ps->pools[i] = gpd_pool_load(&ps->rows[i], resp))) {
+      gpd_pool_set_free(ps);
+      return false;
+    }
+  return true;
+}
+
+json_t *gpd_stored_cluster_view(const gpd_request *r, const gpd_resource *row, gp_api_group api, gpd_response *resp) {
+  gpd_pool_set ps;
+  gp_cluster *c = gpd_cluster_load(row, resp);
+  json_t *v = NULL;
+  if (c && gpd_pool_set_load(r, row->key, &ps, resp)) {
+    if (!(v = gpd_cluster_view(row, c, ps.rows, ps.pools, ps.n, api))) gpd_resp_oom(resp);
+    gpd_pool_set_free(&ps);
+  }
+  gp_cluster_free(c);
+  return v;
+}
+
 /* Adds id, properties.eTag and properties.provisioningState to a view. */
 static json_t *with_server_fields(json_t *v, const gpd_resource *row) {
   json_t *props = v ? json_object_get(v, "properties") : NULL;

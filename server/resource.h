@@ -32,6 +32,17 @@ gp_cluster *gpd_cluster_load(const gpd_resource *row, gpd_response *resp);
 bool gpd_cluster_pools(const gpd_request *r, const char *cluster_key, gpd_resource **rows, size_t *n,
                        gpd_response *resp);
 
+/* The stored pools of a cluster, as rows and as core structs (same order). */
+typedef struct {
+  gpd_resource *rows;
+  gp_pool **pools;
+  size_t n;
+} gpd_pool_set;
+bool gpd_pool_set_load(const gpd_request *r, const char *cluster_key, gpd_pool_set *ps, gpd_response *resp);
+void gpd_pool_set_free(gpd_pool_set *ps);
+/* The GET view of a stored cluster row with its current pools; NULL with the error in resp. */
+json_t *gpd_stored_cluster_view(const gpd_request *r, const gpd_resource *row, gp_api_group api, gpd_response *resp);
+
 /* The GET views: the core's JSON for the api group plus id, properties.eTag and provisioningState. */
 json_t *gpd_pool_view(const gpd_resource *row, const gp_pool *p, gp_api_group api);
 json_t *gpd_cluster_view(const gpd_resource *row, const gp_cluster *c, const gpd_resource *pool_rows,
