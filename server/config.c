@@ -104,9 +104,12 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
       break;
     case O_DB: c->db = optarg; break;
     case O_PHASE:
-      if (strcasecmp(optarg, "preview") == 0) c->phase = GP_PHASE_PREVIEW;
-      else if (strcasecmp(optarg, "ga") == 0) c->phase = GP_PHASE_GA;
-      else return bad("--phase must be preview or ga, not '%s'", optarg);
+      if (strcasecmp(optarg, "preview") == 0)
+        c->phase = GP_PHASE_PREVIEW;
+      else if (strcasecmp(optarg, "ga") == 0)
+        c->phase = GP_PHASE_GA;
+      else
+        return bad("--phase must be preview or ga, not '%s'", optarg);
       break;
     case O_GA:
       if (!gp_k8s_version_parse(optarg, &c->ga_version))
@@ -116,7 +119,8 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
       size_t n = strlen(optarg);
       if ((strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) || n > 512)
         return bad("--public-url must be an http:// or https:// URL, not '%s'", optarg);
-      while (n > 0 && optarg[n - 1] == '/') optarg[--n] = '\0'; /* the paths bring their own '/' */
+      while (n > 0 && optarg[n - 1] == '/')
+        optarg[--n] = '\0'; /* the paths bring their own '/' */
       c->public_url = optarg;
       break;
     }
@@ -125,9 +129,12 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
         return bad("--retry-after must be whole seconds from 0 to 3600, not '%s'", optarg);
       break;
     case O_LOG:
-      if (strcmp(optarg, "text") == 0) c->log_json = false;
-      else if (strcmp(optarg, "json") == 0) c->log_json = true;
-      else return bad("--log-format must be text or json, not '%s'", optarg);
+      if (strcmp(optarg, "text") == 0)
+        c->log_json = false;
+      else if (strcmp(optarg, "json") == 0)
+        c->log_json = true;
+      else
+        return bad("--log-format must be text or json, not '%s'", optarg);
       break;
     case O_THREADS:
       if (!parse_int(optarg, 1, 256, &c->threads)) return bad("--threads must be 1 to 256, not '%s'", optarg);

@@ -9,14 +9,14 @@
 typedef struct {
   char host[256];
   int port;
-  const char *db;          /* store URL, e.g. sqlite:./var/gpupool.db */
+  const char *db; /* store URL, e.g. sqlite:./var/gpupool.db */
   gp_phase phase;
   gp_k8s_version ga_version;
-  const char *public_url;  /* base of absolute URLs; NULL: from the request's Host */
-  int retry_after;         /* seconds */
+  const char *public_url; /* base of absolute URLs; NULL: from the request's Host */
+  int retry_after;        /* seconds */
   bool log_json;
-  int threads;             /* HTTP worker threads */
-  int operation_delay_ms;  /* minimum time an operation stays InProgress */
+  int threads;            /* HTTP worker threads */
+  int operation_delay_ms; /* minimum time an operation stays InProgress */
 } gpd_config;
 
 /* Parses argv. Returns -1 to go on, else an exit status (0 after --help, 2 on a usage error). */

@@ -55,7 +55,8 @@ static char *pool_key_of(const char *ckey, const char *name) {
   char *k = malloc(n);
   if (!k) return NULL;
   snprintf(k, n, "%s/%s", ckey, name);
-  for (char *p = k + strlen(ckey); *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = k + strlen(ckey); *p; p++)
+    *p = (char)tolower((unsigned char)*p);
   return k;
 }
 
@@ -116,8 +117,8 @@ static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
     goto out;
   }
   gpd_new_op cop;
-  gpd_new_op_init(&cop, r, GPD_RES_CLUSTER, ckey, cid, cfound ? GPD_OP_UPDATE : GPD_OP_CREATE,
-                  res->cluster->location, NULL);
+  gpd_new_op_init(&cop, r, GPD_RES_CLUSTER, ckey, cid, cfound ? GPD_OP_UPDATE : GPD_OP_CREATE, res->cluster->location,
+                  NULL);
   gpd_uuid(etag);
   row = (gpd_resource){.key = ckey,
                        .id = cid,
@@ -363,7 +364,8 @@ void gpd_cluster_delete(gpd_request *r, gpd_response *resp) {
   int attempt = 0;
   while (delete_once(r, resp) == RETRY) {
     if (++attempt == GPD_WRITE_ATTEMPTS) {
-      gpd_resp_error(resp, 409, "Conflict", NULL, "The managed cluster kept changing while it was being deleted; retry.");
+      gpd_resp_error(resp, 409, "Conflict", NULL,
+                     "The managed cluster kept changing while it was being deleted; retry.");
       break;
     }
   }
@@ -378,10 +380,10 @@ void gpd_cluster_list(gpd_request *r, gpd_response *resp) {
     snprintf(prefix, sizeof prefix, "%s/%s/", r->sub, r->rg);
   else
     snprintf(prefix, sizeof prefix, "%s/", r->sub);
-  for (char *p = prefix; *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = prefix; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
   gpd_store *s = r->srv->store;
-  if (s->ops->list_resources(s, GPD_RES_CLUSTER, prefix, *after ? after : NULL, top + 1, &rows, &n) !=
-      GPD_STORE_OK) {
+  if (s->ops->list_resources(s, GPD_RES_CLUSTER, prefix, *after ? after : NULL, top + 1, &rows, &n) != GPD_STORE_OK) {
     gpd_resp_store_error(resp);
     return;
   }
@@ -401,7 +403,8 @@ void gpd_cluster_list(gpd_request *r, gpd_response *resp) {
     char *text = gpd_page_text(r, items, lens, shown, top, shown ? rows[shown - 1].key : NULL, n > top, &len);
     gpd_resp_text(resp, 200, text, len);
   }
-  for (size_t i = 0; items && i < shown; i++) free(items[i]);
+  for (size_t i = 0; items && i < shown; i++)
+    free(items[i]);
   free(items);
   free(lens);
   gpd_resources_free(rows, n);

@@ -14,7 +14,8 @@ static const char *const known[] = {GP_FEATURE_MANAGED_GPU, GP_FEATURE_MANAGED_G
 
 static void lower_sub(const gpd_request *r, char *out, size_t size) {
   snprintf(out, size, "%s", r->sub);
-  for (char *p = out; *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = out; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
 }
 
 /* The canonical name of the URL's feature ("Microsoft.ContainerService/" may prefix it), or NULL
@@ -34,15 +35,15 @@ static const char *feature_name(gpd_request *r, gpd_response *resp) {
 static json_t *feature_json(const char *sub, const char *name, const char *state) {
   char id[300], full[128];
   snprintf(id, sizeof id,
-           "/subscriptions/%s/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/%s", sub, name);
+           "/subscriptions/%s/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/%s", sub,
+           name);
   snprintf(full, sizeof full, "Microsoft.ContainerService/%s", name);
   return json_pack("{s:s,s:s,s:s,s:{s:s}}", "id", id, "name", full, "type", "Microsoft.Features/providers/features",
                    "properties", "state", state);
 }
 
 /* The stored state of a feature, NotRegistered when never touched. False (503) on store failure. */
-static bool state_of(gpd_request *r, const char *sub, const char *name, char *state, size_t size,
-                     gpd_response *resp) {
+static bool state_of(gpd_request *r, const char *sub, const char *name, char *state, size_t size, gpd_response *resp) {
   gpd_feature f[8];
   size_t n = 0;
   gpd_store *s = r->srv->store;

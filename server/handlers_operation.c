@@ -14,7 +14,8 @@ static bool load_op(gpd_request *r, gpd_operation *op, gpd_response *resp) {
   char sub[64];
   gpd_store *s = r->srv->store;
   snprintf(sub, sizeof sub, "%s", r->sub);
-  for (char *p = sub; *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = sub; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
   gpd_store_rc rc = s->ops->get_operation(s, r->op_id, op);
   if (rc == GPD_STORE_OK && strcmp(op->sub, sub) == 0) return true;
   if (rc == GPD_STORE_OK) gpd_operation_clear(op);

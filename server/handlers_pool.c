@@ -34,8 +34,8 @@ static void pool_not_found(gpd_request *r, gpd_response *resp) {
 
 static void cluster_missing(gpd_request *r, gpd_response *resp) {
   gpd_resp_error(resp, 404, "ParentResourceNotFound", NULL,
-                 "The managed cluster '%s' was not found in resource group '%s'. Create the cluster first.",
-                 r->cluster, r->rg);
+                 "The managed cluster '%s' was not found in resource group '%s'. Create the cluster first.", r->cluster,
+                 r->rg);
 }
 
 void gpd_pool_get(gpd_request *r, gpd_response *resp) {
@@ -253,12 +253,14 @@ void gpd_pool_list(gpd_request *r, gpd_response *resp) {
   size_t *lens = calloc(shown ? shown : 1, sizeof *lens);
   bool ok = items && lens;
   if (!ok) gpd_resp_oom(resp);
-  for (size_t i = 0; ok && i < shown; i++) ok = (items[i] = gpd_pool_view_text(r, &rows[i], r->api, &lens[i], resp));
+  for (size_t i = 0; ok && i < shown; i++)
+    ok = (items[i] = gpd_pool_view_text(r, &rows[i], r->api, &lens[i], resp));
   if (ok) {
     char *text = gpd_page_text(r, items, lens, shown, top, shown ? rows[shown - 1].key : NULL, n > top, &len);
     gpd_resp_text(resp, 200, text, len);
   }
-  for (size_t i = 0; items && i < shown; i++) free(items[i]);
+  for (size_t i = 0; items && i < shown; i++)
+    free(items[i]);
   free(items);
   free(lens);
   gpd_resources_free(rows, n);

@@ -89,7 +89,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
 }
 
 static bool is_json_type(const char *ct) {
-  while (*ct == ' ') ct++;
+  while (*ct == ' ')
+    ct++;
   size_t n = strcspn(ct, "; \t");
   if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return true;
   return n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0 && strncasecmp(ct, "application/", 12) == 0;
@@ -127,7 +128,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, conn_ctx *c, g
   const char *client_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-ms-client-request-id");
   const char *ret = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-ms-return-client-request-id");
   if (client_id && ret && strcasecmp(ret, "true") == 0) add_header(r, "x-ms-client-request-id", client_id);
-  for (size_t i = 0; i < resp->nheaders; i++) add_header(r, resp->headers[i].name, resp->headers[i].value);
+  for (size_t i = 0; i < resp->nheaders; i++)
+    add_header(r, resp->headers[i].name, resp->headers[i].value);
   c->status = resp->status;
   c->answered = true;
   enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, r);
@@ -185,8 +187,7 @@ static enum MHD_Result answer(gpd_server *srv, struct MHD_Connection *conn, conn
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_size,
-                                  void **req_cls) {
+                                  const char *version, const char *upload_data, size_t *upload_size, void **req_cls) {
   gpd_server *srv = cls;
   conn_ctx *c = *req_cls;
   (void)version;
@@ -216,7 +217,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!c->too_large) {
       if (c->len + *upload_size > c->cap) {
         size_t cap = c->cap ? c->cap : 4096;
-        while (cap < c->len + *upload_size) cap *= 2;
+        while (cap < c->len + *upload_size)
+          cap *= 2;
         char *b = realloc(c->body, cap);
         if (!b) return MHD_NO;
         c->body = b;
@@ -241,8 +243,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
   if (c->answered) {
     int64_t ns = gpd_mono_ns() - c->start_ns;
     gpd_metrics_observe(srv->metrics, c->route, c->method, c->status, ns);
-    gpd_log_request_line l = {gpd_method_name(c->method), c->uri, c->request_id, c->correlation_id, c->status,
-                              ns / 1000};
+    gpd_log_request_line l = {gpd_method_name(c->method), c->uri,    c->request_id,
+                              c->correlation_id,          c->status, ns / 1000};
     gpd_log_request(&l);
   }
   free(c->uri);
@@ -273,11 +275,11 @@ gpd_http *gpd_http_start(gpd_server *srv, char *err, size_t errlen) {
   }
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_TURBO;
   if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
-  h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK,
-                               on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-                               (unsigned)1, MHD_OPTION_END);
+  h->daemon =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+                       NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+                       (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
   freeaddrinfo(ai);
   if (!h->daemon) {
     snprintf(err, errlen, "cannot listen on %s:%d (address in use, or not a local address)", srv->cfg.host,
@@ -288,8 +290,8 @@ gpd_http *gpd_http_start(gpd_server *srv, char *err, size_t errlen) {
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
   h->port = info ? info->port : srv->cfg.port;
   bool v6 = strchr(srv->cfg.host, ':') != NULL;
-  snprintf(srv->default_base, sizeof srv->default_base, "http://%s%s%s:%d", v6 ? "[" : "", srv->cfg.host,
-           v6 ? "]" : "", h->port);
+  snprintf(srv->default_base, sizeof srv->default_base, "http://%s%s%s:%d", v6 ? "[" : "", srv->cfg.host, v6 ? "]" : "",
+           h->port);
   return h;
 }
 

@@ -54,8 +54,8 @@ void gpd_log_request(const gpd_log_request_line *l) {
     free(line);
     json_decref(o);
   } else {
-    fprintf(stderr, "%s info %s %s %d %.3fms request-id=%s correlation-id=%s\n", now, l->method,
-            l->uri ? l->uri : "-", l->status, (double)l->duration_us / 1000.0, l->request_id ? l->request_id : "-",
+    fprintf(stderr, "%s info %s %s %d %.3fms request-id=%s correlation-id=%s\n", now, l->method, l->uri ? l->uri : "-",
+            l->status, (double)l->duration_us / 1000.0, l->request_id ? l->request_id : "-",
             l->correlation_id ? l->correlation_id : "-");
   }
 }

@@ -38,7 +38,8 @@ void gpd_metrics_observe(gpd_metrics *m, int route, int method, int status, int6
   atomic_fetch_add_explicit(&m->requests[route][method][status_index(status)], 1, memory_order_relaxed);
   double secs = (double)ns / 1e9;
   size_t b = 0;
-  while (b < NBUCKETS && secs > buckets[b]) b++;
+  while (b < NBUCKETS && secs > buckets[b])
+    b++;
   atomic_fetch_add_explicit(&m->hist[route][b], 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&m->sum_us[route], (uint64_t)(ns / 1000), memory_order_relaxed);
 }
@@ -96,8 +97,10 @@ char *gpd_metrics_render(gpd_metrics *m, const gpd_store_stats *st, size_t *len)
           "# TYPE gpupoold_http_request_duration_seconds histogram\n");
   for (int r = 0; r < GPD_ROUTE_COUNT; r++) {
     uint64_t cum = 0, counts[NBUCKETS + 1];
-    for (size_t b = 0; b <= NBUCKETS; b++) counts[b] = atomic_load_explicit(&m->hist[r][b], memory_order_relaxed);
-    for (size_t b = 0; b <= NBUCKETS; b++) cum += counts[b];
+    for (size_t b = 0; b <= NBUCKETS; b++)
+      counts[b] = atomic_load_explicit(&m->hist[r][b], memory_order_relaxed);
+    for (size_t b = 0; b <= NBUCKETS; b++)
+      cum += counts[b];
     if (!cum) continue;
     const char *t = gpd_route_template(r);
     cum = 0;
@@ -133,8 +136,9 @@ char *gpd_metrics_render(gpd_metrics *m, const gpd_store_stats *st, size_t *len)
       out(&s, "gpupoold_agent_pools{management_mode=\"%s\"} %lld\n", modes[i], v);
     }
   }
-  out(&s, "# HELP gpupoold_store_up Whether the store answered this scrape.\n# TYPE gpupoold_store_up gauge\n"
-          "gpupoold_store_up %d\n",
+  out(&s,
+      "# HELP gpupoold_store_up Whether the store answered this scrape.\n# TYPE gpupoold_store_up gauge\n"
+      "gpupoold_store_up %d\n",
       st ? 1 : 0);
   if (s.oom) {
     free(s.buf);

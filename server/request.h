@@ -22,12 +22,12 @@ typedef struct gpd_request {
   void *conn; /* the libmicrohttpd connection, for header lookups in http.c */
   gpd_method method;
   const char *method_name;
-  const char *uri;  /* as received: path and query */
-  char *path;       /* the raw path, without the query */
-  char *segbuf;     /* a copy of path, cut into the decoded segments */
+  const char *uri; /* as received: path and query */
+  char *path;      /* the raw path, without the query */
+  char *segbuf;    /* a copy of path, cut into the decoded segments */
   char *seg[GPD_MAX_SEGMENTS];
   size_t nseg;
-  int route;        /* gpd_route_id */
+  int route; /* gpd_route_id */
   /* Decoded names from the path (NULL when the route has none). */
   const char *sub, *rg, *cluster, *pool, *location, *op_id, *feature;
   const char *api_version;
@@ -43,8 +43,8 @@ typedef struct {
 
 typedef struct {
   int status;
-  json_t *body;   /* sent as compact JSON */
-  char *text;     /* or this JSON text, as is */
+  json_t *body; /* sent as compact JSON */
+  char *text;   /* or this JSON text, as is */
   size_t text_len;
   gpd_header headers[GPD_MAX_RESP_HEADERS];
   size_t nheaders;
@@ -58,7 +58,7 @@ void gpd_req_base_url(const gpd_request *r, char *buf, size_t size);
 /* Parses the body as JSON. On failure the response holds the error and NULL is returned. */
 json_t *gpd_req_json(const gpd_request *r, gpd_response *resp);
 
-void gpd_resp_json(gpd_response *resp, int status, json_t *body); /* takes body */
+void gpd_resp_json(gpd_response *resp, int status, json_t *body);           /* takes body */
 void gpd_resp_text(gpd_response *resp, int status, char *text, size_t len); /* takes text */
 void gpd_resp_empty(gpd_response *resp, int status);
 void gpd_resp_error(gpd_response *resp, int status, const char *code, const char *target, const char *fmt, ...)

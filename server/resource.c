@@ -10,7 +10,8 @@
 #include <strings.h>
 
 static void lower(char *s) {
-  for (; *s; s++) *s = (char)tolower((unsigned char)*s);
+  for (; *s; s++)
+    *s = (char)tolower((unsigned char)*s);
 }
 
 void gpd_cluster_key(const gpd_request *r, char *out, size_t size) {
@@ -26,7 +27,8 @@ void gpd_pool_key(const gpd_request *r, char *out, size_t size) {
 void gpd_cluster_id(const char *sub, const char *rg, const char *cluster, char *out, size_t size) {
   char lsub[64];
   snprintf(lsub, sizeof lsub, "%s", sub);
-  for (char *p = lsub; *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = lsub; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
   snprintf(out, size, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.ContainerService/managedClusters/%s",
            lsub, rg, cluster);
 }
@@ -51,7 +53,8 @@ bool gpd_policy_context(const gpd_request *r, gp_policy_context *ctx, gpd_respon
   ctx->ga_version = r->srv->cfg.ga_version;
   ctx->api = r->api;
   snprintf(sub, sizeof sub, "%s", r->sub);
-  for (char *p = sub; *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = sub; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
   gpd_store *s = r->srv->store;
   if (s->ops->get_features(s, sub, f, 8, &n) != GPD_STORE_OK) {
     gpd_resp_store_error(resp);
@@ -130,7 +133,8 @@ bool gpd_cluster_pools(const gpd_request *r, const char *cluster_key, gpd_resour
 }
 
 void gpd_pool_set_free(gpd_pool_set *ps) {
-  for (size_t i = 0; ps->pools && i < ps->n; i++) gp_pool_free(ps->pools[i]);
+  for (size_t i = 0; ps->pools && i < ps->n; i++)
+    gp_pool_free(ps->pools[i]);
   free(ps->pools);
   gpd_resources_free(ps->rows, ps->n);
   memset(ps, 0, sizeof *ps);
@@ -222,23 +226,27 @@ const char *gpd_pool_mode_label(const gp_pool *p) {
 bool gpd_etag_listed(const char *list, const char *etag) {
   const char *p = list;
   while (*p) {
-    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    while (*p == ' ' || *p == '\t' || *p == ',')
+      p++;
     if (!*p) break;
     const char *start = p;
     size_t len;
     if (strncmp(p, "W/", 2) == 0) start = p += 2; /* weak tags compare by their opaque value */
     if (*p == '"') {
       start = ++p;
-      while (*p && *p != '"') p++;
+      while (*p && *p != '"')
+        p++;
       len = (size_t)(p - start);
       if (*p) p++;
     } else {
-      while (*p && *p != ',' && *p != ' ' && *p != '\t') p++;
+      while (*p && *p != ',' && *p != ' ' && *p != '\t')
+        p++;
       len = (size_t)(p - start);
     }
     if (len == 1 && *start == '*') return true;
     if (etag && len == strlen(etag) && strncmp(start, etag, len) == 0) return true;
-    while (*p && *p != ',') p++;
+    while (*p && *p != ',')
+      p++;
   }
   return false;
 }
@@ -281,8 +289,8 @@ bool gpd_not_busy(const gpd_resource *row, const char *what, gpd_response *resp)
 
 /* ---- operations --------------------------------------------------------------------------------- */
 
-void gpd_new_op_init(gpd_new_op *n, const gpd_request *r, gpd_res_kind kind, const char *res_key,
-                     const char *res_id, gpd_op_kind k, const char *location, const char *parent) {
+void gpd_new_op_init(gpd_new_op *n, const gpd_request *r, gpd_res_kind kind, const char *res_key, const char *res_id,
+                     gpd_op_kind k, const char *location, const char *parent) {
   memset(n, 0, sizeof *n);
   gpd_uuid(n->id);
   /* ARM location names are lowercase without spaces ("East US" is "eastus"). */
@@ -294,7 +302,8 @@ void gpd_new_op_init(gpd_new_op *n, const gpd_request *r, gpd_res_kind kind, con
   int64_t now = gpd_now_ms();
   n->op.id = n->id;
   snprintf(n->sub, sizeof n->sub, "%s", r->sub);
-  for (char *p = n->sub; *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = n->sub; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
   n->op.sub = n->sub;
   n->op.location = n->location;
   n->op.res_kind = kind;
@@ -313,7 +322,8 @@ void gpd_async_headers(const gpd_request *r, gpd_response *resp, const char *loc
   char base[600], sub[64];
   gpd_req_base_url(r, base, sizeof base);
   snprintf(sub, sizeof sub, "%s", r->sub);
-  for (char *p = sub; *p; p++) *p = (char)tolower((unsigned char)*p);
+  for (char *p = sub; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
   gpd_resp_header(resp, "Azure-AsyncOperation",
                   "%s/subscriptions/%s/providers/Microsoft.ContainerService/locations/%s/operations/%s?api-version=%s",
                   base, sub, location, op_id, r->api_version);
@@ -389,7 +399,8 @@ static void append(text_buf *b, const char *s, size_t n) {
   if (b->oom) return;
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + n + 1) cap *= 2;
+    while (cap < b->len + n + 1)
+      cap *= 2;
     char *g = realloc(b->s, cap);
     if (!g) {
       b->oom = true;

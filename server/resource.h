@@ -69,8 +69,8 @@ typedef struct {
   char sub[64];
   gpd_operation op;
 } gpd_new_op;
-void gpd_new_op_init(gpd_new_op *n, const gpd_request *r, gpd_res_kind kind, const char *res_key,
-                     const char *res_id, gpd_op_kind k, const char *location, const char *parent);
+void gpd_new_op_init(gpd_new_op *n, const gpd_request *r, gpd_res_kind kind, const char *res_key, const char *res_id,
+                     gpd_op_kind k, const char *location, const char *parent);
 /* Azure-AsyncOperation (+ Location when location is true) and Retry-After for an operation. */
 void gpd_async_headers(const gpd_request *r, gpd_response *resp, const char *location, const char *op_id,
                        bool with_location);

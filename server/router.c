@@ -54,15 +54,23 @@ static const char *const p_unregister[] = {FEATURES, "{feature}", "unregister", 
 static const route routes[] = {
     {GPD_ROUTE_HEALTHZ, "/healthz", p_healthz, API_NONE, {[GPD_GET] = gpd_healthz}},
     {GPD_ROUTE_METRICS, "/metrics", p_metrics, API_NONE, {[GPD_GET] = gpd_metrics_get}},
-    {GPD_ROUTE_CLUSTERS_SUB, T_SUB "/providers/Microsoft.ContainerService/managedClusters", p_clusters_sub,
-     API_CONTAINER_SERVICE, {[GPD_GET] = gpd_cluster_list}},
-    {GPD_ROUTE_CLUSTERS_RG, T_RG "/providers/Microsoft.ContainerService/managedClusters", p_clusters_rg,
-     API_CONTAINER_SERVICE, {[GPD_GET] = gpd_cluster_list}},
+    {GPD_ROUTE_CLUSTERS_SUB,
+     T_SUB "/providers/Microsoft.ContainerService/managedClusters",
+     p_clusters_sub,
+     API_CONTAINER_SERVICE,
+     {[GPD_GET] = gpd_cluster_list}},
+    {GPD_ROUTE_CLUSTERS_RG,
+     T_RG "/providers/Microsoft.ContainerService/managedClusters",
+     p_clusters_rg,
+     API_CONTAINER_SERVICE,
+     {[GPD_GET] = gpd_cluster_list}},
     {GPD_ROUTE_CLUSTER,
      T_CLUSTER,
      p_cluster,
      API_CONTAINER_SERVICE,
-     {[GPD_GET] = gpd_cluster_get, [GPD_PUT] = gpd_cluster_put, [GPD_PATCH] = gpd_cluster_patch,
+     {[GPD_GET] = gpd_cluster_get,
+      [GPD_PUT] = gpd_cluster_put,
+      [GPD_PATCH] = gpd_cluster_patch,
       [GPD_DELETE] = gpd_cluster_delete}},
     {GPD_ROUTE_POOLS, T_CLUSTER "/agentPools", p_pools, API_CONTAINER_SERVICE, {[GPD_GET] = gpd_pool_list}},
     {GPD_ROUTE_POOL,
@@ -71,15 +79,27 @@ static const route routes[] = {
      API_CONTAINER_SERVICE,
      {[GPD_GET] = gpd_pool_get, [GPD_PUT] = gpd_pool_put, [GPD_DELETE] = gpd_pool_delete}},
     {GPD_ROUTE_PLAN, T_POOL "/plan", p_plan, API_CONTAINER_SERVICE, {[GPD_GET] = gpd_plan_get}},
-    {GPD_ROUTE_OPERATION, T_LOC "/operations/{operationId}", p_operation, API_CONTAINER_SERVICE,
+    {GPD_ROUTE_OPERATION,
+     T_LOC "/operations/{operationId}",
+     p_operation,
+     API_CONTAINER_SERVICE,
      {[GPD_GET] = gpd_operation_get}},
-    {GPD_ROUTE_OPERATION_RESULT, T_LOC "/operationresults/{operationId}", p_operation_result, API_CONTAINER_SERVICE,
+    {GPD_ROUTE_OPERATION_RESULT,
+     T_LOC "/operationresults/{operationId}",
+     p_operation_result,
+     API_CONTAINER_SERVICE,
      {[GPD_GET] = gpd_operation_result_get}},
     {GPD_ROUTE_FEATURES, T_FEATURES, p_features, API_FEATURES, {[GPD_GET] = gpd_feature_list}},
     {GPD_ROUTE_FEATURE, T_FEATURES "/{featureName}", p_feature, API_FEATURES, {[GPD_GET] = gpd_feature_get}},
-    {GPD_ROUTE_FEATURE_REGISTER, T_FEATURES "/{featureName}/register", p_register, API_FEATURES,
+    {GPD_ROUTE_FEATURE_REGISTER,
+     T_FEATURES "/{featureName}/register",
+     p_register,
+     API_FEATURES,
      {[GPD_POST] = gpd_feature_register}},
-    {GPD_ROUTE_FEATURE_UNREGISTER, T_FEATURES "/{featureName}/unregister", p_unregister, API_FEATURES,
+    {GPD_ROUTE_FEATURE_UNREGISTER,
+     T_FEATURES "/{featureName}/unregister",
+     p_unregister,
+     API_FEATURES,
      {[GPD_POST] = gpd_feature_unregister}},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -141,13 +161,20 @@ static bool match_pattern(gpd_request *req, const route *rt) {
   if (i != req->nseg) return false;
   for (i = 0; rt->pattern[i]; i++) {
     const char *pat = rt->pattern[i], *v = req->seg[i];
-    if (strcmp(pat, "{sub}") == 0) req->sub = v;
-    else if (strcmp(pat, "{rg}") == 0) req->rg = v;
-    else if (strcmp(pat, "{cluster}") == 0) req->cluster = v;
-    else if (strcmp(pat, "{pool}") == 0) req->pool = v;
-    else if (strcmp(pat, "{loc}") == 0) req->location = v;
-    else if (strcmp(pat, "{op}") == 0) req->op_id = v;
-    else if (strcmp(pat, "{feature}") == 0) req->feature = v;
+    if (strcmp(pat, "{sub}") == 0)
+      req->sub = v;
+    else if (strcmp(pat, "{rg}") == 0)
+      req->rg = v;
+    else if (strcmp(pat, "{cluster}") == 0)
+      req->cluster = v;
+    else if (strcmp(pat, "{pool}") == 0)
+      req->pool = v;
+    else if (strcmp(pat, "{loc}") == 0)
+      req->location = v;
+    else if (strcmp(pat, "{op}") == 0)
+      req->op_id = v;
+    else if (strcmp(pat, "{feature}") == 0)
+      req->feature = v;
   }
   return true;
 }
@@ -239,7 +266,8 @@ static bool check_names(gpd_request *req, gpd_response *resp) {
     char lower[GP_POOL_NAME_MAX + 1];
     size_t n = strlen(req->pool);
     bool ok = n < sizeof lower;
-    for (size_t i = 0; ok && i <= n; i++) lower[i] = (char)tolower((unsigned char)req->pool[i]);
+    for (size_t i = 0; ok && i <= n; i++)
+      lower[i] = (char)tolower((unsigned char)req->pool[i]);
     if (!ok || !gp_name_valid_pool(lower)) {
       gpd_resp_error(resp, 400, "InvalidResourceName", "agentPoolName",
                      "Agent pool name '%.100s' is not valid: use 1 to 12 lowercase letters and digits, starting "

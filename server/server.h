@@ -15,7 +15,7 @@ typedef struct {
   gpd_store *store;
   gpd_reconciler *reconciler;
   gpd_metrics *metrics;
-  gpd_view_cache *views; /* rendered pool views (view_cache.h) */
+  gpd_view_cache *views;  /* rendered pool views (view_cache.h) */
   char default_base[320]; /* http://HOST:PORT of the listener, when a request has no Host */
 } gpd_server;
 

@@ -37,7 +37,8 @@ void gpd_resource_clear(gpd_resource *r) {
 }
 
 void gpd_resources_free(gpd_resource *r, size_t n) {
-  for (size_t i = 0; i < n; i++) gpd_resource_clear(&r[i]);
+  for (size_t i = 0; i < n; i++)
+    gpd_resource_clear(&r[i]);
   free(r);
 }
 
@@ -56,7 +57,8 @@ void gpd_operation_clear(gpd_operation *o) {
 }
 
 void gpd_operations_free(gpd_operation *o, size_t n) {
-  for (size_t i = 0; i < n; i++) gpd_operation_clear(&o[i]);
+  for (size_t i = 0; i < n; i++)
+    gpd_operation_clear(&o[i]);
   free(o);
 }
 

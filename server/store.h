@@ -27,14 +27,14 @@ typedef enum { GPD_RES_CLUSTER = 0, GPD_RES_POOL = 1 } gpd_res_kind;
 
 /* A stored managed cluster or agent pool. Every string is owned by the row (gpd_resource_clear). */
 typedef struct {
-  char *key;   /* lowercase identity: sub/rg/cluster, or sub/rg/cluster/pool */
-  char *id;    /* ARM resource id, with the casing first given */
-  char *name;  /* display name, casing first given */
-  char *doc;   /* the core's storage JSON (gp_pool_to_store / gp_cluster_to_store) */
-  char *etag;  /* changes with every user write; the reconciler never changes it */
-  char *state; /* provisioningState: Creating, Updating, Deleting, Succeeded, Failed */
-  char *op_id; /* the operation that last changed the row */
-  char *mode;  /* pools: effective management mode, for metrics (Managed, Unmanaged, None) */
+  char *key;               /* lowercase identity: sub/rg/cluster, or sub/rg/cluster/pool */
+  char *id;                /* ARM resource id, with the casing first given */
+  char *name;              /* display name, casing first given */
+  char *doc;               /* the core's storage JSON (gp_pool_to_store / gp_cluster_to_store) */
+  char *etag;              /* changes with every user write; the reconciler never changes it */
+  char *state;             /* provisioningState: Creating, Updating, Deleting, Succeeded, Failed */
+  char *op_id;             /* the operation that last changed the row */
+  char *mode;              /* pools: effective management mode, for metrics (Managed, Unmanaged, None) */
   int64_t plan_generation; /* pools: generation of the stored plan, 0 = none yet */
 } gpd_resource;
 
@@ -68,8 +68,8 @@ typedef struct {
   gpd_write_action action;
   gpd_res_kind kind;
   const char *key;
-  const char *expect_etag;   /* NULL: the row must not exist; else it must exist with this etag */
-  const gpd_resource *row;   /* the new values (PUT, DELETING) */
+  const char *expect_etag; /* NULL: the row must not exist; else it must exist with this etag */
+  const gpd_resource *row; /* the new values (PUT, DELETING) */
 } gpd_write;
 
 /* Written atomically, or not at all. */
@@ -85,9 +85,9 @@ typedef struct {
 /* The outcome of an operation the reconciler processed. */
 typedef struct {
   const gpd_operation *op;
-  const char *status;      /* Succeeded, Failed or Canceled */
-  const char *error;       /* ARM error body (JSON text) unless Succeeded */
-  const char *plan;        /* pools, create/update: the plan JSON to store */
+  const char *status; /* Succeeded, Failed or Canceled */
+  const char *error;  /* ARM error body (JSON text) unless Succeeded */
+  const char *plan;   /* pools, create/update: the plan JSON to store */
   int64_t plan_generation;
 } gpd_op_result;
 
@@ -111,8 +111,8 @@ typedef struct {
   /* Reads. A resource's plan is not part of gpd_resource (see get_plan). */
   gpd_store_rc (*get_resource)(gpd_store *s, gpd_res_kind kind, const char *key, gpd_resource *out);
   /* Rows whose key starts with prefix and sorts after `after` (NULL: from the start), in key order. */
-  gpd_store_rc (*list_resources)(gpd_store *s, gpd_res_kind kind, const char *prefix, const char *after,
-                                 size_t limit, gpd_resource **out, size_t *n);
+  gpd_store_rc (*list_resources)(gpd_store *s, gpd_res_kind kind, const char *prefix, const char *after, size_t limit,
+                                 gpd_resource **out, size_t *n);
   /* A pool's plan generation and (when plan is non-NULL) its JSON; *plan NULL when none yet. */
   gpd_store_rc (*get_plan)(gpd_store *s, const char *pool_key, int64_t *generation, char **plan);
   gpd_store_rc (*get_operation)(gpd_store *s, const char *id, gpd_operation *out);
@@ -131,8 +131,7 @@ typedef struct {
   gpd_store_rc (*claim_operations)(gpd_store *s, const char *owner, int64_t now_ms, int64_t lease_ms, size_t max,
                                    gpd_operation **out, size_t *n, int64_t *next_due_ms);
   /* Ends operations still leased to owner and applies their effect on the resource. */
-  gpd_store_rc (*finish_operations)(gpd_store *s, const char *owner, const gpd_op_result *r, size_t n,
-                                    int64_t now_ms);
+  gpd_store_rc (*finish_operations)(gpd_store *s, const char *owner, const gpd_op_result *r, size_t n, int64_t now_ms);
   /* Forgets operations that ended before before_ms. */
   gpd_store_rc (*purge_operations)(gpd_store *s, int64_t before_ms);
 

@@ -50,8 +50,8 @@ static const char schema[] =
     " PRIMARY KEY(sub, name));";
 
 #define RES_COLS "key, id, name, doc, etag, state, op_id"
-#define OP_COLS                                                                                                      \
-  "id, seq, sub, location, res_kind, res_key, res_id, kind, status, start_ms, end_ms, not_before_ms, error, parent, " \
+#define OP_COLS                                                                                                        \
+  "id, seq, sub, location, res_kind, res_key, res_id, kind, status, start_ms, end_ms, not_before_ms, error, parent, "  \
   "api_version"
 
 /* Statements of a read connection. */
@@ -114,8 +114,8 @@ enum {
   W_PURGE,
   W_COUNT
 };
-#define RUNNABLE                                                                                                     \
-  "status = 'InProgress' AND NOT EXISTS (SELECT 1 FROM operations c WHERE c.parent = o.id AND c.status = "           \
+#define RUNNABLE                                                                                                       \
+  "status = 'InProgress' AND NOT EXISTS (SELECT 1 FROM operations c WHERE c.parent = o.id AND c.status = "             \
   "'InProgress')"
 static const char *const write_sql[W_COUNT] = {
     [W_ETAG_CLUSTER] = "SELECT etag FROM clusters WHERE key = ?1",
@@ -267,8 +267,9 @@ static int open_conn(const char *path, bool writer, sqlite3 **out) {
     sqlite3_busy_timeout(db, 5000);
     sqlite3_extended_result_codes(db, 1);
     /* Readers keep a small page cache: memory stays flat however many pools are stored. */
-    rc = sqlite3_exec(db, writer ? "PRAGMA cache_size=-1024; PRAGMA foreign_keys=OFF;"
-                                 : "PRAGMA cache_size=-128; PRAGMA query_only=ON;",
+    rc = sqlite3_exec(db,
+                      writer ? "PRAGMA cache_size=-1024; PRAGMA foreign_keys=OFF;"
+                             : "PRAGMA cache_size=-128; PRAGMA query_only=ON;",
                       NULL, NULL, NULL);
   }
   if (rc != SQLITE_OK) {
@@ -281,10 +282,13 @@ static int open_conn(const char *path, bool writer, sqlite3 **out) {
 
 static reader *reader_acquire(sq_store *s) {
   pthread_mutex_lock(&s->readers_lock);
-  while (!s->free_readers && s->nreaders >= MAX_READERS) pthread_cond_wait(&s->reader_free, &s->readers_lock);
+  while (!s->free_readers && s->nreaders >= MAX_READERS)
+    pthread_cond_wait(&s->reader_free, &s->readers_lock);
   reader *r = s->free_readers;
-  if (r) s->free_readers = r->next_free;
-  else s->nreaders++; /* this thread opens one more */
+  if (r)
+    s->free_readers = r->next_free;
+  else
+    s->nreaders++; /* this thread opens one more */
   pthread_mutex_unlock(&s->readers_lock);
   if (r) return r;
   if ((r = calloc(1, sizeof *r)) && open_conn(s->path, false, &r->db) == SQLITE_OK) {
@@ -331,8 +335,8 @@ static void done_stmt(sqlite3_stmt *st) {
 
 /* ---- reads -------------------------------------------------------------------------------------- */
 
-#define WITH_READER(s, r)                                                                                            \
-  reader *r = reader_acquire(s);                                                                                     \
+#define WITH_READER(s, r)                                                                                              \
+  reader *r = reader_acquire(s);                                                                                       \
   if (!r) return GPD_STORE_ERROR;
 
 static gpd_store_rc sq_get_resource(gpd_store *base, gpd_res_kind kind, const char *key, gpd_resource *out) {
@@ -524,9 +528,9 @@ static gpd_store_rc sq_stats(gpd_store *base, gpd_store_stats *out) {
   sq_store *s = (sq_store *)base;
   memset(out, 0, sizeof *out);
   WITH_READER(s, r)
-  bool ok = stats_query(r, R_STATS_OPS, &out->ops[0].label, &out->ops[0].count, sizeof out->ops[0], 8, &out->nops) &&
-            stats_query(r, R_STATS_POOLS, &out->pools[0].label, &out->pools[0].count, sizeof out->pools[0], 8,
-                        &out->npools);
+  bool ok =
+      stats_query(r, R_STATS_OPS, &out->ops[0].label, &out->ops[0].count, sizeof out->ops[0], 8, &out->nops) &&
+      stats_query(r, R_STATS_POOLS, &out->pools[0].label, &out->pools[0].count, sizeof out->pools[0], 8, &out->npools);
   reader_release(s, r);
   return ok ? GPD_STORE_OK : GPD_STORE_ERROR;
 }
@@ -558,7 +562,8 @@ static gpd_store_rc submit(sq_store *s, gpd_store_rc (*fn)(sq_store *, void *), 
     s->head = &j;
   s->tail = &j;
   pthread_cond_signal(&s->work);
-  while (!j.done) pthread_cond_wait(&j.cond, &s->lock);
+  while (!j.done)
+    pthread_cond_wait(&j.cond, &s->lock);
   pthread_mutex_unlock(&s->lock);
   pthread_cond_destroy(&j.cond);
   return j.rc;
@@ -587,7 +592,8 @@ static void *writer_main(void *arg) {
   sq_store *s = arg;
   pthread_mutex_lock(&s->lock);
   for (;;) {
-    while (!s->head && !s->stopping) pthread_cond_wait(&s->work, &s->lock);
+    while (!s->head && !s->stopping)
+      pthread_cond_wait(&s->work, &s->lock);
     if (!s->head) break;
     job *batch = s->head, *last = batch;
     size_t n = 1;
@@ -890,11 +896,13 @@ static void sq_close(gpd_store *base) {
   }
   for (reader *r = s->all_readers, *next; r; r = next) {
     next = r->next_all;
-    for (int i = 0; i < R_COUNT; i++) sqlite3_finalize(r->st[i]);
+    for (int i = 0; i < R_COUNT; i++)
+      sqlite3_finalize(r->st[i]);
     sqlite3_close(r->db);
     free(r);
   }
-  for (int i = 0; i < W_COUNT; i++) sqlite3_finalize(s->wst[i]);
+  for (int i = 0; i < W_COUNT; i++)
+    sqlite3_finalize(s->wst[i]);
   if (s->wdb) sqlite3_close(s->wdb);
   if (s->lock_fd >= 0) close(s->lock_fd);
   pthread_mutex_destroy(&s->readers_lock);

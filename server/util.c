@@ -55,7 +55,8 @@ void gpd_format_time(int64_t ms, char *buf, size_t size) {
 char *gpd_lower_dup(const char *s) {
   char *d = strdup(s);
   if (d)
-    for (char *p = d; *p; p++) *p = (char)tolower((unsigned char)*p);
+    for (char *p = d; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
   return d;
 }
 

@@ -36,7 +36,8 @@ gpd_view_cache *gpd_view_cache_new(size_t slots) {
     return NULL;
   }
   c->nsets = nsets;
-  for (int i = 0; i < STRIPES; i++) pthread_mutex_init(&c->locks[i], NULL);
+  for (int i = 0; i < STRIPES; i++)
+    pthread_mutex_init(&c->locks[i], NULL);
   return c;
 }
 
@@ -51,20 +52,25 @@ static void entry_clear(entry *e) {
 void gpd_view_cache_free(gpd_view_cache *c) {
   if (!c) return;
   for (size_t i = 0; i < c->nsets; i++)
-    for (int w = 0; w < WAYS; w++) entry_clear(&c->sets[i].way[w]);
-  for (int i = 0; i < STRIPES; i++) pthread_mutex_destroy(&c->locks[i]);
+    for (int w = 0; w < WAYS; w++)
+      entry_clear(&c->sets[i].way[w]);
+  for (int i = 0; i < STRIPES; i++)
+    pthread_mutex_destroy(&c->locks[i]);
   free(c->sets);
   free(c);
 }
 
 static size_t set_of(const gpd_view_cache *c, const char *key, int api) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (const unsigned char *p = (const unsigned char *)key; *p; p++) h = (h ^ *p) * 1099511628211ull;
+  for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
   h = (h ^ (unsigned)api) * 1099511628211ull;
   return (size_t)(h % c->nsets);
 }
 
-static bool same(const entry *e, const char *key, int api) { return e->key && e->api == api && strcmp(e->key, key) == 0; }
+static bool same(const entry *e, const char *key, int api) {
+  return e->key && e->api == api && strcmp(e->key, key) == 0;
+}
 
 char *gpd_view_cache_get(gpd_view_cache *c, const char *key, int api, const char *etag, const char *state,
                          size_t *len) {

@@ -15,8 +15,7 @@ typedef struct gpd_view_cache gpd_view_cache;
 gpd_view_cache *gpd_view_cache_new(size_t slots);
 void gpd_view_cache_free(gpd_view_cache *c);
 /* A malloc'd copy of the view of (key, api) rendered from row version (etag, state), or NULL. */
-char *gpd_view_cache_get(gpd_view_cache *c, const char *key, int api, const char *etag, const char *state,
-                         size_t *len);
+char *gpd_view_cache_get(gpd_view_cache *c, const char *key, int api, const char *etag, const char *state, size_t *len);
 void gpd_view_cache_put(gpd_view_cache *c, const char *key, int api, const char *etag, const char *state,
                         const char *text, size_t len);
 

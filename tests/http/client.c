@@ -24,11 +24,13 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
   gpt_response *r = arg;
   size_t len = size * n;
   if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new response (after 100 Continue): start over */
-    for (size_t i = 0; i < r->nheaders; i++) free(r->headers[i]);
+    for (size_t i = 0; i < r->nheaders; i++)
+      free(r->headers[i]);
     r->nheaders = 0;
     return len;
   }
-  while (len && (data[len - 1] == '\r' || data[len - 1] == '\n')) len--;
+  while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
+    len--;
   if (!len || !memchr(data, ':', len)) return size * n;
   char **h = realloc(r->headers, (r->nheaders + 1) * sizeof *h);
   if (!h) return 0;
@@ -58,7 +60,8 @@ bool gpt_http(const char *method, const char *url, const char *const *headers, c
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
   }
   if (strcmp(method, "HEAD") == 0) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-  for (size_t i = 0; headers && headers[i]; i++) list = curl_slist_append(list, headers[i]);
+  for (size_t i = 0; headers && headers[i]; i++)
+    list = curl_slist_append(list, headers[i]);
   if (list) curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   CURLcode rc = curl_easy_perform(c);
   if (rc == CURLE_OK) {
@@ -77,7 +80,8 @@ const char *gpt_header(const gpt_response *r, const char *name) {
   for (size_t i = 0; i < r->nheaders; i++)
     if (strncasecmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':') {
       const char *v = r->headers[i] + n + 1;
-      while (*v == ' ') v++;
+      while (*v == ' ')
+        v++;
       return v;
     }
   return NULL;
@@ -93,7 +97,8 @@ size_t gpt_header_count(const gpt_response *r, const char *name) {
 void gpt_response_free(gpt_response *r) {
   free(r->body);
   json_decref(r->json);
-  for (size_t i = 0; i < r->nheaders; i++) free(r->headers[i]);
+  for (size_t i = 0; i < r->nheaders; i++)
+    free(r->headers[i]);
   free(r->headers);
   memset(r, 0, sizeof *r);
 }

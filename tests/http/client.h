@@ -10,7 +10,7 @@ typedef struct {
   long status; /* 0 when the request failed at the transport level */
   char *body;
   size_t body_len;
-  json_t *json; /* the body parsed, NULL if empty or not JSON */
+  json_t *json;   /* the body parsed, NULL if empty or not JSON */
   char **headers; /* "Name: value" lines */
   size_t nheaders;
   char error[256];

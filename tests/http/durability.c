@@ -148,7 +148,8 @@ static bool damage_one_pending(char *name, size_t size, char *op_id, size_t op_s
   snprintf(path, sizeof path, "%s/gpupool.db", srv.dir);
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) return false;
   *pending = 0;
-  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM operations WHERE status = 'InProgress'", -1, &st, NULL) == SQLITE_OK &&
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM operations WHERE status = 'InProgress'", -1, &st, NULL) ==
+          SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW)
     *pending = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
@@ -201,19 +202,25 @@ int main(int argc, char **argv) {
     request("GET", homes[h], NULL, &r);
     bool ok = r.json && state_of(r.json) && strcmp(state_of(r.json), "Succeeded") == 0;
     gpt_response_free(&r);
-    if (ok) h++;
-    else if (now_ms() > deadline) break;
-    else sleep_ms(50);
+    if (ok)
+      h++;
+    else if (now_ms() > deadline)
+      break;
+    else
+      sleep_ms(50);
   }
 
   /* Stream writes, then kill the server in the middle of it. */
   pthread_t th[WRITERS];
-  for (int t = 0; t < WRITERS; t++) pthread_create(&th[t], NULL, writer, (void *)(intptr_t)t);
+  for (int t = 0; t < WRITERS; t++)
+    pthread_create(&th[t], NULL, writer, (void *)(intptr_t)t);
   int64_t until = now_ms() + 3000;
-  while (now_ms() < until && atomic_load(&npool_acks) < 400 && !atomic_load(&stop)) sleep_ms(10);
+  while (now_ms() < until && atomic_load(&npool_acks) < 400 && !atomic_load(&stop))
+    sleep_ms(10);
   gpt_server_kill(&srv);
   atomic_store(&stop, true);
-  for (int t = 0; t < WRITERS; t++) pthread_join(th[t], NULL);
+  for (int t = 0; t < WRITERS; t++)
+    pthread_join(th[t], NULL);
   int np = atomic_load(&npool_acks), nc = atomic_load(&ncluster_acks);
   if (np > MAX_ACKS) np = MAX_ACKS;
   if (nc > MAX_ACKS) nc = MAX_ACKS;
@@ -281,8 +288,10 @@ int main(int argc, char **argv) {
     json_t *p;
     json_array_foreach(all, i, p) {
       const char *st = state_of(p);
-      if (!st || strcmp(st, "Creating") == 0 || strcmp(st, "Updating") == 0) running++;
-      else if (strcmp(st, "Failed") == 0) failed++;
+      if (!st || strcmp(st, "Creating") == 0 || strcmp(st, "Updating") == 0)
+        running++;
+      else if (strcmp(st, "Failed") == 0)
+        failed++;
     }
     json_decref(all);
     if (running) sleep_ms(100);
@@ -291,7 +300,8 @@ int main(int argc, char **argv) {
   printf("durability: %zu pools listed after the restart, all operations ended\n", pools);
 
   char path[512];
-  snprintf(path, sizeof path, "/subscriptions/" SUB "/providers/Microsoft.ContainerService/locations/eastus/operations/%s?" API,
+  snprintf(path, sizeof path,
+           "/subscriptions/" SUB "/providers/Microsoft.ContainerService/locations/eastus/operations/%s?" API,
            damaged_op);
   request("GET", path, NULL, &r);
   const char *status = r.json ? json_string_value(json_object_get(r.json, "status")) : NULL;

@@ -91,7 +91,8 @@ bool gpt_server_start(gpt_server *s, const char *bin, const char *const *args) {
   argv[argc++] = "127.0.0.1:0";
   argv[argc++] = "--db";
   argv[argc++] = db;
-  for (int i = 0; args && args[i] && argc < 62; i++) argv[argc++] = args[i];
+  for (int i = 0; args && args[i] && argc < 62; i++)
+    argv[argc++] = args[i];
   argv[argc] = NULL;
   if (pipe2(out, O_CLOEXEC) != 0) return false;
   pid_t parent = getpid();
@@ -142,7 +143,8 @@ int gpt_server_stop(gpt_server *s) {
   kill(s->pid, SIGTERM);
   int64_t deadline = now_ms() + 30000;
   pid_t got;
-  while ((got = waitpid(s->pid, &status, WNOHANG)) == 0 && now_ms() < deadline) usleep(10000);
+  while ((got = waitpid(s->pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
+    usleep(10000);
   if (got == 0) { /* did not stop: that is a failure too */
     kill(s->pid, SIGKILL);
     waitpid(s->pid, &status, 0);
@@ -176,8 +178,10 @@ void gpt_server_log_tail(const gpt_server *s, int lines) {
   }
   fclose(f);
   fprintf(stderr, "---- last lines of %s\n", s->log);
-  for (int i = n > lines ? n - lines : 0; ring && i < n; i++) fputs(ring[i % lines] ? ring[i % lines] : "", stderr);
-  for (int i = 0; ring && i < lines; i++) free(ring[i]);
+  for (int i = n > lines ? n - lines : 0; ring && i < n; i++)
+    fputs(ring[i % lines] ? ring[i % lines] : "", stderr);
+  for (int i = 0; ring && i < lines; i++)
+    free(ring[i]);
   free(ring);
   fprintf(stderr, "----\n");
 }

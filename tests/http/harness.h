@@ -10,8 +10,8 @@
 typedef struct {
   pid_t pid;
   int port;
-  char dir[256];  /* temporary directory: database and server log */
-  char base[64];  /* http://127.0.0.1:PORT */
+  char dir[256]; /* temporary directory: database and server log */
+  char base[64]; /* http://127.0.0.1:PORT */
   char log[320];
 } gpt_server;
 

@@ -104,7 +104,8 @@ static char *subst(scenario *sc, const vars *v, const char *in, bool *ok) {
       char *colon;
       long times = strtol(name + 7, &colon, 10);
       if (*colon == ':')
-        for (long i = 0; i < times; i++) put(&b, colon + 1, strlen(colon + 1));
+        for (long i = 0; i < times; i++)
+          put(&b, colon + 1, strlen(colon + 1));
     } else if (val) {
       put(&b, val, strlen(val));
     } else {
@@ -204,8 +205,7 @@ static bool match(scenario *sc, const vars *v, const char *what, json_t *actual,
     else if (strcmp(e, "$present") == 0)
       m = actual != NULL;
     else if (strncmp(e, "$len:", 5) == 0)
-      m = actual && (json_is_array(actual) ? json_array_size(actual) : json_object_size(actual)) ==
-                        (size_t)atol(e + 5);
+      m = actual && (json_is_array(actual) ? json_array_size(actual) : json_object_size(actual)) == (size_t)atol(e + 5);
     else if (strncmp(e, "$contains:", 10) == 0)
       m = actual && strstr(a, e + 10) != NULL;
     else if (strncmp(e, "$regex:", 7) == 0)
@@ -249,7 +249,8 @@ static void request_free(request *q) {
   free(q->method);
   free(q->url);
   free(q->body);
-  for (size_t i = 0; i < q->nheaders; i++) free(q->headers[i]);
+  for (size_t i = 0; i < q->nheaders; i++)
+    free(q->headers[i]);
   memset(q, 0, sizeof *q);
 }
 
@@ -434,7 +435,8 @@ static void *run_worker(void *arg) {
   request q;
   gpt_response r;
   bool ok = true;
-  for (size_t i = 0; i < w->sc->v.n; i++) set_var(&v, w->sc->v.name[i], w->sc->v.value[i]);
+  for (size_t i = 0; i < w->sc->v.n; i++)
+    set_var(&v, w->sc->v.name[i], w->sc->v.value[i]);
   snprintf(idx, sizeof idx, "%d", w->index);
   set_var(&v, "i", idx);
   scenario local = *w->sc; /* subst reports into why; keep threads apart */
@@ -558,8 +560,8 @@ static bool run_once(scenario *sc, const json_t *step) {
   }
   if (!ok) {
     size_t n = strlen(sc->why);
-    snprintf(sc->why + n, sizeof sc->why - n, "\n      request: %s %.300s\n      response: %ld %.1200s", q.method, q.url,
-             r.status, r.body ? r.body : "");
+    snprintf(sc->why + n, sizeof sc->why - n, "\n      request: %s %.300s\n      response: %ld %.1200s", q.method,
+             q.url, r.status, r.body ? r.body : "");
   }
   request_free(&q);
   gpt_response_free(&r);
@@ -645,8 +647,10 @@ static bool run_file(const char *bin, const char *file) {
     fprintf(stderr, "FAIL %s: gpupoold exited with status %d\n", file, status);
     ok = false;
   }
-  if (!ok) gpt_server_log_tail(&sc.srv, 15);
-  else printf("ok   %s (%zu steps)\n", file, nsteps);
+  if (!ok)
+    gpt_server_log_tail(&sc.srv, 15);
+  else
+    printf("ok   %s (%zu steps)\n", file, nsteps);
   gpt_dir_remove(&sc.srv);
   free_vars(&sc.v);
   json_decref(doc);
