@@ -33,14 +33,14 @@ LIB      := $(B)/libgpupool.a
 
 CLI_SRCS := $(wildcard cli/*.c)
 CLI_OBJS := $(patsubst cli/%.c,$(B)/obj/cli/%.o,$(CLI_SRCS))
-CLI_PKGS ?=
+CLI_PKGS := libcurl yaml-0.1
 
 BINS         := $(B)/gpupool
 TEST_TARGETS := test-core
 CORE_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test asan valgrind run bench clean test-core format
+.PHONY: all deps test asan valgrind run bench bench-core clean test-core format
 
 # Components (server, agent, ...) add binaries to BINS, suites to TEST_TARGETS and their rules here.
 -include $(sort $(wildcard mk/*.mk))
@@ -87,6 +87,12 @@ $(B)/tests/run-vectors: tests/vectors/run_vectors.c $(LIB) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(LDFLAGS)
 
+$(B)/bench-core: bench/core/bench_core.c $(LIB) | $(DEPS_OK)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(LDFLAGS)
+
+bench-core: $(B)/bench-core
+	bench/run-core.sh
+
 test-core: $(CORE_TESTS) $(B)/tests/run-vectors $(B)/gpupool
 	@set -e; for t in $(CORE_TESTS); do echo "== $$t"; GP_BUILD=$(B) $(RUNNER) $$t; done
 	@echo "== vectors"; $(B)/tests/run-vectors --cli "$(RUNNER) $(B)/gpupool" tests/vectors
@@ -103,6 +109,8 @@ valgrind: all
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+bench: bench-core $(BENCH_TARGETS)
 
 clean:
 	rm -rf build

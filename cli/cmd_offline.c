@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "args.h"
 #include "cli.h"
 #include "gpupool/gpupool.h"
 
@@ -37,16 +38,6 @@ typedef struct {
   gp_policy_context ctx;
 } offline_args;
 
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...) {
-  va_list ap;
-  fprintf(stderr, "gpupool %s: ", cmd);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "\nTry 'gpupool %s --help'.\n", cmd);
-  return CLI_USAGE;
-}
 
 /* Parses the shared options; returns -1 to go on, else the exit status. */
 static int parse_args(const char *cmd, const char *summary, int argc, char **argv, offline_args *a) {
@@ -76,28 +67,28 @@ static int parse_args(const char *cmd, const char *summary, int argc, char **arg
       if (strncasecmp(n, "Microsoft.ContainerService/", 27) == 0) n += 27;
       if (strcasecmp(n, GP_FEATURE_MANAGED_GPU) == 0) a->ctx.feature_managed_gpu = true;
       else if (strcasecmp(n, GP_FEATURE_MANAGED_GPU_EXPERIENCE) == 0) a->ctx.feature_managed_gpu_experience = true;
-      else return usage_error(cmd, "unknown feature '%s' (known: ManagedGPU, ManagedGPUExperience)", optarg);
+      else return cli_usage_error(cmd, "unknown feature '%s' (known: ManagedGPU, ManagedGPUExperience)", optarg);
       break;
     }
     case O_PHASE:
       if (strcasecmp(optarg, "preview") == 0) a->ctx.phase = GP_PHASE_PREVIEW;
       else if (strcasecmp(optarg, "ga") == 0) a->ctx.phase = GP_PHASE_GA;
-      else return usage_error(cmd, "--phase must be preview or ga, not '%s'", optarg);
+      else return cli_usage_error(cmd, "--phase must be preview or ga, not '%s'", optarg);
       break;
     case O_GA:
       if (!gp_k8s_version_parse(optarg, &a->ctx.ga_version))
-        return usage_error(cmd, "--ga-kubernetes-version must look like 1.36, not '%s'", optarg);
+        return cli_usage_error(cmd, "--ga-kubernetes-version must look like 1.36, not '%s'", optarg);
       break;
     case O_API: a->api_version = optarg; break;
     case 'h':
       printf(offline_usage, cmd, summary, gp_api_version_latest(GP_API_PREVIEW));
       return CLI_OK;
-    case ':': return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-    default: return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+    case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+    default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (optind < argc) return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-  if (!a->file) return usage_error(cmd, "%s", "-f POOL.json is required");
+  if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+  if (!a->file) return cli_usage_error(cmd, "%s", "-f POOL.json is required");
   a->ctx.api = gp_api_version_group(a->api_version);
   if (a->ctx.api == GP_API_UNKNOWN) {
     fprintf(stderr, "gpupool %s: unknown --api-version '%s'. Supported: %s.\nTry 'gpupool %s --help'.\n", cmd,

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "gpupool/error.h"
+#include "gpupool/body.h"
 
 json_t *cli_read_json(const char *path, json_t **err_body, bool *usage) {
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -24,7 +24,7 @@ json_t *cli_read_json(const char *path, json_t **err_body, bool *usage) {
     return NULL;
   }
   len = fread(buf, 1, CLI_MAX_INPUT + 1, f);
-  bool too_big = len > CLI_MAX_INPUT, failed = ferror(f);
+  bool failed = ferror(f);
   if (f != stdin) fclose(f);
   if (failed) {
     free(buf);
@@ -32,20 +32,12 @@ json_t *cli_read_json(const char *path, json_t **err_body, bool *usage) {
     *usage = true;
     return NULL;
   }
-  if (too_big) {
-    free(buf);
-    *err_body = gp_error_body("InvalidRequestContent", NULL, "The request body is larger than 1 MiB.");
-    return NULL;
-  }
-  json_error_t je;
-  json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+  gp_error e;
+  gp_error_init(&e);
+  json_t *v = gp_body_parse(buf, len, &e);
   free(buf);
-  if (!v) {
-    char msg[400];
-    snprintf(msg, sizeof msg, "The request content is not valid JSON: %s (line %d, column %d).", je.text, je.line,
-             je.column);
-    *err_body = gp_error_body("InvalidRequestContent", NULL, msg);
-  }
+  if (!v) *err_body = gp_error_to_json(&e);
+  gp_error_clear(&e);
   return v;
 }
 

@@ -144,7 +144,7 @@ gp_cluster_request *gp_cluster_request_parse(const json_t *body, gp_api_group ap
   const json_t *m;
   if (!gpj_string_map(body, "tags", "", 50, 512, 256, &m, err))
     ok = false;
-  else if (m && !(r->tags = json_deep_copy(m)))
+  else if (m && !(r->tags = gpj_share(m)))
     err->oom = true;
   const json_t *props = json_object_get(body, "properties");
   json_t *empty = NULL;
@@ -182,27 +182,14 @@ gp_cluster *gp_cluster_clone(const gp_cluster *c) {
   n->mode = c->mode;
   bool ok = dup_str(&n->name, c->name) && dup_str(&n->location, c->location) &&
             dup_str(&n->kubernetes_version, c->kubernetes_version) && dup_str(&n->dns_prefix, c->dns_prefix);
-  if (ok && c->tags) ok = (n->tags = json_deep_copy(c->tags)) != NULL;
-  if (ok && c->extra) ok = (n->extra = json_deep_copy(c->extra)) != NULL;
-  if (ok && c->extra_top) ok = (n->extra_top = json_deep_copy(c->extra_top)) != NULL;
+  if (ok && c->tags) ok = (n->tags = gpj_share(c->tags)) != NULL;
+  if (ok && c->extra) ok = (n->extra = gpj_share(c->extra)) != NULL;
+  if (ok && c->extra_top) ok = (n->extra_top = gpj_share(c->extra_top)) != NULL;
   if (!ok) {
     gp_cluster_free(n);
     return NULL;
   }
   return n;
-}
-
-static int set_str(json_t *o, const char *k, const char *v) { return v ? json_object_set_new(o, k, json_string(v)) : 0; }
-
-static int merge_extra(json_t *dst, const json_t *extra) {
-  const char *k;
-  json_t *v;
-  if (!extra) return 0;
-  json_object_foreach((json_t *)extra, k, v) {
-    if (json_object_get(dst, k)) continue;
-    if (json_object_set_new(dst, k, json_deep_copy(v))) return -1;
-  }
-  return 0;
 }
 
 json_t *gp_cluster_to_json(const gp_cluster *c, gp_pool *const *pools, size_t npools, gp_api_group api) {
@@ -220,13 +207,13 @@ json_t *gp_cluster_to_json(const gp_cluster *c, gp_pool *const *pools, size_t np
     snprintf(ver, sizeof ver, "%d.%d.%d", c->k8s.major, c->k8s.minor, c->k8s.patch);
   else
     snprintf(ver, sizeof ver, "%d.%d", c->k8s.major, c->k8s.minor);
-  rc |= set_str(o, "name", c->name);
+  rc |= gpj_set_str(o, "name", c->name);
   rc |= json_object_set_new(o, "type", json_string("Microsoft.ContainerService/managedClusters"));
-  rc |= set_str(o, "location", c->location);
-  if (c->tags) rc |= json_object_set_new(o, "tags", json_deep_copy(c->tags));
-  rc |= set_str(props, "kubernetesVersion", c->kubernetes_version ? c->kubernetes_version : ver);
-  rc |= set_str(props, "currentKubernetesVersion", full);
-  rc |= set_str(props, "dnsPrefix", c->dns_prefix);
+  rc |= gpj_set_str(o, "location", c->location);
+  if (c->tags) rc |= json_object_set_new(o, "tags", gpj_share(c->tags));
+  rc |= gpj_set_str(props, "kubernetesVersion", c->kubernetes_version ? c->kubernetes_version : ver);
+  rc |= gpj_set_str(props, "currentKubernetesVersion", full);
+  rc |= gpj_set_str(props, "dnsPrefix", c->dns_prefix);
   for (size_t i = 0; i < npools; i++) {
     json_t *pp = gp_pool_properties_json(pools[i], api);
     if (!pp) {
@@ -235,7 +222,7 @@ json_t *gp_cluster_to_json(const gp_cluster *c, gp_pool *const *pools, size_t np
     }
     /* agentPoolProfiles entries are flat: the name sits beside the properties */
     json_t *entry = json_object();
-    if (!entry || set_str(entry, "name", pools[i]->name) || json_object_update(entry, pp)) rc = -1;
+    if (!entry || gpj_set_str(entry, "name", pools[i]->name) || json_object_update(entry, pp)) rc = -1;
     json_decref(pp);
     if (rc || json_array_append_new(list, entry)) {
       rc = -1;
@@ -248,10 +235,10 @@ json_t *gp_cluster_to_json(const gp_cluster *c, gp_pool *const *pools, size_t np
     json_t *g = json_pack("{s:{s:s}}", "nvidia", "managementMode", gp_enum_name(&gp_mode_names, c->mode));
     rc |= json_object_set_new(props, "gpuProfile", g);
   }
-  rc |= merge_extra(props, c->extra);
+  rc |= gpj_merge_missing(props, c->extra);
   rc |= json_object_set_new(o, "properties", props);
   props = NULL;
-  rc |= merge_extra(o, c->extra_top);
+  rc |= gpj_merge_missing(o, c->extra_top);
   if (rc) {
     json_decref(o);
     return NULL;
@@ -269,15 +256,15 @@ json_t *gp_cluster_to_store(const gp_cluster *c) {
   else
     snprintf(ver, sizeof ver, "%d.%d", c->k8s.major, c->k8s.minor);
   rc |= json_object_set_new(o, "v", json_integer(1));
-  rc |= set_str(o, "name", c->name);
-  rc |= set_str(o, "location", c->location);
-  rc |= set_str(o, "kubernetesVersionDeclared", c->kubernetes_version);
-  rc |= set_str(o, "kubernetesVersion", ver);
-  rc |= set_str(o, "dnsPrefix", c->dns_prefix);
-  if (c->mode) rc |= set_str(o, "managementMode", gp_enum_name(&gp_mode_names, c->mode));
-  if (c->tags) rc |= json_object_set_new(o, "tags", json_deep_copy(c->tags));
-  if (c->extra) rc |= json_object_set_new(o, "extra", json_deep_copy(c->extra));
-  if (c->extra_top) rc |= json_object_set_new(o, "extraTop", json_deep_copy(c->extra_top));
+  rc |= gpj_set_str(o, "name", c->name);
+  rc |= gpj_set_str(o, "location", c->location);
+  rc |= gpj_set_str(o, "kubernetesVersionDeclared", c->kubernetes_version);
+  rc |= gpj_set_str(o, "kubernetesVersion", ver);
+  rc |= gpj_set_str(o, "dnsPrefix", c->dns_prefix);
+  if (c->mode) rc |= gpj_set_str(o, "managementMode", gp_enum_name(&gp_mode_names, c->mode));
+  if (c->tags) rc |= json_object_set_new(o, "tags", gpj_share(c->tags));
+  if (c->extra) rc |= json_object_set_new(o, "extra", gpj_share(c->extra));
+  if (c->extra_top) rc |= json_object_set_new(o, "extraTop", gpj_share(c->extra_top));
   if (rc) {
     json_decref(o);
     return NULL;
@@ -295,7 +282,7 @@ gp_cluster *gp_cluster_from_store(const json_t *doc, gp_error *err) {
   }
 #define LOAD_OBJ(key, field)                                                   \
   if (ok && (v = json_object_get(doc, key))) {                                 \
-    ok = json_is_object(v) && (c->field = json_deep_copy(v));                  \
+    ok = json_is_object(v) && (c->field = gpj_share(v));                  \
   }
   LOAD_STR("name", name)
   LOAD_STR("location", location)

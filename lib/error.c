@@ -33,17 +33,53 @@ static bool grow(gp_error *e) {
   return true;
 }
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, <= U+10FFFF),
+ * or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *s) {
+  unsigned char c = s[0];
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && s[1] < 0xA0) return 0;
+    if (c == 0xED && s[1] > 0x9F) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+    if (c == 0xF0 && s[1] < 0x90) return 0;
+    if (c == 0xF4 && s[1] > 0x8F) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+void gp_utf8_sanitize(char *s) {
+  unsigned char *r = (unsigned char *)s, *w = r;
+  while (*r) {
+    size_t n = utf8_seq(r);
+    if (n == 0) {
+      r++;
+      continue;
+    }
+    while (n--) *w++ = *r++;
+  }
+  *w = '\0';
+}
+
 void gp_error_add(gp_error *e, const char *code, const char *target, const char *fmt, ...) {
   char buf[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
+  gp_utf8_sanitize(buf);
   if (!grow(e)) {
     e->oom = true;
     return;
   }
   gp_violation v = {strdup(code), strdup(buf), target ? strdup(target) : NULL};
+  if (v.target) gp_utf8_sanitize(v.target);
   if (!v.code || !v.message || (target && !v.target)) {
     free(v.code);
     free(v.message);
@@ -120,12 +156,10 @@ fail:
 }
 
 json_t *gp_error_body(const char *code, const char *target, const char *message) {
-  gp_violation v = {(char *)code, (char *)message, (char *)target};
-  json_t *top = violation_json(&v);
-  json_t *root = json_object();
-  if (!top || !root || json_object_set_new(top, "details", json_array()) || json_object_set_new(root, "error", top)) {
-    json_decref(root);
-    return NULL;
-  }
-  return root;
+  gp_error e;
+  gp_error_init(&e);
+  gp_error_add(&e, code, target, "%s", message);
+  json_t *body = e.oom ? NULL : gp_error_to_json(&e);
+  gp_error_clear(&e);
+  return body;
 }

@@ -7,10 +7,20 @@
 #include <strings.h>
 
 void gpj_path(char *out, size_t size, const char *prefix, const char *key) {
-  if (prefix && *prefix)
-    snprintf(out, size, "%s.%s", prefix, key);
-  else
-    snprintf(out, size, "%s", key);
+  /* memcpy rather than snprintf: request parsing builds a prefix per nested object */
+  size_t used = 0;
+  if (size == 0) return;
+  if (prefix && *prefix) {
+    size_t n = strlen(prefix);
+    if (n > size - 1) n = size - 1;
+    memcpy(out, prefix, n);
+    used = n;
+    if (used < size - 1) out[used++] = '.';
+  }
+  size_t k = strlen(key);
+  if (k > size - 1 - used) k = size - 1 - used;
+  memcpy(out + used, key, k);
+  out[used + k] = '\0';
 }
 
 const char *gpj_type_name(const json_t *v) {
@@ -33,22 +43,19 @@ bool gpj_string(const json_t *obj, const char *key, const char *path, size_t max
   const json_t *v = json_object_get(obj, key);
   *out = NULL;
   if (!v) return true;
+  if (json_is_string(v) && json_string_length(v) <= maxlen && strlen(json_string_value(v)) == json_string_length(v)) {
+    *out = json_string_value(v);
+    return true;
+  }
   gpj_path(p, sizeof p, path, key);
-  if (!json_is_string(v)) {
+  if (!json_is_string(v))
     gp_error_add(err, "InvalidParameter", p, "'%s' must be a string, not %s.", p, gpj_type_name(v));
-    return false;
-  }
-  size_t len = json_string_length(v);
-  if (len > maxlen) {
-    gp_error_add(err, "InvalidParameter", p, "'%s' is %zu characters long; at most %zu are allowed.", p, len, maxlen);
-    return false;
-  }
-  if (strlen(json_string_value(v)) != len) {
+  else if (json_string_length(v) > maxlen)
+    gp_error_add(err, "InvalidParameter", p, "'%s' is %zu characters long; at most %zu are allowed.", p,
+                 json_string_length(v), maxlen);
+  else
     gp_error_add(err, "InvalidParameter", p, "'%s' must not contain NUL characters.", p);
-    return false;
-  }
-  *out = json_string_value(v);
-  return true;
+  return false;
 }
 
 bool gpj_enum(const json_t *obj, const char *key, const char *path, const gp_enum_names *names, int *out,
@@ -89,7 +96,8 @@ bool gpj_string_map(const json_t *obj, const char *key, const char *path, size_t
   bool ok = true;
   *out = NULL;
   if (!m) return true;
-  gpj_path(p, sizeof p, path, key);
+  p[0] = '\0';
+  if (!json_is_object(m) || json_object_size(m) > max_entries) gpj_path(p, sizeof p, path, key);
   if (!json_is_object(m)) {
     gp_error_add(err, "InvalidParameter", p, "'%s' must be an object of strings, not %s.", p, gpj_type_name(m));
     return false;
@@ -100,6 +108,10 @@ bool gpj_string_map(const json_t *obj, const char *key, const char *path, size_t
     return false;
   }
   json_object_foreach((json_t *)m, k, v) {
+    bool bad = strlen(k) == 0 || strlen(k) > max_key || !json_is_string(v) || json_string_length(v) > max_value ||
+               strlen(json_string_value(v)) != json_string_length(v);
+    if (!bad) continue;
+    if (!p[0]) gpj_path(p, sizeof p, path, key);
     if (strlen(k) == 0 || strlen(k) > max_key) {
       gp_error_add(err, "InvalidParameter", p, "Keys of '%s' must be 1 to %zu characters long.", p, max_key);
       ok = false;
@@ -151,10 +163,10 @@ json_t *gpj_copy_without(const json_t *obj, const char *const *skip) {
   if (!out) return NULL;
   json_object_foreach((json_t *)obj, k, v) {
     bool drop = false;
-    for (size_t i = 0; skip[i]; i++)
-      if (strcmp(skip[i], k) == 0) drop = true;
+    for (size_t i = 0; skip[i] && !drop; i++)
+      drop = skip[i][0] == k[0] && strcmp(skip[i], k) == 0; /* first-byte filter: this runs per request */
     if (drop) continue;
-    json_t *c = json_deep_copy(v);
+    json_t *c = gpj_share(v);
     if (!c || json_object_set_new(out, k, c)) {
       json_decref(out);
       return NULL;
@@ -168,4 +180,19 @@ char *gpj_strdup(const char *s) { return s ? strdup(s) : NULL; }
 bool gpj_streq_ci(const char *a, const char *b) {
   if (!a || !b) return a == b;
   return strcasecmp(a, b) == 0;
+}
+
+int gpj_set_str(json_t *o, const char *k, const char *v) {
+  return v ? json_object_set_new(o, k, json_string(v)) : 0;
+}
+
+int gpj_merge_missing(json_t *dst, const json_t *extra) {
+  const char *k;
+  json_t *v;
+  if (!extra) return 0;
+  json_object_foreach((json_t *)extra, k, v) {
+    if (json_object_get(dst, k)) continue;
+    if (json_object_set_new(dst, k, gpj_share(v))) return -1;
+  }
+  return 0;
 }

@@ -36,6 +36,16 @@ bool gpj_only_known(const json_t *obj, const char *path, const char *const *allo
 /* Copy of obj without the listed members (NULL-terminated); NULL on OOM. */
 json_t *gpj_copy_without(const json_t *obj, const char *const *skip);
 
+/* Another reference to an immutable JSON value (NULL stays NULL): parsed input is never modified,
+ * so pools, requests and views share sub-values instead of deep-copying them. */
+static inline json_t *gpj_share(const json_t *v) { return json_incref((json_t *)v); }
+
+/* Sets o[k] to the string v; nothing when v is NULL. 0 or -1 (jansson's convention). */
+int gpj_set_str(json_t *o, const char *k, const char *v);
+
+/* Adds to dst every member of extra that dst does not have yet (sharing the values). */
+int gpj_merge_missing(json_t *dst, const json_t *extra);
+
 /* strdup that treats NULL as NULL. */
 char *gpj_strdup(const char *s);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gpupool/catalog.h"
+#include "json_util.h"
 
 #define DCGM_EXPORTER_PORT 19400
 
@@ -42,13 +43,22 @@ static json_t *chk(guard *g, json_t *v) {
   return v;
 }
 
+/* Strings the plan is made of are literals, catalog data or sanitized text: valid UTF-8 already. */
+static json_t *str(const char *s) { return json_string_nocheck(s); }
+
 /* jansson's *_new functions release v on every failure, NULL container included. */
 static void set(guard *g, json_t *o, const char *k, json_t *v) {
-  if (json_object_set_new(o, k, v)) g->failed = true;
+  if (json_object_set_new_nocheck(o, k, v)) g->failed = true; /* keys are ASCII or already-valid UTF-8 */
 }
 
 static void push(guard *g, json_t *a, json_t *v) {
   if (json_array_append_new(a, v)) g->failed = true;
+}
+
+static json_t *strings(guard *g, const char *const *items, size_t n) {
+  json_t *a = chk(g, json_array());
+  for (size_t i = 0; i < n; i++) push(g, a, str(items[i]));
+  return a;
 }
 
 static void decision(guard *g, json_t *list, const char *rule, const char *outcome, const char *fmt, ...)
@@ -58,8 +68,12 @@ static void decision(guard *g, json_t *list, const char *rule, const char *outco
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(reason, sizeof reason, fmt, ap);
-  va_end(ap);
-  push(g, list, chk(g, json_pack("{s:s,s:s,s:s}", "rule", rule, "outcome", outcome, "reason", reason)));
+  va_end(ap); /* reasons hold catalog names and whole (never cut) user strings: valid UTF-8 */
+  json_t *d = chk(g, json_object());
+  set(g, d, "rule", str(rule));
+  set(g, d, "outcome", str(outcome));
+  set(g, d, "reason", str(reason));
+  push(g, list, d);
 }
 
 static const char *nm(const gp_enum_names *t, int v) {
@@ -104,9 +118,9 @@ static const char *mode_reason(const gp_pool *p, const gp_policy_context *ctx, c
 
 static json_t *component(guard *g, const char *name, const char *version, const char *image) {
   json_t *c = chk(g, json_object());
-  set(g, c, "name", json_string(name));
-  if (version && *version) set(g, c, "version", json_string(version));
-  if (image && *image) set(g, c, "image", json_string(image));
+  set(g, c, "name", str(name));
+  if (version && *version) set(g, c, "version", str(version));
+  if (image && *image) set(g, c, "image", str(image));
   return c;
 }
 
@@ -117,7 +131,7 @@ static void add_components(guard *g, json_t *list, const gp_pool *p, install_set
   if (p->os_type == GP_OS_TYPE_WINDOWS) family = p->effective.driver_type == GP_DRIVER_TYPE_GRID ? "grid" : "cuda-lts";
   const gp_driver_family *df = gp_catalog_driver_family(family);
   json_t *drv = component(g, "nvidia-driver", df ? df->version : NULL, df ? df->image : NULL);
-  set(g, drv, "driverFamily", json_string(family));
+  set(g, drv, "driverFamily", str(family));
   push(g, list, drv);
   if (p->size->fabric_manager) push(g, list, component(g, "nvidia-fabricmanager", df ? df->version : NULL, NULL));
   if (has_layout) {
@@ -129,7 +143,8 @@ static void add_components(guard *g, json_t *list, const gp_pool *p, install_set
       if (n > 0 && (size_t)n < sizeof ids - used) used += (size_t)n;
     }
     json_t *mp = component(g, "mig-partition", NULL, NULL);
-    set(g, mp, "args", chk(g, json_pack("[s,s,s]", "-cgi", ids, "-C")));
+    const char *args[] = {"-cgi", ids, "-C"};
+    set(g, mp, "args", strings(g, args, 3));
     push(g, list, mp);
   }
   if (set_ != INSTALL_EVERYTHING) return;
@@ -142,10 +157,10 @@ static void add_components(guard *g, json_t *list, const gp_pool *p, install_set
     json_t *dp = component(g, "nvidia-device-plugin", cv ? cv->version : NULL, cv ? cv->image : NULL);
     json_t *args = chk(g, json_array());
     if (has_layout) {
-      push(g, args, json_string("--mig-strategy"));
-      push(g, args, json_string(p->effective.mig_strategy == GP_MIG_STRATEGY_MIXED ? "mixed" : "single"));
+      push(g, args, str("--mig-strategy"));
+      push(g, args, str(p->effective.mig_strategy == GP_MIG_STRATEGY_MIXED ? "mixed" : "single"));
     }
-    push(g, args, json_string("--pass-device-specs"));
+    push(g, args, str("--pass-device-specs"));
     set(g, dp, "args", args);
     push(g, list, dp);
   }
@@ -154,7 +169,8 @@ static void add_components(guard *g, json_t *list, const gp_pool *p, install_set
   const gp_component_version *ex = gp_catalog_component(minor, "dcgm-exporter");
   json_t *exp = component(g, "dcgm-exporter", ex ? ex->version : NULL, ex ? ex->image : NULL);
   set(g, exp, "port", json_integer(DCGM_EXPORTER_PORT));
-  set(g, exp, "args", chk(g, json_pack("[s,s,s,s]", "-a", ":19400", "-f", "/etc/dcgm-exporter/default-counters.csv")));
+  static const char *const exporter_args[] = {"-a", ":19400", "-f", "/etc/dcgm-exporter/default-counters.csv"};
+  set(g, exp, "args", strings(g, exporter_args, 4));
   push(g, list, exp);
 }
 
@@ -168,14 +184,20 @@ static json_t *layout_json(guard *g, const gp_pool *p, const gp_mig_layout *l) {
     gp_mig_profile pr = l->inst[i].profile;
     if (!counts[pr]++) order[norder++] = pr;
     const gp_mig_model_profile *mp = gp_catalog_mig_profile(p->size->gpu_model, pr);
-    push(g, inst, chk(g, json_pack("{s:s,s:i,s:i}", "profile", mp ? mp->nvidia_name : "?", "id",
-                                   mp ? mp->profile_id : -1, "start", l->inst[i].start)));
+    json_t *o = chk(g, json_object());
+    set(g, o, "profile", str(mp ? mp->nvidia_name : "?"));
+    set(g, o, "id", json_integer(mp ? mp->profile_id : -1));
+    set(g, o, "start", json_integer(l->inst[i].start));
+    push(g, inst, o);
   }
   for (size_t i = 0; i < norder; i++) {
     const gp_mig_model_profile *mp = gp_catalog_mig_profile(p->size->gpu_model, order[i]);
-    push(g, per, chk(g, json_pack("{s:s,s:s,s:i,s:i}", "profile", mp ? mp->nvidia_name : "?", "aksProfile",
-                                  nm(&gp_mig_profile_names, order[i]), "id", mp ? mp->profile_id : -1, "count",
-                                  counts[order[i]])));
+    json_t *o = chk(g, json_object());
+    set(g, o, "profile", str(mp ? mp->nvidia_name : "?"));
+    set(g, o, "aksProfile", str(nm(&gp_mig_profile_names, order[i])));
+    set(g, o, "id", json_integer(mp ? mp->profile_id : -1));
+    set(g, o, "count", json_integer(counts[order[i]]));
+    push(g, per, o);
   }
   json_t *o = chk(g, json_object());
   set(g, o, "perGpu", per);
@@ -212,38 +234,42 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
 
   gp_k8s_version_full(&p->k8s, ver, sizeof ver);
   set(&g, plan, "generation", json_integer(generation));
-  set(&g, plan, "vmSize", json_string(sz ? sz->name : p->vm_size));
-  set(&g, plan, "kubernetesVersion", json_string(ver));
-  set(&g, plan, "osType", json_string(nm(&gp_os_type_names, p->os_type)));
-  set(&g, plan, "osSKU", json_string(nm(&gp_os_sku_names, p->os_sku)));
-  if (sz)
-    set(&g, plan, "gpu",
-        json_pack("{s:s,s:s,s:i,s:b,s:b,s:s}", "vendor", nm(&gp_vendor_names, sz->vendor), "model", sz->gpu_model,
-                  "count", sz->gpus, "migCapable", sz->mig, "fabricManager", sz->fabric_manager, "driverFamily",
-                  sz->driver_family));
-  else
+  set(&g, plan, "vmSize", str(sz ? sz->name : p->vm_size));
+  set(&g, plan, "kubernetesVersion", str(ver));
+  set(&g, plan, "osType", str(nm(&gp_os_type_names, p->os_type)));
+  set(&g, plan, "osSKU", str(nm(&gp_os_sku_names, p->os_sku)));
+  if (sz) {
+    json_t *gpu = chk(&g, json_object());
+    set(&g, gpu, "vendor", str(nm(&gp_vendor_names, sz->vendor)));
+    set(&g, gpu, "model", str(sz->gpu_model));
+    set(&g, gpu, "count", json_integer(sz->gpus));
+    set(&g, gpu, "migCapable", json_boolean(sz->mig));
+    set(&g, gpu, "fabricManager", json_boolean(sz->fabric_manager));
+    set(&g, gpu, "driverFamily", str(sz->driver_family));
+    set(&g, plan, "gpu", gpu);
+  } else
     set(&g, plan, "gpu", json_null());
 
   /* effective values and their sources */
   json_t *eff = chk(&g, json_object()), *src = chk(&g, json_object());
   if (sz) {
-    set(&g, eff, "driver", json_string(nm(&gp_driver_names, e->driver)));
-    set(&g, src, "driver", json_string(nm(&gp_source_names, p->src_driver)));
+    set(&g, eff, "driver", str(nm(&gp_driver_names, e->driver)));
+    set(&g, src, "driver", str(nm(&gp_source_names, p->src_driver)));
   }
   if (nvidia_linux) {
-    set(&g, eff, "managementMode", json_string(nm(&gp_mode_names, e->mode)));
-    set(&g, eff, "driverMode", json_string(nm(&gp_driver_mode_names, e->driver_mode)));
-    set(&g, eff, "migStrategy", json_string(nm(&gp_mig_strategy_names, e->mig_strategy)));
+    set(&g, eff, "managementMode", str(nm(&gp_mode_names, e->mode)));
+    set(&g, eff, "driverMode", str(nm(&gp_driver_mode_names, e->driver_mode)));
+    set(&g, eff, "migStrategy", str(nm(&gp_mig_strategy_names, e->mig_strategy)));
     json_t *mp = chk(&g, json_array());
-    if (e->instance_profile) push(&g, mp, json_string(nm(&gp_mig_profile_names, e->instance_profile)));
+    if (e->instance_profile) push(&g, mp, str(nm(&gp_mig_profile_names, e->instance_profile)));
     for (size_t i = 0; i < e->mig_profile_count; i++)
-      push(&g, mp, json_string(nm(&gp_mig_profile_names, e->mig_profiles[i])));
+      push(&g, mp, str(nm(&gp_mig_profile_names, e->mig_profiles[i])));
     set(&g, eff, "migProfiles", mp);
-    set(&g, src, "managementMode", json_string(nm(&gp_source_names, p->src_mode)));
-    set(&g, src, "driverMode", json_string(nm(&gp_source_names, p->src_driver_mode)));
-    set(&g, src, "migStrategy", json_string(nm(&gp_source_names, p->src_mig_strategy)));
+    set(&g, src, "managementMode", str(nm(&gp_source_names, p->src_mode)));
+    set(&g, src, "driverMode", str(nm(&gp_source_names, p->src_driver_mode)));
+    set(&g, src, "migStrategy", str(nm(&gp_source_names, p->src_mig_strategy)));
   } else if (sz && p->os_type == GP_OS_TYPE_WINDOWS) {
-    set(&g, eff, "driverType", json_string(nm(&gp_driver_type_names, e->driver_type)));
+    set(&g, eff, "driverType", str(nm(&gp_driver_type_names, e->driver_type)));
   }
   set(&g, eff, "sources", src);
   set(&g, plan, "effective", eff);
@@ -318,14 +344,14 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
   set(&g, plan, "migLayout", has_layout ? layout_json(&g, p, &layout) : json_null());
 
   /* node labels */
-  if (sz) set(&g, labels, "kubernetes.azure.com/accelerator", json_string(sz->vendor == GP_VENDOR_AMD ? "amd" : "nvidia"));
-  if (what == INSTALL_EVERYTHING) set(&g, labels, "kubernetes.azure.com/dcgm-exporter", json_string("enabled"));
+  if (sz) set(&g, labels, "kubernetes.azure.com/accelerator", str(sz->vendor == GP_VENDOR_AMD ? "amd" : "nvidia"));
+  if (what == INSTALL_EVERYTHING) set(&g, labels, "kubernetes.azure.com/dcgm-exporter", str("enabled"));
   if (plugin && has_layout)
-    set(&g, labels, "nvidia.com/mig.strategy", json_string(e->mig_strategy == GP_MIG_STRATEGY_MIXED ? "mixed" : "single"));
+    set(&g, labels, "nvidia.com/mig.strategy", str(e->mig_strategy == GP_MIG_STRATEGY_MIXED ? "mixed" : "single"));
   if (p->node_labels) {
     const char *k;
     json_t *v;
-    json_object_foreach(p->node_labels, k, v) set(&g, labels, k, json_deep_copy(v));
+    json_object_foreach(p->node_labels, k, v) set(&g, labels, k, gpj_share(v));
   }
   set(&g, plan, "nodeLabels", labels);
 
@@ -353,28 +379,29 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
 
   /* warnings */
   if (sz && !has_noschedule_taint(p))
-    push(&g, warn, json_string("GPU pool without a NoSchedule taint: ordinary pods may be scheduled onto these GPU "
+    push(&g, warn, str("GPU pool without a NoSchedule taint: ordinary pods may be scheduled onto these GPU "
                                "nodes. Add a taint such as 'sku=gpu:NoSchedule' (or 'nvidia.com/gpu=present:NoSchedule')."));
   if (p->legacy_tag)
-    push(&g, warn, json_string("The tag EnableManagedGPUExperience=true is deprecated; declare "
+    push(&g, warn, str("The tag EnableManagedGPUExperience=true is deprecated; declare "
                                "gpuProfile.nvidia.managementMode: Managed instead."));
   if (has_layout)
-    push(&g, warn, json_string("Enabling MIG mode needs a reboot on Azure VMs; nodes are partitioned while they are "
+    push(&g, warn, str("Enabling MIG mode needs a reboot on Azure VMs; nodes are partitioned while they are "
                                "provisioned, and the layout cannot be changed afterwards."));
   if (has_layout && !plugin && what == INSTALL_DRIVER)
-    push(&g, warn, json_string("MIG instances are created but no managed device plugin advertises them; run your own "
+    push(&g, warn, str("MIG instances are created but no managed device plugin advertises them; run your own "
                                "device plugin with a MIG strategy, or set managementMode Managed."));
   if (sz && sz->vendor == GP_VENDOR_AMD)
-    push(&g, warn, json_string("AMD GPUs have no managed driver or device plugin: install the AMD GPU operator to "
+    push(&g, warn, str("AMD GPUs have no managed driver or device plugin: install the AMD GPU operator to "
                                "advertise amd.com/gpu."));
   if (sz && strncmp(sz->note, "uncertain", 9) == 0) {
     snprintf(buf, sizeof buf, "Catalog entry for %s is not confirmed (%s).", sz->name, sz->note);
-    push(&g, warn, json_string(buf));
+    gp_utf8_sanitize(buf);
+    push(&g, warn, str(buf));
   }
   if (sz && strcmp(sz->fraction, "1") != 0 && *sz->fraction) {
     snprintf(buf, sizeof buf, "%s has a partial GPU (%s of a %s); it is advertised as one nvidia.com/gpu.", sz->name,
              sz->fraction, sz->gpu_model);
-    push(&g, warn, json_string(buf));
+    push(&g, warn, str(buf));
   }
   set(&g, plan, "warnings", warn);
   if (g.failed) {

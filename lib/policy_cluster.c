@@ -41,7 +41,7 @@ static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_
   }
 #define REPLACE_JSON(field)                         \
   if (r->field) {                                   \
-    json_t *n = json_deep_copy(r->field);           \
+    json_t *n = gpj_share(r->field);           \
     if (!n) err->oom = true;                        \
     else {                                          \
       json_decref(c->field);                        \

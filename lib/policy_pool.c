@@ -50,29 +50,18 @@ bool gpp_legacy_tag(const json_t *tags) {
   return false;
 }
 
-/* Paths of the GPU fields of one pool, under its properties path. */
+/* JSON paths of a pool's fields, made only when a violation needs one (ring of buffers, so that a
+ * few can be alive at once). */
 typedef struct {
-  char driver[GP_PATH_MAX], driver_type[GP_PATH_MAX], nvidia[GP_PATH_MAX], mode[GP_PATH_MAX],
-      driver_mode[GP_PATH_MAX], strategy[GP_PATH_MAX], mig_profiles[GP_PATH_MAX], gip[GP_PATH_MAX],
-      version[GP_PATH_MAX], tags[GP_PATH_MAX], labels[GP_PATH_MAX], vm_size[GP_PATH_MAX], os_type[GP_PATH_MAX],
-      os_sku[GP_PATH_MAX];
+  const char *base;
+  char buf[8][GP_PATH_MAX];
+  unsigned next;
 } paths;
 
-static void make_paths(paths *p, const char *base) {
-  snprintf(p->driver, sizeof p->driver, "%s.gpuProfile.driver", base);
-  snprintf(p->driver_type, sizeof p->driver_type, "%s.gpuProfile.driverType", base);
-  snprintf(p->nvidia, sizeof p->nvidia, "%s.gpuProfile.nvidia", base);
-  snprintf(p->mode, sizeof p->mode, "%s.gpuProfile.nvidia.managementMode", base);
-  snprintf(p->driver_mode, sizeof p->driver_mode, "%s.gpuProfile.nvidia.driverMode", base);
-  snprintf(p->strategy, sizeof p->strategy, "%s.gpuProfile.nvidia.migStrategy", base);
-  snprintf(p->mig_profiles, sizeof p->mig_profiles, "%s.gpuProfile.nvidia.migProfiles", base);
-  snprintf(p->gip, sizeof p->gip, "%s.gpuInstanceProfile", base);
-  snprintf(p->version, sizeof p->version, "%s.orchestratorVersion", base);
-  snprintf(p->tags, sizeof p->tags, "%s.tags", base);
-  snprintf(p->labels, sizeof p->labels, "%s.nodeLabels", base);
-  snprintf(p->vm_size, sizeof p->vm_size, "%s.vmSize", base);
-  snprintf(p->os_type, sizeof p->os_type, "%s.osType", base);
-  snprintf(p->os_sku, sizeof p->os_sku, "%s.osSKU", base);
+static const char *path_of(paths *ps, const char *field) {
+  char *b = ps->buf[ps->next++ % 8];
+  snprintf(b, GP_PATH_MAX, "%s.%s", ps->base, field);
+  return b;
 }
 
 static const char *name_of(const gp_enum_names *t, int v) {
@@ -109,7 +98,7 @@ static int merge_mutable(int declared, int effective, int requested, bool create
 }
 
 /* Step 1: the request's GPU settings merged into the stored declarations. */
-static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, const paths *ps, gp_gpu_settings *d,
+static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, gp_gpu_settings *d,
                       gp_error *err) {
   bool create = old == NULL;
   if (!r) return;
@@ -117,7 +106,7 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, const paths 
     if (create || !old->effective.driver)
       d->driver = r->driver;
     else if (r->driver != old->effective.driver)
-      change_not_allowed(err, ps->driver,
+      change_not_allowed(err, path_of(ps, "gpuProfile.driver"),
                          "'gpuProfile.driver' is fixed when the pool is created; create a new pool with the other "
                          "value and move the workloads.");
   }
@@ -125,49 +114,53 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, const paths 
     if (create || !old->effective.driver_type)
       d->driver_type = r->driver_type;
     else if (r->driver_type != old->effective.driver_type)
-      change_not_allowed(err, ps->driver_type, "'gpuProfile.driverType' is fixed when the pool is created.");
+      change_not_allowed(err, path_of(ps, "gpuProfile.driverType"), "'gpuProfile.driverType' is fixed when the pool is created.");
   }
   if (r->instance_profile) {
     if (create)
       d->instance_profile = r->instance_profile;
     else if (r->instance_profile != old->declared.instance_profile)
-      change_not_allowed(err, ps->gip, "The MIG profile is fixed when the pool is created; create a new pool.");
+      change_not_allowed(err, path_of(ps, "gpuInstanceProfile"), "The MIG profile is fixed when the pool is created; create a new pool.");
   }
   if (r->mig_profile_count) {
     if (create) {
       d->mig_profile_count = r->mig_profile_count;
       memcpy(d->mig_profiles, r->mig_profiles, sizeof d->mig_profiles);
     } else if (!same_mig_list(r, &old->declared)) {
-      change_not_allowed(err, ps->mig_profiles, "The MIG layout is fixed when the pool is created; create a new pool.");
+      change_not_allowed(err, path_of(ps, "gpuProfile.nvidia.migProfiles"), "The MIG layout is fixed when the pool is created; create a new pool.");
     }
   }
   const gp_gpu_settings *eff = old ? &old->effective : d;
+  /* A driver None pool can never follow a Managed default, so for it an explicit Unmanaged is a
+   * real declaration: it is what ManagedGPUDefaultConflict asks the user to send. */
+  if (!create && r->mode == GP_MODE_UNMANAGED && old->effective.driver == GP_DRIVER_NONE && !d->mode)
+    d->mode = GP_MODE_UNMANAGED;
   d->mode = (gp_mgmt_mode)merge_mutable(d->mode, eff->mode, r->mode, create);
   d->driver_mode = (gp_driver_mode)merge_mutable(d->driver_mode, eff->driver_mode, r->driver_mode, create);
   d->mig_strategy = (gp_mig_strategy)merge_mutable(d->mig_strategy, eff->mig_strategy, r->mig_strategy, create);
 }
 
 /* Non-GPU fields: identity, size, OS, count, labels, taints, tags, extras. */
-static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, const paths *ps, gp_error *err) {
+static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, paths *ps, gp_error *err) {
   if (!r) return;
   if (create && r->name && !(p->name = strdup(r->name))) err->oom = true;
   if (create) {
     if (!r->vm_size || !*r->vm_size)
-      gp_error_add(err, "InvalidParameter", ps->vm_size,
-                   "'%s' is required when creating a pool, for example \"Standard_NC24ads_A100_v4\".", ps->vm_size);
+      gp_error_add(err, "InvalidParameter", path_of(ps, "vmSize"),
+                   "'%s' is required when creating a pool, for example \"Standard_NC24ads_A100_v4\".", path_of(ps, "vmSize"));
     else if (!(p->vm_size = strdup(r->vm_size)))
       err->oom = true;
   } else if (r->vm_size && strcasecmp(r->vm_size, p->vm_size) != 0) {
-    change_not_allowed(err, ps->vm_size, "Create a new pool with the other VM size and move the workloads.");
+    change_not_allowed(err, path_of(ps, "vmSize"), "Create a new pool with the other VM size and move the workloads.");
   }
   if (create) {
     p->os_type = r->os_type ? r->os_type : (r->os_sku ? gp_os_sku_type(r->os_sku) : GP_OS_TYPE_LINUX);
   } else if (r->os_type && r->os_type != p->os_type) {
-    change_not_allowed(err, ps->os_type, "Create a new pool with the other OS type.");
+    change_not_allowed(err, path_of(ps, "osType"), "Create a new pool with the other OS type.");
   }
   if (r->os_sku) {
     if (gp_os_sku_type(r->os_sku) != p->os_type)
-      gp_error_add(err, "InvalidParameter", ps->os_sku, "OS SKU '%s' is not a %s OS SKU; osType is %s.",
+      gp_error_add(err, "InvalidParameter", path_of(ps, "osSKU"), "OS SKU '%s' is not a %s OS SKU; osType is %s.",
                    name_of(&gp_os_sku_names, r->os_sku), name_of(&gp_os_type_names, p->os_type),
                    name_of(&gp_os_type_names, p->os_type));
     else
@@ -181,7 +174,7 @@ static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, cons
   else if (create) p->mode = GP_POOL_MODE_USER;
 #define REPLACE_JSON(field)                                              \
   if (r->field) {                                                        \
-    json_t *c = json_deep_copy(r->field);                                \
+    json_t *c = gpj_share(r->field);                                \
     if (!c) err->oom = true;                                             \
     else {                                                               \
       json_decref(p->field);                                             \
@@ -198,7 +191,7 @@ static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, cons
 
 /* Kubernetes version: declared (echo rule applies) or the cluster's, supported, never lower. */
 static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *old, const gp_policy_context *ctx,
-                           const paths *ps, gp_error *err) {
+                           paths *ps, gp_error *err) {
   char full[48];
   if (r && r->orchestrator_version) {
     gp_k8s_version echo;
@@ -215,7 +208,7 @@ static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *
   gp_k8s_version v;
   if (p->orchestrator_version) {
     if (!gp_k8s_version_parse(p->orchestrator_version, &v)) {
-      gp_error_add(err, "InvalidOrchestratorVersion", ps->version,
+      gp_error_add(err, "InvalidOrchestratorVersion", path_of(ps, "orchestratorVersion"),
                    "'%.40s' is not a Kubernetes version. Write MAJOR.MINOR or MAJOR.MINOR.PATCH, for example \"1.35\".",
                    p->orchestrator_version);
       return;
@@ -229,7 +222,7 @@ static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *
     int lo, hi;
     gp_catalog_k8s_range(&lo, &hi);
     gp_k8s_version_full(&v, full, sizeof full);
-    gp_error_add(err, "InvalidOrchestratorVersion", ps->version,
+    gp_error_add(err, "InvalidOrchestratorVersion", path_of(ps, "orchestratorVersion"),
                  "Kubernetes %s is not supported. Supported versions are 1.%d to 1.%d.", full, lo, hi);
     return;
   }
@@ -237,7 +230,7 @@ static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *
     char cur[48];
     gp_k8s_version_full(&v, full, sizeof full);
     gp_k8s_version_full(&old->k8s, cur, sizeof cur);
-    gp_error_add(err, "InvalidOrchestratorVersion", ps->version,
+    gp_error_add(err, "InvalidOrchestratorVersion", path_of(ps, "orchestratorVersion"),
                  "Kubernetes %s is lower than the pool's current version %s; downgrades are not supported.", full, cur);
     return;
   }
@@ -267,17 +260,21 @@ static bool any_nvidia(const gp_gpu_settings *d) {
 }
 
 /* Preview gating: newly declared or changed gpuProfile.nvidia fields need a registered feature. */
-static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, const paths *ps,
+static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, paths *ps,
                          gp_error *err) {
   static const gp_gpu_settings none;
   const gp_gpu_settings *d = &p->declared, *o = old ? &old->declared : &none;
   if (ctx->phase != GP_PHASE_PREVIEW || ctx->feature_managed_gpu || ctx->feature_managed_gpu_experience) return;
   const char *changed[4];
   size_t n = 0;
-  if (d->mode && d->mode != o->mode) changed[n++] = ps->mode;
-  if (d->driver_mode && d->driver_mode != o->driver_mode) changed[n++] = ps->driver_mode;
-  if (d->mig_strategy && d->mig_strategy != o->mig_strategy) changed[n++] = ps->strategy;
-  if (d->mig_profile_count && !same_mig_list(d, o)) changed[n++] = ps->mig_profiles;
+  /* A declaration equal to what the pool already has changes nothing and is not gated. */
+  const gp_gpu_settings *e = old ? &old->effective : &none;
+  if (d->mode && d->mode != o->mode && d->mode != e->mode) changed[n++] = path_of(ps, "gpuProfile.nvidia.managementMode");
+  if (d->driver_mode && d->driver_mode != o->driver_mode && d->driver_mode != e->driver_mode)
+    changed[n++] = path_of(ps, "gpuProfile.nvidia.driverMode");
+  if (d->mig_strategy && d->mig_strategy != o->mig_strategy && d->mig_strategy != e->mig_strategy)
+    changed[n++] = path_of(ps, "gpuProfile.nvidia.migStrategy");
+  if (d->mig_profile_count && !same_mig_list(d, o)) changed[n++] = path_of(ps, "gpuProfile.nvidia.migProfiles");
   for (size_t i = 0; i < n; i++)
     gp_error_add(err, "PreviewFeatureNotRegistered", changed[i],
                  "'%s' is a preview setting. Register the feature first: az feature register --namespace "
@@ -286,14 +283,14 @@ static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_c
                  changed[i]);
 }
 
-static void gpu_field_on_cpu(const gp_pool *p, const paths *ps, gp_error *err) {
+static void gpu_field_on_cpu(const gp_pool *p, paths *ps, gp_error *err) {
   const gp_gpu_settings *d = &p->declared;
   const char *fields[6];
   size_t n = 0;
-  if (d->instance_profile) fields[n++] = ps->gip;
-  if (d->driver) fields[n++] = ps->driver;
-  if (d->driver_type) fields[n++] = ps->driver_type;
-  if (any_nvidia(d)) fields[n++] = ps->nvidia;
+  if (d->instance_profile) fields[n++] = path_of(ps, "gpuInstanceProfile");
+  if (d->driver) fields[n++] = path_of(ps, "gpuProfile.driver");
+  if (d->driver_type) fields[n++] = path_of(ps, "gpuProfile.driverType");
+  if (any_nvidia(d)) fields[n++] = path_of(ps, "gpuProfile.nvidia");
   for (size_t i = 0; i < n; i++)
     gp_error_add(err, "GPUProfileNotSupportedOnVMSize", fields[i],
                  "VM size '%.128s' has no GPU, so '%s' cannot be set. Remove it, or choose a GPU size such as "
@@ -302,7 +299,7 @@ static void gpu_field_on_cpu(const gp_pool *p, const paths *ps, gp_error *err) {
 }
 
 /* Step 2 for NVIDIA pools: management mode, driver (the matrix), MIG strategy and driver mode. */
-static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, const paths *ps,
+static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, paths *ps,
                           gp_warnings *w, gp_error *err) {
   const gp_gpu_settings *d = &p->declared;
   gp_gpu_settings *e = &p->effective;
@@ -327,7 +324,7 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
     }
   }
   if (linux && legacy && d->mode == GP_MODE_UNMANAGED)
-    gp_error_add(err, "ConflictingManagedGPUSettings", ps->mode,
+    gp_error_add(err, "ConflictingManagedGPUSettings", path_of(ps, "gpuProfile.nvidia.managementMode"),
                  "The tag EnableManagedGPUExperience=true asks for a managed pool but managementMode is Unmanaged. "
                  "Remove the tag, or the Unmanaged setting.");
 
@@ -338,20 +335,20 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
       if (!create && old->src_mode != GP_SRC_DECLARED && old->effective.mode == GP_MODE_UNMANAGED &&
           p->src_mode != GP_SRC_DECLARED) {
         const char *target = p->src_mode == GP_SRC_CLUSTER            ? "properties.gpuProfile.nvidia.managementMode"
-                             : p->src_mode == GP_SRC_K8S_VERSION_DEFAULT ? ps->version
-                                                                          : ps->tags;
+                             : p->src_mode == GP_SRC_K8S_VERSION_DEFAULT ? path_of(ps, "orchestratorVersion")
+                                                                          : path_of(ps, "tags");
         gp_error_add(err, "ManagedGPUDefaultConflict", target,
                      "Pool '%s' has gpuProfile.driver None and no managementMode; this change would make it Managed "
                      "by default (%s), which needs the NVIDIA driver. Declare gpuProfile.nvidia.managementMode: "
                      "Unmanaged on the pool first.",
                      p->name ? p->name : "", name_of(&gp_source_names, p->src_mode));
       } else if (p->src_mode == GP_SRC_DECLARED) {
-        gp_error_add(err, "ManagedGPURequiresDriver", ps->driver,
+        gp_error_add(err, "ManagedGPURequiresDriver", path_of(ps, "gpuProfile.driver"),
                      "managementMode Managed installs the NVIDIA driver and the GPU components, so driver None "
                      "contradicts it. Set gpuProfile.driver to Install (or leave it out), or set managementMode "
                      "Unmanaged.");
       } else {
-        gp_error_add(err, "ManagedGPURequiresDriver", ps->driver,
+        gp_error_add(err, "ManagedGPURequiresDriver", path_of(ps, "gpuProfile.driver"),
                      "This pool is Managed by default (%s), which installs the NVIDIA driver, so driver None "
                      "contradicts it. Declare gpuProfile.nvidia.managementMode: Unmanaged to keep driver None, or "
                      "remove driver None.",
@@ -361,7 +358,7 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
     e->driver = GP_DRIVER_INSTALL;
   } else if (drv == GP_DRIVER_UNSET) {
     if (create && d->mode == GP_MODE_UNMANAGED)
-      gp_error_add(err, "GPUDriverNotSpecified", ps->driver,
+      gp_error_add(err, "GPUDriverNotSpecified", path_of(ps, "gpuProfile.driver"),
                    "With managementMode Unmanaged, say whether the NVIDIA driver is installed: set gpuProfile.driver "
                    "to Install or None.");
     e->driver = GP_DRIVER_INSTALL;
@@ -395,17 +392,17 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
 }
 
 /* MIG rules of §5 and the layout check (a real placement search). */
-static void check_mig(const gp_pool *p, const paths *ps, gp_error *err) {
+static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
   const gp_gpu_settings *d = &p->declared, *e = &p->effective;
   bool gip = d->instance_profile != GP_MIG_UNSET, list = d->mig_profile_count > 0;
   bool mig = gip || list;
   bool strategy = d->mig_strategy == GP_MIG_STRATEGY_SINGLE || d->mig_strategy == GP_MIG_STRATEGY_MIXED;
   bool managed = e->mode == GP_MODE_MANAGED;
   size_t before = err->count;
-  const char *mig_path = list ? ps->mig_profiles : ps->gip;
+  const char *mig_path = list ? path_of(ps, "gpuProfile.nvidia.migProfiles") : path_of(ps, "gpuInstanceProfile");
 
   if (gip && list)
-    gp_error_add(err, "ConflictingMIGSettings", ps->mig_profiles,
+    gp_error_add(err, "ConflictingMIGSettings", path_of(ps, "gpuProfile.nvidia.migProfiles"),
                  "Set either gpuInstanceProfile or gpuProfile.nvidia.migProfiles, not both.");
   if (mig && !p->size->mig)
     gp_error_add(err, "MIGNotSupportedOnVMSize", mig_path,
@@ -417,22 +414,22 @@ static void check_mig(const gp_pool *p, const paths *ps, gp_error *err) {
                  "MIG partitioning needs the NVIDIA driver, but gpuProfile.driver is None. Set driver Install or "
                  "remove the MIG profile.");
   if (strategy && !mig)
-    gp_error_add(err, "MIGStrategyRequiresMIGProfile", ps->strategy,
+    gp_error_add(err, "MIGStrategyRequiresMIGProfile", path_of(ps, "gpuProfile.nvidia.migStrategy"),
                  "migStrategy %s needs a MIG profile. Set gpuInstanceProfile or gpuProfile.nvidia.migProfiles, or "
                  "set migStrategy None.",
                  name_of(&gp_mig_strategy_names, d->mig_strategy));
   if (strategy && !managed)
-    gp_error_add(err, "MIGStrategyRequiresManagedGPU", ps->strategy,
+    gp_error_add(err, "MIGStrategyRequiresManagedGPU", path_of(ps, "gpuProfile.nvidia.migStrategy"),
                  "migStrategy %s configures the managed device plugin, but this pool's managementMode is %s. Set "
                  "managementMode Managed, or leave migStrategy out.",
                  name_of(&gp_mig_strategy_names, d->mig_strategy), name_of(&gp_mode_names, e->mode));
   if (d->driver_mode == GP_DRIVER_MODE_DRA && !managed)
-    gp_error_add(err, "DriverModeRequiresManagedGPU", ps->driver_mode,
+    gp_error_add(err, "DriverModeRequiresManagedGPU", path_of(ps, "gpuProfile.nvidia.driverMode"),
                  "driverMode DRA installs the managed NVIDIA DRA driver, but this pool's managementMode is %s. Set "
                  "managementMode Managed, or driverMode DevicePlugin.",
                  name_of(&gp_mode_names, e->mode));
   if (d->driver_mode == GP_DRIVER_MODE_DRA && strategy)
-    gp_error_add(err, "ConflictingMIGSettings", ps->strategy,
+    gp_error_add(err, "ConflictingMIGSettings", path_of(ps, "gpuProfile.nvidia.migStrategy"),
                  "migStrategy %s configures the device plugin, which driverMode DRA replaces. Leave migStrategy out "
                  "(or None) with DRA, or use driverMode DevicePlugin.",
                  name_of(&gp_mig_strategy_names, d->mig_strategy));
@@ -443,29 +440,31 @@ static void check_mig(const gp_pool *p, const paths *ps, gp_error *err) {
   bool plugin = managed && e->driver_mode == GP_DRIVER_MODE_DEVICE_PLUGIN && e->driver == GP_DRIVER_INSTALL;
   bool single = plugin && e->mig_strategy != GP_MIG_STRATEGY_MIXED;
   char text[128];
-  mig_list_text(d, text, sizeof text);
   if (single && d->mig_profile_count != 1) {
+    mig_list_text(d, text, sizeof text);
     if (d->mig_strategy == GP_MIG_STRATEGY_SINGLE)
-      gp_error_add(err, "InvalidMIGLayout", ps->mig_profiles,
+      gp_error_add(err, "InvalidMIGLayout", path_of(ps, "gpuProfile.nvidia.migProfiles"),
                    "migStrategy Single needs exactly one entry in migProfiles (got %zu: %s). Use migStrategy Mixed "
                    "for several instances per GPU.",
                    d->mig_profile_count, text);
     else
-      gp_error_add(err, "InvalidMIGLayout", ps->mig_profiles,
+      gp_error_add(err, "InvalidMIGLayout", path_of(ps, "gpuProfile.nvidia.migProfiles"),
                    "The device plugin runs in single mode (migStrategy %s), which needs exactly one entry in "
                    "migProfiles (got %zu: %s). Declare migStrategy Mixed for several instances per GPU.",
                    name_of(&gp_mig_strategy_names, e->mig_strategy), d->mig_profile_count, text);
     return;
   }
-  if (d->mig_profile_count > 1 && !gp_mig_place(d->mig_profiles, d->mig_profile_count, NULL))
-    gp_error_add(err, "InvalidMIGLayout", ps->mig_profiles,
+  if (d->mig_profile_count > 1 && !gp_mig_place(d->mig_profiles, d->mig_profile_count, NULL)) {
+    mig_list_text(d, text, sizeof text);
+    gp_error_add(err, "InvalidMIGLayout", path_of(ps, "gpuProfile.nvidia.migProfiles"),
                  "The MIG instances %s cannot all be placed on one GPU of %s: a GPU has 7 compute slices and 8 memory "
                  "slices, and each profile may only start at certain slices. Drop or shrink an instance (for "
                  "example MIG3g,MIG2g,MIG1g,MIG1g fits).",
                  text, p->size->name);
+  }
 }
 
-static void check_labels(const gp_pool *p, const paths *ps, gp_error *err) {
+static void check_labels(const gp_pool *p, paths *ps, gp_error *err) {
   static const char *const reserved[] = {"kubernetes.azure.com/", "nvidia.com/mig.", "nvidia.com/gpu.deploy.", NULL};
   const char *k;
   json_t *v;
@@ -474,7 +473,7 @@ static void check_labels(const gp_pool *p, const paths *ps, gp_error *err) {
     for (size_t i = 0; reserved[i]; i++) {
       if (strncasecmp(k, reserved[i], strlen(reserved[i])) == 0) {
         char t[GP_PATH_MAX + 80];
-        snprintf(t, sizeof t, "%s['%.64s']", ps->labels, k);
+        snprintf(t, sizeof t, "%s['%.64s']", path_of(ps, "nodeLabels"), k);
         gp_error_add(err, "InvalidNodeLabel", t,
                      "Node label '%.64s' uses the reserved prefix '%s', which gpupool and the GPU components set "
                      "themselves. Choose another label key.",
@@ -491,7 +490,8 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
   paths ps;
   gp_pool *p;
   if (!req && !existing) return NULL;
-  make_paths(&ps, req ? req->path : "properties");
+  ps.base = req ? req->path : "properties";
+  ps.next = 0;
   p = create ? calloc(1, sizeof *p) : gp_pool_clone(existing);
   if (!p) {
     err->oom = true;
@@ -516,31 +516,31 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
   check_gating(p, existing, ctx, &ps, err);
   if (!(p->size->os_mask & gp_os_sku_family(p->os_sku))) {
     char list[96];
-    gp_error_add(err, "InvalidOSSKU", req && req->os_sku ? ps.os_sku : ps.os_type,
+    gp_error_add(err, "InvalidOSSKU", req && req->os_sku ? path_of(&ps, "osSKU") : path_of(&ps, "osType"),
                  "VM size '%s' supports the OS SKUs %s for GPU pools; '%s' is not one of them.", p->size->name,
                  gp_os_mask_list(p->size->os_mask, list, sizeof list), name_of(&gp_os_sku_names, p->os_sku));
   }
   if (windows && any_nvidia(d))
-    gp_error_add(err, "ManagedGPUNotSupportedOnWindows", ps.nvidia,
+    gp_error_add(err, "ManagedGPUNotSupportedOnWindows", path_of(&ps, "gpuProfile.nvidia"),
                  "The managed GPU experience is for Linux pools; remove gpuProfile.nvidia from this Windows pool "
                  "(its driver is set with gpuProfile.driver and driverType).");
   if (!windows && d->driver_type)
-    gp_error_add(err, "DriverTypeNotSupportedOnLinux", ps.driver_type,
+    gp_error_add(err, "DriverTypeNotSupportedOnLinux", path_of(&ps, "gpuProfile.driverType"),
                  "gpuProfile.driverType chooses the GRID or CUDA driver of Windows pools; remove it from this Linux "
                  "pool.");
 
   if (p->size->vendor == GP_VENDOR_AMD) {
     if (any_nvidia(d))
-      gp_error_add(err, "GPUProfileNotSupportedOnVMSize", ps.nvidia,
+      gp_error_add(err, "GPUProfileNotSupportedOnVMSize", path_of(&ps, "gpuProfile.nvidia"),
                    "gpuProfile.nvidia applies to NVIDIA GPUs; VM size '%s' has AMD %s GPUs.", p->size->name,
                    p->size->gpu_model);
     if (d->driver == GP_DRIVER_INSTALL)
-      gp_error_add(err, "GPUDriverInstallNotSupported", ps.driver,
+      gp_error_add(err, "GPUDriverInstallNotSupported", path_of(&ps, "gpuProfile.driver"),
                    "There is no managed driver for AMD GPUs ('%s'). Set gpuProfile.driver None (the default) and "
                    "install the AMD GPU operator yourself.",
                    p->size->name);
     if (d->instance_profile)
-      gp_error_add(err, "MIGNotSupportedOnVMSize", ps.gip, "VM size '%s' (AMD %s) does not support MIG.",
+      gp_error_add(err, "MIGNotSupportedOnVMSize", path_of(&ps, "gpuInstanceProfile"), "VM size '%s' (AMD %s) does not support MIG.",
                    p->size->name, p->size->gpu_model);
     p->effective.driver = GP_DRIVER_NONE;
     p->src_driver = d->driver ? GP_SRC_DECLARED : GP_SRC_DEFAULT;
@@ -553,7 +553,7 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
     memcpy(p->effective.mig_profiles, d->mig_profiles, sizeof d->mig_profiles);
     check_mig(p, &ps, err);
   } else if (d->instance_profile) {
-    gp_error_add(err, "MIGNotSupportedOnVMSize", ps.gip, "MIG profiles are not supported on Windows pools.");
+    gp_error_add(err, "MIGNotSupportedOnVMSize", path_of(&ps, "gpuInstanceProfile"), "MIG profiles are not supported on Windows pools.");
   }
 done:
   if (err->count == before && !err->oom) return p;

@@ -23,7 +23,7 @@ void gp_pool_free(gp_pool *p) {
 
 static bool copy_json(json_t **dst, const json_t *src) {
   if (!src) return true;
-  *dst = json_deep_copy(src);
+  *dst = gpj_share(src);
   return *dst != NULL;
 }
 
@@ -46,10 +46,8 @@ gp_pool *gp_pool_clone(const gp_pool *p) {
 
 bool gp_pool_is_gpu(const gp_pool *p) { return p->size != NULL; }
 
-static int set_str(json_t *o, const char *k, const char *v) { return v ? json_object_set_new(o, k, json_string(v)) : 0; }
-
 static int set_enum(json_t *o, const char *k, const gp_enum_names *t, int v) {
-  return set_str(o, k, gp_enum_name(t, v));
+  return gpj_set_str(o, k, gp_enum_name(t, v));
 }
 
 static json_t *mig_list_json(const gp_gpu_settings *s) {
@@ -67,18 +65,6 @@ static void version_string(const gp_k8s_version *v, char *buf, size_t size) {
     snprintf(buf, size, "%d.%d.%d", v->major, v->minor, v->patch);
   else
     snprintf(buf, size, "%d.%d", v->major, v->minor);
-}
-
-static int merge_extra(json_t *dst, const json_t *extra) {
-  const char *k;
-  json_t *v;
-  if (!extra) return 0;
-  json_object_foreach((json_t *)extra, k, v) {
-    if (json_object_get(dst, k)) continue;
-    json_t *c = json_deep_copy(v);
-    if (!c || json_object_set_new(dst, k, c)) return -1;
-  }
-  return 0;
 }
 
 static json_t *gpu_profile_json(const gp_pool *p, gp_api_group api) {
@@ -115,19 +101,19 @@ json_t *gp_pool_properties_json(const gp_pool *p, gp_api_group api) {
   version_string(&p->k8s, ver, sizeof ver);
   gp_k8s_version_full(&p->k8s, full, sizeof full);
   rc |= json_object_set_new(o, "count", json_integer(p->count));
-  rc |= set_str(o, "vmSize", p->vm_size);
+  rc |= gpj_set_str(o, "vmSize", p->vm_size);
   rc |= set_enum(o, "osType", &gp_os_type_names, p->os_type);
   rc |= set_enum(o, "osSKU", &gp_os_sku_names, p->os_sku);
   rc |= set_enum(o, "mode", &gp_pool_mode_names, p->mode);
-  rc |= set_str(o, "orchestratorVersion", p->orchestrator_version ? p->orchestrator_version : ver);
-  rc |= set_str(o, "currentOrchestratorVersion", full);
-  if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", json_deep_copy(p->node_labels));
-  if (p->node_taints) rc |= json_object_set_new(o, "nodeTaints", json_deep_copy(p->node_taints));
-  if (p->tags) rc |= json_object_set_new(o, "tags", json_deep_copy(p->tags));
+  rc |= gpj_set_str(o, "orchestratorVersion", p->orchestrator_version ? p->orchestrator_version : ver);
+  rc |= gpj_set_str(o, "currentOrchestratorVersion", full);
+  if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", gpj_share(p->node_labels));
+  if (p->node_taints) rc |= json_object_set_new(o, "nodeTaints", gpj_share(p->node_taints));
+  if (p->tags) rc |= json_object_set_new(o, "tags", gpj_share(p->tags));
   if (p->effective.instance_profile)
     rc |= set_enum(o, "gpuInstanceProfile", &gp_mig_profile_names, p->effective.instance_profile);
   if (p->size && api != GP_API_OLD_STABLE) rc |= json_object_set_new(o, "gpuProfile", gpu_profile_json(p, api));
-  rc |= merge_extra(o, p->extra);
+  rc |= gpj_merge_missing(o, p->extra);
   if (rc) {
     json_decref(o);
     return NULL;
@@ -138,9 +124,9 @@ json_t *gp_pool_properties_json(const gp_pool *p, gp_api_group api) {
 json_t *gp_pool_to_json(const gp_pool *p, gp_api_group api) {
   json_t *o = json_object();
   json_t *props = gp_pool_properties_json(p, api);
-  if (!o || !props || set_str(o, "name", p->name) ||
+  if (!o || !props || gpj_set_str(o, "name", p->name) ||
       json_object_set_new(o, "type", json_string("Microsoft.ContainerService/managedClusters/agentPools")) ||
-      json_object_set_new(o, "properties", props) || merge_extra(o, p->extra_top)) {
+      json_object_set_new(o, "properties", props) || gpj_merge_missing(o, p->extra_top)) {
     json_decref(o);
     if (!o) json_decref(props);
     return NULL;
@@ -179,19 +165,19 @@ json_t *gp_pool_to_store(const gp_pool *p) {
   }
   version_string(&p->k8s, ver, sizeof ver);
   rc |= json_object_set_new(o, "v", json_integer(1));
-  rc |= set_str(o, "name", p->name);
-  rc |= set_str(o, "vmSize", p->vm_size);
+  rc |= gpj_set_str(o, "name", p->name);
+  rc |= gpj_set_str(o, "vmSize", p->vm_size);
   rc |= json_object_set_new(o, "count", json_integer(p->count));
   rc |= set_enum(o, "osType", &gp_os_type_names, p->os_type);
   rc |= set_enum(o, "osSKU", &gp_os_sku_names, p->os_sku);
   rc |= set_enum(o, "mode", &gp_pool_mode_names, p->mode);
-  rc |= set_str(o, "orchestratorVersion", p->orchestrator_version);
-  rc |= set_str(o, "kubernetesVersion", ver);
-  if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", json_deep_copy(p->node_labels));
-  if (p->node_taints) rc |= json_object_set_new(o, "nodeTaints", json_deep_copy(p->node_taints));
-  if (p->tags) rc |= json_object_set_new(o, "tags", json_deep_copy(p->tags));
-  if (p->extra) rc |= json_object_set_new(o, "extra", json_deep_copy(p->extra));
-  if (p->extra_top) rc |= json_object_set_new(o, "extraTop", json_deep_copy(p->extra_top));
+  rc |= gpj_set_str(o, "orchestratorVersion", p->orchestrator_version);
+  rc |= gpj_set_str(o, "kubernetesVersion", ver);
+  if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", gpj_share(p->node_labels));
+  if (p->node_taints) rc |= json_object_set_new(o, "nodeTaints", gpj_share(p->node_taints));
+  if (p->tags) rc |= json_object_set_new(o, "tags", gpj_share(p->tags));
+  if (p->extra) rc |= json_object_set_new(o, "extra", gpj_share(p->extra));
+  if (p->extra_top) rc |= json_object_set_new(o, "extraTop", gpj_share(p->extra_top));
   rc |= json_object_set_new(o, "declared", settings_store(&p->declared));
   rc |= json_object_set_new(o, "effective", settings_store(&p->effective));
   rc |= set_enum(src, "driver", &gp_source_names, p->src_driver);
@@ -251,7 +237,7 @@ static bool load_json(const json_t *o, const char *key, json_t **out, json_type 
   const json_t *v = json_object_get(o, key);
   if (!v) return true;
   if (json_typeof(v) != type) return false;
-  return (*out = json_deep_copy(v)) != NULL;
+  return (*out = gpj_share(v)) != NULL;
 }
 
 static bool load_str(const json_t *o, const char *key, char **out) {

@@ -77,10 +77,10 @@ static bool parse_taints(const json_t *props, const char *path, gp_pool_request 
   size_t i;
   json_t *v;
   json_array_foreach(t, i, v) {
-    char ip[GP_PATH_MAX + 16];
-    snprintf(ip, sizeof ip, "%s[%zu]", p, i);
+    char ip[GP_PATH_MAX + 16]; /* filled only for a violation */
     if (!json_is_string(v) || json_string_length(v) > MAX_TAINT ||
         strlen(json_string_value(v)) != json_string_length(v)) {
+      snprintf(ip, sizeof ip, "%s[%zu]", p, i);
       gp_error_add(err, "InvalidParameter", ip, "'%s' must be a string like 'key=value:NoSchedule'.", ip);
       ok = false;
       continue;
@@ -94,6 +94,7 @@ static bool parse_taints(const json_t *props, const char *path, gp_pool_request 
       good = strcmp(eff, "NoSchedule") == 0 || strcmp(eff, "PreferNoSchedule") == 0 || strcmp(eff, "NoExecute") == 0;
     }
     if (!good) {
+      snprintf(ip, sizeof ip, "%s[%zu]", p, i);
       gp_error_add(err, "InvalidParameter", ip,
                    "Taint '%.100s' is not valid. Write 'key=value:Effect' or 'key:Effect' with Effect NoSchedule, "
                    "PreferNoSchedule or NoExecute.",
@@ -101,7 +102,7 @@ static bool parse_taints(const json_t *props, const char *path, gp_pool_request 
       ok = false;
     }
   }
-  if (ok && !(r->node_taints = json_deep_copy(t))) {
+  if (ok && !(r->node_taints = gpj_share(t))) {
     err->oom = true;
     return false;
   }
@@ -113,7 +114,8 @@ static bool parse_mig_profiles(const json_t *nv, const char *path, gp_pool_reque
   const json_t *a = json_object_get(nv, "migProfiles");
   if (!a) return true;
   gpj_path(p, sizeof p, path, "migProfiles");
-  gp_enum_list(&gp_mig_profile_names, list, sizeof list);
+  if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > GP_MAX_MIG_PROFILES)
+    gp_enum_list(&gp_mig_profile_names, list, sizeof list);
   if (!json_is_array(a)) {
     gp_error_add(err, "InvalidParameter", p, "'%s' must be an array of MIG profiles (%s), not %s.", p, list,
                  gpj_type_name(a));
@@ -133,10 +135,11 @@ static bool parse_mig_profiles(const json_t *nv, const char *path, gp_pool_reque
   size_t i;
   json_t *v;
   json_array_foreach(a, i, v) {
-    char ip[GP_PATH_MAX + 16];
-    snprintf(ip, sizeof ip, "%s[%zu]", p, i);
     int e = json_is_string(v) ? gp_enum_parse(&gp_mig_profile_names, json_string_value(v)) : 0;
     if (!e) {
+      char ip[GP_PATH_MAX + 16];
+      snprintf(ip, sizeof ip, "%s[%zu]", p, i);
+      gp_enum_list(&gp_mig_profile_names, list, sizeof list);
       if (json_is_string(v))
         gp_error_add(err, "InvalidParameter", ip, "'%.64s' is not a valid value for '%s'. Allowed values: %s.",
                      json_string_value(v), ip, list);
@@ -272,11 +275,11 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
   const json_t *m;
   if (!gpj_string_map(props, "nodeLabels", path, MAX_LABELS, MAX_LABEL_KEY, MAX_LABEL_VALUE, &m, err))
     ok = false;
-  else if (m && !(r->node_labels = json_deep_copy(m)))
+  else if (m && !(r->node_labels = gpj_share(m)))
     err->oom = true;
   if (!gpj_string_map(props, "tags", path, MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE, &m, err))
     ok = false;
-  else if (m && !(r->tags = json_deep_copy(m)))
+  else if (m && !(r->tags = gpj_share(m)))
     err->oom = true;
   if (!parse_taints(props, path, r, err)) ok = false;
   if (!gpj_enum(props, "gpuInstanceProfile", path, &gp_mig_profile_names, &e, err)) ok = false;

@@ -34,6 +34,9 @@ void gp_error_take(gp_error *dst, gp_error *src);
 bool gp_error_has(const gp_error *e, const char *code);
 /* The ARM error body, or NULL on OOM. */
 json_t *gp_error_to_json(const gp_error *e);
+/* Drops bytes that are not valid UTF-8 (e.g. a multi-byte character cut by a %.64s), in place. */
+void gp_utf8_sanitize(char *s);
+
 /* Convenience: a one-violation error body. */
 json_t *gp_error_body(const char *code, const char *target, const char *message);
 

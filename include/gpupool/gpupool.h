@@ -4,6 +4,7 @@
 #define GPUPOOL_GPUPOOL_H
 
 #include "gpupool/api_version.h"
+#include "gpupool/body.h"
 #include "gpupool/catalog.h"
 #include "gpupool/cluster.h"
 #include "gpupool/enums.h"

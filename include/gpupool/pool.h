@@ -1,7 +1,9 @@
 /* pool.h - the agent pool model: a parsed PUT body (gp_pool_request) and the stored pool
  * (gp_pool: what was declared, the effective values and where they came from).
  *
- * JSON in and out goes through jansson. Which GPU fields exist depends on the api-version
+ * JSON in and out goes through jansson. JSON values are immutable once parsed: pools, requests and
+ * the JSON the core returns share unchanged sub-values (labels, tags, unknown properties) by
+ * reference count instead of copying them, so callers must treat nested values as read-only. Which GPU fields exist depends on the api-version
  * (gp_api_group): a body may only use the fields of its version, a response shows only them. */
 #ifndef GPUPOOL_POOL_H
 #define GPUPOOL_POOL_H

@@ -1,0 +1,210 @@
+/* test_catalog.c - the generated catalog matches its data: every row of data/gpu-vm-sizes.csv
+ * (a copy of reference/gpu-vm-sizes.csv) is found with the same facts, MIG-capable models have all
+ * five profiles, component versions cover Kubernetes 1.33-1.37, GPU models are recognised. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpupool/gpupool.h"
+
+static unsigned os_mask(char *s) {
+  unsigned m = 0;
+  for (char *save = NULL, *t = strtok_r(s, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
+    if (!strcmp(t, "ubuntu")) m |= GP_OS_FAMILY_UBUNTU;
+    else if (!strcmp(t, "azurelinux")) m |= GP_OS_FAMILY_AZURELINUX;
+    else if (!strcmp(t, "azurelinux3")) m |= GP_OS_FAMILY_AZURELINUX3;
+    else if (!strcmp(t, "windows")) m |= GP_OS_FAMILY_WINDOWS;
+    else fail_msg("unknown os %s", t);
+  }
+  return m;
+}
+
+static void test_every_csv_row(void **state) {
+  (void)state;
+  FILE *f = fopen("data/gpu-vm-sizes.csv", "r");
+  assert_non_null(f);
+  char line[1024];
+  int rows = 0;
+  bool header = true;
+  while (fgets(line, sizeof line, f)) {
+    if (line[0] == '#' || line[0] == '\n') continue;
+    if (header) {
+      header = false;
+      continue;
+    }
+    line[strcspn(line, "\n")] = '\0';
+    char *field[10] = {0};
+    char *p = line;
+    for (int i = 0; i < 10; i++) {
+      field[i] = p;
+      p = strchr(p, ',');
+      if (!p) break;
+      *p++ = '\0';
+    }
+    const gp_vm_size *s = gp_catalog_vm_size(field[0]);
+    assert_non_null(s);
+    assert_string_equal(s->name, field[0]);
+    assert_int_equal(s->vendor, strcmp(field[1], "AMD") == 0 ? GP_VENDOR_AMD : GP_VENDOR_NVIDIA);
+    assert_string_equal(s->gpu_model, field[2]);
+    assert_int_equal(s->gpus, atoi(field[3]));
+    assert_string_equal(s->fraction, field[4]);
+    assert_string_equal(s->driver_family, field[5]);
+    assert_int_equal(s->mig, strcmp(field[6], "yes") == 0);
+    assert_int_equal(s->fabric_manager, strcmp(field[7], "yes") == 0);
+    assert_int_equal(s->os_mask, os_mask(field[8]));
+    rows++;
+  }
+  fclose(f);
+  assert_int_equal(rows, (int)gp_catalog_vm_size_count());
+  assert_true(rows >= 34);
+}
+
+static void test_lookup_case_insensitive(void **state) {
+  (void)state;
+  const gp_vm_size *a = gp_catalog_vm_size("standard_nd96isr_h100_v5");
+  assert_non_null(a);
+  assert_string_equal(a->name, "Standard_ND96isr_H100_v5");
+  assert_int_equal(a->gpus, 8);
+  assert_true(a->mig && a->fabric_manager);
+  assert_null(gp_catalog_vm_size("Standard_D4s_v5")); /* unknown sizes are CPU-only */
+  assert_null(gp_catalog_vm_size(""));
+  assert_null(gp_catalog_vm_size(NULL));
+  /* NC A100 v4 must not run the fabric manager */
+  assert_false(gp_catalog_vm_size("Standard_NC24ads_A100_v4")->fabric_manager);
+}
+
+static void test_mig_models_complete(void **state) {
+  (void)state;
+  for (size_t i = 0; i < gp_catalog_vm_size_count(); i++) {
+    const gp_vm_size *s = gp_catalog_vm_size_at(i);
+    if (!s->mig) continue;
+    for (int p = GP_MIG_1G; p <= GP_MIG_7G; p++) {
+      const gp_mig_model_profile *mp = gp_catalog_mig_profile(s->gpu_model, (gp_mig_profile)p);
+      if (!mp) fail_msg("%s (%s) lacks %s", s->name, s->gpu_model, gp_enum_name(&gp_mig_profile_names, p));
+    }
+  }
+  /* the reference table, a few cells */
+  assert_string_equal(gp_catalog_mig_profile("A100-40GB", GP_MIG_1G)->nvidia_name, "1g.5gb");
+  assert_string_equal(gp_catalog_mig_profile("H100-80GB", GP_MIG_3G)->nvidia_name, "3g.40gb");
+  assert_string_equal(gp_catalog_mig_profile("H200-141GB", GP_MIG_7G)->nvidia_name, "7g.141gb");
+  assert_int_equal(gp_catalog_mig_profile("H100-80GB", GP_MIG_1G)->profile_id, 19);
+  assert_int_equal(gp_catalog_mig_profile("H100-80GB", GP_MIG_2G)->profile_id, 14);
+  assert_int_equal(gp_catalog_mig_profile("H100-80GB", GP_MIG_3G)->profile_id, 9);
+  assert_int_equal(gp_catalog_mig_profile("H100-80GB", GP_MIG_4G)->profile_id, 5);
+  assert_int_equal(gp_catalog_mig_profile("H100-80GB", GP_MIG_7G)->profile_id, 0);
+  assert_int_equal(gp_catalog_mig_profile_by_name("H100-80GB", "2g.20gb")->profile, GP_MIG_2G);
+  assert_null(gp_catalog_mig_profile("T4-16GB", GP_MIG_1G));
+}
+
+static void test_geometry(void **state) {
+  (void)state;
+  const gp_mig_geometry *g = gp_catalog_mig_geometry(GP_MIG_3G);
+  assert_int_equal(g->compute_slices, 3);
+  assert_int_equal(g->memory_slices, 4);
+  assert_int_equal(g->start_mask, (1u << 0) | (1u << 4));
+  assert_int_equal(gp_catalog_mig_geometry(GP_MIG_1G)->start_mask, 0x7f);
+  assert_int_equal(gp_catalog_mig_geometry(GP_MIG_7G)->memory_slices, 8);
+}
+
+static void test_components(void **state) {
+  (void)state;
+  int lo, hi;
+  gp_catalog_k8s_range(&lo, &hi);
+  assert_int_equal(lo, 33);
+  assert_int_equal(hi, 37);
+  static const char *const names[] = {"nvidia-device-plugin", "nvidia-dra-driver", "nvidia-dcgm", "dcgm-exporter"};
+  for (int m = lo; m <= hi; m++)
+    for (size_t i = 0; i < 4; i++) assert_non_null(gp_catalog_component(m, names[i]));
+  assert_string_equal(gp_catalog_component(35, "nvidia-device-plugin")->version, "0.19.3");
+  assert_string_equal(gp_catalog_component(36, "dcgm-exporter")->version, "4.8.2");
+  assert_null(gp_catalog_component(32, "nvidia-dcgm"));
+  assert_string_equal(gp_catalog_driver_family("cuda-lts")->version, "580.159.04");
+  assert_string_equal(gp_catalog_driver_family("grid")->version, "570.211.01");
+  assert_null(gp_catalog_driver_family("amd"));
+  gp_k8s_version v;
+  assert_true(gp_k8s_version_parse("1.37.4", &v) && gp_catalog_k8s_supported(&v));
+  assert_true(gp_k8s_version_parse("1.32", &v) && !gp_catalog_k8s_supported(&v));
+  assert_true(gp_k8s_version_parse("2.35", &v) && !gp_catalog_k8s_supported(&v));
+}
+
+static void test_gpu_models(void **state) {
+  (void)state;
+  /* the product name and PCI id of the real H100 capture */
+  assert_string_equal(gp_catalog_gpu_model_by_name("NVIDIA H100 80GB HBM3")->model, "H100-80GB");
+  assert_string_equal(gp_catalog_gpu_model_by_pci(0x233010DEu)->model, "H100-80GB");
+  assert_string_equal(gp_catalog_gpu_model_by_name("NVIDIA H100 NVL")->model, "H100-NVL-94GB");
+  assert_string_equal(gp_catalog_gpu_model_by_name("Tesla T4")->model, "T4-16GB");
+  assert_string_equal(gp_catalog_gpu_model_by_name("NVIDIA A100 80GB PCIe")->model, "A100-80GB");
+  assert_null(gp_catalog_gpu_model_by_name("Matrox G200"));
+  assert_null(gp_catalog_gpu_model_by_pci(0x12345678u));
+  /* every catalog GPU model of a size is described in gpu-models.csv */
+  for (size_t i = 0; i < gp_catalog_vm_size_count(); i++)
+    if (!gp_catalog_gpu_model(gp_catalog_vm_size_at(i)->gpu_model))
+      fail_msg("no gpu-models.csv row for %s", gp_catalog_vm_size_at(i)->gpu_model);
+}
+
+static void test_versions(void **state) {
+  (void)state;
+  gp_k8s_version a, b;
+  assert_true(gp_k8s_version_parse("1.35", &a));
+  assert_false(a.has_patch);
+  assert_true(gp_k8s_version_parse("1.35.2", &b));
+  assert_int_equal(gp_k8s_version_cmp(&a, &b), 0); /* minor alias vs patch: equal */
+  assert_true(gp_k8s_version_parse("1.36.0", &a));
+  assert_true(gp_k8s_version_cmp(&a, &b) > 0);
+  static const char *const bad[] = {"", "1", "1.", ".1", "v1.35", "1.35.", "1.35.0.1", "01.35", "1.-1", "1.35 ",
+                                    "99999999.1", "1.3a"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    if (gp_k8s_version_parse(bad[i], &a)) fail_msg("'%s' parsed", bad[i]);
+}
+
+static void test_api_versions(void **state) {
+  (void)state;
+  assert_int_equal(gp_api_version_group("2022-11-01"), GP_API_OLD_STABLE);
+  assert_int_equal(gp_api_version_group("2025-10-01"), GP_API_STABLE);
+  for (int m = 1; m <= 8; m++) {
+    char v[16];
+    snprintf(v, sizeof v, "2026-%02d-01", m);
+    assert_int_equal(gp_api_version_group(v), GP_API_STABLE);
+  }
+  assert_int_equal(gp_api_version_group("2026-09-01"), GP_API_UNKNOWN);
+  assert_int_equal(gp_api_version_group("2026-10-01"), GP_API_STABLE);
+  assert_int_equal(gp_api_version_group("2026-08-02-preview"), GP_API_PREVIEW);
+  assert_int_equal(gp_api_version_group("2026-10-02-preview"), GP_API_PREVIEW);
+  assert_int_equal(gp_api_version_group("2026-10-02-PREVIEW"), GP_API_UNKNOWN);
+  assert_int_equal(gp_api_version_group(NULL), GP_API_UNKNOWN);
+  assert_string_equal(gp_api_version_latest(GP_API_PREVIEW), "2026-10-02-preview");
+}
+
+static void test_names(void **state) {
+  (void)state;
+  assert_true(gp_name_valid_pool("gpu1"));
+  assert_false(gp_name_valid_pool("Gpu1"));
+  assert_false(gp_name_valid_pool("1gpu"));
+  assert_false(gp_name_valid_pool("abcdefghijklm"));
+  assert_true(gp_name_valid_cluster("my_cluster-1"));
+  assert_false(gp_name_valid_cluster("-x"));
+  assert_true(gp_name_valid_cluster("a"));
+  assert_true(gp_name_valid_subscription("00000000-0000-0000-0000-000000000000"));
+  assert_false(gp_name_valid_subscription("00000000-0000-0000-0000-00000000000"));
+  assert_false(gp_name_valid_subscription("not-a-guid"));
+  assert_true(gp_name_valid_resource_group("rg.(1)_-x"));
+  assert_false(gp_name_valid_resource_group("rg."));
+  assert_false(gp_name_valid_resource_group("rg/x"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_csv_row),   cmocka_unit_test(test_lookup_case_insensitive),
+      cmocka_unit_test(test_mig_models_complete), cmocka_unit_test(test_geometry),
+      cmocka_unit_test(test_components),      cmocka_unit_test(test_gpu_models),
+      cmocka_unit_test(test_versions),        cmocka_unit_test(test_api_versions),
+      cmocka_unit_test(test_names),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
