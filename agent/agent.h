@@ -131,6 +131,9 @@ typedef struct {
 
 /* Reads and validates a plan file. false with err set when it is not a plan this agent can use. */
 bool ag_plan_load(const char *path, ag_plan *p, ag_err *err);
+/* The same for a plan in memory (fetch validates a response before it replaces anything); path
+ * names it in messages. */
+bool ag_plan_parse(const char *buf, size_t len, const char *path, ag_plan *p, ag_err *err);
 void ag_plan_free(ag_plan *p);
 const ag_component *ag_plan_component(const ag_plan *p, const char *name);
 /* Arg i of a component (NULL past the end). */

@@ -161,12 +161,16 @@ static void check_gpus(findings *f, const ag_plan *p, const ag_inventory *inv) {
     return;
   }
   if (!nvidia) {
-    add(f, "info", "gpu-count", -1, "GPU count", json_integer(want), json_integer((json_int_t)inv->ngpus),
+    add(f, "info", "gpu-count", -1, "GPU count", json_integer(want), NULL,
         "The VM size has %s GPUs, which NVML cannot see; they were not counted.", p->gpu_vendor);
     want = 0;
   }
   if ((size_t)want != inv->ngpus) {
-    if (!p->has_gpu)
+    if (p->has_gpu && !nvidia)
+      add(f, "error", "gpu-count", -1, "NVIDIA GPU count", json_integer(0), json_integer((json_int_t)inv->ngpus),
+          "VM size %s has %s GPUs, yet the node has NVIDIA GPUs: the pool's vmSize does not match the machine.",
+          p->vm_size, p->gpu_vendor);
+    else if (!p->has_gpu)
       add(f, "error", "gpu-count", -1, "GPU count", json_integer(0), json_integer((json_int_t)inv->ngpus),
           "VM size %s has no GPU in the catalog, yet the node has NVIDIA GPUs: the pool's vmSize does not match the "
           "machine, or the catalog (data/gpu-vm-sizes.csv) lacks this size.",

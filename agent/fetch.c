@@ -212,24 +212,13 @@ int ag_cmd_fetch(int argc, char **argv) {
     free(body);
     goto out;
   }
-  /* Validate as a plan before it replaces anything: through a temporary file, like any plan. */
-  char tmpl[] = "/tmp/gpupool-plan-XXXXXX";
-  int fd = mkstemp(tmpl);
+  /* Validate as a plan before it replaces anything. */
   ag_err aerr;
   ag_plan plan;
-  bool valid = false;
-  if (fd >= 0) {
-    close(fd);
-    if (ag_write_file(tmpl, body, strlen(body), &aerr)) valid = ag_plan_load(tmpl, &plan, &aerr);
-    else valid = false;
-    ag_plan_free(&plan);
-    unlink(tmpl);
-  } else {
-    snprintf(aerr.msg, sizeof aerr.msg, "cannot create a temporary file");
-  }
+  bool valid = ag_plan_parse(body, strlen(body), "the response", &plan, &aerr);
+  ag_plan_free(&plan);
   if (!valid) {
-    /* the message names the temp file; say what it was */
-    fprintf(stderr, "gpupool-agent fetch: the response of %s is not a usable plan: %s\n", url, aerr.msg);
+    fprintf(stderr, "gpupool-agent fetch: %s is not a usable plan: %s\n", url, aerr.msg);
     free(body);
     goto out;
   }

@@ -150,6 +150,7 @@ static bool read_layout(ag_plan *p, ag_err *err) {
     in->start = (int)json_integer_value(start);
     p->ninst++;
   }
+  if (total > 7) return fail(err, "%s: migLayout has more than 7 instances per GPU", p->path);
   if (p->ninst && (int)p->ninst != total)
     return fail(err, "%s: migLayout is inconsistent: perGpu counts do not add up to the instances", p->path);
   p->has_layout = true;
@@ -180,13 +181,19 @@ static bool read_objects(ag_plan *p, ag_err *err) {
 
 bool ag_plan_load(const char *path, ag_plan *p, ag_err *err) {
   memset(p, 0, sizeof *p);
-  p->path = path;
   size_t len = 0;
   char *buf = ag_read_file(path, PLAN_MAX_BYTES, &len, err);
   if (!buf) return false;
+  bool ok = ag_plan_parse(buf, len, path, p, err);
+  free(buf);
+  return ok;
+}
+
+bool ag_plan_parse(const char *buf, size_t len, const char *path, ag_plan *p, ag_err *err) {
+  memset(p, 0, sizeof *p);
+  p->path = path;
   json_error_t je;
   p->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-  free(buf);
   if (!p->root) {
     ag_seterr(err, "%s: not valid JSON: %s (line %d, column %d)", path, je.text, je.line, je.column);
     return false;

@@ -324,6 +324,14 @@ run driver-not-loaded.json 0 check --plan "$P/cpu-d4s.json"
 check_case cpu-on-h100 h100 cpu-d4s 3
 finding gpu-count error
 finding driver warning
+# An AMD size: nothing installed, NVML sees nothing to count; NVIDIA GPUs there are drift.
+run - 0 check --plan "$P/nd96-mi300x.json"
+run h100 3 check --plan "$P/nd96-mi300x.json" -o json
+cp "$T/out" "$T/check.json"
+finding gpu-count info
+finding gpu-count error
+finding driver warning
+nfindings 3
 # H100 80GB where the plan's VM size has an H100 NVL: model drift.
 check_case nc40-on-h100 h100 nc40-h100nvl-managed 3
 finding gpu-model error
