@@ -33,11 +33,11 @@ void ag_seterr(ag_err *e, const char *fmt, ...) __attribute__((format(printf, 2,
 #define AG_UNKNOWN (-1)
 
 typedef struct {
-  unsigned gi_id;     /* GPU instance id on its GPU */
-  int profile_id;     /* GPU instance profile id (19 for 1g.10gb), AG_UNKNOWN when unknown */
-  char *profile;      /* "1g.10gb"; NULL when it could not be told */
-  char *candidates;   /* when profile is NULL: the profiles it may be, comma-separated, or NULL */
-  int start, size;    /* placement in memory slices; AG_UNKNOWN when the source does not say */
+  unsigned gi_id;       /* GPU instance id on its GPU */
+  int profile_id;       /* GPU instance profile id (19 for 1g.10gb), AG_UNKNOWN when unknown */
+  char *profile;        /* "1g.10gb"; NULL when it could not be told */
+  char *candidates;     /* when profile is NULL: the profiles it may be, comma-separated, or NULL */
+  int start, size;      /* placement in memory slices; AG_UNKNOWN when the source does not say */
   long long memory_mib; /* AG_UNKNOWN when the source does not say */
 } ag_mig_instance;
 
@@ -54,8 +54,8 @@ typedef struct {
 } ag_gpu;
 
 typedef struct {
-  const char *source;   /* "nvml" or "nvidia-smi-xml" */
-  bool driver_present;  /* false: NVML could not be loaded or the driver is not loaded */
+  const char *source;  /* "nvml" or "nvidia-smi-xml" */
+  bool driver_present; /* false: NVML could not be loaded or the driver is not loaded */
   char *driver_absent_reason;
   char *driver_version, *cuda_version; /* NULL when unknown */
   ag_gpu *gpus;

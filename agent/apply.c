@@ -61,15 +61,18 @@ static void run(steps *st, bool may_fail, const char *const *words) {
 static void note(steps *st, char *text) {
   step *s = add_step(st, STEP_NOTE);
   if (!text) st->oom = true;
-  if (s) s->text = text;
-  else free(text);
+  if (s)
+    s->text = text;
+  else
+    free(text);
 }
 
 static void steps_free(steps *st) {
   for (size_t i = 0; i < st->n; i++) {
     free(st->s[i].path);
     free(st->s[i].text);
-    for (size_t j = 0; j < MAX_ARGS; j++) free(st->s[i].argv[j]);
+    for (size_t j = 0; j < MAX_ARGS; j++)
+      free(st->s[i].argv[j]);
   }
   free(st->s);
 }
@@ -232,8 +235,8 @@ static bool plan_steps(steps *st, const ag_plan *p, const ag_fileset *fs, const 
   for (size_t i = 0; i < ag_managed_unit_count; i++) {
     const char *unit = ag_managed_units[i], *dropin = ag_dropin_path(unit);
     bool in_plan = false, before = false;
-    for (size_t c = 0; c < p->ncomps; c++) in_plan = in_plan || (component_unit(p->comps[c].name) &&
-                                                               strcmp(component_unit(p->comps[c].name), unit) == 0);
+    for (size_t c = 0; c < p->ncomps; c++)
+      in_plan = in_plan || (component_unit(p->comps[c].name) && strcmp(component_unit(p->comps[c].name), unit) == 0);
     if (in_plan) continue;
     for (const char *q = prev; q && *q;) {
       const char *comma = strchr(q, ',');
@@ -247,8 +250,10 @@ static bool plan_steps(steps *st, const ag_plan *p, const ag_fileset *fs, const 
       char *path = ag_join(root, dropin);
       if (path && file_exists(path)) {
         step *s = add_step(st, STEP_REMOVE);
-        if (s) s->path = path;
-        else free(path);
+        if (s)
+          s->path = path;
+        else
+          free(path);
       } else {
         free(path);
       }
@@ -265,7 +270,8 @@ static bool plan_steps(steps *st, const ag_plan *p, const ag_fileset *fs, const 
   steps mig = {0};
   bool ok = mig_steps(&mig, p, inv, known, err);
   bool changes = false;
-  for (size_t i = 0; i < mig.n; i++) changes = changes || mig.s[i].kind != STEP_NOTE;
+  for (size_t i = 0; i < mig.n; i++)
+    changes = changes || mig.s[i].kind != STEP_NOTE;
   if (ok && changes) {
     const char *stop[AG_MAX_COMPONENTS + 3] = {"systemctl", "stop"};
     size_t k = 2;
@@ -319,7 +325,8 @@ static void print_step(FILE *out, const step *s) {
     break;
   case STEP_RUN:
     fputs("run", out);
-    for (size_t i = 0; s->argv[i]; i++) fprintf(out, " %s", s->argv[i]);
+    for (size_t i = 0; s->argv[i]; i++)
+      fprintf(out, " %s", s->argv[i]);
     if (s->may_fail) fputs("   # a failure here is reported, not fatal", out);
     fputc('\n', out);
     break;
@@ -428,9 +435,12 @@ int ag_cmd_apply(int argc, char **argv) {
     } else if (strcmp(a, "--plan") == 0 || strcmp(a, "--root") == 0 || strcmp(a, "--from-xml") == 0) {
       if (i + 1 >= argc) return ag_usage_error("apply", "option '%s' needs a value", a);
       const char *v = argv[++i];
-      if (strcmp(a, "--plan") == 0) plan_path = v;
-      else if (strcmp(a, "--root") == 0) root = v;
-      else xml = v;
+      if (strcmp(a, "--plan") == 0)
+        plan_path = v;
+      else if (strcmp(a, "--root") == 0)
+        root = v;
+      else
+        xml = v;
     } else {
       return ag_usage_error("apply", "unknown argument '%s'", a);
     }
@@ -463,13 +473,16 @@ int ag_cmd_apply(int argc, char **argv) {
   }
   printf("# gpupool-agent apply%s: plan of %s (generation %lld) on this node (%s, ", exec ? "" : " (dry run)",
          p.vm_size, p.generation, inv.source);
-  if (inv.driver_present) printf("driver %s, %zu GPU%s)\n", inv.driver_version ? inv.driver_version : "?", inv.ngpus,
-                                 inv.ngpus == 1 ? "" : "s");
-  else printf("no NVIDIA driver)\n");
+  if (inv.driver_present)
+    printf("driver %s, %zu GPU%s)\n", inv.driver_version ? inv.driver_version : "?", inv.ngpus,
+           inv.ngpus == 1 ? "" : "s");
+  else
+    printf("no NVIDIA driver)\n");
   if (exec) {
     rc = execute(&st);
   } else {
-    for (size_t i = 0; i < st.n; i++) print_step(stdout, &st.s[i]);
+    for (size_t i = 0; i < st.n; i++)
+      print_step(stdout, &st.s[i]);
     rc = AG_EXIT_OK;
   }
 out:

@@ -76,8 +76,10 @@ static json_t *derive_allocatable(const ag_plan *p, const ag_inventory *inv, con
     mig_gpus++;
     for (size_t j = 0; j < g->ninst; j++, instances++) {
       const char *pr = g->inst[j].profile ? g->inst[j].profile : "unknown";
-      if (!first_profile) first_profile = pr;
-      else if (strcmp(first_profile, pr) != 0) uniform = false;
+      if (!first_profile)
+        first_profile = pr;
+      else if (strcmp(first_profile, pr) != 0)
+        uniform = false;
     }
   }
   bool bad = false;
@@ -146,8 +148,10 @@ static void check_driver(findings *f, const ag_plan *p, const ag_inventory *inv)
 /* What a GPU is when it is not the plan's model ("H100-NVL-94GB (NVIDIA H100 NVL)"); false when it is. */
 static bool model_key(const ag_gpu *g, const char *want, char *buf, size_t size) {
   if (g->model && strcmp(g->model, want) == 0) return false;
-  if (g->model) snprintf(buf, size, "%s (%s)", g->model, g->name ? g->name : "unnamed");
-  else snprintf(buf, size, "not in the catalog: %s (PCI 0x%08X)", g->name ? g->name : "unnamed", g->pci_device_id);
+  if (g->model)
+    snprintf(buf, size, "%s (%s)", g->model, g->name ? g->name : "unnamed");
+  else
+    snprintf(buf, size, "not in the catalog: %s (PCI 0x%08X)", g->name ? g->name : "unnamed", g->pci_device_id);
   return true;
 }
 
@@ -217,8 +221,7 @@ static void check_mig_mode(findings *f, const ag_plan *p, const ag_inventory *in
     const ag_gpu *g = &inv->gpus[i];
     if (!g->mig_capable) {
       if (want)
-        add(f, "error", "mig-mode", (long)g->index, "MIG mode", json_string("Enabled"),
-            json_string("not MIG-capable"),
+        add(f, "error", "mig-mode", (long)g->index, "MIG mode", json_string("Enabled"), json_string("not MIG-capable"),
             "The plan has a MIG layout but this GPU cannot run MIG: the pool's vmSize does not match the machine.");
       continue;
     }
@@ -259,7 +262,8 @@ static json_t *summary(const char **names, size_t n) {
   ag_buf b = {0};
   for (size_t i = 0; i < n;) {
     size_t j = i;
-    while (j < n && strcmp(names[j], names[i]) == 0) j++;
+    while (j < n && strcmp(names[j], names[i]) == 0)
+      j++;
     ag_buf_addf(&b, "%s%zu x %s", b.len ? ", " : "", j - i, names[i]);
     i = j;
   }
@@ -274,7 +278,8 @@ static void check_mig_instances(findings *f, const ag_plan *p, const ag_inventor
   const char *want[8];
   size_t nwant = 0;
   for (size_t i = 0; i < p->ngroups; i++)
-    for (int k = 0; k < p->groups[i].count && nwant < 8; k++) want[nwant++] = p->groups[i].profile;
+    for (int k = 0; k < p->groups[i].count && nwant < 8; k++)
+      want[nwant++] = p->groups[i].profile;
   json_t *expected = summary(want, nwant);
   for (size_t i = 0; i < inv->ngpus; i++) {
     const ag_gpu *g = &inv->gpus[i];
@@ -305,13 +310,17 @@ static void check_mig_instances(findings *f, const ag_plan *p, const ag_inventor
     free(have);
     /* Same profiles: compare placements when both sides know them. */
     bool known = p->ninst > 0;
-    for (size_t j = 0; j < g->ninst; j++) known = known && g->inst[j].start >= 0;
+    for (size_t j = 0; j < g->ninst; j++)
+      known = known && g->inst[j].start >= 0;
     if (!known || g->ninst != p->ninst) continue;
     ag_buf wb = {0}, hb = {0};
-    for (size_t j = 0; j < p->ninst; j++) ag_buf_addf(&wb, "%s%s@%d", j ? ", " : "", p->inst[j].profile, p->inst[j].start);
-    for (size_t j = 0; j < g->ninst; j++) ag_buf_addf(&hb, "%s%s@%d", j ? ", " : "", g->inst[j].profile, g->inst[j].start);
+    for (size_t j = 0; j < p->ninst; j++)
+      ag_buf_addf(&wb, "%s%s@%d", j ? ", " : "", p->inst[j].profile, p->inst[j].start);
+    for (size_t j = 0; j < g->ninst; j++)
+      ag_buf_addf(&hb, "%s%s@%d", j ? ", " : "", g->inst[j].profile, g->inst[j].start);
     char *ws = ag_buf_take(&wb), *hs = ag_buf_take(&hb);
-    if (!ws || !hs) f->oom = true;
+    if (!ws || !hs)
+      f->oom = true;
     else if (strcmp(ws, hs) != 0)
       add(f, "info", "mig-placement", (long)g->index, "MIG placements (profile@first memory slice)", json_string(ws),
           json_string(hs),
@@ -332,7 +341,8 @@ static void check_allocatable(findings *f, const ag_plan *p, const ag_inventory 
   const char *why = NULL, *strategy = ag_plan_plugin_strategy(p);
   json_decref(derive_allocatable(p, inv, &why));
   char lead[320] = "";
-  if (strategy && why) snprintf(lead, sizeof lead, "The device plugin (MIG strategy %s) %s. ", strategy, why);
+  if (strategy && why)
+    snprintf(lead, sizeof lead, "The device plugin (MIG strategy %s) %s. ", strategy, why);
   else if (strategy)
     snprintf(lead, sizeof lead, "The device plugin (MIG strategy %s) advertises what the node has. ", strategy);
   else if (!inv->driver_present)
@@ -362,9 +372,12 @@ json_t *ag_check(const ag_plan *p, const ag_inventory *inv, bool *drift) {
   json_array_foreach(f.list, i, x) {
     const char *s = json_string_value(json_object_get(x, "severity"));
     if (!s) continue;
-    if (strcmp(s, "error") == 0) errors++;
-    else if (strcmp(s, "warning") == 0) warnings++;
-    else infos++;
+    if (strcmp(s, "error") == 0)
+      errors++;
+    else if (strcmp(s, "warning") == 0)
+      warnings++;
+    else
+      infos++;
   }
   *drift = errors + warnings > 0;
   json_t *models = json_array();
@@ -376,13 +389,13 @@ json_t *ag_check(const ag_plan *p, const ag_inventory *inv, bool *drift) {
     json_array_foreach(models, j, e) dup = dup || (m && json_string_value(e) && strcmp(json_string_value(e), m) == 0);
     if (!dup && json_array_append_new(models, m ? json_string(m) : json_string("unknown"))) f.oom = true;
   }
-  json_t *r = json_pack("{s:s,s:{s:s,s:I,s:o},s:{s:s,s:b,s:o,s:I,s:o,s:o},s:o,s:{s:i,s:i,s:i}}", "result",
-                        *drift ? "drift" : "conformant", "plan", "vmSize", p->vm_size, "generation",
-                        (json_int_t)p->generation, "kubernetesVersion", str(p->k8s_version), "node", "source",
-                        inv->source, "driverLoaded", inv->driver_present, "driverVersion", str(inv->driver_version),
-                        "gpuCount", (json_int_t)inv->ngpus, "gpuModels", models ? models : json_null(), "allocatable",
-                        node_alloc ? node_alloc : json_null(), "findings", f.list, "summary", "errors", errors,
-                        "warnings", warnings, "info", infos);
+  json_t *r =
+      json_pack("{s:s,s:{s:s,s:I,s:o},s:{s:s,s:b,s:o,s:I,s:o,s:o},s:o,s:{s:i,s:i,s:i}}", "result",
+                *drift ? "drift" : "conformant", "plan", "vmSize", p->vm_size, "generation", (json_int_t)p->generation,
+                "kubernetesVersion", str(p->k8s_version), "node", "source", inv->source, "driverLoaded",
+                inv->driver_present, "driverVersion", str(inv->driver_version), "gpuCount", (json_int_t)inv->ngpus,
+                "gpuModels", models ? models : json_null(), "allocatable", node_alloc ? node_alloc : json_null(),
+                "findings", f.list, "summary", "errors", errors, "warnings", warnings, "info", infos);
   if (f.oom || !models || !node_alloc) {
     json_decref(r);
     return NULL;
@@ -413,9 +426,10 @@ void ag_check_print_text(FILE *out, const json_t *r) {
               : "?");
   fprintf(out, "node: %s, ", json_string_value(json_object_get(node, "source")));
   if (json_is_true(json_object_get(node, "driverLoaded")))
-    fprintf(out, "driver %s, ", json_string_value(json_object_get(node, "driverVersion"))
-                                    ? json_string_value(json_object_get(node, "driverVersion"))
-                                    : "?");
+    fprintf(out, "driver %s, ",
+            json_string_value(json_object_get(node, "driverVersion"))
+                ? json_string_value(json_object_get(node, "driverVersion"))
+                : "?");
   else
     fputs("no NVIDIA driver, ", out);
   json_int_t n = json_integer_value(json_object_get(node, "gpuCount"));
@@ -430,7 +444,10 @@ void ag_check_print_text(FILE *out, const json_t *r) {
   json_t *list = json_object_get(r, "findings"), *x;
   json_array_foreach(list, i, x) {
     const char *sev = json_string_value(json_object_get(x, "severity"));
-    fprintf(out, "%-8s %-16s %s", strcmp(sev, "error") == 0 ? "ERROR" : strcmp(sev, "warning") == 0 ? "WARNING" : "INFO",
+    fprintf(out, "%-8s %-16s %s",
+            strcmp(sev, "error") == 0     ? "ERROR"
+            : strcmp(sev, "warning") == 0 ? "WARNING"
+                                          : "INFO",
             json_string_value(json_object_get(x, "check")), json_string_value(json_object_get(x, "what")));
     json_t *gpus = json_object_get(x, "gpus"), *g;
     size_t j;
@@ -444,8 +461,8 @@ void ag_check_print_text(FILE *out, const json_t *r) {
     fprintf(out, "\n         to do:    %s\n\n", json_string_value(json_object_get(x, "action")));
   }
   json_t *s = json_object_get(r, "summary");
-  long long e = json_integer_value(json_object_get(s, "errors")), w = json_integer_value(json_object_get(s, "warnings")),
-            in = json_integer_value(json_object_get(s, "info"));
+  long long e = json_integer_value(json_object_get(s, "errors")),
+            w = json_integer_value(json_object_get(s, "warnings")), in = json_integer_value(json_object_get(s, "info"));
   fprintf(out, "result: %s (%lld error%s, %lld warning%s, %lld note%s)\n",
           strcmp(json_string_value(json_object_get(r, "result")), "drift") == 0 ? "DRIFT" : "conformant", e,
           e == 1 ? "" : "s", w, w == 1 ? "" : "s", in, in == 1 ? "" : "s");

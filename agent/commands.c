@@ -97,9 +97,12 @@ int ag_cmd_check(int argc, char **argv) {
     int k = option(argc, argv, &i, names, 4, &v);
     if (k == -2) return ag_usage_error("check", "option '%s' needs a value", argv[i]);
     if (k < 0) return ag_usage_error("check", "unknown argument '%s'", argv[i]);
-    if (k == 0) plan_path = v;
-    else if (k == 1) xml = v;
-    else fmt = v;
+    if (k == 0)
+      plan_path = v;
+    else if (k == 1)
+      xml = v;
+    else
+      fmt = v;
   }
   if (!plan_path) return ag_usage_error("check", "--plan is required");
   if (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)
@@ -117,8 +120,10 @@ int ag_cmd_check(int argc, char **argv) {
     if (!r) {
       fprintf(stderr, "gpupool-agent check: out of memory\n");
     } else {
-      if (strcmp(fmt, "json") == 0) ag_print_json(stdout, r);
-      else ag_check_print_text(stdout, r);
+      if (strcmp(fmt, "json") == 0)
+        ag_print_json(stdout, r);
+      else
+        ag_check_print_text(stdout, r);
       rc = drift ? AG_EXIT_DRIFT : AG_EXIT_OK;
     }
     json_decref(r);
@@ -163,9 +168,12 @@ int ag_cmd_render(int argc, char **argv) {
     int k = option(argc, argv, &i, names, 3, &v);
     if (k == -2) return ag_usage_error("render", "option '%s' needs a value", argv[i]);
     if (k < 0) return ag_usage_error("render", "unknown argument '%s'", argv[i]);
-    if (k == 0) plan_path = v;
-    else if (k == 1) out = v;
-    else pool = v;
+    if (k == 0)
+      plan_path = v;
+    else if (k == 1)
+      out = v;
+    else
+      pool = v;
   }
   if (!plan_path || !out) return ag_usage_error("render", "--plan and --out are required");
   if (!*out) return ag_usage_error("render", "--out must not be empty");

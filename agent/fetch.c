@@ -43,8 +43,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
   if (n > 5 && strncasecmp(data, "etag:", 5) == 0) {
     const char *v = data + 5;
     size_t len = n - 5;
-    while (len && (*v == ' ' || *v == '\t')) v++, len--;
-    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' ')) len--;
+    while (len && (*v == ' ' || *v == '\t'))
+      v++, len--;
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+      len--;
     if (len < sizeof r->etag) {
       memcpy(r->etag, v, len);
       r->etag[len] = '\0';
@@ -72,7 +74,8 @@ static char *read_etag(const char *path) {
   char *s = ag_read_file(path, 1024, NULL, &e);
   if (!s) return NULL;
   size_t n = strlen(s);
-  while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ')) s[--n] = '\0';
+  while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+    s[--n] = '\0';
   if (!n || !header_safe(s)) {
     free(s);
     return NULL;
@@ -107,10 +110,11 @@ int ag_cmd_fetch(int argc, char **argv) {
       fputs(fetch_help, stdout);
       return AG_EXIT_OK;
     }
-    static const char *const opts[] = {"--endpoint", "--pool", "--token", "--etag-file", "--out", "--api-version",
-                                       "--timeout"};
+    static const char *const opts[] = {"--endpoint", "--pool",        "--token",  "--etag-file",
+                                       "--out",      "--api-version", "--timeout"};
     size_t k = 0;
-    while (k < sizeof opts / sizeof *opts && strcmp(a, opts[k]) != 0) k++;
+    while (k < sizeof opts / sizeof *opts && strcmp(a, opts[k]) != 0)
+      k++;
     if (k == sizeof opts / sizeof *opts) return ag_usage_error("fetch", "unknown argument '%s'", a);
     if (i + 1 >= argc) return ag_usage_error("fetch", "option '%s' needs a value", a);
     const char *v = argv[++i];
@@ -140,7 +144,8 @@ int ag_cmd_fetch(int argc, char **argv) {
       return ag_usage_error("fetch", "--api-version '%s' is not an api-version", api);
 
   size_t elen = strlen(endpoint);
-  while (elen && endpoint[elen - 1] == '/') elen--;
+  while (elen && endpoint[elen - 1] == '/')
+    elen--;
   char *url = ag_fmt("%.*s%s/plan?api-version=%s", (int)elen, endpoint, pool, api);
   char *etag = NULL, *auth = NULL, *inm = NULL;
   if (etag_file && (!out || access(out, F_OK) == 0)) etag = read_etag(etag_file);
@@ -186,8 +191,10 @@ int ag_cmd_fetch(int argc, char **argv) {
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
   CURLcode cc = curl_easy_perform(h);
   if (cc != CURLE_OK) {
-    if (r.too_big) fprintf(stderr, "gpupool-agent fetch: %s: the response is larger than 1 MiB\n", url);
-    else fprintf(stderr, "gpupool-agent fetch: %s: %s\n", url, *errbuf ? errbuf : curl_easy_strerror(cc));
+    if (r.too_big)
+      fprintf(stderr, "gpupool-agent fetch: %s: the response is larger than 1 MiB\n", url);
+    else
+      fprintf(stderr, "gpupool-agent fetch: %s: %s\n", url, *errbuf ? errbuf : curl_easy_strerror(cc));
     goto out;
   }
   long status = 0;

@@ -88,19 +88,18 @@ json_t *ag_inventory_to_json(const ag_inventory *inv) {
     json_t *insts = json_array();
     for (size_t j = 0; insts && j < g->ninst; j++) {
       const ag_mig_instance *m = &g->inst[j];
-      json_t *o = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o}", "gpuInstanceId", (json_int_t)m->gi_id, "profile",
-                            str_or_null(m->profile), "profileId", int_or_null(m->profile_id), "start",
-                            int_or_null(m->start), "size", int_or_null(m->size), "memoryMiB",
-                            int_or_null(m->memory_mib));
+      json_t *o =
+          json_pack("{s:I,s:o,s:o,s:o,s:o,s:o}", "gpuInstanceId", (json_int_t)m->gi_id, "profile",
+                    str_or_null(m->profile), "profileId", int_or_null(m->profile_id), "start", int_or_null(m->start),
+                    "size", int_or_null(m->size), "memoryMiB", int_or_null(m->memory_mib));
       if (o && m->candidates) {
         if (json_object_set_new(o, "profileCandidates", json_string(m->candidates))) bad = true;
       }
       if (json_array_append_new(insts, o)) bad = true;
     }
-    if (g->pci_device_id)
-      snprintf(pci, sizeof pci, "0x%08X", g->pci_device_id);
-    json_t *o = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o},s:o}", "index", (json_int_t)g->index,
-                          "uuid", str_or_null(g->uuid), "name", str_or_null(g->name), "model", str_or_null(g->model),
+    if (g->pci_device_id) snprintf(pci, sizeof pci, "0x%08X", g->pci_device_id);
+    json_t *o = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o},s:o}", "index", (json_int_t)g->index, "uuid",
+                          str_or_null(g->uuid), "name", str_or_null(g->name), "model", str_or_null(g->model),
                           "memoryMiB", int_or_null(g->memory_mib), "pciDeviceId",
                           g->pci_device_id ? json_string(pci) : json_null(), "pciBusId", str_or_null(g->bus_id),
                           "migCapable", g->mig_capable, "migMode", "current", mode_json(g->mig_current), "pending",

@@ -60,11 +60,16 @@ int main(int argc, char **argv) {
     return AG_EXIT_OK;
   }
   xmlInitParser();
-  if (strcmp(cmd, "discover") == 0) rc = ag_cmd_discover(argc - 1, argv + 1);
-  else if (strcmp(cmd, "check") == 0) rc = ag_cmd_check(argc - 1, argv + 1);
-  else if (strcmp(cmd, "render") == 0) rc = ag_cmd_render(argc - 1, argv + 1);
-  else if (strcmp(cmd, "apply") == 0) rc = ag_cmd_apply(argc - 1, argv + 1);
-  else if (strcmp(cmd, "fetch") == 0) rc = ag_cmd_fetch(argc - 1, argv + 1);
+  if (strcmp(cmd, "discover") == 0)
+    rc = ag_cmd_discover(argc - 1, argv + 1);
+  else if (strcmp(cmd, "check") == 0)
+    rc = ag_cmd_check(argc - 1, argv + 1);
+  else if (strcmp(cmd, "render") == 0)
+    rc = ag_cmd_render(argc - 1, argv + 1);
+  else if (strcmp(cmd, "apply") == 0)
+    rc = ag_cmd_apply(argc - 1, argv + 1);
+  else if (strcmp(cmd, "fetch") == 0)
+    rc = ag_cmd_fetch(argc - 1, argv + 1);
   else {
     fprintf(stderr, "gpupool-agent: unknown command '%s'\n\n%s", cmd, usage);
     rc = AG_EXIT_USAGE;

@@ -24,16 +24,16 @@ static json_t *chk(ctx *c, json_t *v) {
 }
 
 static json_t *labels(ctx *c, const char *name, const char *version) {
-  json_t *l = chk(c, json_pack("{s:s,s:s}", "app.kubernetes.io/name", name, "app.kubernetes.io/managed-by",
-                               "gpupool-agent"));
+  json_t *l =
+      chk(c, json_pack("{s:s,s:s}", "app.kubernetes.io/name", name, "app.kubernetes.io/managed-by", "gpupool-agent"));
   if (l && version && json_object_set_new(l, "app.kubernetes.io/version", json_string(version))) c->oom = true;
   if (l && c->pool && json_object_set_new(l, "kubernetes.azure.com/agentpool", json_string(c->pool))) c->oom = true;
   return l;
 }
 
 static json_t *node_selector(ctx *c) {
-  json_t *s = chk(c, json_pack("{s:s,s:s}", "kubernetes.azure.com/accelerator", "nvidia", "node.kubernetes.io/instance-type",
-                               c->p->vm_size));
+  json_t *s = chk(c, json_pack("{s:s,s:s}", "kubernetes.azure.com/accelerator", "nvidia",
+                               "node.kubernetes.io/instance-type", c->p->vm_size));
   if (s && c->pool && json_object_set_new(s, "kubernetes.azure.com/agentpool", json_string(c->pool))) c->oom = true;
   return s;
 }
@@ -53,13 +53,13 @@ static json_t *daemonset(ctx *c, const char *name, const char *app, const char *
                          json_t *volumes) {
   json_t *sel = chk(c, json_pack("{s:s}", "app.kubernetes.io/name", app));
   if (sel && c->pool && json_object_set_new(sel, "kubernetes.azure.com/agentpool", json_string(c->pool))) c->oom = true;
-  return chk(c, json_pack("{s:s,s:s,s:{s:s,s:s,s:o},s:{s:{s:o},s:{s:s},s:{s:{s:o},s:{s:s,s:o,s:o,s:[o],s:o}}}}",
-                          "apiVersion", "apps/v1", "kind", "DaemonSet", "metadata", "name", name, "namespace",
-                          "kube-system", "labels", labels(c, app, version), "spec", "selector", "matchLabels",
-                          sel, "updateStrategy", "type", "RollingUpdate", "template", "metadata",
-                          "labels", labels(c, app, version), "spec", "priorityClassName", "system-node-critical",
-                          "nodeSelector", node_selector(c), "tolerations", tolerations(c), "containers", container,
-                          "volumes", volumes));
+  return chk(c,
+             json_pack("{s:s,s:s,s:{s:s,s:s,s:o},s:{s:{s:o},s:{s:s},s:{s:{s:o},s:{s:s,s:o,s:o,s:[o],s:o}}}}",
+                       "apiVersion", "apps/v1", "kind", "DaemonSet", "metadata", "name", name, "namespace",
+                       "kube-system", "labels", labels(c, app, version), "spec", "selector", "matchLabels", sel,
+                       "updateStrategy", "type", "RollingUpdate", "template", "metadata", "labels",
+                       labels(c, app, version), "spec", "priorityClassName", "system-node-critical", "nodeSelector",
+                       node_selector(c), "tolerations", tolerations(c), "containers", container, "volumes", volumes));
 }
 
 static bool device_plugin(ctx *c, ag_fileset *fs, ag_err *err) {
@@ -71,7 +71,8 @@ static bool device_plugin(ctx *c, ag_fileset *fs, ag_err *err) {
   }
   const char *strategy = ag_plan_plugin_strategy(c->p);
   bool specs = false;
-  for (size_t i = 0; i < ag_component_nargs(dp); i++) specs = specs || strcmp(ag_component_arg(dp, i), "--pass-device-specs") == 0;
+  for (size_t i = 0; i < ag_component_nargs(dp); i++)
+    specs = specs || strcmp(ag_component_arg(dp, i), "--pass-device-specs") == 0;
   json_t *env = chk(c, json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name", "MIG_STRATEGY", "value", strategy, "name",
                                  "PASS_DEVICE_SPECS", "value", specs ? "true" : "false", "name", "FAIL_ON_INIT_ERROR",
                                  "value", "false"));
@@ -82,14 +83,14 @@ static bool device_plugin(ctx *c, ag_fileset *fs, ag_err *err) {
     /* With MIG the plugin watches MIG devices' health, which needs SYS_ADMIN. */
     if (env && json_array_append_new(env, json_pack("{s:s,s:s}", "name", "NVIDIA_MIG_MONITOR_DEVICES", "value", "all")))
       c->oom = true;
-    sec = chk(c, json_pack("{s:b,s:{s:[s],s:[s]}}", "allowPrivilegeEscalation", 0, "capabilities", "drop", "ALL",
-                           "add", "SYS_ADMIN"));
+    sec = chk(c, json_pack("{s:b,s:{s:[s],s:[s]}}", "allowPrivilegeEscalation", 0, "capabilities", "drop", "ALL", "add",
+                           "SYS_ADMIN"));
   }
   json_t *ctr = chk(c, json_pack("{s:s,s:s,s:o,s:o,s:[{s:s,s:s}]}", "name", "nvidia-device-plugin-ctr", "image",
                                  dp->image, "env", env, "securityContext", sec, "volumeMounts", "name", "device-plugin",
                                  "mountPath", "/var/lib/kubelet/device-plugins"));
-  json_t *vols = chk(c, json_pack("[{s:s,s:{s:s}}]", "name", "device-plugin", "hostPath", "path",
-                                  "/var/lib/kubelet/device-plugins"));
+  json_t *vols = chk(
+      c, json_pack("[{s:s,s:{s:s}}]", "name", "device-plugin", "hostPath", "path", "/var/lib/kubelet/device-plugins"));
   char *name = object_name(c, "nvidia-device-plugin");
   json_t *ds = name ? daemonset(c, name, "nvidia-device-plugin", dp->version, ctr, vols) : NULL;
   free(name);
@@ -130,12 +131,12 @@ static bool exporter(ctx *c, ag_fileset *fs, ag_err *err) {
     snprintf(addr, sizeof addr, ":%d", port);
     if (json_array_append_new(args, json_string("-a")) || json_array_append_new(args, json_string(addr))) c->oom = true;
   }
-  json_t *ctr = chk(c, json_pack("{s:s,s:s,s:o,s:[{s:s,s:s}],s:[{s:s,s:i,s:s}],s:{s:b,s:{s:[s]}},s:[{s:s,s:s,s:b}]}",
-                                 "name", "dcgm-exporter", "image", ex->image, "args", args, "env", "name",
-                                 "DCGM_EXPORTER_KUBERNETES", "value", "true", "ports", "name", "metrics",
-                                 "containerPort", port, "protocol", "TCP", "securityContext", "runAsNonRoot", 0,
-                                 "capabilities", "add", "SYS_ADMIN", "volumeMounts", "name", "pod-gpu-resources",
-                                 "mountPath", "/var/lib/kubelet/pod-resources", "readOnly", 1));
+  json_t *ctr =
+      chk(c, json_pack("{s:s,s:s,s:o,s:[{s:s,s:s}],s:[{s:s,s:i,s:s}],s:{s:b,s:{s:[s]}},s:[{s:s,s:s,s:b}]}", "name",
+                       "dcgm-exporter", "image", ex->image, "args", args, "env", "name", "DCGM_EXPORTER_KUBERNETES",
+                       "value", "true", "ports", "name", "metrics", "containerPort", port, "protocol", "TCP",
+                       "securityContext", "runAsNonRoot", 0, "capabilities", "add", "SYS_ADMIN", "volumeMounts", "name",
+                       "pod-gpu-resources", "mountPath", "/var/lib/kubelet/pod-resources", "readOnly", 1));
   json_t *vols = chk(c, json_pack("[{s:s,s:{s:s}}]", "name", "pod-gpu-resources", "hostPath", "path",
                                   "/var/lib/kubelet/pod-resources"));
   char *name = object_name(c, "dcgm-exporter");
@@ -155,8 +156,10 @@ static bool exporter(ctx *c, ag_fileset *fs, ag_err *err) {
   }
   free(name);
   char *yaml = NULL;
-  if (!c->oom && docs[0] && docs[1]) yaml = ag_yaml_from_json(docs, 2, err);
-  else ag_seterr(err, "out of memory");
+  if (!c->oom && docs[0] && docs[1])
+    yaml = ag_yaml_from_json(docs, 2, err);
+  else
+    ag_seterr(err, "out of memory");
   json_decref(docs[0]);
   json_decref(docs[1]);
   if (!yaml) return false;
@@ -174,7 +177,8 @@ bool ag_render_kubernetes(const ag_plan *p, const char *pool, ag_fileset *fs, ag
   ctx c = {p, pool, false};
   if (pool) {
     bool ok = islower((unsigned char)pool[0]) && strlen(pool) <= 12;
-    for (const char *s = pool; ok && *s; s++) ok = islower((unsigned char)*s) || isdigit((unsigned char)*s);
+    for (const char *s = pool; ok && *s; s++)
+      ok = islower((unsigned char)*s) || isdigit((unsigned char)*s);
     if (!ok) {
       ag_seterr(err, "pool name '%.40s' must match ^[a-z][a-z0-9]{0,11}$", pool);
       return false;

@@ -118,7 +118,8 @@ static bool read_instances(const nvml_api *api, nvmlDevice_t dev, ag_gpu *g, con
     if (!use_v1) {
       info.version = AG_NVML_GI_PROFILE_INFO_V2;
       rc = api->profile_v2(dev, idx, &info);
-      if (rc == NVML_ERROR_ARGUMENT_VERSION_MISMATCH || rc == NVML_ERROR_FUNCTION_NOT_FOUND) use_v1 = true;
+      if (rc == NVML_ERROR_ARGUMENT_VERSION_MISMATCH || rc == NVML_ERROR_FUNCTION_NOT_FOUND)
+        use_v1 = true;
       else if (rc == NVML_SUCCESS) {
         memcpy(name, info.name, sizeof info.name);
         name[sizeof info.name] = '\0';
@@ -146,7 +147,8 @@ static bool read_instances(const nvml_api *api, nvmlDevice_t dev, ag_gpu *g, con
       return false;
     }
     bool dup = false;
-    for (size_t i = 0; i < nseen; i++) dup = dup || seen[i] == info.id;
+    for (size_t i = 0; i < nseen; i++)
+      dup = dup || seen[i] == info.id;
     if (dup) continue;
     seen[nseen++] = info.id;
 
@@ -160,11 +162,13 @@ static bool read_instances(const nvml_api *api, nvmlDevice_t dev, ag_gpu *g, con
     }
     unsigned count = 0;
     rc = api->instances(dev, info.id, gis, &count);
-    if (rc == NVML_ERROR_NOT_SUPPORTED || rc == NVML_ERROR_NOT_FOUND) count = 0;
+    if (rc == NVML_ERROR_NOT_SUPPORTED || rc == NVML_ERROR_NOT_FOUND)
+      count = 0;
     else if (rc != NVML_SUCCESS) {
       free(gis);
       nvml_fail(err, api, rc, "nvmlDeviceGetGpuInstances", g->index);
-      if (rc == NVML_ERROR_NO_PERMISSION) strncat(err->msg, "; run gpupool-agent as root", sizeof err->msg - strlen(err->msg) - 1);
+      if (rc == NVML_ERROR_NO_PERMISSION)
+        strncat(err->msg, "; run gpupool-agent as root", sizeof err->msg - strlen(err->msg) - 1);
       return false;
     }
     if (count > cap) count = cap;
@@ -278,21 +282,31 @@ static bool load(nvml_api *api, ag_inventory *inv, ag_err *err) {
     return !oom;
   }
   const char *missing = NULL;
-  if (!SYM(api, init, "nvmlInit_v2")) missing = "nvmlInit_v2";
-  else if (!SYM(api, shutdown, "nvmlShutdown")) missing = "nvmlShutdown";
-  else if (!SYM(api, driver_version, "nvmlSystemGetDriverVersion")) missing = "nvmlSystemGetDriverVersion";
-  else if (!SYM(api, count, "nvmlDeviceGetCount_v2")) missing = "nvmlDeviceGetCount_v2";
-  else if (!SYM(api, handle, "nvmlDeviceGetHandleByIndex_v2")) missing = "nvmlDeviceGetHandleByIndex_v2";
-  else if (!SYM(api, name, "nvmlDeviceGetName")) missing = "nvmlDeviceGetName";
-  else if (!SYM(api, uuid, "nvmlDeviceGetUUID")) missing = "nvmlDeviceGetUUID";
-  else if (!SYM(api, pci, "nvmlDeviceGetPciInfo_v3")) missing = "nvmlDeviceGetPciInfo_v3";
-  else if (!SYM(api, memory, "nvmlDeviceGetMemoryInfo")) missing = "nvmlDeviceGetMemoryInfo";
+  if (!SYM(api, init, "nvmlInit_v2"))
+    missing = "nvmlInit_v2";
+  else if (!SYM(api, shutdown, "nvmlShutdown"))
+    missing = "nvmlShutdown";
+  else if (!SYM(api, driver_version, "nvmlSystemGetDriverVersion"))
+    missing = "nvmlSystemGetDriverVersion";
+  else if (!SYM(api, count, "nvmlDeviceGetCount_v2"))
+    missing = "nvmlDeviceGetCount_v2";
+  else if (!SYM(api, handle, "nvmlDeviceGetHandleByIndex_v2"))
+    missing = "nvmlDeviceGetHandleByIndex_v2";
+  else if (!SYM(api, name, "nvmlDeviceGetName"))
+    missing = "nvmlDeviceGetName";
+  else if (!SYM(api, uuid, "nvmlDeviceGetUUID"))
+    missing = "nvmlDeviceGetUUID";
+  else if (!SYM(api, pci, "nvmlDeviceGetPciInfo_v3"))
+    missing = "nvmlDeviceGetPciInfo_v3";
+  else if (!SYM(api, memory, "nvmlDeviceGetMemoryInfo"))
+    missing = "nvmlDeviceGetMemoryInfo";
   if (missing) {
     ag_seterr(err, "NVML: %s has no function %s; the NVIDIA driver is too old for gpupool-agent", path, missing);
     return false;
   }
   SYM(api, error_string, "nvmlErrorString");
-  if (!SYM(api, cuda_version, "nvmlSystemGetCudaDriverVersion_v2")) SYM(api, cuda_version, "nvmlSystemGetCudaDriverVersion");
+  if (!SYM(api, cuda_version, "nvmlSystemGetCudaDriverVersion_v2"))
+    SYM(api, cuda_version, "nvmlSystemGetCudaDriverVersion");
   SYM(api, mig_mode, "nvmlDeviceGetMigMode");
   SYM(api, profile_v1, "nvmlDeviceGetGpuInstanceProfileInfo");
   SYM(api, profile_v2, "nvmlDeviceGetGpuInstanceProfileInfoV");

@@ -13,8 +13,8 @@
 
 #define PLAN_MAX_BYTES (1024u * 1024u)
 
-static const char *const known_components[] = {"nvidia-driver", "nvidia-fabricmanager", "mig-partition",
-                                               "nvidia-device-plugin", "nvidia-dra-driver", "nvidia-dcgm",
+static const char *const known_components[] = {"nvidia-driver",        "nvidia-fabricmanager", "mig-partition",
+                                               "nvidia-device-plugin", "nvidia-dra-driver",    "nvidia-dcgm",
                                                "dcgm-exporter"};
 
 /* Characters allowed in values that land in files and command lines: printable ASCII, no quotes,
@@ -251,14 +251,14 @@ bool ag_plan_parse(const char *buf, size_t len, const char *path, ag_plan *p, ag
       !p->has_gpu)
     return fail(err, "%s: GPU components without a GPU (gpu is null)", path);
   const ag_component *mp = ag_plan_component(p, "mig-partition");
-  if ((mp != NULL) != p->has_layout)
-    return fail(err, "%s: mig-partition and migLayout must come together", path);
+  if ((mp != NULL) != p->has_layout) return fail(err, "%s: mig-partition and migLayout must come together", path);
   if (mp) {
     const char *ids = ag_plan_cgi_ids(p);
     if (!ids) return fail(err, "%s: mig-partition args need '-cgi IDS'", path);
     /* The ids must be the layout's instances in creation order. */
     ag_buf b = {0};
-    for (size_t i = 0; i < p->ninst; i++) ag_buf_addf(&b, "%s%d", i ? "," : "", p->inst[i].id);
+    for (size_t i = 0; i < p->ninst; i++)
+      ag_buf_addf(&b, "%s%d", i ? "," : "", p->inst[i].id);
     char *want = ag_buf_take(&b);
     if (!want) return fail(err, "out of memory");
     bool same = strcmp(want, ids) == 0 || p->ninst == 0;
@@ -315,7 +315,8 @@ const char *ag_component_binary(const ag_plan *p, const char *name) {
     /* A minor this agent's catalog does not know: the program does not change between minors. */
     int lo = 0, hi = -1;
     gp_catalog_k8s_range(&lo, &hi);
-    for (int m = hi; !cv && m >= lo; m--) cv = gp_catalog_component(m, name);
+    for (int m = hi; !cv && m >= lo; m--)
+      cv = gp_catalog_component(m, name);
   }
   return cv && cv->binary && *cv->binary ? cv->binary : NULL;
 }

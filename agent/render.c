@@ -87,7 +87,8 @@ static void header(ag_buf *b, const ag_plan *p) {
 
 static void exec_line(ag_buf *b, const char *binary, const ag_component *c) {
   ag_buf_addf(b, "ExecStart=\nExecStart=%s", binary);
-  for (size_t i = 0; i < ag_component_nargs(c); i++) ag_buf_addf(b, " %s", ag_component_arg(c, i));
+  for (size_t i = 0; i < ag_component_nargs(c); i++)
+    ag_buf_addf(b, " %s", ag_component_arg(c, i));
 }
 
 static bool has_arg(const ag_component *c, const char *a1, const char *a2) {
@@ -165,7 +166,8 @@ static bool mig_partition(const ag_plan *p, ag_fileset *fs, ag_err *err) {
   const ag_component *c = ag_plan_component(p, "mig-partition");
   if (!c) return true;
   ag_buf b = {0}, args = {0};
-  for (size_t i = 0; i < ag_component_nargs(c); i++) ag_buf_addf(&args, "%s%s", i ? " " : "", ag_component_arg(c, i));
+  for (size_t i = 0; i < ag_component_nargs(c); i++)
+    ag_buf_addf(&args, "%s%s", i ? " " : "", ag_component_arg(c, i));
   char *create = ag_buf_take(&args);
   if (!create) {
     ag_seterr(err, "out of memory");
@@ -197,9 +199,9 @@ static bool mig_parted(const ag_plan *p, ag_fileset *fs, ag_err *err) {
     bad = json_object_set_new(devices, p->groups[i].profile, json_integer(n + p->groups[i].count)) != 0;
   }
   if (!bad) {
-    json_t *mine = p->has_layout ? json_pack("[{s:s,s:b,s:O}]", "devices", "all", "mig-enabled", 1, "mig-devices",
-                                             devices)
-                                 : json_pack("[{s:s,s:b}]", "devices", "all", "mig-enabled", 0);
+    json_t *mine = p->has_layout
+                       ? json_pack("[{s:s,s:b,s:O}]", "devices", "all", "mig-enabled", 1, "mig-devices", devices)
+                       : json_pack("[{s:s,s:b}]", "devices", "all", "mig-enabled", 0);
     cfg = json_pack("{s:s,s:{s:[{s:s,s:b}],s:o}}", "version", "v1", "mig-configs", "all-disabled", "devices", "all",
                     "mig-enabled", 0, "gpupool", mine);
   }
@@ -253,7 +255,8 @@ static bool labels(const ag_plan *p, ag_fileset *fs, ag_err *err) {
                  "bootstrap.env).\n");
   ag_buf_add(&b, yaml);
   free(yaml);
-  return ag_fileset_add(fs, "etc/gpupool/node-labels.yaml", ag_buf_take(&b)) || (ag_seterr(err, "out of memory"), false);
+  return ag_fileset_add(fs, "etc/gpupool/node-labels.yaml", ag_buf_take(&b)) ||
+         (ag_seterr(err, "out of memory"), false);
 }
 
 static void kv_list(ag_buf *b, json_t *obj, bool ints) {
@@ -265,8 +268,10 @@ static void kv_list(ag_buf *b, json_t *obj, bool ints) {
   }
   for (size_t i = 0; i < n; i++) {
     json_t *v = json_object_get(obj, keys[i]);
-    if (ints) ag_buf_addf(b, "%s%s=%lld", i ? "," : "", keys[i], (long long)json_integer_value(v));
-    else ag_buf_addf(b, "%s%s=%s", i ? "," : "", keys[i], json_string_value(v));
+    if (ints)
+      ag_buf_addf(b, "%s%s=%lld", i ? "," : "", keys[i], (long long)json_integer_value(v));
+    else
+      ag_buf_addf(b, "%s%s=%s", i ? "," : "", keys[i], json_string_value(v));
   }
   free(keys);
 }
@@ -287,14 +292,17 @@ static bool bootstrap_env(const ag_plan *p, ag_fileset *fs, ag_err *err) {
   ag_buf_addf(&b, "GPUPOOL_MANAGEMENT_MODE=%s\n", p->mode ? p->mode : "");
   ag_buf_addf(&b, "GPUPOOL_MIG_STRATEGY=%s\n", p->mig_strategy ? p->mig_strategy : "");
   ag_buf_add(&b, "GPUPOOL_COMPONENTS=");
-  for (size_t i = 0; i < p->ncomps; i++) ag_buf_addf(&b, "%s%s", i ? "," : "", p->comps[i].name);
+  for (size_t i = 0; i < p->ncomps; i++)
+    ag_buf_addf(&b, "%s%s", i ? "," : "", p->comps[i].name);
   ag_buf_add(&b, "\n");
   ag_buf_addf(&b, "GPUPOOL_DRIVER_VERSION=%s\n", drv && drv->version ? drv->version : "");
   ag_buf_addf(&b, "GPUPOOL_DRIVER_IMAGE=%s\n", drv && drv->image ? drv->image : "");
   ag_buf_addf(&b, "GPUPOOL_DEVICE_PLUGIN_MIG_STRATEGY=%s\n", strategy ? strategy : "");
   ag_buf_addf(&b, "GPUPOOL_MIG_GPU_INSTANCE_PROFILE_IDS=%s\n", ids ? ids : "");
-  if (exp) ag_buf_addf(&b, "GPUPOOL_DCGM_EXPORTER_PORT=%d\n", exp->port ? exp->port : 19400);
-  else ag_buf_add(&b, "GPUPOOL_DCGM_EXPORTER_PORT=\n");
+  if (exp)
+    ag_buf_addf(&b, "GPUPOOL_DCGM_EXPORTER_PORT=%d\n", exp->port ? exp->port : 19400);
+  else
+    ag_buf_add(&b, "GPUPOOL_DCGM_EXPORTER_PORT=\n");
   ag_buf_add(&b, "GPUPOOL_NODE_LABELS=");
   kv_list(&b, p->labels, false);
   ag_buf_add(&b, "\nGPUPOOL_ALLOCATABLE=");

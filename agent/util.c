@@ -37,7 +37,8 @@ static void buf_grow(ag_buf *b, size_t more) {
   if (b->oom) return;
   if (b->len + more + 1 <= b->cap) return;
   size_t cap = b->cap ? b->cap : 256;
-  while (cap < b->len + more + 1) cap *= 2;
+  while (cap < b->len + more + 1)
+    cap *= 2;
   char *s = realloc(b->s, cap);
   if (!s) {
     b->oom = true;
@@ -194,10 +195,12 @@ bool ag_write_file(const char *path, const char *content, size_t len, ag_err *er
 }
 
 char *ag_join(const char *root, const char *rel) {
-  while (*rel == '/') rel++;
+  while (*rel == '/')
+    rel++;
   if (!root || !*root || strcmp(root, "/") == 0) return ag_fmt("/%s", rel);
   size_t n = strlen(root);
-  while (n > 1 && root[n - 1] == '/') n--;
+  while (n > 1 && root[n - 1] == '/')
+    n--;
   return ag_fmt("%.*s/%s", (int)n, root, rel);
 }
 

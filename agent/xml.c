@@ -44,14 +44,17 @@ static char *text(xmlNode *n, const char *path, bool *oom) {
   xmlChar *raw = xmlNodeGetContent(e);
   if (!raw) return NULL;
   const char *s = (const char *)raw;
-  while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+  while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+    s++;
   size_t len = strlen(s);
-  while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r')) len--;
+  while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
+    len--;
   char *out = NULL;
   if (len && !(len == 3 && strncmp(s, "N/A", 3) == 0) && !(len == 4 && strncmp(s, "None", 4) == 0) &&
       !(len == 13 && strncmp(s, "Not Supported", 13) == 0) && !(len == 5 && strncmp(s, "[N/A]", 5) == 0)) {
     out = malloc(len + 1);
-    if (!out) *oom = true;
+    if (!out)
+      *oom = true;
     else {
       memcpy(out, s, len);
       out[len] = '\0';
@@ -115,7 +118,8 @@ static void infer_profile(ag_mig_instance *m, const char *model, bool *oom) {
     m->profile_id = pick[0]->profile_id;
   } else if (npick > 1) {
     ag_buf b = {0};
-    for (size_t i = 0; i < npick; i++) ag_buf_addf(&b, "%s%s", i ? "," : "", pick[i]->nvidia_name);
+    for (size_t i = 0; i < npick; i++)
+      ag_buf_addf(&b, "%s%s", i ? "," : "", pick[i]->nvidia_name);
     m->candidates = ag_buf_take(&b);
     if (!m->candidates) *oom = true;
   }
@@ -163,7 +167,8 @@ static bool read_gpu(xmlNode *gx, ag_inventory *inv, ag_err *err) {
       return false;
     }
     bool seen = false; /* one GPU instance may hold several compute instances */
-    for (size_t i = 0; i < g->ninst; i++) seen = seen || g->inst[i].gi_id == (unsigned)gi;
+    for (size_t i = 0; i < g->ninst; i++)
+      seen = seen || g->inst[i].gi_id == (unsigned)gi;
     if (seen) continue;
     ag_mig_instance *m = ag_gpu_add_instance(g);
     if (!m) goto nomem;
@@ -199,7 +204,8 @@ bool ag_xml_discover(const char *path, ag_inventory *inv, ag_err *err) {
     if (e && e->message) {
       snprintf(msg, sizeof msg, "%s", e->message);
       size_t n = strlen(msg);
-      while (n && msg[n - 1] == '\n') msg[--n] = '\0';
+      while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
     }
     ag_seterr(err, "'%s' is not nvidia-smi -q -x output: %s (line %d)", path, msg, e ? e->line : 0);
     return false;

@@ -15,8 +15,8 @@
 #include "agent.h"
 
 static bool plain_safe(const char *s) {
-  static const char *const words[] = {"y",   "yes", "n",   "no",   "true", "false", "on",
-                                      "off", "null", "~",  ".inf", ".nan", "-.inf"};
+  static const char *const words[] = {"y",   "yes",  "n", "no",   "true", "false", "on",
+                                      "off", "null", "~", ".inf", ".nan", "-.inf"};
   if (!*s) return false;
   for (size_t i = 0; i < sizeof words / sizeof *words; i++)
     if (strcasecmp(s, words[i]) == 0) return false;

@@ -317,7 +317,8 @@ EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t d, unsigned profile_i
   unsigned cap = 0;
   json_t *list = json_object_get(dv->desc, "gi_profiles"), *p;
   size_t i;
-  json_array_foreach(list, i, p) if (!json_object_get(p, "error") && u(p, "id") == profile_id) cap = u(p, "instanceCount");
+  json_array_foreach(list, i, p) if (!json_object_get(p, "error") && u(p, "id") == profile_id) cap =
+      u(p, "instanceCount");
   *count = 0;
   for (unsigned k = 0; k < dv->ngis; k++)
     if (dv->gis[k].profile_id == profile_id && *count < cap) out[(*count)++] = (nvmlGpuInstance_t)&dv->gis[k];

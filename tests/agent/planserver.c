@@ -55,7 +55,8 @@ static int header(const char *req, const char *name, char *out, size_t size) {
     const char *l = line + 2;
     if (strncasecmp(l, name, n) == 0 && l[n] == ':') {
       l += n + 1;
-      while (*l == ' ') l++;
+      while (*l == ' ')
+        l++;
       const char *end = strstr(l, "\r\n");
       size_t len = end ? (size_t)(end - l) : strlen(l);
       if (len >= size) len = size - 1;
