@@ -594,5 +594,20 @@ eq "$?" 1 "run-on-device.sh exit status when NVML fails"
 has "$T/dev-bad/summary.txt" "discover: exit 1 (expected 0)"
 has "$T/dev-bad/summary.txt" "result: NOT as expected"
 
+# ---- the recorded run on a real H100 (tests/fixtures/real-h100/, 2026-11-26) --------------------
+# The same machine's nvidia-smi -q -x, read by the agent's XML path, must give what NVML gave there:
+# the inventory and every check finding (only the "source" field differs).
+echo "-- real H100 recording"
+REAL="$ROOT/tests/fixtures/real-h100"
+run - 0 discover --from-xml "$REAL/nvidia-smi-q.xml"
+if "$TT" jsoneq "$REAL/discover.out" "$T/out" --ignore source 2>"$T/err"; then pass; else fail "real H100: XML inventory differs from NVML's"; fi
+for c in nd96-h100-mig1g-managed:check-nd96-mig1g nd96-h100-managed:check-nd96-nomig \
+         nc40-h100nvl-managed:check-nc40-nomig nd96-h100-unmanaged:check-nd96-unmanaged; do
+  plan=${c%%:*}
+  rec=${c#*:}
+  run - "$(cat "$REAL/$rec.rc")" check --plan "$P/$plan.json" --from-xml "$REAL/nvidia-smi-q.xml" -o json
+  if "$TT" jsoneq "$REAL/$rec.out" "$T/out" --ignore source 2>"$T/err"; then pass; else fail "real H100: $rec replayed from XML differs"; fi
+done
+
 echo "agent: $passed checks passed, $failed failed"
 [ "$failed" = 0 ]
