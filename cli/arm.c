@@ -95,10 +95,11 @@ int arm_finish(const arm_ctx *c, const http_response *resp, bool no_wait, const 
   if (!no_wait && resp->async_op[0]) {
     bool tty = isatty(STDERR_FILENO);
     double start = now();
-    int delay = resp->retry_after > 0 ? resp->retry_after : 1;
+    /* Retry-After says how long to wait; 0 (a test server) still leaves 100 ms between polls */
+    double delay = resp->retry_after >= 0 ? resp->retry_after : 1;
     for (;;) {
       if (tty) fprintf(stderr, "\r - Running .. (%.0fs)", now() - start);
-      sleep_seconds(delay > 10 ? 10 : delay);
+      sleep_seconds(delay < 0.1 ? 0.1 : delay > 10 ? 10 : delay);
       http_response op;
       json_t *body;
       if (!arm_call(c, "GET", resp->async_op, NULL, NULL, &op, &body)) {
@@ -129,7 +130,7 @@ int arm_finish(const arm_ctx *c, const http_response *resp, bool no_wait, const 
         if (rc) return rc;
         break;
       }
-      if (op.retry_after > 0) delay = op.retry_after;
+      if (op.retry_after >= 0) delay = op.retry_after;
       json_decref(body);
       http_response_free(&op);
     }

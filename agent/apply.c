@@ -1,0 +1,494 @@
+/* apply.c - `gpupool-agent apply`: makes the node what its plan says. It writes the rendered files,
+ * stops and disables the services an earlier plan had and this one has not, sets MIG mode and
+ * (re)creates the MIG instances where the node differs from the layout, and enables and restarts
+ * the plan's services.
+ *
+ * The steps are computed first, from the plan and the node as NVML sees it, so that a dry run
+ * (the default) prints exactly what --execute would do. Commands run without a shell. MIG mode
+ * changes take effect only after a reboot on Azure VMs: after `nvidia-smi -mig`, --execute reads
+ * the node again and stops (exit 5) until the mode is active; running apply again after the
+ * reboot finishes the job. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+typedef enum { STEP_WRITE, STEP_REMOVE, STEP_RUN, STEP_GATE, STEP_NOTE } step_kind;
+
+#define MAX_ARGS 24
+
+typedef struct {
+  step_kind kind;
+  char *path;          /* WRITE/REMOVE: the full path */
+  const char *content; /* WRITE */
+  char *argv[MAX_ARGS];
+  bool may_fail; /* RUN: a failure is reported but does not stop apply */
+  bool want_mig; /* GATE: MIG must be (true) or not be (false) active on the gate's GPUs */
+  char *text;    /* NOTE / GATE description */
+} step;
+
+typedef struct {
+  step *s;
+  size_t n;
+  bool oom;
+} steps;
+
+static step *add_step(steps *st, step_kind kind) {
+  step *s = realloc(st->s, (st->n + 1) * sizeof *s);
+  if (!s) {
+    st->oom = true;
+    return NULL;
+  }
+  st->s = s;
+  memset(&s[st->n], 0, sizeof *s);
+  s[st->n].kind = kind;
+  return &s[st->n++];
+}
+
+/* A command from a NULL-terminated list of words; words are copied. */
+static void run(steps *st, bool may_fail, const char *const *words) {
+  step *s = add_step(st, STEP_RUN);
+  if (!s) return;
+  s->may_fail = may_fail;
+  for (size_t i = 0; words[i] && i < MAX_ARGS - 1; i++)
+    if (!(s->argv[i] = strdup(words[i]))) st->oom = true;
+}
+
+static void note(steps *st, char *text) {
+  step *s = add_step(st, STEP_NOTE);
+  if (!text) st->oom = true;
+  if (s)
+    s->text = text;
+  else
+    free(text);
+}
+
+static void steps_free(steps *st) {
+  for (size_t i = 0; i < st->n; i++) {
+    free(st->s[i].path);
+    free(st->s[i].text);
+    for (size_t j = 0; j < MAX_ARGS; j++)
+      free(st->s[i].argv[j]);
+  }
+  free(st->s);
+}
+
+/* "0,1,2" */
+static char *index_list(const ag_inventory *inv, const bool *sel) {
+  ag_buf b = {0};
+  for (size_t i = 0; i < inv->ngpus; i++)
+    if (sel[i]) ag_buf_addf(&b, "%s%u", b.len ? "," : "", inv->gpus[i].index);
+  return ag_buf_take(&b);
+}
+
+static bool any(const bool *sel, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (sel[i]) return true;
+  return false;
+}
+
+/* True when a GPU's instances are the layout (profiles and counts). */
+static bool layout_matches(const ag_plan *p, const ag_gpu *g) {
+  size_t want = 0;
+  for (size_t i = 0; i < p->ngroups; i++) {
+    size_t have = 0;
+    for (size_t j = 0; j < g->ninst; j++)
+      if (g->inst[j].profile && strcmp(g->inst[j].profile, p->groups[i].profile) == 0) have++;
+    if (have != (size_t)p->groups[i].count) return false;
+    want += have;
+  }
+  return want == g->ninst;
+}
+
+/* Components of the previous apply, from the bootstrap.env it left under root. */
+static char *previous_components(const char *root) {
+  char *path = ag_join(root, "etc/gpupool/bootstrap.env");
+  ag_err e;
+  char *text = path ? ag_read_file(path, 1 << 16, NULL, &e) : NULL, *out = NULL;
+  free(path);
+  if (!text) return NULL;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+    if (strncmp(line, "GPUPOOL_COMPONENTS=", 19) == 0) out = strdup(line + 19);
+  free(text);
+  return out;
+}
+
+static const char *component_unit(const char *component) {
+  static const char *const map[][2] = {{"nvidia-fabricmanager", "nvidia-fabricmanager.service"},
+                                       {"mig-partition", "mig-partition.service"},
+                                       {"nvidia-device-plugin", "nvidia-device-plugin.service"},
+                                       {"nvidia-dra-driver", "gpu-kubelet-plugin.service"},
+                                       {"nvidia-dcgm", "nvidia-dcgm.service"},
+                                       {"dcgm-exporter", "dcgm-exporter.service"}};
+  for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+    if (strcmp(map[i][0], component) == 0) return map[i][1];
+  return NULL;
+}
+
+static bool file_exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+/* The MIG part: what to run so that every GPU has the plan's MIG mode and layout. */
+static bool mig_steps(steps *st, const ag_plan *p, const ag_inventory *inv, bool known, ag_err *err) {
+  const char *ids = ag_plan_cgi_ids(p);
+  size_t n = inv->ngpus;
+  bool enable[64] = {0}, destroy[64] = {0}, create[64] = {0}, disable[64] = {0};
+  if (!p->has_gpu || !ag_plan_component(p, "nvidia-driver")) return true;
+  if (!known) {
+    if (!p->has_layout) return true;
+    /* No NVML to ask (the driver comes with this boot): the whole sequence, as AKS runs it. */
+    note(st, ag_fmt("# the node's MIG state is unknown (%s): the full MIG sequence",
+                    inv->driver_absent_reason ? inv->driver_absent_reason : "no NVML"));
+    run(st, false, (const char *[]){"nvidia-smi", "-mig", "1", NULL});
+    step *g = add_step(st, STEP_GATE);
+    if (g) {
+      g->want_mig = true;
+      g->text = ag_fmt("MIG mode active on every GPU (Azure VMs need a reboot after nvidia-smi -mig 1)");
+      if (!g->text) st->oom = true;
+    }
+    run(st, false, (const char *[]){"nvidia-smi", "mig", "-cgi", ids, "-C", NULL});
+    return true;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const ag_gpu *g = &inv->gpus[i];
+    if (p->has_layout) {
+      if (!g->mig_capable) {
+        ag_seterr(err, "GPU %u (%s) cannot run MIG, but the plan has a MIG layout: the plan is not for this node",
+                  g->index, g->name ? g->name : "unnamed");
+        return false;
+      }
+      if (g->mig_current != 1) {
+        enable[i] = create[i] = true;
+      } else if (!layout_matches(p, g)) {
+        destroy[i] = g->ninst > 0;
+        create[i] = true;
+      }
+    } else if (g->mig_capable && (g->mig_current == 1 || g->mig_pending == 1)) {
+      destroy[i] = g->mig_current == 1 && g->ninst > 0;
+      disable[i] = true;
+    }
+  }
+  if (!any(enable, n) && !any(destroy, n) && !any(create, n) && !any(disable, n)) {
+    note(st, ag_fmt("# MIG: every GPU already has the plan's MIG mode%s", p->has_layout ? " and layout" : ""));
+    return true;
+  }
+  char *list;
+  if (any(destroy, n)) {
+    if (!(list = index_list(inv, destroy))) goto nomem;
+    run(st, true, (const char *[]){"nvidia-smi", "mig", "-i", list, "-dci", NULL});
+    run(st, false, (const char *[]){"nvidia-smi", "mig", "-i", list, "-dgi", NULL});
+    free(list);
+  }
+  if (any(disable, n)) {
+    if (!(list = index_list(inv, disable))) goto nomem;
+    run(st, false, (const char *[]){"nvidia-smi", "-i", list, "-mig", "0", NULL});
+    step *g = add_step(st, STEP_GATE);
+    if (g) {
+      g->want_mig = false;
+      g->text = ag_fmt("MIG mode disabled on GPU %s (Azure VMs need a reboot after nvidia-smi -mig 0)", list);
+      if (!g->text) st->oom = true;
+    }
+    free(list);
+  }
+  if (any(enable, n)) {
+    if (!(list = index_list(inv, enable))) goto nomem;
+    run(st, false, (const char *[]){"nvidia-smi", "-i", list, "-mig", "1", NULL});
+    step *g = add_step(st, STEP_GATE);
+    if (g) {
+      g->want_mig = true;
+      g->text = ag_fmt("MIG mode active on GPU %s (Azure VMs need a reboot after nvidia-smi -mig 1)", list);
+      if (!g->text) st->oom = true;
+    }
+    free(list);
+  }
+  if (any(create, n)) {
+    if (!(list = index_list(inv, create))) goto nomem;
+    run(st, false, (const char *[]){"nvidia-smi", "mig", "-i", list, "-cgi", ids, "-C", NULL});
+    free(list);
+  }
+  return true;
+nomem:
+  ag_seterr(err, "out of memory");
+  return false;
+}
+
+static bool plan_steps(steps *st, const ag_plan *p, const ag_fileset *fs, const char *root, const ag_inventory *inv,
+                       bool known, ag_err *err) {
+  /* 1. files */
+  for (size_t i = 0; i < fs->n; i++) {
+    step *s = add_step(st, STEP_WRITE);
+    if (!s) break;
+    s->path = ag_join(root, fs->files[i].path);
+    s->content = fs->files[i].content;
+    if (!s->path) st->oom = true;
+  }
+  /* 2. what an earlier plan had and this one has not */
+  char *prev = previous_components(root);
+  const char *gone[AG_MAX_COMPONENTS + 8];
+  size_t ngone = 0;
+  for (size_t i = 0; i < ag_managed_unit_count; i++) {
+    const char *unit = ag_managed_units[i], *dropin = ag_dropin_path(unit);
+    bool in_plan = false, before = false;
+    for (size_t c = 0; c < p->ncomps; c++)
+      in_plan = in_plan || (component_unit(p->comps[c].name) && strcmp(component_unit(p->comps[c].name), unit) == 0);
+    if (in_plan) continue;
+    for (const char *q = prev; q && *q;) {
+      const char *comma = strchr(q, ',');
+      char name[64];
+      snprintf(name, sizeof name, "%.*s", (int)(comma ? (size_t)(comma - q) : strlen(q)), q);
+      if (component_unit(name) && strcmp(component_unit(name), unit) == 0) before = true;
+      q = comma ? comma + 1 : NULL;
+    }
+    if (before) gone[ngone++] = unit;
+    if (dropin) {
+      char *path = ag_join(root, dropin);
+      if (path && file_exists(path)) {
+        step *s = add_step(st, STEP_REMOVE);
+        if (s)
+          s->path = path;
+        else
+          free(path);
+      } else {
+        free(path);
+      }
+    }
+  }
+  free(prev);
+  run(st, false, (const char *[]){"systemctl", "daemon-reload", NULL});
+  for (size_t i = 0; i < ngone; i++)
+    run(st, true, (const char *[]){"systemctl", "disable", "--now", gone[i], NULL});
+
+  /* 3. MIG, with the GPU services stopped when it changes anything */
+  const char *units[AG_MAX_COMPONENTS];
+  size_t nunits = ag_plan_units(p, units, AG_MAX_COMPONENTS);
+  steps mig = {0};
+  bool ok = mig_steps(&mig, p, inv, known, err);
+  bool changes = false;
+  for (size_t i = 0; i < mig.n; i++)
+    changes = changes || mig.s[i].kind != STEP_NOTE;
+  if (ok && changes) {
+    const char *stop[AG_MAX_COMPONENTS + 3] = {"systemctl", "stop"};
+    size_t k = 2;
+    for (size_t i = 0; i < nunits; i++)
+      if (strcmp(units[i], "mig-partition.service") != 0 && strcmp(units[i], "nvidia-fabricmanager.service") != 0)
+        stop[k++] = units[i];
+    stop[k] = NULL;
+    if (k > 2) {
+      note(st, ag_fmt("# the GPU services hold the GPUs: stop them while MIG changes"));
+      run(st, true, stop);
+    }
+  }
+  for (size_t i = 0; ok && i < mig.n; i++) {
+    step *s = add_step(st, mig.s[i].kind);
+    if (!s) break;
+    *s = mig.s[i];
+    memset(&mig.s[i], 0, sizeof mig.s[i]);
+  }
+  steps_free(&mig);
+  if (!ok) return false;
+
+  /* 4. the plan's services */
+  if (nunits) {
+    const char *en[AG_MAX_COMPONENTS + 3] = {"systemctl", "enable"};
+    const char *re[AG_MAX_COMPONENTS + 3] = {"systemctl", "restart"};
+    size_t ke = 2, kr = 2;
+    for (size_t i = 0; i < nunits; i++) {
+      en[ke++] = units[i];
+      /* mig-partition is a oneshot for boot; apply has just done its work */
+      if (strcmp(units[i], "mig-partition.service") != 0) re[kr++] = units[i];
+    }
+    en[ke] = re[kr] = NULL;
+    run(st, false, en);
+    if (kr > 2) run(st, false, re);
+  }
+  if (st->oom) {
+    ag_seterr(err, "out of memory");
+    return false;
+  }
+  return true;
+}
+
+static void print_step(FILE *out, const step *s) {
+  switch (s->kind) {
+  case STEP_WRITE: fprintf(out, "write %s (%zu bytes)\n", s->path, strlen(s->content)); break;
+  case STEP_REMOVE: fprintf(out, "remove %s\n", s->path); break;
+  case STEP_NOTE: fprintf(out, "%s\n", s->text); break;
+  case STEP_GATE:
+    fprintf(out, "check %s; otherwise stop here (exit %d) and run apply again after the reboot\n", s->text,
+            AG_EXIT_REBOOT);
+    break;
+  case STEP_RUN:
+    fputs("run", out);
+    for (size_t i = 0; s->argv[i]; i++)
+      fprintf(out, " %s", s->argv[i]);
+    if (s->may_fail) fputs("   # a failure here is reported, not fatal", out);
+    fputc('\n', out);
+    break;
+  }
+}
+
+static int exec_argv(char *const *argv) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    execvp(argv[0], argv);
+    fprintf(stderr, "gpupool-agent: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+static bool gate_passes(const step *s) {
+  ag_inventory inv;
+  ag_err err;
+  ag_inventory_init(&inv, "nvml");
+  bool ok = ag_nvml_discover(&inv, &err) && inv.driver_present;
+  for (size_t i = 0; ok && i < inv.ngpus; i++) {
+    const ag_gpu *g = &inv.gpus[i];
+    if (!g->mig_capable) continue;
+    if ((g->mig_current == 1) != s->want_mig) ok = false;
+  }
+  ag_inventory_free(&inv);
+  return ok;
+}
+
+static int execute(const steps *st) {
+  for (size_t i = 0; i < st->n; i++) {
+    const step *s = &st->s[i];
+    ag_err err;
+    print_step(stdout, s);
+    switch (s->kind) {
+    case STEP_WRITE:
+      if (!ag_write_file(s->path, s->content, strlen(s->content), &err)) {
+        fprintf(stderr, "gpupool-agent apply: %s\n", err.msg);
+        return AG_EXIT_ERROR;
+      }
+      break;
+    case STEP_REMOVE:
+      if (unlink(s->path) != 0 && errno != ENOENT) {
+        fprintf(stderr, "gpupool-agent apply: cannot remove %s: %s\n", s->path, strerror(errno));
+        return AG_EXIT_ERROR;
+      }
+      break;
+    case STEP_RUN: {
+      int rc = exec_argv(s->argv);
+      if (rc != 0 && !s->may_fail) {
+        fprintf(stderr, "gpupool-agent apply: '%s' failed (exit %d); stopping\n", s->argv[0], rc);
+        return AG_EXIT_ERROR;
+      }
+      if (rc != 0) fprintf(stderr, "gpupool-agent apply: '%s' failed (exit %d); going on\n", s->argv[0], rc);
+      break;
+    }
+    case STEP_GATE:
+      if (!gate_passes(s)) {
+        fprintf(stderr,
+                "gpupool-agent apply: the MIG mode change is pending: reboot the node, then run gpupool-agent apply "
+                "again\n");
+        return AG_EXIT_REBOOT;
+      }
+      break;
+    case STEP_NOTE: break;
+    }
+  }
+  return AG_EXIT_OK;
+}
+
+static const char apply_help[] =
+    "Usage: gpupool-agent apply --plan PLAN.json [--root DIR] [--from-xml FILE] [--execute]\n"
+    "\n"
+    "Makes this node what its plan says: writes the node files (see render), disables the services an\n"
+    "earlier apply enabled that the plan no longer has, sets MIG mode and creates the MIG instances\n"
+    "where the node differs from the plan's layout (nvidia-smi), then enables and restarts the plan's\n"
+    "services (systemctl). The node is read through NVML (or --from-xml, for a what-if).\n"
+    "\n"
+    "Without --execute nothing is changed: the exact file writes and commands are printed.\n"
+    "\n"
+    "  --plan FILE      the plan (gpupool plan, or gpupool-agent fetch)\n"
+    "  --root DIR       prefix for every file path (default /)\n"
+    "  --from-xml FILE  read the node from nvidia-smi -q -x output instead of NVML\n"
+    "  --execute        do it (needs root)\n"
+    "\n"
+    "Exit status: 0 done (or printed), 1 error, 2 usage, 5 a MIG mode change waits for a reboot:\n"
+    "reboot, then run apply again.\n";
+
+int ag_cmd_apply(int argc, char **argv) {
+  const char *plan_path = NULL, *root = "/", *xml = NULL;
+  bool exec = false;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(apply_help, stdout);
+      return AG_EXIT_OK;
+    } else if (strcmp(a, "--execute") == 0) {
+      exec = true;
+    } else if (strcmp(a, "--plan") == 0 || strcmp(a, "--root") == 0 || strcmp(a, "--from-xml") == 0) {
+      if (i + 1 >= argc) return ag_usage_error("apply", "option '%s' needs a value", a);
+      const char *v = argv[++i];
+      if (strcmp(a, "--plan") == 0)
+        plan_path = v;
+      else if (strcmp(a, "--root") == 0)
+        root = v;
+      else
+        xml = v;
+    } else {
+      return ag_usage_error("apply", "unknown argument '%s'", a);
+    }
+  }
+  if (!plan_path) return ag_usage_error("apply", "--plan is required");
+  if (!*root) return ag_usage_error("apply", "--root must not be empty");
+  if (exec && geteuid() != 0) {
+    fprintf(stderr, "gpupool-agent apply: --execute needs root (it writes systemd files, runs nvidia-smi and "
+                    "systemctl)\n");
+    return AG_EXIT_ERROR;
+  }
+  ag_plan p;
+  ag_err err;
+  ag_inventory inv;
+  ag_fileset fs = {0};
+  steps st = {0};
+  int rc = AG_EXIT_ERROR;
+  ag_inventory_init(&inv, xml ? "nvidia-smi-xml" : "nvml");
+  if (!ag_plan_load(plan_path, &p, &err)) {
+    fprintf(stderr, "gpupool-agent apply: %s\n", err.msg);
+    goto out;
+  }
+  if (!ag_discover(xml, &inv, &err)) {
+    fprintf(stderr, "gpupool-agent apply: %s\n", err.msg);
+    goto out;
+  }
+  if (!ag_render_node(&p, &fs, &err) || !plan_steps(&st, &p, &fs, root, &inv, inv.driver_present, &err)) {
+    fprintf(stderr, "gpupool-agent apply: %s\n", err.msg);
+    goto out;
+  }
+  printf("# gpupool-agent apply%s: plan of %s (generation %lld) on this node (%s, ", exec ? "" : " (dry run)",
+         p.vm_size, p.generation, inv.source);
+  if (inv.driver_present)
+    printf("driver %s, %zu GPU%s)\n", inv.driver_version ? inv.driver_version : "?", inv.ngpus,
+           inv.ngpus == 1 ? "" : "s");
+  else
+    printf("no NVIDIA driver)\n");
+  if (exec) {
+    rc = execute(&st);
+  } else {
+    for (size_t i = 0; i < st.n; i++)
+      print_step(stdout, &st.s[i]);
+    rc = AG_EXIT_OK;
+  }
+out:
+  steps_free(&st);
+  ag_fileset_free(&fs);
+  ag_inventory_free(&inv);
+  ag_plan_free(&p);
+  return rc;
+}

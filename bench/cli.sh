@@ -1,0 +1,53 @@
+#!/bin/sh
+# cli.sh - benchmark of `gpupool nodepool show` as a whole process against a local gpupoold (issue 4):
+# median wall time over 300 runs (hyperfine, installed from Debian if missing), target < 20 ms.
+# Writes the figures, machine and date into bench/RESULTS.md (section "cli").
+# Usage: bench/cli.sh [BUILD_DIR]
+set -eu
+cd "$(dirname "$0")/.."
+B=${1:-build}
+if ! command -v hyperfine >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq hyperfine >/dev/null
+fi
+T=$(mktemp -d)
+"$B/gpupoold" --listen 127.0.0.1:0 --db "sqlite:$T/bench.db" --retry-after 0 >"$T/addr" 2>"$T/log" &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$T"' EXIT
+i=0; EP=
+while [ -z "$EP" ] && [ $i -lt 100 ]; do sleep 0.05; EP=$(sed -n 's/^gpupoold listening on //p' "$T/addr"); i=$((i + 1)); done
+export GPUPOOL_ENDPOINT="$EP"
+"$B/gpupool" feature register --name ManagedGPU >/dev/null
+"$B/gpupool" cluster create -g bench -n c1 >/dev/null
+"$B/gpupool" nodepool add -g bench --cluster-name c1 -n gpu1 -s Standard_ND96isr_H100_v5 --mig-profile MIG1g \
+  --enable-managed-gpu --node-taints sku=gpu:NoSchedule >/dev/null
+hyperfine -N --warmup 20 --runs 300 --export-json "$T/h.json" \
+  "$B/gpupool nodepool show -g bench --cluster-name c1 -n gpu1" \
+  "$B/gpupool nodepool show -g bench --cluster-name c1 -n gpu1 -o table" >"$T/hyperfine.txt"
+cat "$T/hyperfine.txt"
+ms() { awk -v k="$1" -v n="$2" 'BEGIN{RS="\"command\""} NR==n+1 { if (match($0, "\"" k "\": *[0-9.e-]+")) { s=substr($0, RSTART, RLENGTH); sub(/.*: */, "", s); printf "%.2f", s*1000 } }' "$T/h.json"; }
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
+section=$(cat <<TXT
+<!-- cli:begin -->
+## cli (issue 4): \`gpupool nodepool show\` as a whole process
+
+\`bench/cli.sh\` — $(date -u +%Y-%m-%d), $(nproc) CPUs ($cpu), $(uname -r). hyperfine, 20 warm-up runs
+then 300 runs, each a new process (exec, libcurl, one GET over loopback to a local gpupoold with
+SQLite, print); the pool is an ND96isr_H100_v5 MIG1g managed pool.
+
+| command | median | mean | min | max | target |
+|---|---|---|---|---|---|
+| \`nodepool show\` (json) | $(ms median 1) ms | $(ms mean 1) ms | $(ms min 1) ms | $(ms max 1) ms | < 20 ms |
+| \`nodepool show -o table\` | $(ms median 2) ms | $(ms mean 2) ms | $(ms min 2) ms | $(ms max 2) ms | < 20 ms |
+<!-- cli:end -->
+TXT
+)
+f=bench/RESULTS.md
+[ -f "$f" ] || printf '# Benchmark results\n\nFigures written by the scripts under bench/; each section says how it was measured.\n' > "$f"
+if grep -q '<!-- cli:begin -->' "$f"; then
+  awk -v repl="$section" 'BEGIN{skip=0} /<!-- cli:begin -->/{print repl; skip=1; next} /<!-- cli:end -->/{skip=0; next} !skip{print}' "$f" >"$f.tmp"
+else
+  { cat "$f"; printf '\n%s\n' "$section"; } >"$f.tmp"
+fi
+mv "$f.tmp" "$f"
+echo "wrote $f"

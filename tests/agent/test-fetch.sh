@@ -1,0 +1,101 @@
+#!/bin/sh
+# test-fetch.sh - gpupool-agent fetch against the real control plane (gpupoold), end to end: a pool
+# created through the gpupool CLI, its plan fetched with If-None-Match, changed, fetched again, and
+# checked against a fake node.
+#
+# Not in `make test` yet: gpupoold lives on the server branch. Once it is merged, wire it in
+# mk/agent.mk, e.g.
+#     test-agent-fetch: $(B)/gpupool-agent $(B)/gpupool $(B)/gpupoold $(AGENT_TESTDIR)/libfake-nvml.so
+#     	@B=$(B) tests/agent/test-fetch.sh
+#     TEST_TARGETS += test-agent-fetch
+# Run by hand:  make build/gpupoold build/gpupool build/gpupool-agent build/tests/agent/libfake-nvml.so \
+#                 build/tests/agent/agent-testtool && tests/agent/test-fetch.sh
+# Environment: B (build directory, default build); GPUPOOLD, GPUPOOL, AGENT override the binaries.
+#
+# It starts its own gpupoold on a free loopback port with a fresh SQLite file and stops it (by its
+# pid) at the end.
+#
+# Status: run against gpupoold of the server branch at 676fef6, `gpupool cluster create` (a cluster
+# PUT with agentPoolProfiles) answers 409 Conflict every time, a server issue; the fetch steps
+# themselves (200 with ETag "1", 304 -> exit 4, a new plan after a pool update with ETag "2", 404 ->
+# exit 1) were checked by hand against that server with a cluster created without agentPoolProfiles.
+set -u
+B=${B:-build}
+ROOT=$(pwd)
+GPUPOOLD=${GPUPOOLD:-$ROOT/$B/gpupoold}
+GPUPOOL=${GPUPOOL:-$ROOT/$B/gpupool}
+AGENT=${AGENT:-$ROOT/$B/gpupool-agent}
+TT="$ROOT/$B/tests/agent/agent-testtool"
+export GPUPOOL_NVML_LIBRARY="$ROOT/$B/tests/agent/libfake-nvml.so"
+for bin in "$GPUPOOLD" "$GPUPOOL" "$AGENT" "$TT" "$GPUPOOL_NVML_LIBRARY"; do
+  [ -e "$bin" ] || { echo "test-fetch: $bin is not built" >&2; exit 1; }
+done
+T=$(mktemp -d "${TMPDIR:-/tmp}/gpupool-fetch-tests.XXXXXX")
+PID=
+cleanup() {
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+no() {
+  failed=$((failed + 1))
+  echo "FAIL: $*"
+  [ -s "$T/err" ] && sed 's/^/  stderr: /' "$T/err" | head -20
+}
+expect() { # expect RC WHAT CMD...
+  want=$1 what=$2
+  shift 2
+  "$@" >"$T/out" 2>"$T/err"
+  got=$?
+  if [ "$got" = "$want" ]; then ok; else no "$what: exit $got, want $want"; fi
+}
+
+"$GPUPOOLD" --listen 127.0.0.1:0 --db "sqlite:$T/gpupool.db" >"$T/server.out" 2>"$T/server.log" &
+PID=$!
+i=0
+while ! grep -q "listening on" "$T/server.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+EP=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$T/server.out" | head -1)
+[ -n "$EP" ] || { echo "test-fetch: gpupoold did not start:"; cat "$T/server.log"; exit 1; }
+export GPUPOOL_ENDPOINT="$EP"
+SUB=00000000-0000-0000-0000-000000000000
+ID="/subscriptions/$SUB/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools"
+
+expect 0 "feature register" "$GPUPOOL" feature register -n ManagedGPU
+expect 0 "cluster create" "$GPUPOOL" cluster create -g rg1 -n c1
+expect 0 "nodepool add" "$GPUPOOL" nodepool add -g rg1 --cluster-name c1 -n gpu -s Standard_NC24ads_A100_v4 -c 1 \
+  --gpu-instance-profile MIG1g --enable-managed-gpu --node-taints sku=gpu:NoSchedule
+
+# A new plan: written, ETag remembered, the same plan the server shows.
+expect 0 "first fetch" "$AGENT" fetch --endpoint "$EP" --pool "$ID/gpu" --etag-file "$T/etag" --out "$T/plan.json"
+[ -s "$T/etag" ] && ok || no "no ETag remembered"
+expect 0 "nodepool plan" "$GPUPOOL" nodepool plan -g rg1 --cluster-name c1 -n gpu
+cp "$T/out" "$T/server-plan.json"
+if "$TT" jsoneq "$T/plan.json" "$T/server-plan.json" 2>"$T/err"; then ok; else no "fetched plan differs from nodepool plan"; fi
+[ "$("$TT" get "$T/plan.json" vmSize)" = Standard_NC24ads_A100_v4 ] && ok || no "plan vmSize"
+# The fetched plan works for check: the A100 with 7 x 1g.10gb conforms.
+export GPUPOOL_FAKE_NVML="$ROOT/tests/agent/gpus/a100-mig-1g.json"
+expect 0 "check fetched plan" "$AGENT" check --plan "$T/plan.json"
+
+# Unchanged: 304 -> exit 4, the plan file stays.
+cp "$T/plan.json" "$T/plan-1.json"
+expect 4 "second fetch (unchanged)" "$AGENT" fetch --endpoint "$EP" --pool "$ID/gpu" --etag-file "$T/etag" --out "$T/plan.json"
+cmp -s "$T/plan.json" "$T/plan-1.json" && ok || no "304 changed the plan file"
+
+# The pool changes (Managed -> Unmanaged): a new generation, a new plan.
+expect 0 "nodepool update" "$GPUPOOL" nodepool update -g rg1 --cluster-name c1 -n gpu --enable-managed-gpu=false
+expect 0 "fetch after the change" "$AGENT" fetch --endpoint "$EP" --pool "$ID/gpu" --etag-file "$T/etag" --out "$T/plan.json"
+if cmp -s "$T/plan.json" "$T/plan-1.json"; then no "the plan did not change"; else ok; fi
+[ "$("$TT" get "$T/plan.json" 'effective|managementMode')" = Unmanaged ] && ok || no "new plan is not Unmanaged"
+expect 0 "check the new plan" "$AGENT" check --plan "$T/plan.json"
+
+# A pool that does not exist: exit 1 with the ARM error, the plan file stays.
+cp "$T/plan.json" "$T/plan-2.json"
+expect 1 "missing pool" "$AGENT" fetch --endpoint "$EP" --pool "$ID/nosuch" --etag-file "$T/etag" --out "$T/plan.json"
+grep -q "HTTP 404" "$T/err" && ok || no "404 not reported"
+cmp -s "$T/plan.json" "$T/plan-2.json" && ok || no "an error changed the plan file"
+
+echo "agent fetch vs gpupoold: $passed checks passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,300 @@
+#!/bin/sh
+# run-tests.sh - the gpupool CLI against a live gpupoold (`make test-cli`, part of `make test`).
+#
+# Starts gpupoold on a free loopback port with a fresh database, then runs every command and flag:
+# feature, cluster and nodepool commands in every output format, error paths (ARM errors exit 1 with
+# "(Code) Message" on stderr, usage errors exit 2 with a --help hint), table/yaml/tsv output against
+# golden files under tests/cli/golden/ (etags and times normalised), and a terminal test: the
+# progress line of a long operation appears on a TTY (under `script`) and not in a pipe.
+# UPDATE_GOLDEN=1 rewrites the golden files (review the diff!).
+#
+# Environment: B (build directory, default build).
+set -u
+B=${B:-build}
+ROOT=$(pwd)
+CLI="$ROOT/$B/gpupool"
+SERVER="$ROOT/$B/gpupoold"
+GOLDEN="$ROOT/tests/cli/golden"
+T=$(mktemp -d "${TMPDIR:-/tmp}/gpupool-cli-tests.XXXXXX")
+PIDS=
+cleanup() {
+  for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+unset GPUPOOL_TOKEN GPUPOOL_SUBSCRIPTION 2>/dev/null || true
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL: $*"
+  [ -s "$T/err" ] && sed 's/^/  stderr: /' "$T/err" | head -10
+  [ -s "$T/out" ] && sed 's/^/  stdout: /' "$T/out" | head -10
+}
+
+# start_server NAME [ARGS]: a gpupoold on a free port; sets EP
+start_server() {
+  name=$1
+  shift
+  "$SERVER" --listen 127.0.0.1:0 --db "sqlite:$T/$name.db" --retry-after 0 "$@" >"$T/$name.addr" 2>"$T/$name.log" &
+  PIDS="$PIDS $!"
+  i=0
+  while [ $i -lt 100 ]; do
+    EP=$(sed -n 's/^gpupoold listening on //p' "$T/$name.addr" | head -1)
+    [ -n "$EP" ] && return 0
+    sleep 0.05
+    i=$((i + 1))
+  done
+  echo "gpupoold did not start:"
+  cat "$T/$name.log"
+  exit 1
+}
+
+# g RC ARGS...: runs the CLI against $EP; stdout in $T/out, stderr in $T/err; checks the exit status
+g() {
+  want=$1
+  shift
+  GPUPOOL_ENDPOINT="$EP" "$CLI" "$@" >"$T/out" 2>"$T/err"
+  rc=$?
+  if [ "$rc" = "$want" ]; then pass; else fail "gpupool $* -> exit $rc, expected $want"; fi
+}
+has() { if grep -q -- "$2" "$1"; then pass; else fail "$1 lacks '$2'"; fi; }
+hasnt() { if grep -q -- "$2" "$1"; then fail "$1 has '$2'"; else pass; fi; }
+# value of a top-level JSON string/number field of $T/out (the CLI's json output is pretty, one key a line)
+val() { sed -n "s/^  \"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$T/out" | head -1; }
+eq() { if [ "$1" = "$2" ]; then pass; else fail "$3: '$1', expected '$2'"; fi; }
+
+# Golden files: etags and times vary from run to run.
+normalise() {
+  sed -E -e 's/00000000-0000-0000-0000-000000000000/SUBSCRIPTION/g' \
+    -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/<uuid>/g' \
+    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/<time>/g' "$1"
+}
+golden() {
+  normalise "$T/out" >"$T/norm"
+  if [ "${UPDATE_GOLDEN:-}" = 1 ]; then cp "$T/norm" "$GOLDEN/$1"; fi
+  if cmp -s "$T/norm" "$GOLDEN/$1"; then pass; else
+    fail "output differs from golden $1"
+    diff "$GOLDEN/$1" "$T/norm" | head -20
+  fi
+}
+
+G="-g rg1 --cluster-name c1"
+
+start_server main
+
+echo "-- help and usage"
+g 0 --help
+has "$T/out" "nodepool"
+g 2
+g 2 bogus
+for grp in cluster nodepool feature; do
+  g 0 $grp --help
+  has "$T/out" "Usage: gpupool $grp <command>"
+  g 2 $grp
+  g 2 $grp nosuch
+  has "$T/err" "Try 'gpupool $grp --help'"
+done
+for c in "cluster create" "cluster update" "cluster show" "cluster list" "cluster delete" "nodepool add" \
+         "nodepool update" "nodepool show" "nodepool list" "nodepool delete" "nodepool plan" "feature register" \
+         "feature unregister" "feature show" "feature list" "validate" "plan"; do
+  g 0 $c --help
+  has "$T/out" "Usage: gpupool $c"
+done
+g 0 nodepool add --help
+has "$T/out" "alias --mig-profile"
+has "$T/out" "alias --mig-strategy"
+has "$T/out" "--output FORMAT"
+g 2 nodepool add $G -n gpu1
+has "$T/err" "--node-vm-size is required"
+has "$T/err" "Try 'gpupool nodepool add --help'"
+g 2 nodepool add -g rg1 -n gpu1 -s Standard_NC4as_T4_v3
+has "$T/err" "--cluster-name is required"
+g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --gpu-mig-strategy sideways
+has "$T/err" "Allowed values: None, Single, Mixed"
+g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --gpu-driver maybe
+has "$T/err" "Allowed values: Install, None"
+g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --gpu-driver-mode fast
+has "$T/err" "DevicePlugin, DRA"
+g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --mig-profiles MIG1g,MIG9g
+has "$T/err" "MIG1g, MIG2g, MIG3g, MIG4g, MIG7g"
+g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --enable-managed-gpu=maybe
+g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 -c many
+has "$T/err" "whole number"
+g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --labels novalue
+has "$T/err" "key=value"
+g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --frobnicate
+has "$T/err" "unknown option '--frobnicate'"
+g 2 nodepool show $G -n gpu1 -o xml
+has "$T/err" "json, table, yaml, tsv"
+g 2 nodepool update $G -n gpu1
+has "$T/err" "nothing to update"
+g 2 cluster update -g rg1 -n c1
+g 2 feature show
+has "$T/err" "--name is required"
+
+echo "-- unreachable server"
+GPUPOOL_ENDPOINT=http://127.0.0.1:9 "$CLI" cluster list >"$T/out" 2>"$T/err"
+eq "$?" 1 "cluster list against a closed port"
+has "$T/err" "cannot reach http://127.0.0.1:9"
+
+echo "-- features"
+g 0 feature list -o table
+has "$T/out" "Microsoft.ContainerService/ManagedGPU "
+has "$T/out" "NotRegistered"
+g 0 feature show --name ManagedGPU
+has "$T/out" '"state": "NotRegistered"'
+g 1 feature register --name NoSuchFeature
+has "$T/err" "^("
+g 0 feature register --namespace Microsoft.ContainerService --name ManagedGPU -o table
+golden feature-register.table
+g 0 feature list -o tsv
+has "$T/out" "Microsoft.ContainerService/ManagedGPUExperience"
+g 0 feature show --name managedgpu -o table
+has "$T/out" "Registered"
+
+echo "-- clusters"
+g 0 cluster create -g rg1 -n c1 -k 1.35 --node-vm-size Standard_D4s_v5 --node-count 2 --managed-gpu=false -o table
+golden cluster-create.table
+g 1 cluster create -g rg1 -n c1
+has "$T/err" "("
+g 0 cluster show -g rg1 -n c1
+eq "$(val provisioningState)" Succeeded "cluster provisioningState"
+eq "$(val resourceGroup)" rg1 "cluster resourceGroup (az-style flattening)"
+hasnt "$T/out" '"properties"'
+has "$T/out" '"agentPoolProfiles"'
+has "$T/out" '"managementMode": "Unmanaged"'
+g 0 cluster show -g rg1 -n C1 -o yaml
+has "$T/out" "^name: c1"
+g 0 cluster create -g rg2 -n other --no-wait -l westeurope
+eq "$(val provisioningState)" Creating "--no-wait returns the accepted resource"
+g 0 cluster list -g rg1 -o table
+has "$T/out" "^c1 "
+hasnt "$T/out" "other"
+g 0 cluster list -o tsv
+has "$T/out" "other"
+has "$T/out" "c1"
+g 0 cluster update -g rg1 -n c1 -k 1.36 --managed-gpu -o json
+eq "$(val currentKubernetesVersion)" 1.36.0 "cluster upgraded"
+has "$T/out" '"managementMode": "Managed"'
+g 1 cluster update -g rg1 -n c1 -k 1.34
+has "$T/err" "(InvalidOrchestratorVersion)"
+g 1 cluster show -g rg1 -n nosuch
+has "$T/err" "(ResourceNotFound)"
+GPUPOOL_ENDPOINT="$EP" GPUPOOL_SUBSCRIPTION=11111111-2222-3333-4444-555555555555 "$CLI" cluster list -o tsv >"$T/out" 2>"$T/err"
+eq "$?" 0 "cluster list in another subscription (GPUPOOL_SUBSCRIPTION)"
+eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "another subscription sees no clusters"
+g 0 cluster list --subscription 11111111-2222-3333-4444-555555555555 -o json
+has "$T/out" "^\[\]"
+g 1 cluster list --subscription not-a-guid
+has "$T/err" "(InvalidSubscriptionId)"
+
+echo "-- node pools"
+g 0 nodepool add $G -n gpu1 -s Standard_ND96isr_H100_v5 -c 2 -k 1.36 --os-type linux --os-sku Ubuntu --mode User \
+  --gpu-driver install --enable-managed-gpu --mig-profile MIG1g --labels team=ml tier=gpu \
+  --node-taints "sku=gpu:NoSchedule,dedicated=ml:NoExecute" --tags owner=alice cost=gpu -o table
+golden nodepool-add.table
+g 0 nodepool show $G -n gpu1 -o yaml
+golden nodepool-show.yaml
+g 0 nodepool show $G -n gpu1 -o tsv
+golden nodepool-show.tsv
+g 0 nodepool show $G -n gpu1
+eq "$(val gpuInstanceProfile)" MIG1g "gpuInstanceProfile"
+has "$T/out" '"migStrategy": "Single"'
+has "$T/out" '"owner": "alice"'
+has "$T/out" '"dedicated=ml:NoExecute"'
+g 0 nodepool plan $G -n gpu1 -o table
+golden nodepool-plan.table
+g 0 nodepool plan $G -n gpu1
+has "$T/out" '"nvidia.com/gpu": 56'
+# the seed's spellings and the az ones, any case
+g 0 nodepool add $G -n mixed -s Standard_NC24ads_A100_v4 --enable-managed-gpu=TRUE --mig-strategy MIXED \
+  --mig-profiles mig3g,MIG2g,MIG1g,MIG1g --node-taints sku=gpu:NoSchedule
+has "$T/out" '"migStrategy": "Mixed"'
+g 0 nodepool plan $G -n mixed
+has "$T/out" '"nvidia.com/mig-3g.40gb": 1'
+g 0 nodepool add $G -n dra -s Standard_NC80adis_H100_v5 --enable-managed-gpu --gpu-driver-mode dra
+has "$T/out" '"driverMode": "DRA"'
+g 0 nodepool add $G -n unmgd -s Standard_NC4as_T4_v3 --enable-managed-gpu=false --gpu-driver Install -c 0
+has "$T/out" '"managementMode": "Unmanaged"'
+g 0 nodepool add $G -n win -s Standard_NC4as_T4_v3 --os-type Windows --os-sku Windows2022 --mode user
+has "$T/out" '"osType": "Windows"'
+# a refused pool: the ARM error on stderr, exit 1, nothing stored
+g 1 nodepool add $G -n bad -s Standard_NC4as_T4_v3 --gpu-driver None --enable-managed-gpu
+has "$T/err" "(ManagedGPURequiresDriver)"
+has "$T/err" "Target: properties.gpuProfile.driver"
+g 1 nodepool show $G -n bad
+has "$T/err" "(ResourceNotFound)"
+g 1 nodepool add $G -n bad2 -s Standard_NC4as_T4_v3 --mig-profile MIG1g --gpu-mig-strategy Mixed
+has "$T/err" "MIGNotSupportedOnVMSize"
+g 1 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3
+has "$T/err" "("
+g 0 nodepool list $G -o table
+golden nodepool-list.table
+g 0 nodepool list $G -o json
+has "$T/out" '"name": "gpu1"'
+has "$T/out" '"name": "nodepool1"'
+
+echo "-- updates"
+g 0 nodepool update $G -n gpu1 -c 3 --gpu-mig-strategy mixed --labels team=infra --tags owner=bob -k 1.37
+eq "$(val count)" 3 "count after update"
+has "$T/out" '"migStrategy": "Mixed"'
+has "$T/out" '"team": "infra"'
+has "$T/out" '"currentOrchestratorVersion": "1.37.0"'
+has "$T/out" '"gpuInstanceProfile": "MIG1g"'
+g 0 nodepool plan $G -n gpu1
+has "$T/out" '"nvidia.com/mig-1g.10gb": 56'
+# Unmanaged with a declared Mixed strategy is refused; together with strategy None it is fine
+g 1 nodepool update $G -n gpu1 --enable-managed-gpu=false
+has "$T/err" "(MIGStrategyRequiresManagedGPU)"
+g 0 nodepool update $G -n gpu1 --enable-managed-gpu=false --gpu-mig-strategy None
+has "$T/out" '"managementMode": "Unmanaged"'
+g 1 nodepool update $G -n gpu1 --enable-managed-gpu=false --gpu-mig-strategy Single
+has "$T/err" "(MIGStrategyRequiresManagedGPU)"
+g 0 nodepool update $G -n gpu1 --enable-managed-gpu --gpu-driver-mode DevicePlugin --mode User --os-sku Ubuntu \
+  --node-taints sku=gpu:NoSchedule --no-wait
+eq "$(val provisioningState)" Updating "update --no-wait"
+g 1 nodepool update $G -n nosuch -c 1
+has "$T/err" "(ResourceNotFound)"
+
+echo "-- debug and token"
+g 0 nodepool show $G -n gpu1 --debug --token s3cret
+has "$T/err" "> GET http"
+has "$T/err" "< HTTP/1.1 200"
+has "$T/err" "Authorization: Bearer \*\*\*"
+hasnt "$T/err" "s3cret"
+GPUPOOL_ENDPOINT="$EP" GPUPOOL_TOKEN=envtoken "$CLI" nodepool show $G -n gpu1 --debug >"$T/out" 2>"$T/err"
+has "$T/err" "Authorization: Bearer"
+hasnt "$T/err" "envtoken"
+
+echo "-- deletes"
+g 0 nodepool delete $G -n dra
+eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "delete prints nothing"
+g 1 nodepool show $G -n dra
+has "$T/err" "(ResourceNotFound)"
+g 0 nodepool delete $G -n dra
+g 0 nodepool delete $G -n win --no-wait
+g 0 cluster delete -g rg2 -n other
+g 1 cluster show -g rg2 -n other
+
+echo "-- progress line: on a terminal, not in a pipe"
+start_server slow --operation-delay-ms 1500
+G2="-g rg9 --cluster-name slow"
+g 0 cluster create -g rg9 -n slow
+if command -v script >/dev/null 2>&1; then
+  # under script(1) stderr is a terminal
+  GPUPOOL_ENDPOINT="$EP" script -qec "$CLI nodepool add $G2 -n tty -s Standard_NC4as_T4_v3 -o tsv" /dev/null >"$T/tty" 2>&1
+  has "$T/tty" "Running"
+  has "$T/tty" "tty"
+else
+  fail "script(1) is not installed (package bsdutils)"
+fi
+GPUPOOL_ENDPOINT="$EP" "$CLI" nodepool add $G2 -n pipe -s Standard_NC4as_T4_v3 -o tsv >"$T/out" 2>"$T/err"
+eq "$?" 0 "add through a pipe"
+hasnt "$T/err" "Running"
+has "$T/out" "pipe"
+
+echo "cli: $passed checks passed, $failed failed"
+[ "$failed" = 0 ]
