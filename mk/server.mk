@@ -22,12 +22,13 @@ $(B)/tests/http-%: tests/http/%.c $(HTTP_TEST_COMMON) $(wildcard tests/http/*.h)
 	$(CC) $(CPPFLAGS) -Itests/http $(CFLAGS) $(shell pkg-config --cflags $(HTTP_TEST_PKGS)) -o $@ $< \
 	  $(HTTP_TEST_COMMON) $(shell pkg-config --libs $(HTTP_TEST_PKGS)) -lpthread $(LDFLAGS)
 
-HTTP_TESTS := $(B)/tests/http-runner $(B)/tests/http-durability
+HTTP_TESTS := $(B)/tests/http-runner $(B)/tests/http-durability $(B)/tests/http-race
 
 # Each suite starts its own gpupoold on a free loopback port with a fresh database.
 test-server: $(B)/gpupoold $(HTTP_TESTS)
 	@echo "== http scenarios"; $(B)/tests/http-runner --server $(B)/gpupoold tests/http/*.json
 	@echo "== http durability"; $(B)/tests/http-durability --server $(B)/gpupoold
+	@echo "== http race"; $(B)/tests/http-race --server $(B)/gpupoold
 
 RUN_DEFINED := 1
 run: all
