@@ -52,3 +52,11 @@ test-agent: $(B)/gpupool-agent $(B)/gpupool $(AGENT_TESTDIR)/libfake-nvml.so $(A
 agent-bundle: $(B)/gpupool-agent $(B)/gpupool $(AGENT_TESTDIR)/agent-testtool
 	@test "$(SAN)" != 1 || { echo "agent-bundle: not from a sanitizer build" >&2; exit 1; }
 	scripts/make-agent-bundle.sh $(B) build/agent-bundle
+
+# fetch end to end against gpupoold: a pool made through the CLI, its plan fetched with If-None-Match
+.PHONY: test-agent-fetch
+TEST_TARGETS += test-agent-fetch
+test-agent-fetch: $(B)/gpupool-agent $(B)/gpupool $(B)/gpupoold $(AGENT_TESTDIR)/libfake-nvml.so \
+                  $(AGENT_TESTDIR)/agent-testtool
+	@echo "== agent fetch (against gpupoold)"
+	@B=$(B) tests/agent/test-fetch.sh

@@ -3,22 +3,12 @@
 # created through the gpupool CLI, its plan fetched with If-None-Match, changed, fetched again, and
 # checked against a fake node.
 #
-# Not in `make test` yet: gpupoold lives on the server branch. Once it is merged, wire it in
-# mk/agent.mk, e.g.
-#     test-agent-fetch: $(B)/gpupool-agent $(B)/gpupool $(B)/gpupoold $(AGENT_TESTDIR)/libfake-nvml.so
-#     	@B=$(B) tests/agent/test-fetch.sh
-#     TEST_TARGETS += test-agent-fetch
-# Run by hand:  make build/gpupoold build/gpupool build/gpupool-agent build/tests/agent/libfake-nvml.so \
-#                 build/tests/agent/agent-testtool && tests/agent/test-fetch.sh
+# Part of `make test` (mk/agent.mk, test-agent-fetch). By hand: make test-agent-fetch
 # Environment: B (build directory, default build); GPUPOOLD, GPUPOOL, AGENT override the binaries.
 #
 # It starts its own gpupoold on a free loopback port with a fresh SQLite file and stops it (by its
 # pid) at the end.
 #
-# Status: run against gpupoold of the server branch at 676fef6, `gpupool cluster create` (a cluster
-# PUT with agentPoolProfiles) answers 409 Conflict every time, a server issue; the fetch steps
-# themselves (200 with ETag "1", 304 -> exit 4, a new plan after a pool update with ETag "2", 404 ->
-# exit 1) were checked by hand against that server with a cluster created without agentPoolProfiles.
 set -u
 B=${B:-build}
 ROOT=$(pwd)

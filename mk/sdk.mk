@@ -1,0 +1,9 @@
+# mk/sdk.mk - real Azure clients against gpupoold (issue 4): the JavaScript SDK
+# (@azure/arm-containerservice 25.5.0 from npm, pinned with its lockfile) and Debian's python3-azure.
+
+TEST_TARGETS += test-sdk
+
+.PHONY: test-sdk
+test-sdk: $(B)/gpupoold
+	@echo "== sdk: javascript"; tests/sdk/run-js.sh $(B)
+	@echo "== sdk: python"; tests/sdk/run-python.sh $(B)
