@@ -158,13 +158,13 @@ static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, path
   } else if (r->os_type && r->os_type != p->os_type) {
     change_not_allowed(err, path_of(ps, "osType"), "Create a new pool with the other OS type.");
   }
-  if (r->os_sku) {
-    if (gp_os_sku_type(r->os_sku) != p->os_type)
-      gp_error_add(err, "InvalidParameter", path_of(ps, "osSKU"), "OS SKU '%s' is not a %s OS SKU; osType is %s.",
-                   name_of(&gp_os_sku_names, r->os_sku), name_of(&gp_os_type_names, p->os_type),
-                   name_of(&gp_os_type_names, p->os_type));
-    else
-      p->os_sku = r->os_sku;
+  if (r->os_sku && gp_os_sku_type(r->os_sku) != p->os_type) {
+    gp_error_add(err, "InvalidParameter", path_of(ps, "osSKU"), "OS SKU '%s' is not a %s OS SKU; osType is %s.",
+                 name_of(&gp_os_sku_names, r->os_sku), name_of(&gp_os_type_names, p->os_type),
+                 name_of(&gp_os_type_names, p->os_type));
+    if (create) p->os_sku = p->os_type == GP_OS_TYPE_WINDOWS ? GP_OS_SKU_WINDOWS2022 : GP_OS_SKU_UBUNTU;
+  } else if (r->os_sku) {
+    p->os_sku = r->os_sku;
   } else if (create) {
     p->os_sku = p->os_type == GP_OS_TYPE_WINDOWS ? GP_OS_SKU_WINDOWS2022 : GP_OS_SKU_UBUNTU;
   }
@@ -498,7 +498,9 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
     return NULL;
   }
   merge_basics(p, req, create, &ps, err);
-  if (err->count != before || err->oom) goto fail;
+  /* Without a VM size nothing else can be judged; other basic violations (a changed vmSize or
+   * osType keeps the stored one) still let every other rule be checked and reported. */
+  if (!p->vm_size || err->oom) goto fail;
   p->size = gp_catalog_vm_size(p->vm_size);
   decide_version(p, req, existing, ctx, &ps, err);
   merge_gpu(req ? &req->gpu : NULL, existing, &ps, &p->declared, err);
