@@ -2,6 +2,7 @@
 # durability and concurrency tests, `make run` and `make bench-server`.
 
 SERVER_PKGS := jansson libmicrohttpd sqlite3
+SERVER_PKGS += gnutls # TLS, JWT signatures, token hashes (issue 7)
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_OBJS := $(patsubst server/%.c,$(B)/obj/server/%.o,$(SERVER_SRCS))
 HTTP_TEST_PKGS := jansson libcurl sqlite3

@@ -74,7 +74,7 @@ static bool parse_listen(const char *s, gpd_config *c) {
 }
 
 int gpd_config_parse(gpd_config *c, int argc, char **argv) {
-  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY };
+  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY, O_SEC };
   static const struct option opts[] = {{"listen", required_argument, NULL, O_LISTEN},
                                        {"db", required_argument, NULL, O_DB},
                                        {"phase", required_argument, NULL, O_PHASE},
@@ -84,6 +84,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
                                        {"log-format", required_argument, NULL, O_LOG},
                                        {"threads", required_argument, NULL, O_THREADS},
                                        {"operation-delay-ms", required_argument, NULL, O_DELAY},
+                                       GPD_SECURITY_LONG_OPTIONS(O_SEC),
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   memset(c, 0, sizeof *c);
@@ -143,11 +144,20 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
       if (!parse_int(optarg, 0, 3600000, &c->operation_delay_ms))
         return bad("--operation-delay-ms must be 0 to 3600000, not '%s'", optarg);
       break;
-    case 'h': fputs(usage, stdout); return 0;
+    case 'h':
+      fputs(usage, stdout);
+      fputs(gpd_security_usage, stdout);
+      return 0;
     case ':': return bad("option '%s' needs a value", argv[optind - 1]);
-    default: return bad("unknown option '%s'", argv[optind - 1]);
+    default: {
+      char why[256];
+      if (o < O_SEC || o >= O_SEC + GPD_SEC_NOPTS) return bad("unknown option '%s'", argv[optind - 1]);
+      if (!gpd_security_option(&c->sec, o - O_SEC, optarg, why, sizeof why)) return bad("%s", why);
+    }
     }
   }
   if (optind < argc) return bad("unexpected argument '%s'", argv[optind]);
+  char why[512];
+  if (!gpd_security_config_check(&c->sec, c->host, why, sizeof why)) return bad("%s", why);
   return -1;
 }

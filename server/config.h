@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "gpupool/gpupool.h"
+#include "security_config.h"
 
 typedef struct {
   char host[256];
@@ -17,6 +18,7 @@ typedef struct {
   bool log_json;
   int threads;            /* HTTP worker threads */
   int operation_delay_ms; /* minimum time an operation stays InProgress */
+  gpd_security_config sec; /* TLS, authentication, throttling, audit */
 } gpd_config;
 
 /* Parses argv. Returns -1 to go on, else an exit status (0 after --help, 2 on a usage error). */
