@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "reconciler.h"
 #include "resource.h"
+#include "visible.h"
 
 enum { DONE, RETRY };
 
@@ -373,8 +374,8 @@ void gpd_cluster_delete(gpd_request *r, gpd_response *resp) {
 
 void gpd_cluster_list(gpd_request *r, gpd_response *resp) {
   char prefix[GPD_KEY_MAX], after[GPD_KEY_MAX * 2];
-  size_t top, n = 0;
-  gpd_resource *rows = NULL;
+  size_t top;
+  gpd_visible_page pg;
   if (!gpd_page_params(r, resp, &top, after, sizeof after)) return;
   if (r->rg)
     snprintf(prefix, sizeof prefix, "%s/%s/", r->sub, r->rg);
@@ -382,12 +383,10 @@ void gpd_cluster_list(gpd_request *r, gpd_response *resp) {
     snprintf(prefix, sizeof prefix, "%s/", r->sub);
   for (char *p = prefix; *p; p++)
     *p = (char)tolower((unsigned char)*p);
-  gpd_store *s = r->srv->store;
-  if (s->ops->list_resources(s, GPD_RES_CLUSTER, prefix, *after ? after : NULL, top + 1, &rows, &n) != GPD_STORE_OK) {
-    gpd_resp_store_error(resp);
-    return;
-  }
-  size_t shown = n > top ? top : n, len;
+  /* only the clusters the caller may read (visible.h) */
+  if (!gpd_list_visible(r, GPD_RES_CLUSTER, prefix, *after ? after : NULL, top, &pg, resp)) return;
+  gpd_resource *rows = pg.rows;
+  size_t shown = pg.n, len;
   char **items = calloc(shown ? shown : 1, sizeof *items);
   size_t *lens = calloc(shown ? shown : 1, sizeof *lens);
   bool ok = items && lens;
@@ -400,12 +399,12 @@ void gpd_cluster_list(gpd_request *r, gpd_response *resp) {
     json_decref(v);
   }
   if (ok) {
-    char *text = gpd_page_text(r, items, lens, shown, top, shown ? rows[shown - 1].key : NULL, n > top, &len);
+    char *text = gpd_page_text(r, items, lens, shown, top, pg.last_key, pg.more, &len);
     gpd_resp_text(resp, 200, text, len);
   }
   for (size_t i = 0; items && i < shown; i++)
     free(items[i]);
   free(items);
   free(lens);
-  gpd_resources_free(rows, n);
+  gpd_visible_page_free(&pg);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
 #include "handlers.h"
 #include "resource.h"
 
@@ -17,7 +18,15 @@ static bool load_op(gpd_request *r, gpd_operation *op, gpd_response *resp) {
   for (char *p = sub; *p; p++)
     *p = (char)tolower((unsigned char)*p);
   gpd_store_rc rc = s->ops->get_operation(s, r->op_id, op);
-  if (rc == GPD_STORE_OK && strcmp(op->sub, sub) == 0) return true;
+  if (rc == GPD_STORE_OK && strcmp(op->sub, sub) == 0) {
+    if (gpd_authz_visible(r, op->res_id)) return true; /* the caller may read the operation's resource */
+    gpd_resp_error(resp, 403, "AuthorizationFailed", NULL,
+                   "The client does not have authorization to read operation '%.64s': it belongs to a resource "
+                   "outside the client's scopes.",
+                   r->op_id);
+    gpd_operation_clear(op);
+    return false;
+  }
   if (rc == GPD_STORE_OK) gpd_operation_clear(op);
   if (rc == GPD_STORE_OK || rc == GPD_STORE_NOT_FOUND)
     gpd_resp_error(resp, 404, "ResourceNotFound", NULL, "The operation '%.64s' was not found in subscription '%s'.",

@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "reconciler.h"
 #include "resource.h"
+#include "visible.h"
 
 enum { DONE, RETRY };
 
@@ -231,8 +232,9 @@ void gpd_pool_delete(gpd_request *r, gpd_response *resp) {
 
 void gpd_pool_list(gpd_request *r, gpd_response *resp) {
   char ckey[GPD_KEY_MAX], prefix[GPD_KEY_MAX + 2], after[GPD_KEY_MAX * 2];
-  size_t top, n = 0;
-  gpd_resource crow, *rows = NULL;
+  size_t top;
+  gpd_resource crow;
+  gpd_visible_page pg;
   bool found;
   if (!gpd_page_params(r, resp, &top, after, sizeof after)) return;
   gpd_cluster_key(r, ckey, sizeof ckey);
@@ -243,12 +245,10 @@ void gpd_pool_list(gpd_request *r, gpd_response *resp) {
     return;
   }
   snprintf(prefix, sizeof prefix, "%s/", ckey);
-  gpd_store *s = r->srv->store;
-  if (s->ops->list_resources(s, GPD_RES_POOL, prefix, *after ? after : NULL, top + 1, &rows, &n) != GPD_STORE_OK) {
-    gpd_resp_store_error(resp);
-    return;
-  }
-  size_t shown = n > top ? top : n, len;
+  /* only the pools the caller may read (visible.h) */
+  if (!gpd_list_visible(r, GPD_RES_POOL, prefix, *after ? after : NULL, top, &pg, resp)) return;
+  gpd_resource *rows = pg.rows;
+  size_t shown = pg.n, len;
   char **items = calloc(shown ? shown : 1, sizeof *items);
   size_t *lens = calloc(shown ? shown : 1, sizeof *lens);
   bool ok = items && lens;
@@ -256,14 +256,14 @@ void gpd_pool_list(gpd_request *r, gpd_response *resp) {
   for (size_t i = 0; ok && i < shown; i++)
     ok = (items[i] = gpd_pool_view_text(r, &rows[i], r->api, &lens[i], resp));
   if (ok) {
-    char *text = gpd_page_text(r, items, lens, shown, top, shown ? rows[shown - 1].key : NULL, n > top, &len);
+    char *text = gpd_page_text(r, items, lens, shown, top, pg.last_key, pg.more, &len);
     gpd_resp_text(resp, 200, text, len);
   }
   for (size_t i = 0; items && i < shown; i++)
     free(items[i]);
   free(items);
   free(lens);
-  gpd_resources_free(rows, n);
+  gpd_visible_page_free(&pg);
 }
 
 void gpd_plan_get(gpd_request *r, gpd_response *resp) {

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "security.h"
 
 struct gpd_http {
   struct MHD_Daemon *daemon;
@@ -48,6 +49,36 @@ const char *gpd_req_query(const gpd_request *r, const char *name) {
   return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct {
+  const char **out;
+  size_t max, n;
+  const char *name;
+} header_walk;
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  header_walk *w = cls;
+  (void)kind;
+  if (key && value && strcasecmp(key, w->name) == 0 && w->n++ < w->max) w->out[w->n - 1] = value;
+  return MHD_YES;
+}
+
+size_t gpd_req_header_all(const gpd_request *r, const char *name, const char **out, size_t max) {
+  header_walk w = {out, max, 0, name};
+  MHD_get_connection_values((struct MHD_Connection *)r->conn, MHD_HEADER_KIND, collect, &w);
+  return w.n;
+}
+
+void gpd_req_client_addr(const gpd_request *r, char *buf, size_t size) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info((struct MHD_Connection *)r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  snprintf(buf, size, "-");
+  if (!ci || !ci->client_addr) return;
+  if (ci->client_addr->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, buf, (socklen_t)size);
+  else if (ci->client_addr->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, buf, (socklen_t)size);
+}
+
 /* A Host header is copied into absolute URLs only when it looks like host[:port]. */
 static bool host_ok(const char *h) {
   size_t n = strlen(h);
@@ -62,7 +93,7 @@ void gpd_req_base_url(const gpd_request *r, char *buf, size_t size) {
   if (r->srv->cfg.public_url)
     snprintf(buf, size, "%s", r->srv->cfg.public_url);
   else if (host && host_ok(host))
-    snprintf(buf, size, "http://%s", host);
+    snprintf(buf, size, "%s://%s", gpd_security_https(r->srv) ? "https" : "http", host);
   else
     snprintf(buf, size, "%s", r->srv->default_base);
 }
@@ -166,20 +197,26 @@ static enum MHD_Result answer(gpd_server *srv, struct MHD_Connection *conn, conn
   req.path = strndup(c->uri, strcspn(c->uri, "?#"));
   if (!req.path) {
     gpd_resp_oom(&resp);
-  } else if (c->too_large) {
-    gpd_resp_error(&resp, 413, "RequestEntityTooLarge", NULL,
-                   "The request content is larger than 1 MiB (1048576 bytes), the most gpupoold accepts.");
-  } else if (gpd_route_match(&req, &resp)) {
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-    if (c->len > 0 && ct && !is_json_type(ct))
-      gpd_resp_error(&resp, 415, "UnsupportedMediaType", NULL,
-                     "The request content type '%.100s' is not supported; send application/json.", ct);
-    else
-      gpd_route_dispatch(&req, &resp);
+  } else {
+    bool routed = gpd_route_match(&req, &resp);
+    if (!gpd_security_guard(&req, &resp, routed)) {
+      /* 401, 403 or 429 in resp: nothing else runs */
+    } else if (c->too_large) {
+      gpd_resp_error(&resp, 413, "RequestEntityTooLarge", NULL,
+                     "The request content is larger than 1 MiB (1048576 bytes), the most gpupoold accepts.");
+    } else if (routed) {
+      const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+      if (c->len > 0 && ct && !is_json_type(ct))
+        gpd_resp_error(&resp, 415, "UnsupportedMediaType", NULL,
+                       "The request content type '%.100s' is not supported; send application/json.", ct);
+      else
+        gpd_route_dispatch(&req, &resp);
+    }
   }
   c->route = req.route;
   if (resp.status == 0) gpd_resp_error(&resp, 500, "InternalServerError", NULL, "The request was not answered.");
   enum MHD_Result rc = send_response(conn, c, &resp);
+  gpd_security_done(&req, c->status, c->correlation_id);
   gpd_resp_clear(&resp);
   free(req.path);
   free(req.segbuf);
@@ -275,11 +312,13 @@ gpd_http *gpd_http_start(gpd_server *srv, char *err, size_t errlen) {
   }
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_TURBO;
   if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+  if (gpd_security_https(srv)) flags |= MHD_USE_TLS;
   h->daemon =
       MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
                        NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-                       (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+                       (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_ARRAY,
+                       gpd_security_tls_options(srv), MHD_OPTION_END);
   freeaddrinfo(ai);
   if (!h->daemon) {
     snprintf(err, errlen, "cannot listen on %s:%d (address in use, or not a local address)", srv->cfg.host,
@@ -290,8 +329,8 @@ gpd_http *gpd_http_start(gpd_server *srv, char *err, size_t errlen) {
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
   h->port = info ? info->port : srv->cfg.port;
   bool v6 = strchr(srv->cfg.host, ':') != NULL;
-  snprintf(srv->default_base, sizeof srv->default_base, "http://%s%s%s:%d", v6 ? "[" : "", srv->cfg.host, v6 ? "]" : "",
-           h->port);
+  snprintf(srv->default_base, sizeof srv->default_base, "%s://%s%s%s:%d", gpd_security_https(srv) ? "https" : "http",
+           v6 ? "[" : "", srv->cfg.host, v6 ? "]" : "", h->port);
   return h;
 }
 

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reconciler.h"
+#include "security.h"
 #include "server.h"
 #include "view_cache.h"
 
@@ -34,18 +35,25 @@ int main(int argc, char **argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP); /* reloads the credentials (security.h) */
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  if (!gpd_security_start(&srv, err, sizeof err)) {
+    fprintf(stderr, "gpupoold: %s\n", err);
+    return 1;
+  }
   if (!(srv.metrics = gpd_metrics_new()) || !(srv.views = gpd_view_cache_new(VIEW_CACHE_SLOTS))) {
     fprintf(stderr, "gpupoold: out of memory\n");
     gpd_metrics_free(srv.metrics);
+    gpd_security_stop(&srv);
     return 1;
   }
   if (!(srv.store = gpd_store_open(srv.cfg.db, err, sizeof err))) {
     fprintf(stderr, "gpupoold: %s\n", err);
     gpd_metrics_free(srv.metrics);
     gpd_view_cache_free(srv.views);
+    gpd_security_stop(&srv);
     return 1;
   }
   if (!(srv.reconciler = gpd_reconciler_start(&srv))) {
@@ -53,6 +61,7 @@ int main(int argc, char **argv) {
     srv.store->ops->close(srv.store);
     gpd_metrics_free(srv.metrics);
     gpd_view_cache_free(srv.views);
+    gpd_security_stop(&srv);
     return 1;
   }
   gpd_http *http = gpd_http_start(&srv, err, sizeof err);
@@ -62,6 +71,7 @@ int main(int argc, char **argv) {
     srv.store->ops->close(srv.store);
     gpd_metrics_free(srv.metrics);
     gpd_view_cache_free(srv.views);
+    gpd_security_stop(&srv);
     return 1;
   }
   printf("gpupoold listening on %s\n", srv.default_base);
@@ -70,12 +80,14 @@ int main(int argc, char **argv) {
                srv.cfg.phase == GP_PHASE_GA ? "ga" : "preview", srv.cfg.ga_version.major, srv.cfg.ga_version.minor);
 
   int sig = 0;
-  sigwait(&set, &sig);
+  while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+    gpd_security_reload(&srv);
   gpd_log_info("gpupoold stopping (signal %d)", sig);
   gpd_http_stop(http);
   gpd_reconciler_stop(srv.reconciler);
   srv.store->ops->close(srv.store);
   gpd_metrics_free(srv.metrics);
   gpd_view_cache_free(srv.views);
+  gpd_security_stop(&srv);
   return 0;
 }

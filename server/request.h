@@ -35,6 +35,10 @@ typedef struct gpd_request {
   const char *body;
   size_t body_len;
   char request_id[GPD_UUID_LEN + 1];
+  /* The caller (security.c): NULL under --auth none and on open routes, else whose assignments
+   * authz.h checks; identity is what security.c keeps until the request is done. */
+  const struct gpd_principal *principal;
+  struct gpd_identity *identity;
 } gpd_request;
 
 typedef struct {
@@ -53,7 +57,11 @@ typedef struct {
 /* Request headers and query parameters (case-insensitive names); NULL when absent. */
 const char *gpd_req_header(const gpd_request *r, const char *name);
 const char *gpd_req_query(const gpd_request *r, const char *name);
-/* The base of absolute URLs: --public-url, else http:// + Host. */
+/* Every value of a request header, in order (at most max); returns how many there are. */
+size_t gpd_req_header_all(const gpd_request *r, const char *name, const char **out, size_t max);
+/* The client's address as text ("-" when unknown). */
+void gpd_req_client_addr(const gpd_request *r, char *buf, size_t size);
+/* The base of absolute URLs: --public-url, else http(s):// + Host. */
 void gpd_req_base_url(const gpd_request *r, char *buf, size_t size);
 /* Parses the body as JSON. On failure the response holds the error and NULL is returned. */
 json_t *gpd_req_json(const gpd_request *r, gpd_response *resp);
