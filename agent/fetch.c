@@ -84,7 +84,8 @@ static char *read_etag(const char *path) {
 }
 
 static const char fetch_help[] =
-    "Usage: gpupool-agent fetch --endpoint URL --pool RESOURCE_ID [--token T] [--etag-file F] [--out FILE]\n"
+    "Usage: gpupool-agent fetch --endpoint URL --pool RESOURCE_ID [--token T] [--cacert FILE] [--etag-file F]\n"
+    "                           [--out FILE]\n"
     "\n"
     "Gets the pool's plan from gpupoold: GET {URL}{RESOURCE_ID}/plan?api-version=" DEFAULT_API_VERSION "\n"
     "\n"
@@ -92,6 +93,7 @@ static const char fetch_help[] =
     "  --pool ID          the agent pool's resource id, /subscriptions/{sub}/resourceGroups/{rg}/providers/\n"
     "                     Microsoft.ContainerService/managedClusters/{cluster}/agentPools/{pool}\n"
     "  --token T          bearer token (default: $GPUPOOL_TOKEN; none when unset)\n"
+    "  --cacert FILE      CA certificates (PEM) to trust for an https endpoint (default: the system's)\n"
     "  --etag-file F      remembers the plan's ETag; sent as If-None-Match when F (and --out FILE) exist\n"
     "  --out FILE         where the plan goes (written atomically; default stdout)\n"
     "  --api-version V    default " DEFAULT_API_VERSION "\n"
@@ -102,7 +104,7 @@ static const char fetch_help[] =
 
 int ag_cmd_fetch(int argc, char **argv) {
   const char *endpoint = NULL, *pool = NULL, *token = getenv("GPUPOOL_TOKEN"), *etag_file = NULL, *out = NULL,
-             *api = DEFAULT_API_VERSION;
+             *api = DEFAULT_API_VERSION, *cacert = NULL;
   long timeout = 60;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -110,8 +112,8 @@ int ag_cmd_fetch(int argc, char **argv) {
       fputs(fetch_help, stdout);
       return AG_EXIT_OK;
     }
-    static const char *const opts[] = {"--endpoint", "--pool",        "--token",  "--etag-file",
-                                       "--out",      "--api-version", "--timeout"};
+    static const char *const opts[] = {"--endpoint", "--pool",        "--token",   "--etag-file",
+                                       "--out",      "--api-version", "--timeout", "--cacert"};
     size_t k = 0;
     while (k < sizeof opts / sizeof *opts && strcmp(a, opts[k]) != 0)
       k++;
@@ -125,6 +127,7 @@ int ag_cmd_fetch(int argc, char **argv) {
     case 3: etag_file = v; break;
     case 4: out = v; break;
     case 5: api = v; break;
+    case 7: cacert = v; break;
     default: {
       char *end;
       timeout = strtol(v, &end, 10);
@@ -189,6 +192,7 @@ int ag_cmd_fetch(int argc, char **argv) {
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
+  if (cacert) curl_easy_setopt(h, CURLOPT_CAINFO, cacert);
   CURLcode cc = curl_easy_perform(h);
   if (cc != CURLE_OK) {
     if (r.too_big)

@@ -12,6 +12,7 @@ static const cli_opt globals[G_COUNT] = {
     {"subscription", 0, NULL, OPT_VALUE, "ID",
      "subscription id (env GPUPOOL_SUBSCRIPTION; default 00000000-0000-0000-0000-000000000000)"},
     {"token", 0, NULL, OPT_VALUE, "T", "bearer token (env GPUPOOL_TOKEN)"},
+    {"cacert", 0, NULL, OPT_VALUE, "FILE", "CA certificates (PEM) to trust for an https endpoint (env GPUPOOL_CACERT)"},
     {"output", 'o', NULL, OPT_VALUE, "FORMAT", "output format: json (default), table, yaml, tsv"},
     {"debug", 0, NULL, OPT_FLAG, NULL, "print HTTP requests and responses on stderr"},
     {"help", 'h', NULL, OPT_FLAG, NULL, "show this help"},
@@ -156,6 +157,8 @@ int cli_parse(cli_args *a, const char *command, const char *summary, const cli_o
                     : (env = getenv("GPUPOOL_SUBSCRIPTION")) && *env ? env
                                                                       : "00000000-0000-0000-0000-000000000000";
   a->token = a->global[G_TOKEN].set ? a->global[G_TOKEN].value : ((env = getenv("GPUPOOL_TOKEN")) && *env ? env : NULL);
+  a->cacert = a->global[G_CACERT].set ? a->global[G_CACERT].value
+                                      : ((env = getenv("GPUPOOL_CACERT")) && *env ? env : NULL);
   a->debug = a->global[G_DEBUG].set;
   a->output = "json";
   if (a->global[G_OUTPUT].set) {

@@ -33,7 +33,7 @@ typedef struct {
 } cli_val;
 
 /* Global options, shared by every command; index into cli_args.global. */
-enum { G_ENDPOINT, G_SUBSCRIPTION, G_TOKEN, G_OUTPUT, G_DEBUG, G_HELP, G_COUNT };
+enum { G_ENDPOINT, G_SUBSCRIPTION, G_TOKEN, G_CACERT, G_OUTPUT, G_DEBUG, G_HELP, G_COUNT };
 
 typedef struct {
   const char *command;   /* "nodepool add" */
@@ -42,7 +42,7 @@ typedef struct {
   cli_val *vals;         /* one per command option */
   cli_val global[G_COUNT];
   /* effective globals (flags, then environment, then defaults) */
-  const char *endpoint, *subscription, *token, *output;
+  const char *endpoint, *subscription, *token, *cacert, *output;
   bool debug;
 } cli_args;
 

@@ -13,6 +13,7 @@
 void arm_init(arm_ctx *c, cli_args *a) {
   c->args = a;
   c->http.token = a->token;
+  c->http.cacert = a->cacert;
   c->http.debug = a->debug;
 }
 

@@ -110,6 +110,7 @@ bool http_request(const http_client *c, const char *method, const char *url, con
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+  if (c->cacert) curl_easy_setopt(curl, CURLOPT_CAINFO, c->cacert);
   if (strcmp(method, "HEAD") == 0) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   if (body) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);

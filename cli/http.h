@@ -19,7 +19,8 @@ typedef struct {
 } http_response;
 
 typedef struct {
-  const char *token; /* bearer token or NULL */
+  const char *token;  /* bearer token or NULL */
+  const char *cacert; /* CA file (PEM) for https, NULL: the system's */
   bool debug;
 } http_client;
 

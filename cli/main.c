@@ -24,7 +24,7 @@ static const char usage[] =
     "\n"
     "Global options (every command): --endpoint URL (env GPUPOOL_ENDPOINT, default\n"
     "http://127.0.0.1:8080), --subscription ID (env GPUPOOL_SUBSCRIPTION), --token T (env GPUPOOL_TOKEN),\n"
-    "-o/--output json|table|yaml|tsv, --debug, --help.\n"
+    "--cacert FILE (env GPUPOOL_CACERT), -o/--output json|table|yaml|tsv, --debug, --help.\n"
     "\n"
     "Run 'gpupool <command> --help' for a command's options.\n";
 

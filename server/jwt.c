@@ -363,7 +363,8 @@ bool gpd_jwt_verify(const gpd_jwt_keys *keys, const gpd_jwt_rules *rules, const 
   if (!audience_ok(json_object_get(claims, "aud"), rules->audience))
     REFUSE("the JWT was issued for another audience");
   const json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf");
-  if (!json_is_number(exp)) REFUSE("the JWT has no exp claim");
+  if (!exp) REFUSE("the JWT has no exp claim");
+  if (!json_is_number(exp)) REFUSE("the JWT exp claim is not a number");
   if ((double)rules->now_s > json_number_value(exp) + GPD_JWT_CLOCK_SKEW_S) REFUSE("the JWT has expired");
   if (nbf && !json_is_number(nbf)) REFUSE("the JWT nbf claim is not a number");
   if (nbf && (double)rules->now_s + GPD_JWT_CLOCK_SKEW_S < json_number_value(nbf)) REFUSE("the JWT is not valid yet");

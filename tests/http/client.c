@@ -6,7 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+static const char *cacert;
+
 void gpt_client_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+void gpt_client_set_cacert(const char *path) { cacert = path; }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg) {
   gpt_response *r = arg;
@@ -55,6 +58,7 @@ bool gpt_http(const char *method, const char *url, const char *const *headers, c
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send ../ and %2F exactly as written */
+  if (cacert) curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
   if (body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);

@@ -26,5 +26,7 @@ size_t gpt_header_count(const gpt_response *r, const char *name);
 void gpt_response_free(gpt_response *r);
 /* Call once before threads use gpt_http. */
 void gpt_client_init(void);
+/* https: trust this CA file (PEM) instead of the system's. */
+void gpt_client_set_cacert(const char *path);
 
 #endif

@@ -133,7 +133,12 @@ bool gpt_server_start(gpt_server *s, const char *bin, const char *const *args) {
     gpt_server_kill(s);
     return false;
   }
-  snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+  /* the URL as printed: https:// when the server was given --tls-cert */
+  const char *url = strstr(line, "listening on ");
+  if (url && strncmp(url + 13, "https://", 8) == 0)
+    snprintf(s->base, sizeof s->base, "https://127.0.0.1:%d", s->port);
+  else
+    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
   return true;
 }
 

@@ -11,7 +11,7 @@ typedef struct {
   pid_t pid;
   int port;
   char dir[256]; /* temporary directory: database and server log */
-  char base[64]; /* http://127.0.0.1:PORT */
+  char base[64]; /* http://127.0.0.1:PORT, or https:// */
   char log[320];
 } gpt_server;
 

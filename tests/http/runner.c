@@ -3,7 +3,7 @@
  * A scenario is a readable JSON file: a list of steps, each an HTTP request, what the answer must be
  * (status, error code, headers, fields by JSON path) and values to capture for later steps (etags,
  * operation URLs). See tests/http/README.md for the format. Usage:
- *   http-runner --server build/gpupoold tests/http/SCENARIO.json... */
+ *   http-runner --server build/gpupoold [--vars FILE] [--cacert CA.pem] tests/http/SCENARIO.json... */
 #include <errno.h>
 #include <pthread.h>
 #include <regex.h>
@@ -272,14 +272,18 @@ static bool build_request(scenario *sc, const vars *v, const json_t *step, reque
   const char *k;
   json_t *x;
   json_object_foreach((json_t *)h, k, x) {
-    if (q->nheaders == 30) break;
-    if (strcasecmp(k, "Content-Type") == 0) typed = true;
-    char *val = json_is_string(x) ? subst(sc, v, json_string_value(x), &ok) : strdup("");
-    size_t n = strlen(k) + strlen(val) + 3;
-    q->headers[q->nheaders] = malloc(n);
-    /* "Name:" with nothing after it makes curl drop a header it would add itself */
-    snprintf(q->headers[q->nheaders++], n, json_is_null(x) ? "%s:" : "%s: %s", k, val);
-    free(val);
+    /* an array sends the header once per value (two Authorization headers) */
+    size_t nv = json_is_array(x) ? json_array_size(x) : 1;
+    for (size_t j = 0; j < nv && q->nheaders < 30; j++) {
+      const json_t *xv = json_is_array(x) ? json_array_get(x, j) : x;
+      if (strcasecmp(k, "Content-Type") == 0) typed = true;
+      char *val = json_is_string(xv) ? subst(sc, v, json_string_value(xv), &ok) : strdup("");
+      size_t n = strlen(k) + strlen(val) + 3;
+      q->headers[q->nheaders] = malloc(n);
+      /* "Name:" with nothing after it makes curl drop a header it would add itself */
+      snprintf(q->headers[q->nheaders++], n, json_is_null(xv) ? "%s:" : "%s: %s", k, val);
+      free(val);
+    }
   }
   const json_t *body = json_object_get(step, "body"), *raw = json_object_get(step, "raw"),
                *size = json_object_get(step, "rawSize");
@@ -334,12 +338,17 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* GETs url until the JSON field is one of the values (or the time runs out). */
-static bool poll_until(scenario *sc, const char *url, const char *field, const json_t *in, gpt_response *r) {
+/* GETs url until the JSON field is one of the values (or the time runs out), with the request's
+ * Authorization header when it has one. */
+static bool poll_until(scenario *sc, const request *q, const char *url, const char *field, const json_t *in,
+                       gpt_response *r) {
   int64_t deadline = now_ms() + POLL_TIMEOUT_MS;
+  const char *auth[2] = {NULL, NULL};
+  for (size_t i = 0; i < q->nheaders && !auth[0]; i++)
+    if (strncasecmp(q->headers[i], "Authorization:", 14) == 0) auth[0] = q->headers[i];
   for (;;) {
     gpt_response_free(r);
-    if (!gpt_http("GET", url, NULL, NULL, 0, r)) {
+    if (!gpt_http("GET", url, auth, NULL, 0, r)) {
       snprintf(sc->why, sizeof sc->why, "poll %s: %s", url, r->error);
       return false;
     }
@@ -532,7 +541,7 @@ static bool run_once(scenario *sc, const json_t *step) {
   const json_t *poll = json_object_get(step, "poll");
   if (ok && poll) {
     const json_t *in = json_object_get(poll, "in");
-    ok = poll_until(sc, q.url, or_default(json_string_value(json_object_get(poll, "until")), "status"), in, &r);
+    ok = poll_until(sc, &q, q.url, or_default(json_string_value(json_object_get(poll, "until")), "status"), in, &r);
   }
   if (ok) ok = check(sc, &sc->v, json_object_get(step, "expect"), &r);
   if (ok) capture(sc, json_object_get(step, "capture"), &r);
@@ -547,7 +556,7 @@ static bool run_once(scenario *sc, const json_t *step) {
       char *u = strdup(url);
       json_t *terminal = json_pack("[sss]", "Succeeded", "Failed", "Canceled");
       gpt_response pr = {0};
-      ok = poll_until(sc, u, "status", terminal, &pr);
+      ok = poll_until(sc, &q, u, "status", terminal, &pr);
       if (ok && !json_equal(jpath(pr.json, "status"), await)) {
         snprintf(sc->why, sizeof sc->why, "await: operation ended %s, expected %s (%.500s)",
                  json_string_value(jpath(pr.json, "status")), json_string_value(await), pr.body);
@@ -595,6 +604,25 @@ static const char *const default_vars[][2] = {
     {"cs", "providers/Microsoft.ContainerService"},
 };
 
+/* name=value lines given with --vars (made by the test that runs the scenarios: keys, tokens). */
+static const char *vars_file;
+
+static bool load_vars(vars *v, const char *path) {
+  FILE *f = fopen(path, "r");
+  char line[16384];
+  if (!f) return false;
+  while (fgets(line, sizeof line, f)) {
+    char *eq = strchr(line, '=');
+    line[strcspn(line, "\r\n")] = '\0';
+    if (eq && eq > line && *line != '#') {
+      *eq = '\0';
+      set_var(v, line, eq + 1);
+    }
+  }
+  fclose(f);
+  return true;
+}
+
 static bool run_file(const char *bin, const char *file) {
   json_error_t je;
   json_t *doc = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
@@ -605,20 +633,31 @@ static bool run_file(const char *bin, const char *file) {
     fprintf(stderr, "FAIL %s: not valid JSON: %s (line %d)\n", file, je.text, je.line);
     return false;
   }
-  const char *args[32];
-  size_t na = 0;
-  size_t i;
-  json_t *x;
-  json_array_foreach(json_object_get(doc, "server"), i, x) if (na < 31) args[na++] = json_string_value(x);
-  args[na] = NULL;
-  if (!gpt_dir_make(&sc.srv) || !gpt_server_start(&sc.srv, bin, args)) {
-    fprintf(stderr, "FAIL %s: could not start %s\n", file, bin);
-    gpt_dir_remove(&sc.srv);
+  for (size_t k = 0; k < sizeof default_vars / sizeof default_vars[0]; k++)
+    set_var(&sc.v, default_vars[k][0], default_vars[k][1]);
+  if (vars_file && !load_vars(&sc.v, vars_file)) {
+    fprintf(stderr, "FAIL %s: cannot read --vars %s\n", file, vars_file);
     json_decref(doc);
     return false;
   }
-  for (size_t k = 0; k < sizeof default_vars / sizeof default_vars[0]; k++)
-    set_var(&sc.v, default_vars[k][0], default_vars[k][1]);
+  char *args[32];
+  size_t na = 0;
+  size_t i;
+  json_t *x;
+  bool args_ok = true;
+  json_array_foreach(json_object_get(doc, "server"), i, x) if (na < 31) args[na++] =
+      subst(&sc, &sc.v, or_default(json_string_value(x), ""), &args_ok);
+  args[na] = NULL;
+  bool started = args_ok && gpt_dir_make(&sc.srv) && gpt_server_start(&sc.srv, bin, (const char *const *)args);
+  for (size_t k = 0; k < na; k++)
+    free(args[k]);
+  if (!started) {
+    fprintf(stderr, "FAIL %s: could not start %s%s%s\n", file, bin, args_ok ? "" : ": ", args_ok ? "" : sc.why);
+    gpt_dir_remove(&sc.srv);
+    free_vars(&sc.v);
+    json_decref(doc);
+    return false;
+  }
   set_var(&sc.v, "base", sc.srv.base);
   char rg[512];
   snprintf(rg, sizeof rg, "/subscriptions/%s/resourceGroups/rg1/providers/Microsoft.ContainerService",
@@ -658,18 +697,25 @@ static bool run_file(const char *bin, const char *file) {
 }
 
 int main(int argc, char **argv) {
-  const char *bin = NULL;
+  const char *bin = NULL, *cacert = NULL;
   int first = 1, failed = 0, total = 0;
-  if (argc > 2 && strcmp(argv[1], "--server") == 0) {
-    bin = argv[2];
-    first = 3;
+  for (; first + 1 < argc && strncmp(argv[first], "--", 2) == 0; first += 2) {
+    if (strcmp(argv[first], "--server") == 0)
+      bin = argv[first + 1];
+    else if (strcmp(argv[first], "--vars") == 0)
+      vars_file = argv[first + 1];
+    else if (strcmp(argv[first], "--cacert") == 0)
+      cacert = argv[first + 1];
+    else
+      break;
   }
   if (!bin || first >= argc) {
-    fprintf(stderr, "usage: http-runner --server BUILD/gpupoold SCENARIO.json...\n");
+    fprintf(stderr, "usage: http-runner --server BUILD/gpupoold [--vars FILE] [--cacert CA.pem] SCENARIO.json...\n");
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   gpt_client_init();
+  if (cacert) gpt_client_set_cacert(cacert);
   for (int i = first; i < argc; i++, total++)
     if (!run_file(bin, argv[i])) failed++;
   printf("%d of %d scenario files passed\n", total - failed, total);
