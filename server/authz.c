@@ -49,6 +49,11 @@ static gpd_access list_access(const gpd_principal *p, const char *const *seg, si
 
 static gpd_access allow_if(bool ok) { return ok ? GPD_ACCESS_ALLOW : GPD_ACCESS_DENY; }
 
+/* The part of a list's path its items live under: a subscription's cluster list
+ * (/subscriptions/{s}/providers/…/managedClusters) holds clusters of /subscriptions/{s}/resourceGroups/…,
+ * so its scope is the subscription; other lists hold their path's children. */
+static size_t list_scope(int route, size_t nseg) { return route == GPD_ROUTE_CLUSTERS_SUB && nseg > 2 ? 2 : nseg; }
+
 gpd_access gpd_authz_decide(const gpd_principal *p, int route, gpd_method m, const char *const *seg, size_t nseg,
                             const char **action) {
   bool read = m == GPD_GET;
@@ -56,7 +61,7 @@ gpd_access gpd_authz_decide(const gpd_principal *p, int route, gpd_method m, con
   case GPD_ROUTE_CLUSTERS_SUB:
   case GPD_ROUTE_CLUSTERS_RG:
     *action = "Microsoft.ContainerService/managedClusters/read";
-    return list_access(p, seg, nseg);
+    return list_access(p, seg, list_scope(route, nseg));
   case GPD_ROUTE_CLUSTER:
     *action = read ? "Microsoft.ContainerService/managedClusters/read"
               : m == GPD_DELETE ? "Microsoft.ContainerService/managedClusters/delete"
@@ -112,5 +117,5 @@ bool gpd_authz_visible(const gpd_request *r, const char *resource_id) {
 }
 
 bool gpd_authz_reads_all(const gpd_request *r) {
-  return !r->principal || can_read(r->principal, (const char *const *)r->seg, r->nseg);
+  return !r->principal || can_read(r->principal, (const char *const *)r->seg, list_scope(r->route, r->nseg));
 }

@@ -10,6 +10,7 @@
 #include "authz.h"
 
 #define SCAN_MAX 10000
+#define BATCH 200
 
 void gpd_visible_page_free(gpd_visible_page *page) {
   gpd_resources_free(page->rows, page->n);
@@ -40,14 +41,21 @@ bool gpd_list_visible(const gpd_request *r, gpd_res_kind kind, const char *prefi
     return true;
   }
   char *cursor = after ? strdup(after) : NULL;
+  size_t want = top + 1 < BATCH ? BATCH : top + 1; /* rows per store read */
   size_t scanned = 0;
   if ((after && !cursor) || !(page->rows = calloc(top ? top : 1, sizeof *page->rows))) goto oom_cursor;
   for (;;) {
-    if (s->ops->list_resources(s, kind, prefix, cursor, top + 1, &batch, &nb) != GPD_STORE_OK) {
+    if (s->ops->list_resources(s, kind, prefix, cursor, want, &batch, &nb) != GPD_STORE_OK) {
       free(cursor);
       gpd_visible_page_free(page);
       gpd_resp_store_error(resp);
       return false;
+    }
+    /* where the next batch starts, taken before rows move to the page */
+    char *next = nb == want ? strdup(batch[nb - 1].key) : NULL;
+    if (nb == want && !next) {
+      gpd_resources_free(batch, nb);
+      goto oom_cursor;
     }
     const char *stop_at = NULL;
     for (size_t i = 0; i < nb && !stop_at; i++) {
@@ -61,7 +69,7 @@ bool gpd_list_visible(const gpd_request *r, gpd_res_kind kind, const char *prefi
         page->rows[page->n++] = batch[i];
         memset(&batch[i], 0, sizeof batch[i]);
       }
-      if (scanned >= SCAN_MAX && (i + 1 < nb || nb == top + 1)) {
+      if (scanned >= SCAN_MAX && (i + 1 < nb || nb == want)) {
         page->more = true;
         stop_at = page->n && !batch[i].key ? page->rows[page->n - 1].key : batch[i].key;
       }
@@ -70,17 +78,16 @@ bool gpd_list_visible(const gpd_request *r, gpd_res_kind kind, const char *prefi
       page->last_key = strdup(stop_at);
       gpd_resources_free(batch, nb);
       free(cursor);
+      free(next);
       if (!page->last_key) goto oom;
       return true;
     }
-    if (nb < top + 1) break; /* the store has no more */
-    free(cursor);
-    if (!(cursor = strdup(batch[nb - 1].key))) {
-      gpd_resources_free(batch, nb);
-      goto oom;
-    }
     gpd_resources_free(batch, nb);
     batch = NULL;
+    nb = 0;
+    free(cursor);
+    cursor = next;
+    if (!cursor) break; /* the store has no more */
   }
   gpd_resources_free(batch, nb);
   free(cursor);
