@@ -4,6 +4,6 @@
 TEST_TARGETS += test-sdk
 
 .PHONY: test-sdk
-test-sdk: $(B)/gpupoold
+test-sdk: $(B)/gpupoold $(B)/tests/security/sectool # the https run mints its JWT with sectool
 	@echo "== sdk: javascript"; tests/sdk/run-js.sh $(B)
 	@echo "== sdk: python"; tests/sdk/run-python.sh $(B)

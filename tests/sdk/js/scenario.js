@@ -4,6 +4,11 @@
 // stale ifMatch (412), a refused pool (its ARM error code), deletes.
 //
 // Usage: node scenario.js ENDPOINT   (exit 0 when every step passed; each step prints one line)
+//
+// With an https ENDPOINT (gpupoold --tls-cert ... --auth jwt) nothing is changed in the SDK's
+// pipeline: its default bearer-token policy sends the JWT that the credential returns
+// ($GPUPOOL_TEST_JWT, minted by the test), and Node trusts the test CA through NODE_EXTRA_CA_CERTS.
+// Two more steps then check a token the server refuses (401) and one without a role (403).
 "use strict";
 const assert = require("node:assert/strict");
 const { ContainerServiceClient } = require("@azure/arm-containerservice");
@@ -17,18 +22,28 @@ const subscription = "00000000-0000-0000-0000-000000000000";
 const rg = "sdk-js";
 const cluster = "jscluster";
 
-// Over plain http the SDK needs allowInsecureConnection, and its bearer-token policy refuses to send
-// a token to a non-TLS URL: replace it by one that sets the header (reference/arm-protocol.md).
-const credential = { getToken: async () => ({ token: "test-token", expiresOnTimestamp: Date.now() + 3600e3 }) };
-const client = new ContainerServiceClient(credential, subscription, { endpoint, allowInsecureConnection: true });
-client.pipeline.removePolicy({ name: "bearerTokenAuthenticationPolicy" });
-client.pipeline.addPolicy({
-  name: "plainBearer",
-  sendRequest: (request, next) => {
-    request.headers.set("authorization", "Bearer test-token");
-    return next(request);
-  },
-});
+const tls = endpoint.startsWith("https://");
+const credentialOf = (token) => ({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600e3 }) });
+let client;
+if (tls) {
+  if (!process.env.GPUPOOL_TEST_JWT) {
+    console.error("scenario.js: an https endpoint needs GPUPOOL_TEST_JWT");
+    process.exit(2);
+  }
+  client = new ContainerServiceClient(credentialOf(process.env.GPUPOOL_TEST_JWT), subscription, { endpoint });
+} else {
+  // Over plain http the SDK needs allowInsecureConnection, and its bearer-token policy refuses to send
+  // a token to a non-TLS URL: replace it by one that sets the header (reference/arm-protocol.md).
+  client = new ContainerServiceClient(credentialOf("test-token"), subscription, { endpoint, allowInsecureConnection: true });
+  client.pipeline.removePolicy({ name: "bearerTokenAuthenticationPolicy" });
+  client.pipeline.addPolicy({
+    name: "plainBearer",
+    sendRequest: (request, next) => {
+      request.headers.set("authorization", "Bearer test-token");
+      return next(request);
+    },
+  });
+}
 const poll = { updateIntervalInMs: 100 };
 
 let steps = 0;
@@ -170,7 +185,24 @@ async function expectError(promise, status, code) {
     await expectError(client.agentPools.get(rg, cluster, "system"), 404);
   });
 
-  console.log(`js sdk: ${steps} steps passed`);
+  if (tls) {
+    await step("https: a token the server refuses is 401 AuthenticationFailed", async () => {
+      const refused = new ContainerServiceClient(credentialOf(process.env.GPUPOOL_TEST_JWT_REFUSED), subscription, {
+        endpoint,
+      });
+      const e = await expectError(refused.managedClusters.get(rg, cluster), 401, "AuthenticationFailed");
+      assert.match(e.response.headers.get("www-authenticate"), /^Bearer realm="gpupoold", error="invalid_token"/);
+    });
+    await step("https: a valid token without a role is 403 AuthorizationFailed, lists included", async () => {
+      const norole = new ContainerServiceClient(credentialOf(process.env.GPUPOOL_TEST_JWT_NOROLE), subscription, {
+        endpoint,
+      });
+      await expectError(norole.managedClusters.get(rg, cluster), 403, "AuthorizationFailed");
+      await expectError(norole.managedClusters.list().next(), 403, "AuthorizationFailed");
+    });
+  }
+
+  console.log(`js sdk${tls ? " (https, JWT)" : ""}: ${steps} steps passed`);
 })().catch((e) => {
   console.error(`FAIL after ${steps} steps: ${e.stack || e}`);
   if (e.response) console.error(`response: ${e.response.status} ${e.response.bodyAsText}`);
