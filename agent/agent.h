@@ -84,6 +84,8 @@ const char *ag_nvml_library(void);
 bool ag_nvml_discover(ag_inventory *inv, ag_err *err);
 /* Fills inv from `nvidia-smi -q -x` output. false on unreadable or malformed input. */
 bool ag_xml_discover(const char *path, ag_inventory *inv, ag_err *err);
+/* The same from memory (path names it in messages): what the fuzzer calls. */
+bool ag_xml_parse(const char *buf, size_t len, const char *path, ag_inventory *inv, ag_err *err);
 /* NVML, or the XML file when xml_path is set. */
 bool ag_discover(const char *xml_path, ag_inventory *inv, ag_err *err);
 

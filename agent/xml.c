@@ -186,18 +186,27 @@ nomem:
 bool ag_xml_discover(const char *path, ag_inventory *inv, ag_err *err) {
   size_t len = 0;
   char *buf = ag_read_file(path, XML_MAX_BYTES, &len, err);
-  bool ok = false, oom = false;
   inv->source = "nvidia-smi-xml";
   if (!buf) return false;
+  bool ok = ag_xml_parse(buf, len, path, inv, err);
+  free(buf);
+  return ok;
+}
+
+bool ag_xml_parse(const char *buf, size_t len, const char *path, ag_inventory *inv, ag_err *err) {
+  bool ok = false, oom = false;
+  inv->source = "nvidia-smi-xml";
   if (len == 0) {
-    free(buf);
     ag_seterr(err, "'%s' is empty, not nvidia-smi -q -x output", path);
+    return false;
+  }
+  if (len > XML_MAX_BYTES) {
+    ag_seterr(err, "'%s' is larger than %d bytes", path, XML_MAX_BYTES);
     return false;
   }
   xmlResetLastError();
   /* No NOENT (entities stay unexpanded), no DTDLOAD, NONET: the file cannot make us read anything. */
   xmlDoc *doc = xmlReadMemory(buf, (int)len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  free(buf);
   if (!doc) {
     const xmlError *e = xmlGetLastError();
     char msg[256] = "not well-formed";

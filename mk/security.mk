@@ -10,10 +10,10 @@ TEST_TARGETS += test-security
 
 .PHONY: test-security
 
-$(SECTOOL): tests/security/sectool.c | $(DEPS_OK)
+$(SECTOOL): tests/security/sectool.c tests/security/mint.c tests/security/mint.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags gnutls jansson) -o $@ $< $(LDFLAGS) \
-	  $(shell pkg-config --libs gnutls jansson)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags gnutls jansson) -o $@ tests/security/sectool.c \
+	  tests/security/mint.c $(LDFLAGS) $(shell pkg-config --libs gnutls jansson)
 
 test-security: $(B)/gpupoold $(B)/gpupool $(B)/gpupool-agent $(B)/tests/http-runner $(SECTOOL)
 	@echo "== security"

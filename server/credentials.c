@@ -163,7 +163,7 @@ gpd_credentials *gpd_credentials_parse(const char *text, size_t len, gpd_creds_k
     }
     e[ne++] = (entry){f[0], f[1], f[3], (gpd_role)role, lineno + 1};
   }
-  qsort(e, ne, sizeof *e, by_key);
+  if (ne) qsort(e, ne, sizeof *e, by_key); /* e is NULL for a file of comments only */
   size_t splits_len = 0;
   for (size_t i = 0; i < ne; i++)
     splits_len += strlen(e[i].scope) + 1;

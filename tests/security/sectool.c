@@ -10,8 +10,7 @@
  *   sectool check-audit FILE         every line of an audit log is a JSON object with its fields
  *   sectool no-secrets VARS FILE...  no token or JWT of VARS appears in any FILE
  *
- * JWTs are signed with gnutls_privkey_sign_data2; the ES256 DER signature becomes the raw r||s a
- * JWT carries with gnutls_decode_rs_value. See tests/security/README.md for the variables. */
+ * JWTs are signed by mint.c (GnuTLS). */
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -24,6 +23,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+
+#include "mint.h"
 
 #define ISSUER "https://login.gpupool.test/tenant/"
 #define AUDIENCE "https://management.azure.com/"
@@ -66,17 +67,8 @@ static void random_bytes(unsigned char *b, size_t n) {
 }
 
 static char *b64url(const unsigned char *data, size_t len) {
-  gnutls_datum_t in = {(unsigned char *)data, (unsigned)len}, out = {NULL, 0};
-  check(gnutls_base64_encode2(&in, &out), "base64");
-  char *s = xmalloc(out.size + 1);
-  size_t n = 0;
-  for (unsigned i = 0; i < out.size; i++) {
-    char c = (char)out.data[i];
-    if (c == '=' || c == '\n' || c == '\r') continue;
-    s[n++] = c == '+' ? '-' : c == '/' ? '_' : c;
-  }
-  s[n] = '\0';
-  gnutls_free(out.data);
+  char *s = mint_b64url(data, len);
+  if (!s) die("out of memory");
   return s;
 }
 
@@ -213,55 +205,22 @@ static json_t *jwk_of(const keypair *k, bool ec, const char *kid) {
 
 /* ---- JWTs --------------------------------------------------------------------------------------- */
 
-/* header.payload from JSON texts (the text as given: duplicate keys survive). */
+/* mint.c, failing loudly */
 static char *signing_input(const char *header, const char *payload) {
-  char *h = b64url((const unsigned char *)header, strlen(header)),
-       *p = b64url((const unsigned char *)payload, strlen(payload));
-  size_t n = strlen(h) + strlen(p) + 2;
-  char *s = xmalloc(n);
-  snprintf(s, n, "%s.%s", h, p);
-  free(h);
-  free(p);
+  char *s = mint_signing_input(header, payload);
+  if (!s) die("out of memory");
   return s;
 }
 
 static char *append_sig(char *input, const unsigned char *sig, size_t len) {
-  char *s64 = b64url(sig, len);
-  size_t n = strlen(input) + strlen(s64) + 2;
-  char *jwt = xmalloc(n);
-  snprintf(jwt, n, "%s.%s", input, s64);
-  free(s64);
-  free(input);
-  return jwt;
+  char *s = mint_append_sig(input, sig, len);
+  if (!s) die("out of memory");
+  return s;
 }
 
 static char *sign_jwt(const keypair *k, bool ec, const char *header, const char *payload) {
-  char *input = signing_input(header, payload);
-  gnutls_datum_t data = {(unsigned char *)input, (unsigned)strlen(input)}, sig = {NULL, 0};
-  check(gnutls_privkey_sign_data2(k->priv, ec ? GNUTLS_SIGN_ECDSA_SHA256 : GNUTLS_SIGN_RSA_SHA256, 0, &data, &sig),
-        "sign");
-  char *jwt;
-  if (!ec) {
-    jwt = append_sig(input, sig.data, sig.size);
-  } else {
-    gnutls_datum_t r = {NULL, 0}, s = {NULL, 0};
-    unsigned char raw[64] = {0};
-    check(gnutls_decode_rs_value(&sig, &r, &s), "decode r,s");
-    /* DER integers may carry a leading zero or be shorter than 32 bytes */
-    const unsigned char *rp = r.data, *sp = s.data;
-    size_t rn = r.size, sn = s.size;
-    while (rn > 32 && *rp == 0)
-      rp++, rn--;
-    while (sn > 32 && *sp == 0)
-      sp++, sn--;
-    if (rn > 32 || sn > 32) die("unexpected ECDSA signature size");
-    memcpy(raw + 32 - rn, rp, rn);
-    memcpy(raw + 64 - sn, sp, sn);
-    gnutls_free(r.data);
-    gnutls_free(s.data);
-    jwt = append_sig(input, raw, 64);
-  }
-  gnutls_free(sig.data);
+  char *jwt = mint_jwt(k->priv, ec, header, payload);
+  if (!jwt) die("cannot sign a JWT");
   return jwt;
 }
 
