@@ -293,7 +293,9 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
              nm(&gp_driver_names, e->driver), p->src_driver == GP_SRC_DECLARED ? "declared" : "default",
              nm(&gp_mode_names, e->mode),
              what == INSTALL_EVERYTHING
-                 ? "the driver, the device plugin (or DRA driver), DCGM and the DCGM exporter are installed"
+                 ? (e->driver_mode == GP_DRIVER_MODE_DRA
+                        ? "the driver, the NVIDIA DRA driver, DCGM and the DCGM exporter are installed"
+                        : "the driver, the device plugin, DCGM and the DCGM exporter are installed")
              : what == INSTALL_DRIVER ? "only the NVIDIA driver is installed (plus fabric manager and MIG partitioning "
                                         "where they apply); no device plugin"
                                       : "no GPU software is installed");
