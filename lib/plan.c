@@ -107,7 +107,7 @@ static const char *mode_reason(const gp_pool *p, const gp_policy_context *ctx, c
   case GP_SRC_PREVIEW_DEFAULT:
     snprintf(buf, size,
              "The pool declares no managementMode and nothing makes it Managed (%s), so it keeps the pre-feature "
-             "behaviour: the driver only.",
+             "behaviour: Unmanaged.",
              ctx->phase == GP_PHASE_GA ? "Kubernetes below the GA version" : "preview phase");
     break;
   default:
