@@ -1,11 +1,14 @@
 /* test_allocatable.c - allocatable resources for every MIG-capable size x profile x strategy
  * (SPEC §6), checked against numbers written from the spec: instances per GPU MIG1g 7, MIG2g 3,
  * MIG3g 2, MIG4g 1, MIG7g 1, times the size's GPU count. */
-#include <cmocka.h>
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <string.h>
 
 #include "helpers.h"

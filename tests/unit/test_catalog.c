@@ -1,11 +1,14 @@
 /* test_catalog.c - the generated catalog matches its data: every row of data/gpu-vm-sizes.csv
  * (a copy of reference/gpu-vm-sizes.csv) is found with the same facts, MIG-capable models have all
  * five profiles, component versions cover Kubernetes 1.33-1.37, GPU models are recognised. */
-#include <cmocka.h>
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

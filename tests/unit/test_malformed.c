@@ -2,12 +2,15 @@
  * of tests/corpus/, then generated bodies with a wrong type (null included) at every field gpupool
  * models, deep nesting, 1 MB strings, invalid UTF-8 and duplicate keys. Each must come back as an
  * error body with code InvalidParameter or InvalidRequestContent and nothing decided. */
-#include <cmocka.h>
-#include <dirent.h>
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,14 @@
 /* test_mig.c - MIG placement: the layout examples of reference/mig-geometry.md, the fill counts of
  * gpuInstanceProfile, and a property test: for every multiset of the five profiles with up to 7
  * instances, gp_mig_place agrees with an independent brute-force search. */
-#include <cmocka.h>
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <string.h>
 
 #include "gpupool/gpupool.h"

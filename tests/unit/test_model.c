@@ -1,11 +1,14 @@
 /* test_model.c - the model through the core API: storage round trips, api-version visibility,
  * a PUT in an older api-version keeping preview fields, cluster PUTs (agentPoolProfiles, the
  * cluster-level default and ManagedGPUDefaultConflict), corrupt stored documents. */
-#include <cmocka.h>
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
 #include <string.h>
 
 #include "helpers.h"
