@@ -36,7 +36,8 @@ bool cli_enum(const char *command, const char *flag, const char *value, const ch
       return true;
     }
   fprintf(stderr, "gpupool %s: '%s' is not a valid value for --%s. Allowed values: ", command, value, flag);
-  for (size_t i = 0; i < nvalid; i++) fprintf(stderr, "%s%s", i ? ", " : "", valid[i]);
+  for (size_t i = 0; i < nvalid; i++)
+    fprintf(stderr, "%s%s", i ? ", " : "", valid[i]);
   fprintf(stderr, ".\nTry 'gpupool %s --help'.\n", command);
   return false;
 }
@@ -44,12 +45,17 @@ bool cli_enum(const char *command, const char *flag, const char *value, const ch
 static void print_opt(const cli_opt *o) {
   char left[96];
   int n = 0;
-  if (o->short_name) n = snprintf(left, sizeof left, "-%c, ", o->short_name);
-  else n = snprintf(left, sizeof left, "    ");
+  if (o->short_name)
+    n = snprintf(left, sizeof left, "-%c, ", o->short_name);
+  else
+    n = snprintf(left, sizeof left, "    ");
   n += snprintf(left + n, sizeof left - n, "--%s", o->name);
-  if (o->kind == OPT_VALUE) snprintf(left + n, sizeof left - n, " %s", o->metavar ? o->metavar : "VALUE");
-  else if (o->kind == OPT_MULTI) snprintf(left + n, sizeof left - n, " %s ...", o->metavar ? o->metavar : "VALUE");
-  else if (o->kind == OPT_OPT_BOOL) snprintf(left + n, sizeof left - n, "[=true|false]");
+  if (o->kind == OPT_VALUE)
+    snprintf(left + n, sizeof left - n, " %s", o->metavar ? o->metavar : "VALUE");
+  else if (o->kind == OPT_MULTI)
+    snprintf(left + n, sizeof left - n, " %s ...", o->metavar ? o->metavar : "VALUE");
+  else if (o->kind == OPT_OPT_BOOL)
+    snprintf(left + n, sizeof left - n, "[=true|false]");
   printf("  %-34s %s", left, o->help);
   if (o->alias) printf(" (alias --%s)", o->alias);
   putchar('\n');
@@ -57,9 +63,11 @@ static void print_opt(const cli_opt *o) {
 
 static void print_help(const char *command, const char *summary, const cli_opt *opts, size_t nopts) {
   printf("Usage: gpupool %s [options]\n\n%s\n\nOptions:\n", command, summary);
-  for (size_t i = 0; i < nopts; i++) print_opt(&opts[i]);
+  for (size_t i = 0; i < nopts; i++)
+    print_opt(&opts[i]);
   printf("\nGlobal options:\n");
-  for (size_t i = 0; i < G_COUNT; i++) print_opt(&globals[i]);
+  for (size_t i = 0; i < G_COUNT; i++)
+    print_opt(&globals[i]);
 }
 
 /* Finds an option by long name/alias or short letter; *global says which table. */
@@ -129,9 +137,12 @@ int cli_parse(cli_args *a, const char *command, const char *summary, const cli_o
         return cli_usage_error(command, "option '--%s' takes true or false, not '%s'", o->name, v->value);
       break;
     case OPT_VALUE:
-      if (eq) v->value = eq + 1;
-      else if (i + 1 < argc && (!is_option(argv[i + 1]))) v->value = argv[++i];
-      else return cli_usage_error(command, "option '--%s' needs a value", o->name);
+      if (eq)
+        v->value = eq + 1;
+      else if (i + 1 < argc && (!is_option(argv[i + 1])))
+        v->value = argv[++i];
+      else
+        return cli_usage_error(command, "option '--%s' needs a value", o->name);
       break;
     case OPT_MULTI:
       if (eq) {
@@ -150,12 +161,12 @@ int cli_parse(cli_args *a, const char *command, const char *summary, const cli_o
     return 0;
   }
   const char *env;
-  a->endpoint = a->global[G_ENDPOINT].set ? a->global[G_ENDPOINT].value
+  a->endpoint = a->global[G_ENDPOINT].set                    ? a->global[G_ENDPOINT].value
                 : (env = getenv("GPUPOOL_ENDPOINT")) && *env ? env
                                                              : "http://127.0.0.1:8080";
-  a->subscription = a->global[G_SUBSCRIPTION].set ? a->global[G_SUBSCRIPTION].value
+  a->subscription = a->global[G_SUBSCRIPTION].set                    ? a->global[G_SUBSCRIPTION].value
                     : (env = getenv("GPUPOOL_SUBSCRIPTION")) && *env ? env
-                                                                      : "00000000-0000-0000-0000-000000000000";
+                                                                     : "00000000-0000-0000-0000-000000000000";
   a->token = a->global[G_TOKEN].set ? a->global[G_TOKEN].value : ((env = getenv("GPUPOOL_TOKEN")) && *env ? env : NULL);
   a->cacert = a->global[G_CACERT].set ? a->global[G_CACERT].value
                                       : ((env = getenv("GPUPOOL_CACERT")) && *env ? env : NULL);
@@ -173,10 +184,12 @@ int cli_parse_subset(cli_args *a, const char *command, const char *summary, cons
   cli_opt opts[CLI_MAX_VALUES] = {{0}};
   cli_val vals[CLI_MAX_VALUES];
   if (n > CLI_MAX_VALUES) n = CLI_MAX_VALUES;
-  for (size_t i = 0; i < n; i++) opts[i] = master[which[i]];
+  for (size_t i = 0; i < n; i++)
+    opts[i] = master[which[i]];
   int rc = cli_parse(a, command, summary, opts, n, vals, argc, argv);
   memset(out, 0, nall * sizeof *out);
-  for (size_t i = 0; i < n; i++) out[which[i]] = vals[i];
+  for (size_t i = 0; i < n; i++)
+    out[which[i]] = vals[i];
   return rc;
 }
 
@@ -195,7 +208,8 @@ int cli_dispatch(const char *group, const char *summary, const cli_sub *subs, si
   }
   FILE *out = argc < 1 ? stderr : stdout;
   fprintf(out, "Usage: gpupool %s <command> [options]\n\n%s\n\nCommands:\n", group, summary);
-  for (size_t i = 0; i < n; i++) fprintf(out, "  %-12s %s\n", subs[i].name, subs[i].help);
+  for (size_t i = 0; i < n; i++)
+    fprintf(out, "  %-12s %s\n", subs[i].name, subs[i].help);
   fprintf(out, "\nRun 'gpupool %s <command> --help' for its options.\n", group);
   return argc < 1 ? 2 : 0;
 }

@@ -8,10 +8,10 @@
 #include <stddef.h>
 
 typedef enum {
-  OPT_FLAG,      /* --no-wait */
-  OPT_VALUE,     /* --name X, --name=X */
-  OPT_MULTI,     /* --labels a=1 b=2 (values until the next option) */
-  OPT_OPT_BOOL   /* --enable-managed-gpu, --enable-managed-gpu=false */
+  OPT_FLAG,    /* --no-wait */
+  OPT_VALUE,   /* --name X, --name=X */
+  OPT_MULTI,   /* --labels a=1 b=2 (values until the next option) */
+  OPT_OPT_BOOL /* --enable-managed-gpu, --enable-managed-gpu=false */
 } cli_opt_kind;
 
 typedef struct {
@@ -36,10 +36,10 @@ typedef struct {
 enum { G_ENDPOINT, G_SUBSCRIPTION, G_TOKEN, G_CACERT, G_OUTPUT, G_DEBUG, G_HELP, G_COUNT };
 
 typedef struct {
-  const char *command;   /* "nodepool add" */
-  const cli_opt *opts;   /* the command's own options */
+  const char *command; /* "nodepool add" */
+  const cli_opt *opts; /* the command's own options */
   size_t nopts;
-  cli_val *vals;         /* one per command option */
+  cli_val *vals; /* one per command option */
   cli_val global[G_COUNT];
   /* effective globals (flags, then environment, then defaults) */
   const char *endpoint, *subscription, *token, *cacert, *output;

@@ -20,7 +20,8 @@ void arm_init(arm_ctx *c, cli_args *a) {
 void arm_url(const arm_ctx *c, char *out, size_t size, const char *path, const char *api_version) {
   const char *ep = c->args->endpoint;
   size_t n = strlen(ep);
-  while (n && ep[n - 1] == '/') n--;
+  while (n && ep[n - 1] == '/')
+    n--;
   char sub[160];
   http_escape_segment(c->args->subscription, sub, sizeof sub);
   snprintf(out, size, "%.*s/subscriptions/%s%s?api-version=%s", (int)n, ep, sub, path, api_version);
@@ -40,14 +41,15 @@ void arm_pool_path(char *out, size_t size, const char *rg, const char *cluster, 
   snprintf(out, size, "%s/agentPools/%s", base, p);
 }
 
-bool arm_call(const arm_ctx *c, const char *method, const char *url, const json_t *body,
-              const http_conditions *cond, http_response *resp, json_t **json) {
+bool arm_call(const arm_ctx *c, const char *method, const char *url, const json_t *body, const http_conditions *cond,
+              http_response *resp, json_t **json) {
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   bool ok = http_request(&c->http, method, url, text, cond, resp);
   free(text);
   *json = NULL;
   if (!ok) {
-    fprintf(stderr, "gpupool: cannot reach %s: %s\n", c->args->endpoint, resp->error[0] ? resp->error : "request failed");
+    fprintf(stderr, "gpupool: cannot reach %s: %s\n", c->args->endpoint,
+            resp->error[0] ? resp->error : "request failed");
     return false;
   }
   if (resp->body_len) *json = json_loadb(resp->body, resp->body_len, 0, NULL);
@@ -120,7 +122,8 @@ int arm_finish(const arm_ctx *c, const http_response *resp, bool no_wait, const 
         if (tty) fputs("\r\033[K", stderr);
         int rc = CLI_OK;
         if (strcmp(status, "Succeeded") != 0) {
-          if (json_object_get(body, "error")) rc = arm_print_error(&op, body);
+          if (json_object_get(body, "error"))
+            rc = arm_print_error(&op, body);
           else {
             fprintf(stderr, "(OperationFailed) The operation ended %s.\n", status);
             rc = CLI_ERROR;
@@ -148,8 +151,10 @@ int arm_finish(const arm_ctx *c, const http_response *resp, bool no_wait, const 
     return CLI_ERROR;
   }
   int rc = CLI_OK;
-  if (g.status != 200) rc = arm_print_error(&g, body);
-  else *result = json_incref(body);
+  if (g.status != 200)
+    rc = arm_print_error(&g, body);
+  else
+    *result = json_incref(body);
   json_decref(body);
   http_response_free(&g);
   return rc;

@@ -29,8 +29,8 @@ void arm_pool_path(char *out, size_t size, const char *rg, const char *cluster, 
 
 /* Sends a request; on a transport error prints it and returns false. Body parsed into *json when
  * the response has one (NULL otherwise). */
-bool arm_call(const arm_ctx *c, const char *method, const char *url, const json_t *body,
-              const http_conditions *cond, http_response *resp, json_t **json);
+bool arm_call(const arm_ctx *c, const char *method, const char *url, const json_t *body, const http_conditions *cond,
+              http_response *resp, json_t **json);
 
 /* A write (PUT/DELETE/POST) end to end: send, print an error, or wait for its operation and print
  * the resource from get_url (or, with no_wait, the accepted body). Returns the exit status. */

@@ -19,7 +19,8 @@ static const cli_opt c_opts[C_ALL] = {
     [C_K8S] = {"kubernetes-version", 'k', NULL, OPT_VALUE, "V", "Kubernetes version (default 1.35)"},
     [C_MANAGED] = {"managed-gpu", 0, NULL, OPT_OPT_BOOL, NULL,
                    "cluster-level default for NVIDIA pools without their own: Managed (true) or Unmanaged (false)"},
-    [C_SIZE] = {"node-vm-size", 0, NULL, OPT_VALUE, "SIZE", "VM size of the first (system) pool (default Standard_D4s_v5)"},
+    [C_SIZE] = {"node-vm-size", 0, NULL, OPT_VALUE, "SIZE",
+                "VM size of the first (system) pool (default Standard_D4s_v5)"},
     [C_COUNT_] = {"node-count", 0, NULL, OPT_VALUE, "N", "nodes of the first (system) pool (default 3)"},
     [C_NO_WAIT] = {"no-wait", 0, NULL, OPT_FLAG, NULL, "do not wait for the operation to finish"},
 };
@@ -49,8 +50,8 @@ static int cl_create(int argc, char **argv) {
   const char *cmd = "cluster create";
   cli_args a;
   cli_val v[C_ALL];
-  int rc = parse_subset(&a, cmd, "Creates a managed cluster with one system node pool (nodepool1).", which, 8, v,
-                        argc, argv);
+  int rc = parse_subset(&a, cmd, "Creates a managed cluster with one system node pool (nodepool1).", which, 8, v, argc,
+                        argv);
   if (rc >= 0 || (rc = require(cmd, v, which, 2)) >= 0) return rc;
   long count = 3;
   if (v[C_COUNT_].set) {
@@ -59,9 +60,9 @@ static int cl_create(int argc, char **argv) {
     if (*end || end == v[C_COUNT_].value)
       return cli_usage_error(cmd, "--node-count must be a whole number, not '%s'", v[C_COUNT_].value);
   }
-  json_t *pool = json_pack("{s:s,s:s,s:I,s:s}", "name", "nodepool1", "vmSize",
-                           v[C_SIZE].set ? v[C_SIZE].value : "Standard_D4s_v5", "count", (json_int_t)count, "mode",
-                           "System");
+  json_t *pool =
+      json_pack("{s:s,s:s,s:I,s:s}", "name", "nodepool1", "vmSize", v[C_SIZE].set ? v[C_SIZE].value : "Standard_D4s_v5",
+                "count", (json_int_t)count, "mode", "System");
   json_t *props = json_pack("{s:[o]}", "agentPoolProfiles", pool);
   char dns[80];
   snprintf(dns, sizeof dns, "%.20s-%.16s", v[C_NAME].value, v[C_RG].value);
@@ -70,8 +71,8 @@ static int cl_create(int argc, char **argv) {
   json_object_set_new(props, "dnsPrefix", json_string(dns));
   if (v[C_K8S].set) json_object_set_new(props, "kubernetesVersion", json_string(v[C_K8S].value));
   if (v[C_MANAGED].set) json_object_set_new(props, "gpuProfile", gpu_profile(v));
-  json_t *body = json_pack("{s:s,s:o}", "location", v[C_LOCATION].set ? v[C_LOCATION].value : "eastus", "properties",
-                           props);
+  json_t *body =
+      json_pack("{s:s,s:o}", "location", v[C_LOCATION].set ? v[C_LOCATION].value : "eastus", "properties", props);
   arm_ctx c;
   arm_init(&c, &a);
   char url[2048];

@@ -38,9 +38,12 @@ static int run(const char *cmd, const char *summary, const char *action, bool ne
     http_response_free(&r);
     return CLI_ERROR;
   }
-  if (r.status != 200) rc = arm_print_error(&r, body);
-  else if (need_name) rc = out_print(a.output, KIND_FEATURE, body, 0);
-  else rc = out_print(a.output, KIND_FEATURE, json_object_get(body, "value"), 1);
+  if (r.status != 200)
+    rc = arm_print_error(&r, body);
+  else if (need_name)
+    rc = out_print(a.output, KIND_FEATURE, body, 0);
+  else
+    rc = out_print(a.output, KIND_FEATURE, json_object_get(body, "value"), 1);
   json_decref(body);
   http_response_free(&r);
   return rc;

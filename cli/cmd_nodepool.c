@@ -13,8 +13,26 @@
 #include "output.h"
 
 enum {
-  NP_RG, NP_CLUSTER, NP_NAME, NP_SIZE, NP_COUNT_, NP_K8S, NP_OS_TYPE, NP_OS_SKU, NP_MODE, NP_DRIVER, NP_MANAGED,
-  NP_GIP, NP_STRATEGY, NP_MIG_PROFILES, NP_DRIVER_MODE, NP_LABELS, NP_TAINTS, NP_TAGS, NP_NO_WAIT, NP_ALL
+  NP_RG,
+  NP_CLUSTER,
+  NP_NAME,
+  NP_SIZE,
+  NP_COUNT_,
+  NP_K8S,
+  NP_OS_TYPE,
+  NP_OS_SKU,
+  NP_MODE,
+  NP_DRIVER,
+  NP_MANAGED,
+  NP_GIP,
+  NP_STRATEGY,
+  NP_MIG_PROFILES,
+  NP_DRIVER_MODE,
+  NP_LABELS,
+  NP_TAINTS,
+  NP_TAGS,
+  NP_NO_WAIT,
+  NP_ALL
 };
 
 static const cli_opt np_opts[NP_ALL] = {
@@ -30,9 +48,12 @@ static const cli_opt np_opts[NP_ALL] = {
     [NP_DRIVER] = {"gpu-driver", 0, NULL, OPT_VALUE, "Install|None", "install the GPU driver (fixed at creation)"},
     [NP_MANAGED] = {"enable-managed-gpu", 0, NULL, OPT_OPT_BOOL, NULL,
                     "managed GPU experience: managementMode Managed (true) or Unmanaged (false)"},
-    [NP_GIP] = {"gpu-instance-profile", 0, "mig-profile", OPT_VALUE, "MIGng", "MIG profile filling every GPU: MIG1g, MIG2g, MIG3g, MIG4g, MIG7g"},
-    [NP_STRATEGY] = {"gpu-mig-strategy", 0, "mig-strategy", OPT_VALUE, "STRATEGY", "device plugin MIG strategy: None, Single, Mixed"},
-    [NP_MIG_PROFILES] = {"mig-profiles", 0, NULL, OPT_VALUE, "LIST", "MIG instances of each GPU, e.g. MIG3g,MIG2g,MIG1g,MIG1g"},
+    [NP_GIP] = {"gpu-instance-profile", 0, "mig-profile", OPT_VALUE, "MIGng",
+                "MIG profile filling every GPU: MIG1g, MIG2g, MIG3g, MIG4g, MIG7g"},
+    [NP_STRATEGY] = {"gpu-mig-strategy", 0, "mig-strategy", OPT_VALUE, "STRATEGY",
+                     "device plugin MIG strategy: None, Single, Mixed"},
+    [NP_MIG_PROFILES] = {"mig-profiles", 0, NULL, OPT_VALUE, "LIST",
+                         "MIG instances of each GPU, e.g. MIG3g,MIG2g,MIG1g,MIG1g"},
     [NP_DRIVER_MODE] = {"gpu-driver-mode", 0, NULL, OPT_VALUE, "MODE", "DevicePlugin or DRA"},
     [NP_LABELS] = {"labels", 0, NULL, OPT_MULTI, "K=V", "node labels"},
     [NP_TAINTS] = {"node-taints", 0, NULL, OPT_VALUE, "K=V:EFFECT,...", "node taints, comma separated"},
@@ -86,21 +107,33 @@ static json_t *props_from_flags(const char *cmd, const cli_val *v) {
     }
   }
   if (v[NP_K8S].set) json_object_set_new(p, "orchestratorVersion", json_string(v[NP_K8S].value));
-  if (ok && v[NP_OS_TYPE].set) ok = enum_flag(cmd, v, NP_OS_TYPE, &gp_os_type_names, &e) && !json_object_set_new(p, "osType", json_string(e));
-  if (ok && v[NP_OS_SKU].set) ok = enum_flag(cmd, v, NP_OS_SKU, &gp_os_sku_names, &e) && !json_object_set_new(p, "osSKU", json_string(e));
-  if (ok && v[NP_MODE].set) ok = enum_flag(cmd, v, NP_MODE, &gp_pool_mode_names, &e) && !json_object_set_new(p, "mode", json_string(e));
-  if (ok && v[NP_GIP].set) ok = enum_flag(cmd, v, NP_GIP, &gp_mig_profile_names, &e) && !json_object_set_new(p, "gpuInstanceProfile", json_string(e));
-  if (ok && v[NP_DRIVER].set) ok = enum_flag(cmd, v, NP_DRIVER, &gp_driver_names, &e) && !json_object_set_new(gpu, "driver", json_string(e));
+  if (ok && v[NP_OS_TYPE].set)
+    ok = enum_flag(cmd, v, NP_OS_TYPE, &gp_os_type_names, &e) && !json_object_set_new(p, "osType", json_string(e));
+  if (ok && v[NP_OS_SKU].set)
+    ok = enum_flag(cmd, v, NP_OS_SKU, &gp_os_sku_names, &e) && !json_object_set_new(p, "osSKU", json_string(e));
+  if (ok && v[NP_MODE].set)
+    ok = enum_flag(cmd, v, NP_MODE, &gp_pool_mode_names, &e) && !json_object_set_new(p, "mode", json_string(e));
+  if (ok && v[NP_GIP].set)
+    ok = enum_flag(cmd, v, NP_GIP, &gp_mig_profile_names, &e) &&
+         !json_object_set_new(p, "gpuInstanceProfile", json_string(e));
+  if (ok && v[NP_DRIVER].set)
+    ok = enum_flag(cmd, v, NP_DRIVER, &gp_driver_names, &e) && !json_object_set_new(gpu, "driver", json_string(e));
   if (ok && v[NP_MANAGED].set)
-    json_object_set_new(nv, "managementMode", json_string(strcasecmp(v[NP_MANAGED].value, "true") == 0 ? "Managed" : "Unmanaged"));
-  if (ok && v[NP_STRATEGY].set) ok = enum_flag(cmd, v, NP_STRATEGY, &gp_mig_strategy_names, &e) && !json_object_set_new(nv, "migStrategy", json_string(e));
-  if (ok && v[NP_DRIVER_MODE].set) ok = enum_flag(cmd, v, NP_DRIVER_MODE, &gp_driver_mode_names, &e) && !json_object_set_new(nv, "driverMode", json_string(e));
+    json_object_set_new(nv, "managementMode",
+                        json_string(strcasecmp(v[NP_MANAGED].value, "true") == 0 ? "Managed" : "Unmanaged"));
+  if (ok && v[NP_STRATEGY].set)
+    ok = enum_flag(cmd, v, NP_STRATEGY, &gp_mig_strategy_names, &e) &&
+         !json_object_set_new(nv, "migStrategy", json_string(e));
+  if (ok && v[NP_DRIVER_MODE].set)
+    ok = enum_flag(cmd, v, NP_DRIVER_MODE, &gp_driver_mode_names, &e) &&
+         !json_object_set_new(nv, "driverMode", json_string(e));
   if (ok && v[NP_MIG_PROFILES].set) {
     json_t *list = json_array();
     char buf[512];
     snprintf(buf, sizeof buf, "%s", v[NP_MIG_PROFILES].value);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); ok && t; t = strtok_r(NULL, ",", &save)) {
-      while (*t == ' ') t++;
+      while (*t == ' ')
+        t++;
       ok = cli_enum(cmd, "mig-profiles", t, gp_mig_profile_names.names + 1, gp_mig_profile_names.count - 1, &e);
       if (ok) json_array_append_new(list, json_string(e));
     }
@@ -122,7 +155,8 @@ static json_t *props_from_flags(const char *cmd, const cli_val *v) {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", v[NP_TAINTS].value);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-      while (*t == ' ') t++;
+      while (*t == ' ')
+        t++;
       if (*t) json_array_append_new(list, json_string(t));
     }
     json_object_set_new(p, "nodeTaints", list);
@@ -146,14 +180,16 @@ static void pool_url(const arm_ctx *c, const cli_val *v, char *url, size_t size,
 }
 
 static int np_add(int argc, char **argv) {
-  static const int which[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_SIZE, NP_COUNT_, NP_K8S, NP_OS_TYPE, NP_OS_SKU, NP_MODE,
-                              NP_DRIVER, NP_MANAGED, NP_GIP, NP_STRATEGY, NP_MIG_PROFILES, NP_DRIVER_MODE,
-                              NP_LABELS, NP_TAINTS, NP_TAGS, NP_NO_WAIT};
+  static const int which[] = {NP_RG,      NP_CLUSTER, NP_NAME,     NP_SIZE,         NP_COUNT_,
+                              NP_K8S,     NP_OS_TYPE, NP_OS_SKU,   NP_MODE,         NP_DRIVER,
+                              NP_MANAGED, NP_GIP,     NP_STRATEGY, NP_MIG_PROFILES, NP_DRIVER_MODE,
+                              NP_LABELS,  NP_TAINTS,  NP_TAGS,     NP_NO_WAIT};
   static const int req[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_SIZE};
   const char *cmd = "nodepool add";
   cli_args a;
   cli_val v[NP_ALL];
-  int rc = parse_subset(&a, cmd, "Adds a node pool to a managed cluster.", which, sizeof which / sizeof *which, v, argc, argv);
+  int rc = parse_subset(&a, cmd, "Adds a node pool to a managed cluster.", which, sizeof which / sizeof *which, v, argc,
+                        argv);
   if (rc >= 0 || (rc = require(cmd, v, req, 4)) >= 0) return rc;
   json_t *props = props_from_flags(cmd, v);
   if (!props) return CLI_USAGE;
@@ -169,15 +205,15 @@ static int np_add(int argc, char **argv) {
 }
 
 static int np_update(int argc, char **argv) {
-  static const int which[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_COUNT_, NP_K8S, NP_OS_SKU, NP_MODE, NP_MANAGED,
-                              NP_STRATEGY, NP_DRIVER_MODE, NP_LABELS, NP_TAINTS, NP_TAGS, NP_NO_WAIT};
+  static const int which[] = {NP_RG,      NP_CLUSTER,  NP_NAME,        NP_COUNT_, NP_K8S,    NP_OS_SKU, NP_MODE,
+                              NP_MANAGED, NP_STRATEGY, NP_DRIVER_MODE, NP_LABELS, NP_TAINTS, NP_TAGS,   NP_NO_WAIT};
   static const int req[] = {NP_RG, NP_CLUSTER, NP_NAME};
   const char *cmd = "nodepool update";
   cli_args a;
   cli_val v[NP_ALL];
-  int rc = parse_subset(&a, cmd,
-                        "Updates a node pool: GET, then PUT with If-Match carrying only the settings given here.",
-                        which, sizeof which / sizeof *which, v, argc, argv);
+  int rc =
+      parse_subset(&a, cmd, "Updates a node pool: GET, then PUT with If-Match carrying only the settings given here.",
+                   which, sizeof which / sizeof *which, v, argc, argv);
   if (rc >= 0 || (rc = require(cmd, v, req, 3)) >= 0) return rc;
   json_t *props = props_from_flags(cmd, v);
   if (!props) return CLI_USAGE;
@@ -221,8 +257,9 @@ static int np_show(int argc, char **argv) {
 }
 
 static int np_plan(int argc, char **argv) {
-  return np_get("nodepool plan", "Shows the pool's install plan: components, versions, MIG layout, allocatable, decisions.",
-                "/plan", KIND_PLAN, argc, argv);
+  return np_get("nodepool plan",
+                "Shows the pool's install plan: components, versions, MIG layout, allocatable, decisions.", "/plan",
+                KIND_PLAN, argc, argv);
 }
 
 static int np_get(const char *cmd, const char *summary, const char *suffix, out_kind kind, int argc, char **argv) {
@@ -304,12 +341,9 @@ static int np_list(int argc, char **argv) {
 
 int cmd_nodepool(int argc, char **argv) {
   static const cli_sub subs[] = {
-      {"add", "add a node pool", np_add},
-      {"update", "change a node pool's mutable settings", np_update},
-      {"show", "show a node pool", np_show},
-      {"list", "list the node pools of a cluster", np_list},
-      {"delete", "delete a node pool", np_delete},
-      {"plan", "show what gets installed on the pool's nodes", np_plan},
+      {"add", "add a node pool", np_add},          {"update", "change a node pool's mutable settings", np_update},
+      {"show", "show a node pool", np_show},       {"list", "list the node pools of a cluster", np_list},
+      {"delete", "delete a node pool", np_delete}, {"plan", "show what gets installed on the pool's nodes", np_plan},
   };
   return cli_dispatch("nodepool", "Node pools (agent pools) of a managed cluster.", subs, sizeof subs / sizeof subs[0],
                       argc, argv);

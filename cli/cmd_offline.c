@@ -38,7 +38,6 @@ typedef struct {
   gp_policy_context ctx;
 } offline_args;
 
-
 /* Parses the shared options; returns -1 to go on, else the exit status. */
 static int parse_args(const char *cmd, const char *summary, int argc, char **argv, offline_args *a) {
   enum { O_CLUSTER = 256, O_EXISTING, O_FEATURE, O_PHASE, O_GA, O_API };
@@ -65,24 +64,28 @@ static int parse_args(const char *cmd, const char *summary, int argc, char **arg
     case O_FEATURE: {
       const char *n = optarg;
       if (strncasecmp(n, "Microsoft.ContainerService/", 27) == 0) n += 27;
-      if (strcasecmp(n, GP_FEATURE_MANAGED_GPU) == 0) a->ctx.feature_managed_gpu = true;
-      else if (strcasecmp(n, GP_FEATURE_MANAGED_GPU_EXPERIENCE) == 0) a->ctx.feature_managed_gpu_experience = true;
-      else return cli_usage_error(cmd, "unknown feature '%s' (known: ManagedGPU, ManagedGPUExperience)", optarg);
+      if (strcasecmp(n, GP_FEATURE_MANAGED_GPU) == 0)
+        a->ctx.feature_managed_gpu = true;
+      else if (strcasecmp(n, GP_FEATURE_MANAGED_GPU_EXPERIENCE) == 0)
+        a->ctx.feature_managed_gpu_experience = true;
+      else
+        return cli_usage_error(cmd, "unknown feature '%s' (known: ManagedGPU, ManagedGPUExperience)", optarg);
       break;
     }
     case O_PHASE:
-      if (strcasecmp(optarg, "preview") == 0) a->ctx.phase = GP_PHASE_PREVIEW;
-      else if (strcasecmp(optarg, "ga") == 0) a->ctx.phase = GP_PHASE_GA;
-      else return cli_usage_error(cmd, "--phase must be preview or ga, not '%s'", optarg);
+      if (strcasecmp(optarg, "preview") == 0)
+        a->ctx.phase = GP_PHASE_PREVIEW;
+      else if (strcasecmp(optarg, "ga") == 0)
+        a->ctx.phase = GP_PHASE_GA;
+      else
+        return cli_usage_error(cmd, "--phase must be preview or ga, not '%s'", optarg);
       break;
     case O_GA:
       if (!gp_k8s_version_parse(optarg, &a->ctx.ga_version))
         return cli_usage_error(cmd, "--ga-kubernetes-version must look like 1.36, not '%s'", optarg);
       break;
     case O_API: a->api_version = optarg; break;
-    case 'h':
-      printf(offline_usage, cmd, summary, gp_api_version_latest(GP_API_PREVIEW));
-      return CLI_OK;
+    case 'h': printf(offline_usage, cmd, summary, gp_api_version_latest(GP_API_PREVIEW)); return CLI_OK;
     case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
     default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
     }
@@ -119,7 +122,8 @@ static json_t *load(const char *path, int *status) {
 }
 
 static void print_warnings(const gp_warnings *w) {
-  for (size_t i = 0; i < w->count; i++) fprintf(stderr, "Warning: %s\n", w->items[i]);
+  for (size_t i = 0; i < w->count; i++)
+    fprintf(stderr, "Warning: %s\n", w->items[i]);
 }
 
 /* Decides the pool; on success *out is the new pool and ctx->cluster may point into *cluster_out. */
@@ -161,8 +165,10 @@ static int decide(offline_args *a, gp_pool **out, gp_pool **existing_out, gp_clu
     }
   }
   *out = gp_pool_put(&a->ctx, body, *existing_out, &w, &err);
-  if (!*out) status = print_error(&err);
-  else print_warnings(&w);
+  if (!*out)
+    status = print_error(&err);
+  else
+    print_warnings(&w);
 done:
   gp_warnings_free(&w);
   gp_error_clear(&err);
@@ -181,7 +187,8 @@ static int run(const char *cmd, const char *summary, bool plan, int argc, char *
   status = decide(&a, &p, &existing, &cluster);
   if (status == CLI_OK) {
     json_t *out = plan ? gp_plan_build(p, &a.ctx, existing ? 2 : 1) : gp_pool_to_json(p, a.ctx.api);
-    if (out) cli_print_json(out);
+    if (out)
+      cli_print_json(out);
     else {
       fprintf(stderr, "gpupool: out of memory\n");
       status = CLI_ERROR;
@@ -195,8 +202,8 @@ static int run(const char *cmd, const char *summary, bool plan, int argc, char *
 }
 
 int cmd_validate(int argc, char **argv) {
-  return run("validate", "Validates an agent pool PUT body offline and prints the pool as a GET would show it.",
-             false, argc, argv);
+  return run("validate", "Validates an agent pool PUT body offline and prints the pool as a GET would show it.", false,
+             argc, argv);
 }
 
 int cmd_plan(int argc, char **argv) {

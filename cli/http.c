@@ -19,7 +19,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
   size_t n = size * nmemb;
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap * 2 : 16384;
-    while (cap < b->len + n + 1) cap *= 2;
+    while (cap < b->len + n + 1)
+      cap *= 2;
     char *d = realloc(b->data, cap);
     if (!d) {
       b->failed = true;
@@ -35,7 +36,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
 }
 
 static void copy_value(char *dst, size_t size, const char *v, size_t len) {
-  while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' ')) len--;
+  while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+    len--;
   while (len && *v == ' ') {
     v++;
     len--;
@@ -59,10 +61,14 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata) {
   size_t klen = (size_t)(colon - line), vlen = n - klen - 1;
   const char *v = colon + 1;
 #define IS(name) (klen == strlen(name) && strncasecmp(line, name, klen) == 0)
-  if (IS("ETag")) copy_value(h->r->etag, sizeof h->r->etag, v, vlen);
-  else if (IS("Azure-AsyncOperation")) copy_value(h->r->async_op, sizeof h->r->async_op, v, vlen);
-  else if (IS("Location")) copy_value(h->r->location, sizeof h->r->location, v, vlen);
-  else if (IS("Warning")) copy_value(h->r->warning, sizeof h->r->warning, v, vlen);
+  if (IS("ETag"))
+    copy_value(h->r->etag, sizeof h->r->etag, v, vlen);
+  else if (IS("Azure-AsyncOperation"))
+    copy_value(h->r->async_op, sizeof h->r->async_op, v, vlen);
+  else if (IS("Location"))
+    copy_value(h->r->location, sizeof h->r->location, v, vlen);
+  else if (IS("Warning"))
+    copy_value(h->r->warning, sizeof h->r->warning, v, vlen);
   else if (IS("Retry-After")) {
     char tmp[32];
     copy_value(tmp, sizeof tmp, v, vlen);
@@ -119,12 +125,15 @@ bool http_request(const http_client *c, const char *method, const char *url, con
   if (c->debug) {
     fprintf(stderr, "> %s %s\n", method, url);
     for (struct curl_slist *h = headers; h; h = h->next)
-      fprintf(stderr, "> %s\n", strncasecmp(h->data, "Authorization:", 14) == 0 ? "Authorization: Bearer ***" : h->data);
+      fprintf(stderr, "> %s\n",
+              strncasecmp(h->data, "Authorization:", 14) == 0 ? "Authorization: Bearer ***" : h->data);
     if (body) fprintf(stderr, "> \n%s\n", body);
   }
   CURLcode rc = curl_easy_perform(curl);
-  if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-  else snprintf(resp->error, sizeof resp->error, "%s", curl_easy_strerror(rc));
+  if (rc == CURLE_OK)
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+  else
+    snprintf(resp->error, sizeof resp->error, "%s", curl_easy_strerror(rc));
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   if (b.failed) {

@@ -7,15 +7,15 @@
 #include <stddef.h>
 
 typedef struct {
-  long status;       /* 0 when the request could not be sent */
-  char *body;        /* NUL-terminated, may be empty */
+  long status; /* 0 when the request could not be sent */
+  char *body;  /* NUL-terminated, may be empty */
   size_t body_len;
   char etag[256];
   char async_op[2048]; /* Azure-AsyncOperation */
   char location[2048];
   char warning[1024];
-  int retry_after;    /* seconds, -1 when absent */
-  char error[256];    /* transport error text when status is 0 */
+  int retry_after; /* seconds, -1 when absent */
+  char error[256]; /* transport error text when status is 0 */
 } http_response;
 
 typedef struct {

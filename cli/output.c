@@ -61,8 +61,8 @@ static const column pool_cols[] = {{"Name", "name"},
                                    {"ProvisioningState", "provisioningState"},
                                    {NULL, NULL}};
 static const column feature_cols[] = {{"Name", "name"}, {"RegistrationState", "properties.state"}, {NULL, NULL}};
-static const column op_cols[] = {{"Name", "name"}, {"Status", "status"}, {"StartTime", "startTime"},
-                                 {"EndTime", "endTime"}, {NULL, NULL}};
+static const column op_cols[] = {
+    {"Name", "name"}, {"Status", "status"}, {"StartTime", "startTime"}, {"EndTime", "endTime"}, {NULL, NULL}};
 
 static const json_t *get_path(const json_t *o, const char *path) {
   char buf[256];
@@ -94,15 +94,18 @@ static char *scalar_text(const json_t *v) {
 static void print_grid(const char *const *headers, size_t ncols, char ***rows, size_t nrows) {
   size_t *w = calloc(ncols, sizeof *w);
   if (!w) return;
-  for (size_t c = 0; c < ncols; c++) w[c] = strlen(headers[c]);
+  for (size_t c = 0; c < ncols; c++)
+    w[c] = strlen(headers[c]);
   for (size_t r = 0; r < nrows; r++)
     for (size_t c = 0; c < ncols; c++)
       if (rows[r][c] && strlen(rows[r][c]) > w[c]) w[c] = strlen(rows[r][c]);
-  for (size_t c = 0; c < ncols; c++) printf("%s%-*s", c ? "  " : "", c + 1 < ncols ? (int)w[c] : 0, headers[c]);
+  for (size_t c = 0; c < ncols; c++)
+    printf("%s%-*s", c ? "  " : "", c + 1 < ncols ? (int)w[c] : 0, headers[c]);
   putchar('\n');
   for (size_t c = 0; c < ncols; c++) {
     printf("%s", c ? "  " : "");
-    for (size_t i = 0; i < w[c]; i++) putchar('-');
+    for (size_t i = 0; i < w[c]; i++)
+      putchar('-');
   }
   putchar('\n');
   for (size_t r = 0; r < nrows; r++) {
@@ -115,7 +118,8 @@ static void print_grid(const char *const *headers, size_t ncols, char ***rows, s
 
 static void free_rows(char ***rows, size_t nrows, size_t ncols) {
   for (size_t r = 0; r < nrows; r++) {
-    for (size_t c = 0; c < ncols; c++) free(rows[r][c]);
+    for (size_t c = 0; c < ncols; c++)
+      free(rows[r][c]);
     free(rows[r]);
   }
   free(rows);
@@ -123,15 +127,18 @@ static void free_rows(char ***rows, size_t nrows, size_t ncols) {
 
 static void table_of(const column *cols, json_t *items) {
   size_t ncols = 0, n = json_array_size(items);
-  while (cols[ncols].header) ncols++;
+  while (cols[ncols].header)
+    ncols++;
   const char *headers[16];
-  for (size_t c = 0; c < ncols; c++) headers[c] = cols[c].header;
+  for (size_t c = 0; c < ncols; c++)
+    headers[c] = cols[c].header;
   char ***rows = calloc(n ? n : 1, sizeof *rows);
   if (!rows) return;
   for (size_t r = 0; r < n; r++) {
     rows[r] = calloc(ncols, sizeof *rows[r]);
     if (!rows[r]) continue;
-    for (size_t c = 0; c < ncols; c++) rows[r][c] = scalar_text(get_path(json_array_get(items, r), cols[c].path));
+    for (size_t c = 0; c < ncols; c++)
+      rows[r][c] = scalar_text(get_path(json_array_get(items, r), cols[c].path));
   }
   print_grid(headers, ncols, rows, n);
   free_rows(rows, n, ncols);
@@ -152,7 +159,8 @@ static void plan_table(const json_t *plan) {
     /* args joined by spaces */
     size_t len = 1;
     const json_t *args = json_object_get(c, "args");
-    for (size_t k = 0; k < json_array_size(args); k++) len += strlen(json_string_value(json_array_get(args, k)) ?: "") + 1;
+    for (size_t k = 0; k < json_array_size(args); k++)
+      len += strlen(json_string_value(json_array_get(args, k)) ?: "") + 1;
     rows[i][2] = calloc(len, 1);
     for (size_t k = 0; rows[i][2] && k < json_array_size(args); k++) {
       if (k) strcat(rows[i][2], " ");
@@ -195,7 +203,8 @@ static void plan_table(const json_t *plan) {
     print_grid(h3, 3, rows, n);
     free_rows(rows, n, 3);
   }
-  for (i = 0; i < json_array_size(warn); i++) printf("%sWarning: %s\n", i ? "" : "\n", json_string_value(json_array_get(warn, i)));
+  for (i = 0; i < json_array_size(warn); i++)
+    printf("%sWarning: %s\n", i ? "" : "\n", json_string_value(json_array_get(warn, i)));
 }
 
 /* ---- yaml ---------------------------------------------------------------------------------- */
@@ -241,8 +250,8 @@ static int emit_json(yaml_emitter_t *e, const json_t *v) {
     const char *s = json_string_value(v);
     char *end;
     int looks_other = !*s || !strcasecmp(s, "true") || !strcasecmp(s, "false") || !strcasecmp(s, "null") ||
-                      !strcasecmp(s, "yes") || !strcasecmp(s, "no") || !strcasecmp(s, "on") ||
-                      !strcasecmp(s, "off") || !strcmp(s, "~") || (strtod(s, &end), *end == '\0');
+                      !strcasecmp(s, "yes") || !strcasecmp(s, "no") || !strcasecmp(s, "on") || !strcasecmp(s, "off") ||
+                      !strcmp(s, "~") || (strtod(s, &end), *end == '\0');
     return emit_scalar(e, s, !looks_other);
   }
   default: {
@@ -298,10 +307,8 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
     view = json_array();
     size_t i;
     json_t *x;
-    json_array_foreach(value, i, x) json_array_append_new(view, kind == KIND_PLAN || kind == KIND_FEATURE ||
-                                                                        kind == KIND_OPERATION
-                                                                    ? json_incref(x)
-                                                                    : out_flatten(x));
+    json_array_foreach(value, i, x) json_array_append_new(
+        view, kind == KIND_PLAN || kind == KIND_FEATURE || kind == KIND_OPERATION ? json_incref(x) : out_flatten(x));
   } else {
     view = kind == KIND_PLAN || kind == KIND_FEATURE || kind == KIND_OPERATION ? json_incref((json_t *)value)
                                                                                : out_flatten(value);
@@ -324,7 +331,7 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
     plan_table(view);
   } else {
     json_t *items = is_list ? json_incref(view) : json_pack("[O]", view);
-    const column *cols = kind == KIND_CLUSTER ? cluster_cols
+    const column *cols = kind == KIND_CLUSTER    ? cluster_cols
                          : kind == KIND_NODEPOOL ? pool_cols
                          : kind == KIND_FEATURE  ? feature_cols
                                                  : op_cols;

@@ -8,18 +8,10 @@ static const struct {
   const char *version;
   gp_api_group group;
 } versions[] = {
-    {"2022-11-01", GP_API_OLD_STABLE},
-    {"2025-10-01", GP_API_STABLE},
-    {"2026-01-01", GP_API_STABLE},
-    {"2026-02-01", GP_API_STABLE},
-    {"2026-03-01", GP_API_STABLE},
-    {"2026-04-01", GP_API_STABLE},
-    {"2026-05-01", GP_API_STABLE},
-    {"2026-06-01", GP_API_STABLE},
-    {"2026-07-01", GP_API_STABLE},
-    {"2026-08-01", GP_API_STABLE},
-    {"2026-10-01", GP_API_STABLE},
-    {"2026-08-02-preview", GP_API_PREVIEW},
+    {"2022-11-01", GP_API_OLD_STABLE},      {"2025-10-01", GP_API_STABLE}, {"2026-01-01", GP_API_STABLE},
+    {"2026-02-01", GP_API_STABLE},          {"2026-03-01", GP_API_STABLE}, {"2026-04-01", GP_API_STABLE},
+    {"2026-05-01", GP_API_STABLE},          {"2026-06-01", GP_API_STABLE}, {"2026-07-01", GP_API_STABLE},
+    {"2026-08-01", GP_API_STABLE},          {"2026-10-01", GP_API_STABLE}, {"2026-08-02-preview", GP_API_PREVIEW},
     {"2026-10-02-preview", GP_API_PREVIEW},
 };
 

@@ -14,8 +14,8 @@ json_t *gp_body_parse(const char *buf, size_t len, gp_error *err) {
   }
   json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
   if (!v) {
-    gp_error_add(err, "InvalidRequestContent", NULL,
-                 "The request content is not valid JSON: %s (line %d, column %d).", je.text, je.line, je.column);
+    gp_error_add(err, "InvalidRequestContent", NULL, "The request content is not valid JSON: %s (line %d, column %d).",
+                 je.text, je.line, je.column);
     return NULL;
   }
   return v;

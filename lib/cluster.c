@@ -11,11 +11,17 @@
 #define MAX_DNS_PREFIX 54
 #define MAX_POOLS 100
 
-static const char *const cluster_props[] = {"kubernetesVersion", "dnsPrefix", "agentPoolProfiles", "gpuProfile",
-                                            "provisioningState", "currentKubernetesVersion", "fqdn",
-                                            "eTag", NULL};
-static const char *const cluster_top[] = {"name", "id", "type", "location", "tags", "properties", "systemData",
-                                          "etag", NULL};
+static const char *const cluster_props[] = {"kubernetesVersion",
+                                            "dnsPrefix",
+                                            "agentPoolProfiles",
+                                            "gpuProfile",
+                                            "provisioningState",
+                                            "currentKubernetesVersion",
+                                            "fqdn",
+                                            "eTag",
+                                            NULL};
+static const char *const cluster_top[] = {"name",       "id",         "type", "location", "tags",
+                                          "properties", "systemData", "etag", NULL};
 
 void gp_cluster_request_free(gp_cluster_request *r) {
   if (!r) return;
@@ -26,7 +32,8 @@ void gp_cluster_request_free(gp_cluster_request *r) {
   json_decref(r->tags);
   json_decref(r->extra);
   json_decref(r->extra_top);
-  for (size_t i = 0; i < r->pool_count; i++) gp_pool_request_free(r->pools[i]);
+  for (size_t i = 0; i < r->pool_count; i++)
+    gp_pool_request_free(r->pools[i]);
   free(r->pools);
   free(r);
 }
@@ -48,8 +55,7 @@ static bool dup_str(char **dst, const char *src) {
   return (*dst = strdup(src)) != NULL;
 }
 
-static bool parse_cluster_gpu_profile(const json_t *props, gp_api_group api, gp_cluster_request *r,
-                                      gp_error *err) {
+static bool parse_cluster_gpu_profile(const json_t *props, gp_api_group api, gp_cluster_request *r, gp_error *err) {
   static const char *const gp_keys[] = {"nvidia", NULL};
   static const char *const nv_keys[] = {"managementMode", NULL};
   const json_t *g = json_object_get(props, "gpuProfile");
@@ -276,13 +282,13 @@ gp_cluster *gp_cluster_from_store(const json_t *doc, gp_error *err) {
   gp_cluster *c = calloc(1, sizeof *c);
   bool ok = c && json_is_object(doc);
   const json_t *v;
-#define LOAD_STR(key, field)                                                   \
-  if (ok && (v = json_object_get(doc, key))) {                                 \
-    ok = json_is_string(v) && (c->field = strdup(json_string_value(v)));       \
+#define LOAD_STR(key, field)                                                                                           \
+  if (ok && (v = json_object_get(doc, key))) {                                                                         \
+    ok = json_is_string(v) && (c->field = strdup(json_string_value(v)));                                               \
   }
-#define LOAD_OBJ(key, field)                                                   \
-  if (ok && (v = json_object_get(doc, key))) {                                 \
-    ok = json_is_object(v) && (c->field = gpj_share(v));                  \
+#define LOAD_OBJ(key, field)                                                                                           \
+  if (ok && (v = json_object_get(doc, key))) {                                                                         \
+    ok = json_is_object(v) && (c->field = gpj_share(v));                                                               \
   }
   LOAD_STR("name", name)
   LOAD_STR("location", location)

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define NAMES(var, ...)                                                   \
-  static const char *const var##_list[] = {NULL, __VA_ARGS__};            \
+#define NAMES(var, ...)                                                                                                \
+  static const char *const var##_list[] = {NULL, __VA_ARGS__};                                                         \
   const gp_enum_names var = {var##_list, sizeof var##_list / sizeof var##_list[0]}
 
 NAMES(gp_driver_names, "Install", "None");
@@ -16,13 +16,13 @@ NAMES(gp_driver_mode_names, "DevicePlugin", "DRA");
 NAMES(gp_mig_strategy_names, "None", "Single", "Mixed");
 NAMES(gp_mig_profile_names, "MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g");
 NAMES(gp_os_type_names, "Linux", "Windows");
-NAMES(gp_os_sku_names, "Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux", "AzureLinux3", "CBLMariner",
-      "Windows2019", "Windows2022", "Windows2025", "WindowsAnnual");
+NAMES(gp_os_sku_names, "Ubuntu", "Ubuntu2204", "Ubuntu2404", "AzureLinux", "AzureLinux3", "CBLMariner", "Windows2019",
+      "Windows2022", "Windows2025", "WindowsAnnual");
 NAMES(gp_pool_mode_names, "System", "User");
 NAMES(gp_vendor_names, "NVIDIA", "AMD");
 NAMES(gp_phase_names, "ga");
-NAMES(gp_source_names, "declared", "default", "cluster", "kubernetes-version-default", "legacy-tag",
-      "preview-default", "mig-default");
+NAMES(gp_source_names, "declared", "default", "cluster", "kubernetes-version-default", "legacy-tag", "preview-default",
+      "mig-default");
 
 int gp_enum_parse(const gp_enum_names *t, const char *s) {
   if (!s) return 0;

@@ -62,7 +62,8 @@ void gp_utf8_sanitize(char *s) {
       r++;
       continue;
     }
-    while (n--) *w++ = *r++;
+    while (n--)
+      *w++ = *r++;
   }
   *w = '\0';
 }

@@ -37,8 +37,7 @@ const char *gpj_type_name(const json_t *v) {
   return "a value";
 }
 
-bool gpj_string(const json_t *obj, const char *key, const char *path, size_t maxlen, const char **out,
-                gp_error *err) {
+bool gpj_string(const json_t *obj, const char *key, const char *path, size_t maxlen, const char **out, gp_error *err) {
   char p[GP_PATH_MAX];
   const json_t *v = json_object_get(obj, key);
   *out = NULL;
@@ -128,8 +127,7 @@ bool gpj_string_map(const json_t *obj, const char *key, const char *path, size_t
   return ok;
 }
 
-bool gpj_only_known(const json_t *obj, const char *path, const char *const *allowed, const char *hint,
-                    gp_error *err) {
+bool gpj_only_known(const json_t *obj, const char *path, const char *const *allowed, const char *hint, gp_error *err) {
   const char *k;
   json_t *v;
   bool ok = true;
@@ -147,8 +145,7 @@ bool gpj_only_known(const json_t *obj, const char *path, const char *const *allo
         if (n < 0 || (size_t)n >= sizeof list - used) break;
         used += (size_t)n;
       }
-      gp_error_add(err, "InvalidParameter", p,
-                   "'%.200s' is not a known property. '%s' accepts only %s.%s%s", p, path,
+      gp_error_add(err, "InvalidParameter", p, "'%.200s' is not a known property. '%s' accepts only %s.%s%s", p, path,
                    used ? list : "no properties", hint ? " " : "", hint ? hint : "");
       ok = false;
     }
@@ -182,9 +179,7 @@ bool gpj_streq_ci(const char *a, const char *b) {
   return strcasecmp(a, b) == 0;
 }
 
-int gpj_set_str(json_t *o, const char *k, const char *v) {
-  return v ? json_object_set_new(o, k, json_string(v)) : 0;
-}
+int gpj_set_str(json_t *o, const char *k, const char *v) { return v ? json_object_set_new(o, k, json_string(v)) : 0; }
 
 int gpj_merge_missing(json_t *dst, const json_t *extra) {
   const char *k;

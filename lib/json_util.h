@@ -17,8 +17,7 @@ void gpj_path(char *out, size_t size, const char *prefix, const char *key);
 
 /* Optional string member: true with *out = NULL when absent, true with the value when a string of
  * at most maxlen bytes, false (violation recorded) otherwise. null counts as a wrong type. */
-bool gpj_string(const json_t *obj, const char *key, const char *path, size_t maxlen, const char **out,
-                gp_error *err);
+bool gpj_string(const json_t *obj, const char *key, const char *path, size_t maxlen, const char **out, gp_error *err);
 
 /* Optional enum member (case-insensitive): *out = 0 when absent. */
 bool gpj_enum(const json_t *obj, const char *key, const char *path, const gp_enum_names *names, int *out,
@@ -30,8 +29,7 @@ bool gpj_string_map(const json_t *obj, const char *key, const char *path, size_t
 
 /* Records InvalidParameter for every member of obj not in allowed (NULL-terminated). */
 /* hint (may be NULL) is appended to the message. */
-bool gpj_only_known(const json_t *obj, const char *path, const char *const *allowed, const char *hint,
-                    gp_error *err);
+bool gpj_only_known(const json_t *obj, const char *path, const char *const *allowed, const char *hint, gp_error *err);
 
 /* Copy of obj without the listed members (NULL-terminated); NULL on OOM. */
 json_t *gpj_copy_without(const json_t *obj, const char *const *skip);

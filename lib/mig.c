@@ -76,6 +76,7 @@ bool gp_mig_fill(gp_mig_profile p, gp_mig_layout *out) {
   const gp_mig_geometry *g = gp_catalog_mig_geometry(p);
   gp_mig_profile list[GP_MIG_MAX_PER_GPU];
   if (!g || g->max_instances < 1 || g->max_instances > GP_MIG_MAX_PER_GPU) return false;
-  for (int i = 0; i < g->max_instances; i++) list[i] = p;
+  for (int i = 0; i < g->max_instances; i++)
+    list[i] = p;
   return gp_mig_place(list, (size_t)g->max_instances, out);
 }

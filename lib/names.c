@@ -12,9 +12,7 @@ bool gp_name_valid_pool(const char *s) {
   return true;
 }
 
-static bool alnum_ascii(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+static bool alnum_ascii(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 bool gp_name_valid_cluster(const char *s) {
   size_t n = s ? strlen(s) : 0;

@@ -28,7 +28,8 @@ bool gp_plan_mig_layout(const gp_pool *p, gp_mig_layout *out) {
   const gp_gpu_settings *e = &p->effective;
   if (!p->size || !p->size->mig || e->driver != GP_DRIVER_INSTALL) return false;
   if (e->instance_profile) return gp_mig_fill(e->instance_profile, out);
-  if (e->mig_profile_count == 1 && e->mig_strategy != GP_MIG_STRATEGY_MIXED) return gp_mig_fill(e->mig_profiles[0], out);
+  if (e->mig_profile_count == 1 && e->mig_strategy != GP_MIG_STRATEGY_MIXED)
+    return gp_mig_fill(e->mig_profiles[0], out);
   if (e->mig_profile_count) return gp_mig_place(e->mig_profiles, e->mig_profile_count, out);
   return false;
 }
@@ -57,7 +58,8 @@ static void push(guard *g, json_t *a, json_t *v) {
 
 static json_t *strings(guard *g, const char *const *items, size_t n) {
   json_t *a = chk(g, json_array());
-  for (size_t i = 0; i < n; i++) push(g, a, str(items[i]));
+  for (size_t i = 0; i < n; i++)
+    push(g, a, str(items[i]));
   return a;
 }
 
@@ -87,7 +89,8 @@ static const char *mode_reason(const gp_pool *p, const gp_policy_context *ctx, c
   gp_k8s_version_full(&p->k8s, ver, sizeof ver);
   switch (p->src_mode) {
   case GP_SRC_DECLARED:
-    snprintf(buf, size, "The pool declares gpuProfile.nvidia.managementMode %s.", nm(&gp_mode_names, p->effective.mode));
+    snprintf(buf, size, "The pool declares gpuProfile.nvidia.managementMode %s.",
+             nm(&gp_mode_names, p->effective.mode));
     break;
   case GP_SRC_CLUSTER:
     snprintf(buf, size, "The pool declares no managementMode; its cluster's gpuProfile.nvidia.managementMode is %s.",
@@ -107,11 +110,10 @@ static const char *mode_reason(const gp_pool *p, const gp_policy_context *ctx, c
   case GP_SRC_PREVIEW_DEFAULT:
     snprintf(buf, size,
              "The pool declares no managementMode and nothing makes it Managed (%s), so it keeps the pre-feature "
-             "behaviour: the driver only.",
+             "behaviour: Unmanaged.",
              ctx->phase == GP_PHASE_GA ? "Kubernetes below the GA version" : "preview phase");
     break;
-  default:
-    snprintf(buf, size, "Windows pools are not managed: the driver only.");
+  default: snprintf(buf, size, "Windows pools are not managed: the driver only.");
   }
   return buf;
 }
@@ -280,9 +282,8 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
              "VM size '%s' is not in the GPU catalog, so it is a CPU-only size: nothing GPU-related is installed.",
              p->vm_size ? p->vm_size : "");
   } else {
-    decision(&g, dec, "vm-size", sz->gpu_model,
-             "VM size '%s' has %d %s %s GPU%s%s%s.", sz->name, sz->gpus, nm(&gp_vendor_names, sz->vendor),
-             sz->gpu_model, sz->gpus == 1 ? "" : "s", sz->mig ? ", MIG-capable" : "",
+    decision(&g, dec, "vm-size", sz->gpu_model, "VM size '%s' has %d %s %s GPU%s%s%s.", sz->name, sz->gpus,
+             nm(&gp_vendor_names, sz->vendor), sz->gpu_model, sz->gpus == 1 ? "" : "s", sz->mig ? ", MIG-capable" : "",
              sz->fabric_manager ? ", NVSwitch (fabric manager required)" : "");
   }
   if (nvidia_linux || (sz && p->os_type == GP_OS_TYPE_WINDOWS && sz->vendor == GP_VENDOR_NVIDIA))
@@ -293,7 +294,9 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
              nm(&gp_driver_names, e->driver), p->src_driver == GP_SRC_DECLARED ? "declared" : "default",
              nm(&gp_mode_names, e->mode),
              what == INSTALL_EVERYTHING
-                 ? "the driver, the device plugin (or DRA driver), DCGM and the DCGM exporter are installed"
+                 ? (e->driver_mode == GP_DRIVER_MODE_DRA
+                        ? "the driver, the NVIDIA DRA driver, DCGM and the DCGM exporter are installed"
+                        : "the driver, the device plugin, DCGM and the DCGM exporter are installed")
              : what == INSTALL_DRIVER ? "only the NVIDIA driver is installed (plus fabric manager and MIG partitioning "
                                         "where they apply); no device plugin"
                                       : "no GPU software is installed");
@@ -329,7 +332,8 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
     else
       decision(&g, dec, "mig-strategy", nm(&gp_mig_strategy_names, e->mig_strategy),
                "migStrategy %s is declared: the device plugin runs with --mig-strategy %s.",
-               nm(&gp_mig_strategy_names, e->mig_strategy), e->mig_strategy == GP_MIG_STRATEGY_MIXED ? "mixed" : "single");
+               nm(&gp_mig_strategy_names, e->mig_strategy),
+               e->mig_strategy == GP_MIG_STRATEGY_MIXED ? "mixed" : "single");
   }
   if (what == INSTALL_EVERYTHING && e->driver_mode == GP_DRIVER_MODE_DRA)
     decision(&g, dec, "driver-mode", "DRA",
@@ -371,28 +375,32 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
   }
   set(&g, plan, "allocatable", alloc);
   if (sz && !plugin)
-    decision(&g, dec, "allocatable", "none",
-             "%s, so the node advertises no GPU extended resources.",
+    decision(&g, dec, "allocatable", "none", "%s, so the node advertises no GPU extended resources.",
              what == INSTALL_EVERYTHING ? "The DRA driver hands out GPUs through ResourceClaims"
                                         : "No managed device plugin is installed");
   set(&g, plan, "decisions", dec);
 
   /* warnings */
   if (sz && !has_noschedule_taint(p))
-    push(&g, warn, str("GPU pool without a NoSchedule taint: ordinary pods may be scheduled onto these GPU "
-                               "nodes. Add a taint such as 'sku=gpu:NoSchedule' (or 'nvidia.com/gpu=present:NoSchedule')."));
+    push(&g, warn,
+         str("GPU pool without a NoSchedule taint: ordinary pods may be scheduled onto these GPU "
+             "nodes. Add a taint such as 'sku=gpu:NoSchedule' (or 'nvidia.com/gpu=present:NoSchedule')."));
   if (p->legacy_tag)
-    push(&g, warn, str("The tag EnableManagedGPUExperience=true is deprecated; declare "
-                               "gpuProfile.nvidia.managementMode: Managed instead."));
+    push(&g, warn,
+         str("The tag EnableManagedGPUExperience=true is deprecated; declare "
+             "gpuProfile.nvidia.managementMode: Managed instead."));
   if (has_layout)
-    push(&g, warn, str("Enabling MIG mode needs a reboot on Azure VMs; nodes are partitioned while they are "
-                               "provisioned, and the layout cannot be changed afterwards."));
+    push(&g, warn,
+         str("Enabling MIG mode needs a reboot on Azure VMs; nodes are partitioned while they are "
+             "provisioned, and the layout cannot be changed afterwards."));
   if (has_layout && !plugin && what == INSTALL_DRIVER)
-    push(&g, warn, str("MIG instances are created but no managed device plugin advertises them; run your own "
-                               "device plugin with a MIG strategy, or set managementMode Managed."));
+    push(&g, warn,
+         str("MIG instances are created but no managed device plugin advertises them; run your own "
+             "device plugin with a MIG strategy, or set managementMode Managed."));
   if (sz && sz->vendor == GP_VENDOR_AMD)
-    push(&g, warn, str("AMD GPUs have no managed driver or device plugin: install the AMD GPU operator to "
-                               "advertise amd.com/gpu."));
+    push(&g, warn,
+         str("AMD GPUs have no managed driver or device plugin: install the AMD GPU operator to "
+             "advertise amd.com/gpu."));
   if (sz && strncmp(sz->note, "uncertain", 9) == 0) {
     snprintf(buf, sizeof buf, "Catalog entry for %s is not confirmed (%s).", sz->name, sz->note);
     gp_utf8_sanitize(buf);

@@ -14,7 +14,8 @@
 void gp_cluster_result_free(gp_cluster_result *r) {
   if (!r) return;
   gp_cluster_free(r->cluster);
-  for (size_t i = 0; i < r->pool_count; i++) gp_pool_free(r->pools[i]);
+  for (size_t i = 0; i < r->pool_count; i++)
+    gp_pool_free(r->pools[i]);
   free(r->pools);
   free(r->created);
   free(r->listed);
@@ -39,14 +40,15 @@ static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_
       gp_error_add(err, "PropertyChangeNotAllowed", "properties.dnsPrefix",
                    "Changing property 'properties.dnsPrefix' is not allowed.");
   }
-#define REPLACE_JSON(field)                         \
-  if (r->field) {                                   \
-    json_t *n = gpj_share(r->field);           \
-    if (!n) err->oom = true;                        \
-    else {                                          \
-      json_decref(c->field);                        \
-      c->field = n;                                 \
-    }                                               \
+#define REPLACE_JSON(field)                                                                                            \
+  if (r->field) {                                                                                                      \
+    json_t *n = gpj_share(r->field);                                                                                   \
+    if (!n)                                                                                                            \
+      err->oom = true;                                                                                                 \
+    else {                                                                                                             \
+      json_decref(c->field);                                                                                           \
+      c->field = n;                                                                                                    \
+    }                                                                                                                  \
   }
   REPLACE_JSON(tags)
   REPLACE_JSON(extra)

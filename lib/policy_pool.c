@@ -23,7 +23,8 @@ void gp_policy_context_init(gp_policy_context *ctx) {
 
 void gp_warnings_free(gp_warnings *w) {
   if (!w) return;
-  for (size_t i = 0; i < w->count; i++) free(w->items[i]);
+  for (size_t i = 0; i < w->count; i++)
+    free(w->items[i]);
   free(w->items);
   w->items = NULL;
   w->count = 0;
@@ -98,8 +99,7 @@ static int merge_mutable(int declared, int effective, int requested, bool create
 }
 
 /* Step 1: the request's GPU settings merged into the stored declarations. */
-static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, gp_gpu_settings *d,
-                      gp_error *err) {
+static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, gp_gpu_settings *d, gp_error *err) {
   bool create = old == NULL;
   if (!r) return;
   if (r->driver) {
@@ -114,20 +114,23 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, g
     if (create || !old->effective.driver_type)
       d->driver_type = r->driver_type;
     else if (r->driver_type != old->effective.driver_type)
-      change_not_allowed(err, path_of(ps, "gpuProfile.driverType"), "'gpuProfile.driverType' is fixed when the pool is created.");
+      change_not_allowed(err, path_of(ps, "gpuProfile.driverType"),
+                         "'gpuProfile.driverType' is fixed when the pool is created.");
   }
   if (r->instance_profile) {
     if (create)
       d->instance_profile = r->instance_profile;
     else if (r->instance_profile != old->declared.instance_profile)
-      change_not_allowed(err, path_of(ps, "gpuInstanceProfile"), "The MIG profile is fixed when the pool is created; create a new pool.");
+      change_not_allowed(err, path_of(ps, "gpuInstanceProfile"),
+                         "The MIG profile is fixed when the pool is created; create a new pool.");
   }
   if (r->mig_profile_count) {
     if (create) {
       d->mig_profile_count = r->mig_profile_count;
       memcpy(d->mig_profiles, r->mig_profiles, sizeof d->mig_profiles);
     } else if (!same_mig_list(r, &old->declared)) {
-      change_not_allowed(err, path_of(ps, "gpuProfile.nvidia.migProfiles"), "The MIG layout is fixed when the pool is created; create a new pool.");
+      change_not_allowed(err, path_of(ps, "gpuProfile.nvidia.migProfiles"),
+                         "The MIG layout is fixed when the pool is created; create a new pool.");
     }
   }
   const gp_gpu_settings *eff = old ? &old->effective : d;
@@ -147,7 +150,8 @@ static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, path
   if (create) {
     if (!r->vm_size || !*r->vm_size)
       gp_error_add(err, "InvalidParameter", path_of(ps, "vmSize"),
-                   "'%s' is required when creating a pool, for example \"Standard_NC24ads_A100_v4\".", path_of(ps, "vmSize"));
+                   "'%s' is required when creating a pool, for example \"Standard_NC24ads_A100_v4\".",
+                   path_of(ps, "vmSize"));
     else if (!(p->vm_size = strdup(r->vm_size)))
       err->oom = true;
   } else if (r->vm_size && strcasecmp(r->vm_size, p->vm_size) != 0) {
@@ -168,18 +172,23 @@ static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, path
   } else if (create) {
     p->os_sku = p->os_type == GP_OS_TYPE_WINDOWS ? GP_OS_SKU_WINDOWS2022 : GP_OS_SKU_UBUNTU;
   }
-  if (r->has_count) p->count = r->count;
-  else if (create) p->count = 1;
-  if (r->mode) p->mode = r->mode;
-  else if (create) p->mode = GP_POOL_MODE_USER;
-#define REPLACE_JSON(field)                                              \
-  if (r->field) {                                                        \
-    json_t *c = gpj_share(r->field);                                \
-    if (!c) err->oom = true;                                             \
-    else {                                                               \
-      json_decref(p->field);                                             \
-      p->field = c;                                                      \
-    }                                                                    \
+  if (r->has_count)
+    p->count = r->count;
+  else if (create)
+    p->count = 1;
+  if (r->mode)
+    p->mode = r->mode;
+  else if (create)
+    p->mode = GP_POOL_MODE_USER;
+#define REPLACE_JSON(field)                                                                                            \
+  if (r->field) {                                                                                                      \
+    json_t *c = gpj_share(r->field);                                                                                   \
+    if (!c)                                                                                                            \
+      err->oom = true;                                                                                                 \
+    else {                                                                                                             \
+      json_decref(p->field);                                                                                           \
+      p->field = c;                                                                                                    \
+    }                                                                                                                  \
   }
   REPLACE_JSON(node_labels)
   REPLACE_JSON(node_taints)
@@ -260,8 +269,7 @@ static bool any_nvidia(const gp_gpu_settings *d) {
 }
 
 /* Preview gating: newly declared or changed gpuProfile.nvidia fields need a registered feature. */
-static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, paths *ps,
-                         gp_error *err) {
+static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, paths *ps, gp_error *err) {
   static const gp_gpu_settings none;
   const gp_gpu_settings *d = &p->declared, *o = old ? &old->declared : &none;
   if (ctx->phase != GP_PHASE_PREVIEW || ctx->feature_managed_gpu || ctx->feature_managed_gpu_experience) return;
@@ -269,7 +277,8 @@ static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_c
   size_t n = 0;
   /* A declaration equal to what the pool already has changes nothing and is not gated. */
   const gp_gpu_settings *e = old ? &old->effective : &none;
-  if (d->mode && d->mode != o->mode && d->mode != e->mode) changed[n++] = path_of(ps, "gpuProfile.nvidia.managementMode");
+  if (d->mode && d->mode != o->mode && d->mode != e->mode)
+    changed[n++] = path_of(ps, "gpuProfile.nvidia.managementMode");
   if (d->driver_mode && d->driver_mode != o->driver_mode && d->driver_mode != e->driver_mode)
     changed[n++] = path_of(ps, "gpuProfile.nvidia.driverMode");
   if (d->mig_strategy && d->mig_strategy != o->mig_strategy && d->mig_strategy != e->mig_strategy)
@@ -299,8 +308,8 @@ static void gpu_field_on_cpu(const gp_pool *p, paths *ps, gp_error *err) {
 }
 
 /* Step 2 for NVIDIA pools: management mode, driver (the matrix), MIG strategy and driver mode. */
-static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, paths *ps,
-                          gp_warnings *w, gp_error *err) {
+static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_context *ctx, paths *ps, gp_warnings *w,
+                          gp_error *err) {
   const gp_gpu_settings *d = &p->declared;
   gp_gpu_settings *e = &p->effective;
   bool create = old == NULL;
@@ -334,9 +343,9 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
     if (drv == GP_DRIVER_NONE) {
       if (!create && old->src_mode != GP_SRC_DECLARED && old->effective.mode == GP_MODE_UNMANAGED &&
           p->src_mode != GP_SRC_DECLARED) {
-        const char *target = p->src_mode == GP_SRC_CLUSTER            ? "properties.gpuProfile.nvidia.managementMode"
+        const char *target = p->src_mode == GP_SRC_CLUSTER               ? "properties.gpuProfile.nvidia.managementMode"
                              : p->src_mode == GP_SRC_K8S_VERSION_DEFAULT ? path_of(ps, "orchestratorVersion")
-                                                                          : path_of(ps, "tags");
+                                                                         : path_of(ps, "tags");
         gp_error_add(err, "ManagedGPUDefaultConflict", target,
                      "Pool '%s' has gpuProfile.driver None and no managementMode; this change would make it Managed "
                      "by default (%s), which needs the NVIDIA driver. Declare gpuProfile.nvidia.managementMode: "
@@ -370,8 +379,8 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
   /* driver type (Windows only): declared, else by the SKU's driver family */
   if (!linux) {
     const char *fam = p->size->driver_family;
-    e->driver_type = d->driver_type ? d->driver_type
-                                    : (strncmp(fam, "grid", 4) == 0 ? GP_DRIVER_TYPE_GRID : GP_DRIVER_TYPE_CUDA);
+    e->driver_type =
+        d->driver_type ? d->driver_type : (strncmp(fam, "grid", 4) == 0 ? GP_DRIVER_TYPE_GRID : GP_DRIVER_TYPE_CUDA);
     return;
   }
 
@@ -542,8 +551,8 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
                    "install the AMD GPU operator yourself.",
                    p->size->name);
     if (d->instance_profile)
-      gp_error_add(err, "MIGNotSupportedOnVMSize", path_of(&ps, "gpuInstanceProfile"), "VM size '%s' (AMD %s) does not support MIG.",
-                   p->size->name, p->size->gpu_model);
+      gp_error_add(err, "MIGNotSupportedOnVMSize", path_of(&ps, "gpuInstanceProfile"),
+                   "VM size '%s' (AMD %s) does not support MIG.", p->size->name, p->size->gpu_model);
     p->effective.driver = GP_DRIVER_NONE;
     p->src_driver = d->driver ? GP_SRC_DECLARED : GP_SRC_DEFAULT;
     goto done;
@@ -555,7 +564,8 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
     memcpy(p->effective.mig_profiles, d->mig_profiles, sizeof d->mig_profiles);
     check_mig(p, &ps, err);
   } else if (d->instance_profile) {
-    gp_error_add(err, "MIGNotSupportedOnVMSize", path_of(&ps, "gpuInstanceProfile"), "MIG profiles are not supported on Windows pools.");
+    gp_error_add(err, "MIGNotSupportedOnVMSize", path_of(&ps, "gpuInstanceProfile"),
+                 "MIG profiles are not supported on Windows pools.");
   }
 done:
   if (err->count == before && !err->oom) return p;

@@ -76,7 +76,8 @@ static json_t *gpu_profile_json(const gp_pool *p, gp_api_group api) {
     if (p->os_type == GP_OS_TYPE_WINDOWS) rc |= set_enum(g, "driverType", &gp_driver_type_names, e->driver_type);
     if (p->size->vendor == GP_VENDOR_NVIDIA && p->os_type != GP_OS_TYPE_WINDOWS) {
       json_t *nv = json_object();
-      if (!nv) rc = -1;
+      if (!nv)
+        rc = -1;
       else {
         rc |= set_enum(nv, "managementMode", &gp_mode_names, e->mode);
         rc |= set_enum(nv, "driverMode", &gp_driver_mode_names, e->driver_mode);
@@ -255,8 +256,7 @@ gp_pool *gp_pool_from_store(const json_t *doc, gp_error *err) {
   if (ok) {
     ok = load_str(doc, "name", &p->name) && load_str(doc, "vmSize", &p->vm_size) &&
          load_str(doc, "orchestratorVersion", &p->orchestrator_version) &&
-         json_is_integer(json_object_get(doc, "count")) &&
-         load_json(doc, "nodeLabels", &p->node_labels, JSON_OBJECT) &&
+         json_is_integer(json_object_get(doc, "count")) && load_json(doc, "nodeLabels", &p->node_labels, JSON_OBJECT) &&
          load_json(doc, "nodeTaints", &p->node_taints, JSON_ARRAY) && load_json(doc, "tags", &p->tags, JSON_OBJECT) &&
          load_json(doc, "extra", &p->extra, JSON_OBJECT) && load_json(doc, "extraTop", &p->extra_top, JSON_OBJECT) &&
          settings_load(json_object_get(doc, "declared"), &p->declared) &&

@@ -23,14 +23,39 @@
 #define MAX_TAINT 400
 
 /* Properties gpupool models, and read-only ones a client may echo back (dropped, never stored). */
-static const char *const modelled[] = {"count", "vmSize", "osType", "osSKU", "mode", "orchestratorVersion",
-                                       "nodeLabels", "nodeTaints", "tags", "gpuInstanceProfile", "gpuProfile",
-                                       "provisioningState", "eTag", "currentOrchestratorVersion",
-                                       "nodeImageVersion", NULL};
-static const char *const modelled_flat[] = {"name", "count", "vmSize", "osType", "osSKU", "mode",
-                                            "orchestratorVersion", "nodeLabels", "nodeTaints", "tags",
-                                            "gpuInstanceProfile", "gpuProfile", "provisioningState", "eTag",
-                                            "currentOrchestratorVersion", "nodeImageVersion", NULL};
+static const char *const modelled[] = {"count",
+                                       "vmSize",
+                                       "osType",
+                                       "osSKU",
+                                       "mode",
+                                       "orchestratorVersion",
+                                       "nodeLabels",
+                                       "nodeTaints",
+                                       "tags",
+                                       "gpuInstanceProfile",
+                                       "gpuProfile",
+                                       "provisioningState",
+                                       "eTag",
+                                       "currentOrchestratorVersion",
+                                       "nodeImageVersion",
+                                       NULL};
+static const char *const modelled_flat[] = {"name",
+                                            "count",
+                                            "vmSize",
+                                            "osType",
+                                            "osSKU",
+                                            "mode",
+                                            "orchestratorVersion",
+                                            "nodeLabels",
+                                            "nodeTaints",
+                                            "tags",
+                                            "gpuInstanceProfile",
+                                            "gpuProfile",
+                                            "provisioningState",
+                                            "eTag",
+                                            "currentOrchestratorVersion",
+                                            "nodeImageVersion",
+                                            NULL};
 static const char *const top_known[] = {"name", "id", "type", "properties", "systemData", "etag", NULL};
 
 void gp_pool_request_free(gp_pool_request *r) {

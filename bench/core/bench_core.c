@@ -40,12 +40,13 @@ static char *make_body(unsigned i) {
       ",\"gpuProfile\":{\"driver\":\"Install\",\"nvidia\":{\"managementMode\":\"Unmanaged\"}}",
       ",\"gpuProfile\":{\"driver\":\"None\"}",
       ",\"gpuInstanceProfile\":\"MIG1g\",\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}",
-      ",\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\",\"MIG2g\",\"MIG1g\",\"MIG1g\"]}}",
+      ",\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\",\"migProfiles\":["
+      "\"MIG3g\",\"MIG2g\",\"MIG1g\",\"MIG1g\"]}}",
       ",\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\",\"driverMode\":\"DRA\"}}",
       ",\"gpuProfile\":{\"driver\":\"None\",\"nvidia\":{\"managementMode\":\"Managed\"}}", /* refused */
   };
-  static const char *const mig_sizes[] = {"Standard_NC24ads_A100_v4", "Standard_ND96isr_H100_v5",
-                                          "Standard_ND96asr_v4", "Standard_NC80adis_H100_v5"};
+  static const char *const mig_sizes[] = {"Standard_NC24ads_A100_v4", "Standard_ND96isr_H100_v5", "Standard_ND96asr_v4",
+                                          "Standard_NC80adis_H100_v5"};
   static const char *const any_sizes[] = {"Standard_NC4as_T4_v3", "Standard_NC64as_T4_v3", "Standard_ND96isr_H200_v5",
                                           "Standard_NV36ads_A10_v5", "Standard_D4s_v5"};
   unsigned g = i % 9;
@@ -113,7 +114,8 @@ int main(int argc, char **argv) {
   run(bodies, n / 10, PLAN_JSON); /* warm-up */
   {
     double t0 = now();
-    for (unsigned i = 0; i < n; i++) json_decref(json_loadb(bodies[i], strlen(bodies[i]), JSON_REJECT_DUPLICATES, NULL));
+    for (unsigned i = 0; i < n; i++)
+      json_decref(json_loadb(bodies[i], strlen(bodies[i]), JSON_REJECT_DUPLICATES, NULL));
     double t = now() - t0;
     printf("parse-only pools=%u seconds=%.3f rate=%.0f\n", n, t, n / t);
   }
@@ -123,7 +125,8 @@ int main(int argc, char **argv) {
     printf("%s pools=%u accepted=%u seconds=%.3f rate=%.0f rss_kib_10pct=%ld rss_kib_100pct=%ld\n", names[phase], n,
            r.accepted, r.seconds, n / r.seconds, r.rss_10, r.rss_100);
   }
-  for (unsigned i = 0; i < n; i++) free(bodies[i]);
+  for (unsigned i = 0; i < n; i++)
+    free(bodies[i]);
   free(bodies);
   return 0;
 }

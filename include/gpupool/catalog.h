@@ -10,7 +10,7 @@
 #include "gpupool/k8s_version.h"
 
 typedef struct {
-  const char *name;          /* canonical casing, e.g. Standard_ND96isr_H100_v5 */
+  const char *name; /* canonical casing, e.g. Standard_ND96isr_H100_v5 */
   gp_vendor vendor;
   const char *gpu_model;     /* e.g. H100-80GB */
   int gpus;                  /* GPU devices the VM sees */
@@ -18,7 +18,7 @@ typedef struct {
   const char *driver_family; /* cuda-lts | cuda | grid | grid-v20 | amd */
   bool mig;
   bool fabric_manager;
-  unsigned os_mask;          /* gp_os_family bits */
+  unsigned os_mask; /* gp_os_family bits */
   const char *note;
 } gp_vm_size;
 
@@ -49,8 +49,8 @@ typedef struct {
 typedef struct {
   const char *model;
   gp_vendor vendor;
-  const char *names;     /* '|'-separated substrings of the product name */
-  const char *pci_ids;   /* '|'-separated 0xDDDDVVVV */
+  const char *names;   /* '|'-separated substrings of the product name */
+  const char *pci_ids; /* '|'-separated 0xDDDDVVVV */
   int memory_mib;
 } gp_gpu_model;
 

@@ -20,9 +20,9 @@ typedef struct gp_cluster_request {
   char *kubernetes_version;
   char *dns_prefix;
   json_t *tags;
-  json_t *extra;     /* unknown members of properties */
-  json_t *extra_top; /* unknown top-level members */
-  gp_mgmt_mode mode; /* properties.gpuProfile.nvidia.managementMode, UNSET when absent */
+  json_t *extra;           /* unknown members of properties */
+  json_t *extra_top;       /* unknown top-level members */
+  gp_mgmt_mode mode;       /* properties.gpuProfile.nvidia.managementMode, UNSET when absent */
   gp_pool_request **pools; /* properties.agentPoolProfiles */
   size_t pool_count;
   bool has_pools;

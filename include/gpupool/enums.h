@@ -18,7 +18,12 @@ typedef enum { GP_MODE_UNSET = 0, GP_MODE_MANAGED, GP_MODE_UNMANAGED } gp_mgmt_m
 
 typedef enum { GP_DRIVER_MODE_UNSET = 0, GP_DRIVER_MODE_DEVICE_PLUGIN, GP_DRIVER_MODE_DRA } gp_driver_mode;
 
-typedef enum { GP_MIG_STRATEGY_UNSET = 0, GP_MIG_STRATEGY_NONE, GP_MIG_STRATEGY_SINGLE, GP_MIG_STRATEGY_MIXED } gp_mig_strategy;
+typedef enum {
+  GP_MIG_STRATEGY_UNSET = 0,
+  GP_MIG_STRATEGY_NONE,
+  GP_MIG_STRATEGY_SINGLE,
+  GP_MIG_STRATEGY_MIXED
+} gp_mig_strategy;
 
 /* The AKS MIG profile names, in increasing size. */
 typedef enum { GP_MIG_UNSET = 0, GP_MIG_1G, GP_MIG_2G, GP_MIG_3G, GP_MIG_4G, GP_MIG_7G } gp_mig_profile;
@@ -72,8 +77,8 @@ typedef struct {
 } gp_enum_names;
 
 extern const gp_enum_names gp_driver_names, gp_driver_type_names, gp_mode_names, gp_driver_mode_names,
-    gp_mig_strategy_names, gp_mig_profile_names, gp_os_type_names, gp_os_sku_names, gp_pool_mode_names,
-    gp_vendor_names, gp_phase_names, gp_source_names;
+    gp_mig_strategy_names, gp_mig_profile_names, gp_os_type_names, gp_os_sku_names, gp_pool_mode_names, gp_vendor_names,
+    gp_phase_names, gp_source_names;
 
 /* Case-insensitive lookup; returns the value (>0) or 0 when s is not one of the names. */
 int gp_enum_parse(const gp_enum_names *t, const char *s);

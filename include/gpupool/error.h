@@ -19,8 +19,8 @@ typedef struct {
 typedef struct gp_error {
   gp_violation *items;
   size_t count, cap;
-  int status;      /* HTTP status the error maps to (400 unless set otherwise) */
-  bool oom;        /* an allocation failed while recording; the list may be incomplete */
+  int status; /* HTTP status the error maps to (400 unless set otherwise) */
+  bool oom;   /* an allocation failed while recording; the list may be incomplete */
 } gp_error;
 
 /* An empty error list (no allocation until the first violation). */

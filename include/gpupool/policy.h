@@ -19,7 +19,7 @@
 
 typedef struct {
   gp_phase phase;
-  gp_k8s_version ga_version;          /* ga-kubernetes-version */
+  gp_k8s_version ga_version;           /* ga-kubernetes-version */
   bool feature_managed_gpu;            /* Microsoft.ContainerService/ManagedGPU is Registered */
   bool feature_managed_gpu_experience; /* Microsoft.ContainerService/ManagedGPUExperience is Registered */
   gp_api_group api;                    /* api-version of the request */
@@ -46,9 +46,9 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
 /* Result of a managed cluster PUT: the new cluster and the new state of every pool. */
 typedef struct {
   gp_cluster *cluster;
-  gp_pool **pools;  /* for each pool: listed in the body first (in body order), then the others */
-  bool *created;    /* pools[i] is new */
-  bool *listed;     /* pools[i] was in agentPoolProfiles */
+  gp_pool **pools; /* for each pool: listed in the body first (in body order), then the others */
+  bool *created;   /* pools[i] is new */
+  bool *listed;    /* pools[i] was in agentPoolProfiles */
   size_t pool_count;
   gp_warnings warnings;
 } gp_cluster_result;

@@ -3,8 +3,9 @@
  *
  * JSON in and out goes through jansson. JSON values are immutable once parsed: pools, requests and
  * the JSON the core returns share unchanged sub-values (labels, tags, unknown properties) by
- * reference count instead of copying them, so callers must treat nested values as read-only. Which GPU fields exist depends on the api-version
- * (gp_api_group): a body may only use the fields of its version, a response shows only them. */
+ * reference count instead of copying them, so callers must treat nested values as read-only. Which GPU fields exist
+ * depends on the api-version (gp_api_group): a body may only use the fields of its version, a response shows only them.
+ */
 #ifndef GPUPOOL_POOL_H
 #define GPUPOOL_POOL_H
 
@@ -57,8 +58,8 @@ typedef struct gp_pool_request {
 /* The stored agent pool. */
 typedef struct gp_pool {
   char *name;
-  char *vm_size;            /* as the user spelled it at creation */
-  const gp_vm_size *size;   /* catalog entry; NULL for CPU-only sizes */
+  char *vm_size;          /* as the user spelled it at creation */
+  const gp_vm_size *size; /* catalog entry; NULL for CPU-only sizes */
   int64_t count;
   gp_os_type os_type;
   gp_os_sku os_sku;
@@ -66,8 +67,8 @@ typedef struct gp_pool {
   char *orchestrator_version; /* declared; NULL = follows the cluster */
   gp_k8s_version k8s;         /* effective */
   json_t *node_labels, *node_taints, *tags, *extra, *extra_top;
-  gp_gpu_settings declared;   /* what the user declared (echo rule applied) */
-  gp_gpu_settings effective;  /* what applies; GET shows these */
+  gp_gpu_settings declared;  /* what the user declared (echo rule applied) */
+  gp_gpu_settings effective; /* what applies; GET shows these */
   gp_source src_driver, src_mode, src_driver_mode, src_mig_strategy;
   bool legacy_tag; /* managed through the deprecated EnableManagedGPUExperience tag */
 } gp_pool;
@@ -76,8 +77,7 @@ typedef struct gp_pool {
  * Every type, enum and size is checked; nothing is trusted. */
 gp_pool_request *gp_pool_request_parse(const json_t *body, gp_api_group api, gp_error *err);
 /* Parses a flat pool object (an agentPoolProfiles entry) whose fields sit at `path`. */
-gp_pool_request *gp_pool_request_parse_flat(const json_t *obj, gp_api_group api, const char *path,
-                                            gp_error *err);
+gp_pool_request *gp_pool_request_parse_flat(const json_t *obj, gp_api_group api, const char *path, gp_error *err);
 void gp_pool_request_free(gp_pool_request *r);
 
 gp_pool *gp_pool_clone(const gp_pool *p);

@@ -1,11 +1,14 @@
 /* test_allocatable.c - allocatable resources for every MIG-capable size x profile x strategy
  * (SPEC §6), checked against numbers written from the spec: instances per GPU MIG1g 7, MIG2g 3,
  * MIG3g 2, MIG4g 1, MIG7g 1, times the size's GPU count. */
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "helpers.h"
@@ -92,11 +95,14 @@ static void test_non_mig(void **state) {
   static const struct {
     const char *size;
     int gpus;
-  } cases[] = {{"Standard_NC64as_T4_v3", 4}, {"Standard_ND40rs_v2", 8}, {"Standard_NV6ads_A10_v5", 1},
+  } cases[] = {{"Standard_NC64as_T4_v3", 4},
+               {"Standard_ND40rs_v2", 8},
+               {"Standard_NV6ads_A10_v5", 1},
                {"Standard_ND96isr_H200_v5", 8}};
   for (size_t i = 0; i < 4; i++) {
     char body[256];
-    snprintf(body, sizeof body, "{\"properties\":{\"vmSize\":\"%s\",\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}}}",
+    snprintf(body, sizeof body,
+             "{\"properties\":{\"vmSize\":\"%s\",\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}}}",
              cases[i].size);
     gp_policy_context ctx = ctx_with_feature();
     gp_error err;

@@ -1,11 +1,14 @@
 /* test_catalog.c - the generated catalog matches its data: every row of data/gpu-vm-sizes.csv
  * (a copy of reference/gpu-vm-sizes.csv) is found with the same facts, MIG-capable models have all
  * five profiles, component versions cover Kubernetes 1.33-1.37, GPU models are recognised. */
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +18,16 @@
 static unsigned os_mask(char *s) {
   unsigned m = 0;
   for (char *save = NULL, *t = strtok_r(s, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
-    if (!strcmp(t, "ubuntu")) m |= GP_OS_FAMILY_UBUNTU;
-    else if (!strcmp(t, "azurelinux")) m |= GP_OS_FAMILY_AZURELINUX;
-    else if (!strcmp(t, "azurelinux3")) m |= GP_OS_FAMILY_AZURELINUX3;
-    else if (!strcmp(t, "windows")) m |= GP_OS_FAMILY_WINDOWS;
-    else fail_msg("unknown os %s", t);
+    if (!strcmp(t, "ubuntu"))
+      m |= GP_OS_FAMILY_UBUNTU;
+    else if (!strcmp(t, "azurelinux"))
+      m |= GP_OS_FAMILY_AZURELINUX;
+    else if (!strcmp(t, "azurelinux3"))
+      m |= GP_OS_FAMILY_AZURELINUX3;
+    else if (!strcmp(t, "windows"))
+      m |= GP_OS_FAMILY_WINDOWS;
+    else
+      fail_msg("unknown os %s", t);
   }
   return m;
 }
@@ -119,7 +127,8 @@ static void test_components(void **state) {
   assert_int_equal(hi, 37);
   static const char *const names[] = {"nvidia-device-plugin", "nvidia-dra-driver", "nvidia-dcgm", "dcgm-exporter"};
   for (int m = lo; m <= hi; m++)
-    for (size_t i = 0; i < 4; i++) assert_non_null(gp_catalog_component(m, names[i]));
+    for (size_t i = 0; i < 4; i++)
+      assert_non_null(gp_catalog_component(m, names[i]));
   assert_string_equal(gp_catalog_component(35, "nvidia-device-plugin")->version, "0.19.3");
   assert_string_equal(gp_catalog_component(36, "dcgm-exporter")->version, "4.8.2");
   assert_null(gp_catalog_component(32, "nvidia-dcgm"));
@@ -157,8 +166,8 @@ static void test_versions(void **state) {
   assert_int_equal(gp_k8s_version_cmp(&a, &b), 0); /* minor alias vs patch: equal */
   assert_true(gp_k8s_version_parse("1.36.0", &a));
   assert_true(gp_k8s_version_cmp(&a, &b) > 0);
-  static const char *const bad[] = {"", "1", "1.", ".1", "v1.35", "1.35.", "1.35.0.1", "01.35", "1.-1", "1.35 ",
-                                    "99999999.1", "1.3a"};
+  static const char *const bad[] = {"",         "1",     "1.",   ".1",    "v1.35",      "1.35.",
+                                    "1.35.0.1", "01.35", "1.-1", "1.35 ", "99999999.1", "1.3a"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     if (gp_k8s_version_parse(bad[i], &a)) fail_msg("'%s' parsed", bad[i]);
 }
@@ -200,10 +209,14 @@ static void test_names(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_every_csv_row),   cmocka_unit_test(test_lookup_case_insensitive),
-      cmocka_unit_test(test_mig_models_complete), cmocka_unit_test(test_geometry),
-      cmocka_unit_test(test_components),      cmocka_unit_test(test_gpu_models),
-      cmocka_unit_test(test_versions),        cmocka_unit_test(test_api_versions),
+      cmocka_unit_test(test_every_csv_row),
+      cmocka_unit_test(test_lookup_case_insensitive),
+      cmocka_unit_test(test_mig_models_complete),
+      cmocka_unit_test(test_geometry),
+      cmocka_unit_test(test_components),
+      cmocka_unit_test(test_gpu_models),
+      cmocka_unit_test(test_versions),
+      cmocka_unit_test(test_api_versions),
       cmocka_unit_test(test_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

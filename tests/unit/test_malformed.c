@@ -2,11 +2,14 @@
  * of tests/corpus/, then generated bodies with a wrong type (null included) at every field gpupool
  * models, deep nesting, 1 MB strings, invalid UTF-8 and duplicate keys. Each must come back as an
  * error body with code InvalidParameter or InvalidRequestContent and nothing decided. */
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,9 +110,10 @@ static const struct {
 };
 
 static json_t *base_body(void) {
-  return json_loads("{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"count\":1,\"gpuProfile\":{"
-                    "\"nvidia\":{\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\"]}}}}",
-                    0, NULL);
+  return json_loads(
+      "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"count\":1,\"gpuProfile\":{"
+      "\"nvidia\":{\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\"]}}}}",
+      0, NULL);
 }
 
 /* Sets value at a dot path, creating objects on the way. */
@@ -175,8 +179,10 @@ static void test_deep_nesting(void **state) {
   /* nesting in a GPU field, within jansson's depth limit */
   char *t = malloc(depth * 2 + 256);
   size_t n = (size_t)sprintf(t, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":");
-  for (int i = 0; i < 1000; i++) t[n++] = '[';
-  for (int i = 0; i < 1000; i++) t[n++] = ']';
+  for (int i = 0; i < 1000; i++)
+    t[n++] = '[';
+  for (int i = 0; i < 1000; i++)
+    t[n++] = ']';
   n += (size_t)sprintf(t + n, "}}}");
   expect_clean_error("nested arrays at gpuProfile.driver", t, n);
   free(s);
@@ -190,9 +196,13 @@ static void test_huge_strings(void **state) {
   assert_non_null(s);
   memset(s, 'A', big);
   s[big] = '\0';
-  const char *paths[] = {"properties.vmSize", "properties.orchestratorVersion", "properties.osSKU",
-                         "properties.gpuInstanceProfile", "properties.gpuProfile.driver",
-                         "properties.gpuProfile.nvidia.managementMode", "properties.gpuProfile.nvidia.migStrategy"};
+  const char *paths[] = {"properties.vmSize",
+                         "properties.orchestratorVersion",
+                         "properties.osSKU",
+                         "properties.gpuInstanceProfile",
+                         "properties.gpuProfile.driver",
+                         "properties.gpuProfile.nvidia.managementMode",
+                         "properties.gpuProfile.nvidia.migStrategy"};
   for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
     json_t *body = base_body();
     set_path(body, paths[i], json_string(s));
@@ -221,8 +231,10 @@ static void test_unknown_deep_is_kept(void **state) {
   gp_error_init(&err);
   char *t = malloc(8000);
   size_t n = (size_t)sprintf(t, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"deep\":");
-  for (int i = 0; i < 1000; i++) t[n++] = '[';
-  for (int i = 0; i < 1000; i++) t[n++] = ']';
+  for (int i = 0; i < 1000; i++)
+    t[n++] = '[';
+  for (int i = 0; i < 1000; i++)
+    t[n++] = ']';
   n += (size_t)sprintf(t + n, "}}");
   t[n] = '\0';
   gp_pool *p = put_text(&ctx, t, NULL, &err);
@@ -236,8 +248,8 @@ static void test_unknown_deep_is_kept(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_corpus_files),  cmocka_unit_test(test_wrong_types_everywhere),
-      cmocka_unit_test(test_deep_nesting),  cmocka_unit_test(test_huge_strings),
+      cmocka_unit_test(test_corpus_files),         cmocka_unit_test(test_wrong_types_everywhere),
+      cmocka_unit_test(test_deep_nesting),         cmocka_unit_test(test_huge_strings),
       cmocka_unit_test(test_unknown_deep_is_kept),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,14 @@
 /* test_mig.c - MIG placement: the layout examples of reference/mig-geometry.md, the fill counts of
  * gpuInstanceProfile, and a property test: for every multiset of the five profiles with up to 7
  * instances, gp_mig_place agrees with an independent brute-force search. */
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "gpupool/gpupool.h"
@@ -72,7 +75,8 @@ static void test_fill_counts(void **state) {
     gp_mig_layout l;
     assert_true(gp_mig_fill(want[i].p, &l));
     assert_int_equal(l.count, want[i].n);
-    for (size_t k = 0; k < l.count; k++) assert_int_equal(l.inst[k].profile, want[i].p);
+    for (size_t k = 0; k < l.count; k++)
+      assert_int_equal(l.inst[k].profile, want[i].p);
   }
 }
 
@@ -94,8 +98,11 @@ static const struct {
   int nstarts;
 } ref[] = {
     /* reference/mig-geometry.md, typed in independently of data/mig-placements.csv */
-    {M1, 1, 1, {0, 1, 2, 3, 4, 5, 6}, 7}, {M2, 2, 2, {0, 2, 4}, 3}, {M3, 3, 4, {0, 4}, 2},
-    {M4, 4, 4, {0}, 1},                   {M7, 7, 8, {0}, 1},
+    {M1, 1, 1, {0, 1, 2, 3, 4, 5, 6}, 7},
+    {M2, 2, 2, {0, 2, 4}, 3},
+    {M3, 3, 4, {0, 4}, 2},
+    {M4, 4, 4, {0}, 1},
+    {M7, 7, 8, {0}, 1},
 };
 
 static int ref_index(gp_mig_profile p) {
@@ -112,9 +119,11 @@ static bool brute(const gp_mig_profile *p, size_t n, size_t k, int used_mem[8]) 
     for (int m = st; m < st + ref[r].memory; m++)
       if (m > 7 || used_mem[m]) ok = 0;
     if (!ok) continue;
-    for (int m = st; m < st + ref[r].memory; m++) used_mem[m] = 1;
+    for (int m = st; m < st + ref[r].memory; m++)
+      used_mem[m] = 1;
     bool found = brute(p, n, k + 1, used_mem);
-    for (int m = st; m < st + ref[r].memory; m++) used_mem[m] = 0;
+    for (int m = st; m < st + ref[r].memory; m++)
+      used_mem[m] = 0;
     if (found) return true;
   }
   return false;
@@ -122,7 +131,8 @@ static bool brute(const gp_mig_profile *p, size_t n, size_t k, int used_mem[8]) 
 
 static bool brute_fits(const gp_mig_profile *p, size_t n) {
   int compute = 0, used[8] = {0};
-  for (size_t i = 0; i < n; i++) compute += ref[ref_index(p[i])].compute;
+  for (size_t i = 0; i < n; i++)
+    compute += ref[ref_index(p[i])].compute;
   return compute <= 7 && brute(p, n, 0, used);
 }
 
@@ -134,7 +144,8 @@ static void every_multiset(gp_mig_profile *cur, size_t n, int from) {
     bool got = fits(cur, n);
     if (want != got) {
       char buf[64] = "";
-      for (size_t i = 0; i < n; i++) strcat(buf, gp_enum_name(&gp_mig_profile_names, cur[i]));
+      for (size_t i = 0; i < n; i++)
+        strcat(buf, gp_enum_name(&gp_mig_profile_names, cur[i]));
       fail_msg("multiset %s: gp_mig_place says %d, brute force says %d", buf, got, want);
     }
     checked++;
@@ -159,8 +170,10 @@ static void test_property_every_multiset(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_layout_examples), cmocka_unit_test(test_placement_is_legal),
-      cmocka_unit_test(test_fill_counts), cmocka_unit_test(test_rejects_bad_input),
+      cmocka_unit_test(test_layout_examples),
+      cmocka_unit_test(test_placement_is_legal),
+      cmocka_unit_test(test_fill_counts),
+      cmocka_unit_test(test_rejects_bad_input),
       cmocka_unit_test(test_property_every_multiset),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,14 @@
 /* test_model.c - the model through the core API: storage round trips, api-version visibility,
  * a PUT in an older api-version keeping preview fields, cluster PUTs (agentPoolProfiles, the
  * cluster-level default and ManagedGPUDefaultConflict), corrupt stored documents. */
+/* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <string.h>
 
 #include "helpers.h"
@@ -22,8 +25,8 @@ static gp_pool *must_put(const gp_policy_context *ctx, const char *text, const g
   return p;
 }
 
-static const char *first_code(const gp_policy_context *ctx, const char *text, const gp_pool *existing,
-                              char *buf, size_t size) {
+static const char *first_code(const gp_policy_context *ctx, const char *text, const gp_pool *existing, char *buf,
+                              size_t size) {
   gp_error err;
   gp_error_init(&err);
   gp_pool *p = put_text(ctx, text, existing, &err);
@@ -37,13 +40,14 @@ static const char *first_code(const gp_policy_context *ctx, const char *text, co
 static void test_store_round_trip(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
-  gp_pool *p = must_put(&ctx,
-                        "{\"name\":\"gpu1\",\"zones\":[\"1\"],\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\","
-                        "\"count\":3,\"orchestratorVersion\":\"1.36.2\",\"tags\":{\"a\":\"b\"},\"nodeLabels\":{\"x\":\"y\"},"
-                        "\"nodeTaints\":[\"sku=gpu:NoSchedule\"],\"extraThing\":{\"k\":[1,2]},"
-                        "\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\","
-                        "\"migProfiles\":[\"MIG4g\",\"MIG2g\",\"MIG1g\"]}}}}",
-                        NULL);
+  gp_pool *p =
+      must_put(&ctx,
+               "{\"name\":\"gpu1\",\"zones\":[\"1\"],\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\","
+               "\"count\":3,\"orchestratorVersion\":\"1.36.2\",\"tags\":{\"a\":\"b\"},\"nodeLabels\":{\"x\":\"y\"},"
+               "\"nodeTaints\":[\"sku=gpu:NoSchedule\"],\"extraThing\":{\"k\":[1,2]},"
+               "\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\","
+               "\"migProfiles\":[\"MIG4g\",\"MIG2g\",\"MIG1g\"]}}}}",
+               NULL);
   json_t *doc = gp_pool_to_store(p);
   assert_non_null(doc);
   gp_error err;
@@ -73,8 +77,12 @@ static void test_store_round_trip(void **state) {
 static void test_corrupt_store(void **state) {
   (void)state;
   static const char *const docs[] = {
-      "null", "[]", "{}", "{\"sources\":{}}",
-      "{\"vmSize\":\"x\",\"count\":\"1\",\"sources\":{},\"declared\":{},\"effective\":{},\"kubernetesVersion\":\"1.35\","
+      "null",
+      "[]",
+      "{}",
+      "{\"sources\":{}}",
+      "{\"vmSize\":\"x\",\"count\":\"1\",\"sources\":{},\"declared\":{},\"effective\":{},\"kubernetesVersion\":\"1."
+      "35\","
       "\"osType\":\"Linux\",\"osSKU\":\"Ubuntu\",\"mode\":\"User\"}",
       "{\"vmSize\":\"x\",\"count\":1,\"sources\":{},\"declared\":{\"driver\":\"Maybe\"},\"effective\":{},"
       "\"kubernetesVersion\":\"1.35\",\"osType\":\"Linux\",\"osSKU\":\"Ubuntu\",\"mode\":\"User\"}",
@@ -96,7 +104,10 @@ static void test_corrupt_store(void **state) {
 
 static void test_corrupt_cluster_store(void **state) {
   (void)state;
-  static const char *const docs[] = {"null", "[]", "{}", "{\"kubernetesVersion\":\"x\"}",
+  static const char *const docs[] = {"null",
+                                     "[]",
+                                     "{}",
+                                     "{\"kubernetesVersion\":\"x\"}",
                                      "{\"kubernetesVersion\":\"1.35\",\"name\":1}",
                                      "{\"kubernetesVersion\":\"1.35\",\"managementMode\":\"Sometimes\"}",
                                      "{\"kubernetesVersion\":\"1.35\",\"tags\":[]}"};
@@ -146,10 +157,11 @@ static void test_visibility(void **state) {
 static void test_old_version_keeps_preview(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
-  gp_pool *p = must_put(&ctx,
-                        "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"nvidia\":{"
-                        "\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\",\"MIG2g\"]}}}}",
-                        NULL);
+  gp_pool *p =
+      must_put(&ctx,
+               "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"nvidia\":{"
+               "\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\",\"MIG2g\"]}}}}",
+               NULL);
   /* a client on 2022-11-01 updates the count; it cannot see (or send) the preview fields */
   ctx.api = GP_API_OLD_STABLE;
   gp_pool *q = must_put(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"count\":5}}", p);
@@ -207,13 +219,13 @@ static void test_cluster_with_pools(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *res = cluster_put(
-      &ctx,
-      "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\",\"agentPoolProfiles\":["
-      "{\"name\":\"system\",\"vmSize\":\"Standard_D4s_v5\",\"mode\":\"System\",\"count\":3},"
-      "{\"name\":\"gpu\",\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuInstanceProfile\":\"MIG1g\","
-      "\"gpuProfile\":{\"driver\":\"Install\"}}]}}",
-      NULL, NULL, 0, &err);
+  gp_cluster_result *res =
+      cluster_put(&ctx,
+                  "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\",\"agentPoolProfiles\":["
+                  "{\"name\":\"system\",\"vmSize\":\"Standard_D4s_v5\",\"mode\":\"System\",\"count\":3},"
+                  "{\"name\":\"gpu\",\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuInstanceProfile\":\"MIG1g\","
+                  "\"gpuProfile\":{\"driver\":\"Install\"}}]}}",
+                  NULL, NULL, 0, &err);
   assert_non_null(res);
   assert_int_equal(res->pool_count, 2);
   assert_true(res->created[0] && res->created[1] && res->listed[1]);
@@ -222,17 +234,18 @@ static void test_cluster_with_pools(void **state) {
   json_t *list = json_object_get(json_object_get(view, "properties"), "agentPoolProfiles");
   assert_int_equal(json_array_size(list), 2);
   assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "gpuInstanceProfile")), "MIG1g");
-  assert_string_equal(json_string_value(json_object_get(json_object_get(view, "properties"), "currentKubernetesVersion")),
-                      "1.35.0");
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(view, "properties"), "currentKubernetesVersion")), "1.35.0");
   json_decref(view);
 
   /* a bad pool in the list: the target names its place; nothing is returned */
   gp_error_clear(&err);
-  gp_cluster_result *bad = cluster_put(
-      &ctx,
-      "{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":[{\"name\":\"ok\",\"vmSize\":\"Standard_D4s_v5\"},"
-      "{\"name\":\"gpu\",\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuInstanceProfile\":\"MIG1g\"}]}}",
-      NULL, NULL, 0, &err);
+  gp_cluster_result *bad =
+      cluster_put(&ctx,
+                  "{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":[{\"name\":\"ok\",\"vmSize\":"
+                  "\"Standard_D4s_v5\"},"
+                  "{\"name\":\"gpu\",\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuInstanceProfile\":\"MIG1g\"}]}}",
+                  NULL, NULL, 0, &err);
   assert_null(bad);
   assert_string_equal(err.items[0].code, "MIGNotSupportedOnVMSize");
   assert_string_equal(err.items[0].target, "properties.agentPoolProfiles[1].gpuInstanceProfile");
@@ -259,11 +272,18 @@ static void test_cluster_default_conflict(void **state) {
   assert_non_null(c);
   ctx.cluster = c->cluster;
   gp_pool *pools[3];
-  pools[0] = must_put(&ctx, "{\"name\":\"nodrv\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}", NULL);
+  pools[0] = must_put(
+      &ctx,
+      "{\"name\":\"nodrv\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
+      NULL);
   pools[1] = must_put(&ctx, "{\"name\":\"plain\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
-  pools[2] = must_put(&ctx, "{\"name\":\"nodrv2\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}", NULL);
+  pools[2] = must_put(
+      &ctx,
+      "{\"name\":\"nodrv2\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
+      NULL);
   ctx.cluster = NULL;
-  const char *managed = "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}}}";
+  const char *managed =
+      "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}}}";
   gp_cluster_result *r = cluster_put(&ctx, managed, c->cluster, pools, 3, &err);
   assert_null(r);
   assert_int_equal(err.count, 1);
@@ -311,7 +331,10 @@ static void test_cluster_default_conflict(void **state) {
   gp_policy_context ga;
   gp_policy_context_init(&ga);
   ga.phase = GP_PHASE_GA;
-  gp_pool *nodrv = must_put(&pctx, "{\"name\":\"nd\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}", NULL);
+  gp_pool *nodrv = must_put(
+      &pctx,
+      "{\"name\":\"nd\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
+      NULL);
   r = cluster_put(&ga, "{\"properties\":{\"kubernetesVersion\":\"1.36\"}}", c->cluster, &nodrv, 1, &err);
   assert_null(r);
   assert_string_equal(err.items[0].code, "ManagedGPUDefaultConflict");
@@ -322,7 +345,8 @@ static void test_cluster_default_conflict(void **state) {
   assert_string_equal(err.items[0].code, "InvalidOrchestratorVersion");
   gp_error_clear(&err);
   gp_pool_free(nodrv);
-  for (size_t i = 0; i < 3; i++) gp_pool_free(pools[i]);
+  for (size_t i = 0; i < 3; i++)
+    gp_pool_free(pools[i]);
   gp_cluster_result_free(c);
 }
 
@@ -331,13 +355,17 @@ static void test_messages_say_what_to_do(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  assert_null(put_text(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\","
-                             "\"nvidia\":{\"managementMode\":\"Managed\"}}}}",
+  assert_null(put_text(&ctx,
+                       "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\","
+                       "\"nvidia\":{\"managementMode\":\"Managed\"}}}}",
                        NULL, &err));
   assert_non_null(strstr(err.items[0].message, "Set gpuProfile.driver"));
   gp_error_clear(&err);
   char code[64];
-  assert_string_equal(first_code(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Unmanaged\"}}}}", NULL, code, sizeof code),
+  assert_string_equal(first_code(&ctx,
+                                 "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"nvidia\":{"
+                                 "\"managementMode\":\"Unmanaged\"}}}}",
+                                 NULL, code, sizeof code),
                       "GPUDriverNotSpecified");
   json_t *body = NULL;
   gp_error_add(&err, "A", "t", "first");
@@ -358,8 +386,10 @@ static void test_messages_stay_utf8(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   char body[1024];
   char key[400] = "kubernetes.azure.com/";
-  for (int i = 0; i < 40; i++) strcat(key, "\xe2\x82\xac"); /* the euro sign, U+20AC */
-  snprintf(body, sizeof body, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"nodeLabels\":{\"%s\":\"x\"}}}", key);
+  for (int i = 0; i < 40; i++)
+    strcat(key, "\xe2\x82\xac"); /* the euro sign, U+20AC */
+  snprintf(body, sizeof body, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"nodeLabels\":{\"%s\":\"x\"}}}",
+           key);
   gp_error err;
   gp_error_init(&err);
   assert_null(put_text(&ctx, body, NULL, &err));
@@ -381,7 +411,8 @@ static void test_warnings(void **state) {
   gp_warnings w = {0};
   gp_error err;
   gp_error_init(&err);
-  const char *text = "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"tags\":{\"enablemanagedgpuexperience\":\"True\"}}}";
+  const char *text =
+      "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"tags\":{\"enablemanagedgpuexperience\":\"True\"}}}";
   json_t *body = gp_body_parse(text, strlen(text), &err);
   gp_pool *p = gp_pool_put(&ctx, body, NULL, &w, &err);
   assert_non_null(p);
@@ -395,12 +426,12 @@ static void test_warnings(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_store_round_trip),         cmocka_unit_test(test_corrupt_store),
-      cmocka_unit_test(test_corrupt_cluster_store),
-      cmocka_unit_test(test_visibility),               cmocka_unit_test(test_old_version_keeps_preview),
-      cmocka_unit_test(test_reevaluate_follows_cluster), cmocka_unit_test(test_cluster_with_pools),
-      cmocka_unit_test(test_cluster_default_conflict), cmocka_unit_test(test_messages_say_what_to_do),
-      cmocka_unit_test(test_warnings),          cmocka_unit_test(test_messages_stay_utf8),
+      cmocka_unit_test(test_store_round_trip),          cmocka_unit_test(test_corrupt_store),
+      cmocka_unit_test(test_corrupt_cluster_store),     cmocka_unit_test(test_visibility),
+      cmocka_unit_test(test_old_version_keeps_preview), cmocka_unit_test(test_reevaluate_follows_cluster),
+      cmocka_unit_test(test_cluster_with_pools),        cmocka_unit_test(test_cluster_default_conflict),
+      cmocka_unit_test(test_messages_say_what_to_do),   cmocka_unit_test(test_warnings),
+      cmocka_unit_test(test_messages_stay_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,7 +130,8 @@ static void run_case(const char *cli, const char *path, const char *name) {
     n += snprintf(line + n, sizeof line - n, " --existing %s", f_existing);
   }
   const char *s;
-  if ((s = json_string_value(json_object_get(args, "phase")))) n += snprintf(line + n, sizeof line - n, " --phase %s", s);
+  if ((s = json_string_value(json_object_get(args, "phase"))))
+    n += snprintf(line + n, sizeof line - n, " --phase %s", s);
   if ((s = json_string_value(json_object_get(args, "gaKubernetesVersion"))))
     n += snprintf(line + n, sizeof line - n, " --ga-kubernetes-version %s", s);
   if ((s = json_string_value(json_object_get(args, "apiVersion"))))
@@ -196,7 +197,8 @@ static void run_case(const char *cli, const char *path, const char *name) {
     json_t *mc = json_object_get(we, "messageContains");
     if (json_is_string(mc)) {
       const char *m = json_string_value(json_object_get(ge, "message"));
-      if (!m || !strstr(m, json_string_value(mc))) fail(name, "error message '%s' lacks '%s'", m ? m : "", json_string_value(mc));
+      if (!m || !strstr(m, json_string_value(mc)))
+        fail(name, "error message '%s' lacks '%s'", m ? m : "", json_string_value(mc));
     }
   }
   json_t *wo = json_object_get(expect, "output");
@@ -251,9 +253,12 @@ static int by_name(const struct dirent **a, const struct dirent **b) { return st
 int main(int argc, char **argv) {
   const char *cli = "build/gpupool", *dir = NULL, *filter = NULL;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--cli") == 0 && i + 1 < argc) cli = argv[++i];
-    else if (!dir) dir = argv[i];
-    else filter = argv[i];
+    if (strcmp(argv[i], "--cli") == 0 && i + 1 < argc)
+      cli = argv[++i];
+    else if (!dir)
+      dir = argv[i];
+    else
+      filter = argv[i];
   }
   if (!dir) {
     fprintf(stderr, "usage: run-vectors --cli CMD DIR [FILTER]\n");

@@ -64,6 +64,20 @@ def raw(method, path, body=None, api=PREVIEW):
         return e.code, json.loads(e.read() or b"null")
 
 
+def wait_succeeded(path, seconds=30):
+    """Polls a resource written with raw() until its operation has ended."""
+    import time
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        status, body = raw("GET", path)
+        state = body["properties"]["provisioningState"] if status == 200 else None
+        if state in ("Succeeded", "Failed"):
+            assert state == "Succeeded", body
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"{path} still {state} after {seconds}s")
+
+
 POOLS = f"/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/{CLUSTER}/agentPools"
 
 
@@ -154,6 +168,7 @@ def _():
         "gpuProfile": {"driver": "Install", "nvidia": {
             "managementMode": "Managed", "migStrategy": "Mixed", "migProfiles": ["MIG3g", "MIG2g"]}}}})
     assert status == 201, (status, body)
+    wait_succeeded(f"{POOLS}/prev")  # a write while its create operation runs would be 409
     p = aks.agent_pools.begin_create_or_update(RG, CLUSTER, "prev", aks.agent_pools.get(RG, CLUSTER, "prev")).result()
     p.count = 2
     p = aks.agent_pools.begin_create_or_update(RG, CLUSTER, "prev", p).result()
