@@ -42,12 +42,4 @@ SQLite, print); the pool is an ND96isr_H100_v5 MIG1g managed pool.
 <!-- cli:end -->
 TXT
 )
-f=bench/RESULTS.md
-[ -f "$f" ] || printf '# Benchmark results\n\nFigures written by the scripts under bench/; each section says how it was measured.\n' > "$f"
-if grep -q '<!-- cli:begin -->' "$f"; then
-  awk -v repl="$section" 'BEGIN{skip=0} /<!-- cli:begin -->/{print repl; skip=1; next} /<!-- cli:end -->/{skip=0; next} !skip{print}' "$f" >"$f.tmp"
-else
-  { cat "$f"; printf '\n%s\n' "$section"; } >"$f.tmp"
-fi
-mv "$f.tmp" "$f"
-echo "wrote $f"
+bench/write-section.sh cli "$section"

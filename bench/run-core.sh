@@ -33,12 +33,4 @@ Memory does not grow across the run (RSS equal at 10% and 100%).
 <!-- core:end -->
 TXT
 )
-f=bench/RESULTS.md
-[ -f "$f" ] || printf '# Benchmark results\n\nFigures written by the scripts under bench/; each section says how it was measured.\n' > "$f"
-if grep -q '<!-- core:begin -->' "$f"; then
-  awk -v repl="$section" 'BEGIN{skip=0} /<!-- core:begin -->/{print repl; skip=1; next} /<!-- core:end -->/{skip=0; next} !skip{print}' "$f" > "$f.tmp"
-else
-  { cat "$f"; printf '\n%s\n' "$section"; } > "$f.tmp"
-fi
-mv "$f.tmp" "$f"
-echo "wrote $f"
+bench/write-section.sh core "$section"

@@ -220,12 +220,4 @@ two CPUs). The store held $stored pools in $((dbsize / 1024)) MB on disk at the 
 TXT
 )
 echo "$section"
-f=bench/RESULTS.md
-[ -f "$f" ] || printf '# Benchmark results\n\nFigures written by the scripts under bench/; each section says how it was measured.\n' >"$f"
-if grep -q '<!-- gpupoold:begin -->' "$f"; then
-  awk -v repl="$section" 'BEGIN{skip=0} /<!-- gpupoold:begin -->/{print repl; skip=1; next} /<!-- gpupoold:end -->/{skip=0; next} !skip{print}' "$f" >"$f.tmp"
-else
-  { cat "$f"; printf '\n%s\n' "$section"; } >"$f.tmp"
-fi
-mv "$f.tmp" "$f"
-echo "wrote $f"
+bench/write-section.sh gpupoold "$section"

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defaults.h"
+
 static int written;
 
 static void write_seed(const char *dir, const char *data, size_t len) {
@@ -43,29 +45,24 @@ static void bodies(const char *dir, const json_t *v) {
   }
 }
 
-/* The HTTP runner's built-in variables (tests/http/runner.c), enough for paths to route. */
-static const char *const defaults[][2] = {
-    {"sub", "0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10"},
-    {"sub2", "7e1f4d2c-8a3b-4f6e-b5c9-0d2e1f3a4b5c"},
-    {"rg", "/subscriptions/0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10/resourceGroups/rg1/providers/Microsoft.ContainerService"},
-    {"cs", "providers/Microsoft.ContainerService"},
-    {"preview", "2026-08-02-preview"},
-    {"preview2", "2026-10-02-preview"},
-    {"stable", "2026-06-01"},
-    {"stable2", "2025-10-01"},
-    {"old", "2022-11-01"},
-    {"features", "2021-07-01"},
-};
+/* {{rg}} as the runner makes it; the other variables are the runner's defaults (defaults.h). */
+static const char rg[] =
+    "/subscriptions/0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10/resourceGroups/rg1/providers/Microsoft.ContainerService";
+
+static const char *lookup(const char *name, size_t n) {
+  if (n == 2 && strncmp(name, "rg", 2) == 0) return rg;
+  for (size_t d = 0; d < GPT_NDEFAULT_VARS; d++)
+    if (strlen(gpt_default_vars[d][0]) == n && strncmp(gpt_default_vars[d][0], name, n) == 0)
+      return gpt_default_vars[d][1];
+  return "x";
+}
 
 static void expand(const char *in, char *out, size_t size, int depth) {
   size_t j = 0;
   while (*in && j + 1 < size) {
     const char *close;
     if (in[0] == '{' && in[1] == '{' && (close = strstr(in, "}}"))) {
-      const char *val = "x";
-      size_t n = (size_t)(close - in - 2);
-      for (size_t d = 0; d < sizeof defaults / sizeof *defaults; d++)
-        if (strlen(defaults[d][0]) == n && strncmp(defaults[d][0], in + 2, n) == 0) val = defaults[d][1];
+      const char *val = lookup(in + 2, (size_t)(close - in - 2));
       char sub[2048];
       if (depth < 3)
         expand(val, sub, sizeof sub, depth + 1);

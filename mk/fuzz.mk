@@ -70,9 +70,9 @@ $(FUZZ_B)/fuzz_auth: $(FUZZ_B)/obj/fuzz/fuzz_auth.o $(patsubst %,$(FUZZ_B)/obj/s
                      $(FUZZ_B)/obj/mint.o
 	$(FUZZ_LINK) $(shell pkg-config --libs jansson gnutls) -lpthread
 
-$(FUZZ_B)/seeds-tool: fuzz/seeds.c | $(DEPS_OK)
+$(FUZZ_B)/seeds-tool: fuzz/seeds.c tests/http/defaults.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/http $(CFLAGS) -o $@ $< $(LDLIBS)
 
 # The seeds are made again each time (a second or so): they follow the test data.
 fuzz-seeds: $(FUZZ_B)/seeds-tool $(B)/tests/security/sectool

@@ -20,35 +20,10 @@ export GPUPOOL_NVML_LIBRARY="$ROOT/$B/tests/agent/libfake-nvml.so"
 for bin in "$GPUPOOLD" "$GPUPOOL" "$AGENT" "$TT" "$GPUPOOL_NVML_LIBRARY"; do
   [ -e "$bin" ] || { echo "test-fetch: $bin is not built" >&2; exit 1; }
 done
-T=$(mktemp -d "${TMPDIR:-/tmp}/gpupool-fetch-tests.XXXXXX")
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-no() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-  [ -s "$T/err" ] && sed 's/^/  stderr: /' "$T/err" | head -20
-}
-expect() { # expect RC WHAT CMD...
-  want=$1 what=$2
-  shift 2
-  "$@" >"$T/out" 2>"$T/err"
-  got=$?
-  if [ "$got" = "$want" ]; then ok; else no "$what: exit $got, want $want"; fi
-}
+CHECKS_NAME=fetch-tests
+. "$ROOT/tests/lib/checks.sh"
 
-"$GPUPOOLD" --listen 127.0.0.1:0 --db "sqlite:$T/gpupool.db" >"$T/server.out" 2>"$T/server.log" &
-PID=$!
-i=0
-while ! grep -q "listening on" "$T/server.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-EP=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$T/server.out" | head -1)
-[ -n "$EP" ] || { echo "test-fetch: gpupoold did not start:"; cat "$T/server.log"; exit 1; }
+start_gpupoold --db "sqlite:$T/gpupool.db"
 export GPUPOOL_ENDPOINT="$EP"
 SUB=00000000-0000-0000-0000-000000000000
 ID="/subscriptions/$SUB/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "defaults.h"
 #include "harness.h"
 
 #define POLL_TIMEOUT_MS 20000
@@ -592,18 +593,6 @@ static bool run_step(scenario *sc, const json_t *step) {
   return true;
 }
 
-static const char *const default_vars[][2] = {
-    {"sub", "0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10"},
-    {"sub2", "7e1f4d2c-8a3b-4f6e-b5c9-0d2e1f3a4b5c"},
-    {"preview", "2026-08-02-preview"},
-    {"preview2", "2026-10-02-preview"},
-    {"stable", "2026-06-01"},
-    {"stable2", "2025-10-01"},
-    {"old", "2022-11-01"},
-    {"features", "2021-07-01"},
-    {"cs", "providers/Microsoft.ContainerService"},
-};
-
 /* name=value lines given with --vars (made by the test that runs the scenarios: keys, tokens). */
 static const char *vars_file;
 
@@ -633,8 +622,8 @@ static bool run_file(const char *bin, const char *file) {
     fprintf(stderr, "FAIL %s: not valid JSON: %s (line %d)\n", file, je.text, je.line);
     return false;
   }
-  for (size_t k = 0; k < sizeof default_vars / sizeof default_vars[0]; k++)
-    set_var(&sc.v, default_vars[k][0], default_vars[k][1]);
+  for (size_t k = 0; k < GPT_NDEFAULT_VARS; k++)
+    set_var(&sc.v, gpt_default_vars[k][0], gpt_default_vars[k][1]);
   if (vars_file && !load_vars(&sc.v, vars_file)) {
     fprintf(stderr, "FAIL %s: cannot read --vars %s\n", file, vars_file);
     json_decref(doc);

@@ -14,31 +14,8 @@ GPUPOOL=$ROOT/$B/gpupool
 AGENT=$ROOT/$B/gpupool-agent
 SECTOOL=$ROOT/$B/tests/security/sectool
 RUNNER=$ROOT/$B/tests/http-runner
-T=$(mktemp -d "${TMPDIR:-/tmp}/gpupool-security.XXXXXX")
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-no() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-  [ -s "$T/err" ] && sed 's/^/  stderr: /' "$T/err" | head -10
-}
-expect() { # expect RC WHAT CMD...
-  want=$1 what=$2
-  shift 2
-  "$@" >"$T/out" 2>"$T/err"
-  got=$?
-  if [ "$got" = "$want" ]; then ok; else no "$what: exit $got, want $want"; fi
-}
-contains() { # contains FILE TEXT WHAT
-  if grep -qF -- "$2" "$1"; then ok; else no "$3: '$2' not in $1"; fi
-}
+CHECKS_NAME=security
+. "$ROOT/tests/lib/checks.sh"
 
 "$SECTOOL" setup "$T" tests/security/principals.txt || exit 1
 . "$T/vars"
@@ -108,13 +85,9 @@ refuse 1 "has no RS256 or ES256 signature key (1 skipped)" "a JWKS of a shared s
 
 # ---- one https server with tokens: the CLI, the agent, SIGHUP ------------------------------------------
 cp "$T/tokens" "$T/tokens.live"
-"$GPUPOOLD" --listen 127.0.0.1:0 --db "sqlite:$T/live.db" --tls-cert "$T/server.pem" --tls-key "$T/server.key" \
-  --auth tokens --tokens-file "$T/tokens.live" >"$T/server.out" 2>"$T/server.log" &
-PID=$!
-i=0
-while ! grep -q "listening on" "$T/server.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-EP=$(sed -n 's/.*listening on \(https[^ ]*\).*/\1/p' "$T/server.out" | head -1)
-[ -n "$EP" ] || { echo "FAIL: the https server did not start"; cat "$T/server.log"; exit 1; }
+start_gpupoold --db "sqlite:$T/live.db" --tls-cert "$T/server.pem" --tls-key "$T/server.key" \
+  --auth tokens --tokens-file "$T/tokens.live"
+case "$EP" in https://*) ok ;; *) no "the server does not say https: $EP" ;; esac
 export GPUPOOL_ENDPOINT="$EP" GPUPOOL_SUBSCRIPTION="$sub"
 CA=$T/ca.pem
 POOLS="/subscriptions/$sub/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools"
