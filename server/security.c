@@ -86,6 +86,9 @@ static void header_safe(char *s) {
     if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '"' || *s == '\\') *s = '\'';
 }
 
+/* What ARM throttles and audits as a write; GET, HEAD and the rest are reads. */
+static bool is_write(gpd_method m) { return m == GPD_PUT || m == GPD_PATCH || m == GPD_DELETE || m == GPD_POST; }
+
 static gpd_identity *identity_of(gpd_request *req) {
   if (!req->identity) req->identity = calloc(1, sizeof *req->identity);
   return req->identity;
@@ -115,14 +118,15 @@ bool gpd_security_guard(gpd_request *req, gpd_response *resp, bool routed) {
     name = id->principal->name;
   }
   if (s->throttle) {
-    int wait = gpd_throttle_take(s->throttle, name, req->method != GPD_GET, gpd_mono_ns());
+    bool write = is_write(req->method);
+    int wait = gpd_throttle_take(s->throttle, name, write, gpd_mono_ns());
     if (wait > 0) {
       gpd_resp_clear(resp);
-      gpd_resp_error(resp, 429, "TooManyRequests",
-                     NULL, "The request is being throttled: principal '%s' made more than %g %s per second. Retry after %d "
+      gpd_resp_error(resp, 429, "TooManyRequests", NULL,
+                     "The request is being throttled: principal '%s' made more than %g %s per second. Retry after %d "
                      "seconds.",
-                     name, req->method != GPD_GET ? req->srv->cfg.sec.write_rate : req->srv->cfg.sec.read_rate,
-                     req->method != GPD_GET ? "writes" : "reads", wait);
+                     name, write ? req->srv->cfg.sec.write_rate : req->srv->cfg.sec.read_rate,
+                     write ? "writes" : "reads", wait);
       gpd_resp_header(resp, "Retry-After", "%d", wait);
       return false;
     }
@@ -143,7 +147,7 @@ bool gpd_security_guard(gpd_request *req, gpd_response *resp, bool routed) {
 
 void gpd_security_done(gpd_request *req, int status, const char *correlation_id) {
   bool denied = status == 401 || status == 403 || status == 429;
-  if (req->method != GPD_GET || denied) {
+  if (is_write(req->method) || denied) {
     char ip[64];
     gpd_req_client_addr(req, ip, sizeof ip);
     const gpd_identity *id = req->identity;
