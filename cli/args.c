@@ -168,8 +168,8 @@ int cli_parse(cli_args *a, const char *command, const char *summary, const cli_o
                     : (env = getenv("GPUPOOL_SUBSCRIPTION")) && *env ? env
                                                                      : "00000000-0000-0000-0000-000000000000";
   a->token = a->global[G_TOKEN].set ? a->global[G_TOKEN].value : ((env = getenv("GPUPOOL_TOKEN")) && *env ? env : NULL);
-  a->cacert = a->global[G_CACERT].set ? a->global[G_CACERT].value
-                                      : ((env = getenv("GPUPOOL_CACERT")) && *env ? env : NULL);
+  a->cacert =
+      a->global[G_CACERT].set ? a->global[G_CACERT].value : ((env = getenv("GPUPOOL_CACERT")) && *env ? env : NULL);
   a->debug = a->global[G_DEBUG].set;
   a->output = "json";
   if (a->global[G_OUTPUT].set) {

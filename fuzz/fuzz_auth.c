@@ -55,7 +55,8 @@ static void decide(const gpd_credentials *c) {
       "/subscriptions/0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10/resourceGroups/rg1/providers/Microsoft.ContainerService/"
       "managedClusters/c1/agentPools/gpu1",
       "/subscriptions/x", "/", ""};
-  static const char *const keys_to_find[] = {"a", "p1", "0000000000000000000000000000000000000000000000000000000000000000"};
+  static const char *const keys_to_find[] = {"a", "p1",
+                                             "0000000000000000000000000000000000000000000000000000000000000000"};
   for (size_t k = 0; k < 3; k++) {
     const gpd_principal *p = gpd_credentials_find(c, keys_to_find[k]);
     for (size_t i = 0; p && i < 5; i++)

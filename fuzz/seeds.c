@@ -33,7 +33,8 @@ static void bodies(const char *dir, const json_t *v) {
   size_t i;
   if (json_is_object(v)) {
     json_object_foreach((json_t *)v, k, x) {
-      if (json_is_object(x) && (!strcmp(k, "body") || !strcmp(k, "pool") || !strcmp(k, "cluster") || !strcmp(k, "existing"))) {
+      if (json_is_object(x) &&
+          (!strcmp(k, "body") || !strcmp(k, "pool") || !strcmp(k, "cluster") || !strcmp(k, "existing"))) {
         char *s = json_dumps(x, JSON_COMPACT);
         if (s) write_seed(dir, s, strlen(s));
         free(s);

@@ -97,7 +97,8 @@ bool gpd_bearer_token(const char *header, const char **token, size_t *len) {
   while (*t == ' ')
     t++;
   size_t n = 0;
-  while (t[n] && (((t[n] | 0x20) >= 'a' && (t[n] | 0x20) <= 'z') || (t[n] >= '0' && t[n] <= '9') || strchr("-._~+/", t[n])))
+  while (t[n] &&
+         (((t[n] | 0x20) >= 'a' && (t[n] | 0x20) <= 'z') || (t[n] >= '0' && t[n] <= '9') || strchr("-._~+/", t[n])))
     n++;
   size_t body = n;
   while (t[n] == '=')

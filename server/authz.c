@@ -63,7 +63,7 @@ gpd_access gpd_authz_decide(const gpd_principal *p, int route, gpd_method m, con
     *action = "Microsoft.ContainerService/managedClusters/read";
     return list_access(p, seg, list_scope(route, nseg));
   case GPD_ROUTE_CLUSTER:
-    *action = read ? "Microsoft.ContainerService/managedClusters/read"
+    *action = read              ? "Microsoft.ContainerService/managedClusters/read"
               : m == GPD_DELETE ? "Microsoft.ContainerService/managedClusters/delete"
                                 : "Microsoft.ContainerService/managedClusters/write";
     return allow_if(read ? can_read(p, seg, nseg) : can_write(p, seg, nseg, GPD_SCOPE_MAX_SEGMENTS));
@@ -71,7 +71,7 @@ gpd_access gpd_authz_decide(const gpd_principal *p, int route, gpd_method m, con
     *action = "Microsoft.ContainerService/managedClusters/agentPools/read";
     return list_access(p, seg, nseg);
   case GPD_ROUTE_POOL:
-    *action = read ? "Microsoft.ContainerService/managedClusters/agentPools/read"
+    *action = read              ? "Microsoft.ContainerService/managedClusters/agentPools/read"
               : m == GPD_DELETE ? "Microsoft.ContainerService/managedClusters/agentPools/delete"
                                 : "Microsoft.ContainerService/managedClusters/agentPools/write";
     return allow_if(read ? can_read(p, seg, nseg) : can_write(p, seg, nseg, GPD_SCOPE_MAX_SEGMENTS));
@@ -91,9 +91,7 @@ gpd_access gpd_authz_decide(const gpd_principal *p, int route, gpd_method m, con
     *action = "Microsoft.ContainerService/locations/operations/read";
     return list_access(p, seg, nseg < 2 ? nseg : 2);
   case GPD_ROUTE_FEATURES:
-  case GPD_ROUTE_FEATURE:
-    *action = "Microsoft.Features/features/read";
-    return allow_if(can_read(p, seg, nseg));
+  case GPD_ROUTE_FEATURE: *action = "Microsoft.Features/features/read"; return allow_if(can_read(p, seg, nseg));
   case GPD_ROUTE_FEATURE_REGISTER:
   case GPD_ROUTE_FEATURE_UNREGISTER:
     /* Registering a feature changes every pool of the subscription: Contributor at its scope. */

@@ -18,7 +18,8 @@ typedef struct {
   bool log_json;
   int threads;            /* HTTP worker threads */
   int operation_delay_ms; /* minimum time an operation stays InProgress */
-  gpd_security_config sec; /* TLS, authentication, throttling, audit */
+
+  gpd_security_config sec; /* TLS, authentication, throttling, audit (security_config.h) */
 } gpd_config;
 
 /* Parses argv. Returns -1 to go on, else an exit status (0 after --help, 2 on a usage error). */

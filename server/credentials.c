@@ -58,8 +58,9 @@ bool gpd_scope_split(char *buf, const char **seg, size_t *nseg) {
 
 /* An agent pool id: the one scope an Agent may have. */
 static bool is_pool_id(const char *const *seg, size_t n) {
-  static const char *const fixed[] = {"subscriptions", NULL, "resourceGroups", NULL, "providers",
-                                      "Microsoft.ContainerService", "managedClusters", NULL, "agentPools", NULL};
+  static const char *const fixed[] = {
+      "subscriptions",   NULL, "resourceGroups", NULL, "providers", "Microsoft.ContainerService",
+      "managedClusters", NULL, "agentPools",     NULL};
   if (n != 10) return false;
   for (size_t i = 0; i < n; i++)
     if (fixed[i] && strcasecmp(fixed[i], seg[i]) != 0) return false;

@@ -313,12 +313,11 @@ gpd_http *gpd_http_start(gpd_server *srv, char *err, size_t errlen) {
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_TURBO;
   if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
   if (gpd_security_https(srv)) flags |= MHD_USE_TLS;
-  h->daemon =
-      MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-                       NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-                       (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_ARRAY,
-                       gpd_security_tls_options(srv), MHD_OPTION_END);
+  h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK,
+                               on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+                               (unsigned)1, MHD_OPTION_ARRAY, gpd_security_tls_options(srv), MHD_OPTION_END);
   freeaddrinfo(ai);
   if (!h->daemon) {
     snprintf(err, errlen, "cannot listen on %s:%d (address in use, or not a local address)", srv->cfg.host,

@@ -360,8 +360,7 @@ bool gpd_jwt_verify(const gpd_jwt_keys *keys, const gpd_jwt_rules *rules, const 
   if (!(claims = decode_json(dot1 + 1, plen_))) REFUSE("the JWT claims are not base64url JSON");
   const char *iss = json_string_value(json_object_get(claims, "iss"));
   if (!iss || strcmp(iss, rules->issuer) != 0) REFUSE("the JWT issuer is not the one gpupoold trusts");
-  if (!audience_ok(json_object_get(claims, "aud"), rules->audience))
-    REFUSE("the JWT was issued for another audience");
+  if (!audience_ok(json_object_get(claims, "aud"), rules->audience)) REFUSE("the JWT was issued for another audience");
   const json_t *exp = json_object_get(claims, "exp"), *nbf = json_object_get(claims, "nbf");
   if (!exp) REFUSE("the JWT has no exp claim");
   if (!json_is_number(exp)) REFUSE("the JWT exp claim is not a number");

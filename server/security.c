@@ -110,8 +110,8 @@ bool gpd_security_guard(gpd_request *req, gpd_response *resp, bool routed) {
       header_safe(id->reason);
       gpd_resp_clear(resp); /* no Allow header of a 405 */
       gpd_resp_error(resp, 401, "AuthenticationFailed", NULL, "Authentication failed: %s.", id->reason);
-      gpd_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"gpupoold\", error=\"invalid_token\", error_description=\"%s\"",
-                      id->reason);
+      gpd_resp_header(resp, "WWW-Authenticate",
+                      "Bearer realm=\"gpupoold\", error=\"invalid_token\", error_description=\"%s\"", id->reason);
       return false;
     }
     req->principal = id->principal;
@@ -151,12 +151,13 @@ void gpd_security_done(gpd_request *req, int status, const char *correlation_id)
     char ip[64];
     gpd_req_client_addr(req, ip, sizeof ip);
     const gpd_identity *id = req->identity;
-    const char *reason = !denied           ? NULL
-                         : status == 429   ? "throttled"
+    const char *reason = !denied             ? NULL
+                         : status == 429     ? "throttled"
                          : id && *id->reason ? id->reason
-                                           : "denied by the handler";
+                                             : "denied by the handler";
     gpd_audit_entry e = {denied ? "denied" : "write",
-                         id && id->principal ? id->principal->name : (req->srv->security && !req->srv->security->auth ? "anonymous" : NULL),
+                         id && id->principal ? id->principal->name
+                                             : (req->srv->security && !req->srv->security->auth ? "anonymous" : NULL),
                          req->method_name,
                          req->path,
                          correlation_id,

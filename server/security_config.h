@@ -13,10 +13,10 @@ typedef enum { GPD_AUTH_NONE = 0, GPD_AUTH_TOKENS, GPD_AUTH_JWT } gpd_auth_mode;
 typedef struct {
   const char *tls_cert, *tls_key; /* PEM files; both or neither */
   gpd_auth_mode auth;
-  const char *tokens_file; /* --auth tokens */
+  const char *tokens_file;                                        /* --auth tokens */
   const char *jwt_keys, *jwt_issuer, *jwt_audience, *assignments; /* --auth jwt */
-  double read_rate, write_rate;                                  /* requests per second; 0 = not throttled */
-  const char *audit_log;                                         /* NULL: stderr */
+  double read_rate, write_rate;                                   /* requests per second; 0 = not throttled */
+  const char *audit_log;                                          /* NULL: stderr */
   bool allow_plain_http; /* bearer tokens over plain http on a non-loopback address (TLS proxy in front) */
 } gpd_security_config;
 
@@ -47,8 +47,9 @@ enum {
       {"assignments", required_argument, NULL, (base) + GPD_SEC_ASSIGNMENTS},                                          \
       {"throttle-reads", required_argument, NULL, (base) + GPD_SEC_THROTTLE_READS},                                    \
       {"throttle-writes", required_argument, NULL, (base) + GPD_SEC_THROTTLE_WRITES},                                  \
-      {"audit-log", required_argument, NULL, (base) + GPD_SEC_AUDIT_LOG},                                              \
-      {"allow-plain-http", no_argument, NULL, (base) + GPD_SEC_ALLOW_PLAIN_HTTP}
+      {"audit-log", required_argument, NULL, (base) + GPD_SEC_AUDIT_LOG}, {                                            \
+    "allow-plain-http", no_argument, NULL, (base) + GPD_SEC_ALLOW_PLAIN_HTTP                                           \
+  }
 
 /* The options' part of `gpupoold --help`. */
 extern const char gpd_security_usage[];

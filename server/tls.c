@@ -67,7 +67,8 @@ gpd_tls *gpd_tls_load(const char *cert_file, const char *key_file, char *info, s
   if (!(t->cert = gpd_read_small_file(cert_file, MAX_PEM, &cert_len, err, errlen)) ||
       !(t->key = gpd_read_small_file(key_file, MAX_PEM, &t->key_len, err, errlen)))
     goto fail;
-  gnutls_datum_t c = {(unsigned char *)t->cert, (unsigned)cert_len}, k = {(unsigned char *)t->key, (unsigned)t->key_len};
+  gnutls_datum_t c = {(unsigned char *)t->cert, (unsigned)cert_len},
+                 k = {(unsigned char *)t->key, (unsigned)t->key_len};
   int rc = gnutls_certificate_allocate_credentials(&cred);
   if (rc >= 0) rc = gnutls_certificate_set_x509_key_mem2(cred, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
   gnutls_certificate_free_credentials(cred);

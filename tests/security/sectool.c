@@ -192,8 +192,8 @@ static json_t *jwk_of(const keypair *k, bool ec, const char *kid) {
     memcpy(x + 32 - a.size, a.data, a.size);
     memcpy(y + 32 - b.size, b.data, b.size);
     char *xs = b64url(x, 32), *ys = b64url(y, 32);
-    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "EC", "kid", kid, "use", "sig", "alg", "ES256", "crv", "P-256",
-                  "x", xs, "y", ys);
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "EC", "kid", kid, "use", "sig", "alg", "ES256", "crv",
+                  "P-256", "x", xs, "y", ys);
     free(xs);
     free(ys);
   }
@@ -239,8 +239,9 @@ static char *header_of(const char *alg, const char *kid) {
 
 /* Claims of a normal token for oid, valid from now - 10 s for an hour. */
 static json_t *claims_of(const char *oid, const char *name, time_t now) {
-  json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "iss", ISSUER, "aud", AUDIENCE, "oid", oid, "sub", oid,
-                        "name", name, "iat", (json_int_t)now, "nbf", (json_int_t)now - 10, "exp", (json_int_t)now + 3600);
+  json_t *c =
+      json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "iss", ISSUER, "aud", AUDIENCE, "oid", oid, "sub", oid, "name",
+                name, "iat", (json_int_t)now, "nbf", (json_int_t)now - 10, "exp", (json_int_t)now + 3600);
   if (!c) die("out of memory");
   return c;
 }
@@ -403,7 +404,8 @@ static int setup(const char *dir, const char *principals_file) {
     free(jwt);                                                                                                         \
   } while (0)
   EMIT("jwt_no_principal", sign_jwt(&rsa, false, rs_header, no_principal));
-  char *es_header = header_of("ES256", "ec1"), *nokid = header_of("RS256", NULL), *unknown_kid = header_of("RS256", "x9");
+  char *es_header = header_of("ES256", "ec1"), *nokid = header_of("RS256", NULL),
+       *unknown_kid = header_of("RS256", "x9");
   EMIT("jwt_es256", sign_jwt(&ec, true, es_header, good));
   EMIT("jwt_nokid", sign_jwt(&rsa, false, nokid, good));
   EMIT("jwt_unknown_kid", sign_jwt(&rsa, false, unknown_kid, good));
@@ -430,9 +432,8 @@ static int setup(const char *dir, const char *principals_file) {
   EMIT("jwt_crit", sign_jwt(&rsa, false, crit_header, good));
   /* duplicate claim: oid given twice, the second one the admin's */
   char dup[2048];
-  snprintf(dup, sizeof dup,
-           "{\"iss\":\"%s\",\"aud\":\"%s\",\"oid\":\"%s\",\"oid\":\"%s\",\"nbf\":%lld,\"exp\":%lld}", ISSUER, AUDIENCE,
-           r->oid, adm->oid, (long long)now - 10, (long long)now + 3600);
+  snprintf(dup, sizeof dup, "{\"iss\":\"%s\",\"aud\":\"%s\",\"oid\":\"%s\",\"oid\":\"%s\",\"nbf\":%lld,\"exp\":%lld}",
+           ISSUER, AUDIENCE, r->oid, adm->oid, (long long)now - 10, (long long)now + 3600);
   EMIT("jwt_duplicate_claim", sign_jwt(&rsa, false, rs_header, dup));
   /* tampered: reader_a's signature on a payload that names the admin */
   char *reader_payload = dumps(claims_of(r->oid, r->name, now)), *admin_payload = dumps(claims_of(adm->oid, "x", now));

@@ -133,8 +133,8 @@ static void test_authz(void **state) {
   const char *c1 = SUB "/resourceGroups/rg1" MC "/c1", *p1 = SUB "/resourceGroups/rg1" MC "/c1/agentPools/gpu1";
   char plan[512], feat[512], reg[512];
   snprintf(plan, sizeof plan, "%s/plan", p1);
-  snprintf(feat, sizeof feat, "%s/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/ManagedGPU",
-           SUB);
+  snprintf(feat, sizeof feat,
+           "%s/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/ManagedGPU", SUB);
   snprintf(reg, sizeof reg, "%s/register", feat);
 
   /* Reader: reads, never writes */
@@ -183,11 +183,11 @@ static void test_bearer(void **state) {
   static const struct {
     const char *header, *token;
   } cases[] = {
-      {"Bearer abc", "abc"},        {"bearer abc", "abc"}, {"BEARER   a.b-c_d~e+f/g==", "a.b-c_d~e+f/g=="},
-      {"Bearer", NULL},             {"Bearer ", NULL},     {"Bearerabc", NULL},
-      {"Basic abc", NULL},          {"Bearer a b", NULL},  {"Bearer a=b", NULL},
-      {"Bearer ==", NULL},          {"Bearer a\t", NULL},  {"Bearer \xc3\xa9", NULL},
-      {"Bearer\tabc", NULL},        {"Token abc", NULL},   {"Bearer abc ", NULL},
+      {"Bearer abc", "abc"}, {"bearer abc", "abc"}, {"BEARER   a.b-c_d~e+f/g==", "a.b-c_d~e+f/g=="},
+      {"Bearer", NULL},      {"Bearer ", NULL},     {"Bearerabc", NULL},
+      {"Basic abc", NULL},   {"Bearer a b", NULL},  {"Bearer a=b", NULL},
+      {"Bearer ==", NULL},   {"Bearer a\t", NULL},  {"Bearer \xc3\xa9", NULL},
+      {"Bearer\tabc", NULL}, {"Token abc", NULL},   {"Bearer abc ", NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     const char *tok = NULL;
@@ -212,8 +212,8 @@ static void test_base64url(void **state) {
   assert_int_equal(d[0], 0xff);
   assert_int_equal(d[1], 0xef);
   free(d);
-  assert_null(gpd_base64url_decode("ab+c", 4, &n)); /* '+' is standard base64, not url */
-  assert_null(gpd_base64url_decode("abc=", 4, &n)); /* no padding */
+  assert_null(gpd_base64url_decode("ab+c", 4, &n));  /* '+' is standard base64, not url */
+  assert_null(gpd_base64url_decode("abc=", 4, &n));  /* no padding */
   assert_null(gpd_base64url_decode("abcde", 5, &n)); /* a length no encoding has */
   assert_non_null(d = gpd_base64url_decode("", 0, &n));
   assert_int_equal(n, 0);
@@ -232,10 +232,10 @@ static void test_throttle(void **state) {
   assert_int_equal(gpd_throttle_take(t, "p", false, now), 2); /* 1 token at 0.5/s: 2 s */
   assert_int_equal(gpd_throttle_take(t, "q", false, now), 0); /* another principal */
   for (int i = 0; i < 100; i++)
-    assert_int_equal(gpd_throttle_take(t, "p", true, now), 0); /* writes are not throttled here */
-  assert_int_equal(gpd_throttle_take(t, "p", false, now + SEC), 1);       /* half a token: 1 s left */
+    assert_int_equal(gpd_throttle_take(t, "p", true, now), 0);                 /* writes are not throttled here */
+  assert_int_equal(gpd_throttle_take(t, "p", false, now + SEC), 1);            /* half a token: 1 s left */
   assert_int_equal(gpd_throttle_take(t, "p", false, now + SEC + SEC / 10), 1); /* 0.55: 0.9 s, rounded up */
-  assert_int_equal(gpd_throttle_take(t, "p", false, now + 2 * SEC), 0);   /* one token */
+  assert_int_equal(gpd_throttle_take(t, "p", false, now + 2 * SEC), 0);        /* one token */
   assert_int_equal(gpd_throttle_take(t, "p", false, now + 2 * SEC), 2);
   assert_int_equal(gpd_throttle_take(t, "p", false, now + 1000 * SEC), 0); /* full again, never more than 5 */
   for (int i = 0; i < 4; i++)
@@ -265,9 +265,12 @@ static void test_throttle(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_credentials_parse), cmocka_unit_test(test_credentials_refused),
-      cmocka_unit_test(test_authz),             cmocka_unit_test(test_bearer),
-      cmocka_unit_test(test_base64url),         cmocka_unit_test(test_throttle),
+      cmocka_unit_test(test_credentials_parse),
+      cmocka_unit_test(test_credentials_refused),
+      cmocka_unit_test(test_authz),
+      cmocka_unit_test(test_bearer),
+      cmocka_unit_test(test_base64url),
+      cmocka_unit_test(test_throttle),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
