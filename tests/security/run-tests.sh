@@ -92,24 +92,24 @@ export GPUPOOL_ENDPOINT="$EP" GPUPOOL_SUBSCRIPTION="$sub"
 CA=$T/ca.pem
 POOLS="/subscriptions/$sub/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools"
 
-expect 0 "CLI: feature register (admin, --cacert)" "$GPUPOOL" feature register -n ManagedGPU --token "$tok_admin" --cacert "$CA"
-expect 0 "CLI: cluster create" "$GPUPOOL" cluster create -g rg1 -n c1 --token "$tok_admin" --cacert "$CA"
+expect 0 "CLI: feature register (admin, --cacert)" "$GPUPOOL" feature register -n ManagedGPU --token="$tok_admin" --cacert "$CA"
+expect 0 "CLI: cluster create" "$GPUPOOL" cluster create -g rg1 -n c1 --token="$tok_admin" --cacert "$CA"
 expect 0 "CLI: nodepool add" "$GPUPOOL" nodepool add -g rg1 --cluster-name c1 -n gpu1 -s Standard_NC24ads_A100_v4 -c 1 \
-  --gpu-instance-profile MIG1g --enable-managed-gpu --token "$tok_admin" --cacert "$CA"
+  --gpu-instance-profile MIG1g --enable-managed-gpu --token="$tok_admin" --cacert "$CA"
 GPUPOOL_TOKEN=$tok_reader_a GPUPOOL_CACERT=$CA expect 0 "CLI: token and CA from the environment" "$GPUPOOL" nodepool show -g rg1 --cluster-name c1 -n gpu1
 contains "$T/out" '"name": "gpu1"' "CLI: nodepool show output"
 expect 1 "CLI: a Reader cannot add a pool" "$GPUPOOL" nodepool add -g rg1 --cluster-name c1 -n gpu2 -s Standard_NC4as_T4_v3 \
-  --token "$tok_reader_a" --cacert "$CA"
+  --token="$tok_reader_a" --cacert "$CA"
 contains "$T/err" "AuthorizationFailed" "CLI: the 403 is reported"
-expect 1 "CLI: an unknown token" "$GPUPOOL" cluster list --token "$tok_unknown" --cacert "$CA"
+expect 1 "CLI: an unknown token" "$GPUPOOL" cluster list --token="$tok_unknown" --cacert "$CA"
 contains "$T/err" "AuthenticationFailed" "CLI: the 401 is reported"
 expect 1 "CLI: no token" "$GPUPOOL" cluster list --cacert "$CA"
-expect 1 "CLI: the server's CA not trusted (no --cacert)" "$GPUPOOL" cluster list --token "$tok_admin"
-expect 1 "CLI: another CA" "$GPUPOOL" cluster list --token "$tok_admin" --cacert "$T/other-ca.pem"
-if grep -q "$tok_admin" "$T/err"; then no "CLI: the token is in its error output"; else ok; fi
+expect 1 "CLI: the server's CA not trusted (no --cacert)" "$GPUPOOL" cluster list --token="$tok_admin"
+expect 1 "CLI: another CA" "$GPUPOOL" cluster list --token="$tok_admin" --cacert "$T/other-ca.pem"
+if grep -qF -- "$tok_admin" "$T/err"; then no "CLI: the token is in its error output"; else ok; fi
 GPUPOOL_TOKEN=$tok_admin expect 0 "CLI: --debug hides the token" "$GPUPOOL" cluster list --cacert "$CA" --debug
 contains "$T/err" "Authorization: Bearer ***" "CLI: --debug shows a masked Authorization header"
-if grep -q "$tok_admin" "$T/err"; then no "CLI: --debug printed the token"; else ok; fi
+if grep -qF -- "$tok_admin" "$T/err"; then no "CLI: --debug printed the token"; else ok; fi
 
 expect 0 "agent: fetch its plan (Agent token, --cacert)" "$AGENT" fetch --endpoint "$EP" --pool "$POOLS/gpu1" \
   --token "$tok_agent_gpu1" --cacert "$CA" --etag-file "$T/etag" --out "$T/plan.json"
@@ -128,26 +128,26 @@ contains "$T/err" "HTTP 401 AuthenticationFailed" "agent: the 401 is reported"
 
 # SIGHUP: a new token works after the reload; a broken file keeps the old ones; a removed one stops.
 NEW=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-expect 1 "reload: a token not in the file yet" "$GPUPOOL" cluster list --token "$NEW" --cacert "$CA"
+expect 1 "reload: a token not in the file yet" "$GPUPOOL" cluster list --token="$NEW" --cacert "$CA"
 echo "$("$SECTOOL" sha256 "$NEW") newbie Reader /subscriptions/$sub" >>"$T/tokens.live"
 kill -HUP "$PID"
 i=0
 while ! grep -q "SIGHUP: reloaded" "$T/server.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 contains "$T/server.log" "SIGHUP: reloaded 10 principals" "reload: logged"
-expect 0 "reload: the new token works" "$GPUPOOL" cluster list --token "$NEW" --cacert "$CA"
+expect 0 "reload: the new token works" "$GPUPOOL" cluster list --token="$NEW" --cacert "$CA"
 cp "$T/tokens.live" "$T/tokens.good"
 echo "not a line of a tokens file" >>"$T/tokens.live"
 kill -HUP "$PID"
 i=0
 while ! grep -q "SIGHUP: kept the previous credentials" "$T/server.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 contains "$T/server.log" "SIGHUP: kept the previous credentials: $T/tokens.live:" "reload: a bad file is refused and why"
-expect 0 "reload: after a bad file the tokens still work" "$GPUPOOL" cluster list --token "$NEW" --cacert "$CA"
+expect 0 "reload: after a bad file the tokens still work" "$GPUPOOL" cluster list --token="$NEW" --cacert "$CA"
 grep -v " newbie " "$T/tokens.good" >"$T/tokens.live"
 kill -HUP "$PID"
 i=0
 while [ "$(grep -c "SIGHUP: reloaded" "$T/server.log")" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-expect 1 "reload: a removed token no longer works" "$GPUPOOL" cluster list --token "$NEW" --cacert "$CA"
-expect 0 "reload: the others still do" "$GPUPOOL" cluster list --token "$tok_admin" --cacert "$CA"
+expect 1 "reload: a removed token no longer works" "$GPUPOOL" cluster list --token="$NEW" --cacert "$CA"
+expect 0 "reload: the others still do" "$GPUPOOL" cluster list --token="$tok_admin" --cacert "$CA"
 
 kill "$PID"
 wait "$PID"
@@ -156,7 +156,7 @@ PID=
 [ "$rc" = 0 ] && ok || no "the https server exited with $rc"
 # No token appears in any log: the request log, the audit lines on its stderr, the scenario audit logs.
 expect 0 "no token in any log" "$SECTOOL" no-secrets "$T/vars" "$T/server.log" "$T/server.out" "$T"/audit-*.log
-if grep -q "$NEW" "$T/server.log"; then no "the reloaded token is in the log"; else ok; fi
+if grep -qF -- "$NEW" "$T/server.log"; then no "the reloaded token is in the log"; else ok; fi
 
 echo "security: $passed checks passed, $failed failed"
 [ "$failed" = 0 ]
