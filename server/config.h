@@ -9,7 +9,7 @@
 typedef struct {
   char host[256];
   int port;
-  const char *db; /* store URL, e.g. sqlite:./var/gpupool.db */
+  const char *db; /* store URL: sqlite:./var/gpupool.db or postgres://USER@HOST:PORT/DB */
   gp_phase phase;
   gp_k8s_version ga_version;
   const char *public_url; /* base of absolute URLs; NULL: from the request's Host */
@@ -17,6 +17,7 @@ typedef struct {
   bool log_json;
   int threads;            /* HTTP worker threads */
   int operation_delay_ms; /* minimum time an operation stays InProgress */
+  int operation_lease_ms; /* how long a claimed operation stays with its replica past its due time */
 } gpd_config;
 
 /* Parses argv. Returns -1 to go on, else an exit status (0 after --help, 2 on a usage error). */
