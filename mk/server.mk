@@ -1,7 +1,7 @@
 # mk/server.mk - gpupoold (the ARM control plane, issue 3): the daemon, its HTTP scenario tests,
 # durability and concurrency tests, `make run` and `make bench-server`.
 
-SERVER_PKGS := jansson libmicrohttpd sqlite3
+SERVER_PKGS := jansson libmicrohttpd sqlite3 libpq
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_OBJS := $(patsubst server/%.c,$(B)/obj/server/%.o,$(SERVER_SRCS))
 HTTP_TEST_PKGS := jansson libcurl sqlite3
