@@ -4,8 +4,8 @@
 SERVER_PKGS := jansson libmicrohttpd sqlite3 libpq
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_OBJS := $(patsubst server/%.c,$(B)/obj/server/%.o,$(SERVER_SRCS))
-HTTP_TEST_PKGS := jansson libcurl sqlite3
-HTTP_TEST_COMMON := tests/http/harness.c tests/http/client.c
+HTTP_TEST_PKGS := jansson libcurl sqlite3 libpq
+HTTP_TEST_COMMON := tests/http/harness.c tests/http/client.c tests/http/store_sql.c
 
 BINS         += $(B)/gpupoold
 TEST_TARGETS += test-server

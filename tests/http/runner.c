@@ -3,7 +3,8 @@
  * A scenario is a readable JSON file: a list of steps, each an HTTP request, what the answer must be
  * (status, error code, headers, fields by JSON path) and values to capture for later steps (etags,
  * operation URLs). See tests/http/README.md for the format. Usage:
- *   http-runner --server build/gpupoold tests/http/SCENARIO.json... */
+ *   http-runner --server build/gpupoold [--pg URL] tests/http/SCENARIO.json...
+ * With --pg each file gets a new database on that PostgreSQL server instead of a SQLite file. */
 #include <errno.h>
 #include <pthread.h>
 #include <regex.h>
@@ -650,7 +651,7 @@ static bool run_file(const char *bin, const char *file) {
   if (!ok)
     gpt_server_log_tail(&sc.srv, 15);
   else
-    printf("ok   %s (%zu steps)\n", file, nsteps);
+    printf("ok   %s (%zu steps, %s)\n", file, nsteps, gpt_store_kind());
   gpt_dir_remove(&sc.srv);
   free_vars(&sc.v);
   json_decref(doc);
@@ -660,12 +661,13 @@ static bool run_file(const char *bin, const char *file) {
 int main(int argc, char **argv) {
   const char *bin = NULL;
   int first = 1, failed = 0, total = 0;
+  gpt_store_args(&argc, argv);
   if (argc > 2 && strcmp(argv[1], "--server") == 0) {
     bin = argv[2];
     first = 3;
   }
   if (!bin || first >= argc) {
-    fprintf(stderr, "usage: http-runner --server BUILD/gpupoold SCENARIO.json...\n");
+    fprintf(stderr, "usage: http-runner --server BUILD/gpupoold [--pg URL] SCENARIO.json...\n");
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
