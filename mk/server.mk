@@ -5,7 +5,7 @@ SERVER_PKGS := jansson libmicrohttpd sqlite3 libpq
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_OBJS := $(patsubst server/%.c,$(B)/obj/server/%.o,$(SERVER_SRCS))
 HTTP_TEST_PKGS := jansson libcurl sqlite3 libpq
-HTTP_TEST_COMMON := tests/http/harness.c tests/http/client.c tests/http/store_sql.c
+HTTP_TEST_COMMON := tests/http/harness.c tests/http/client.c tests/http/store_sql.c tests/http/testutil.c
 
 BINS         += $(B)/gpupoold
 TEST_TARGETS += test-server
@@ -23,6 +23,7 @@ $(B)/tests/http-%: tests/http/%.c $(HTTP_TEST_COMMON) $(wildcard tests/http/*.h)
 	  $(HTTP_TEST_COMMON) $(shell pkg-config --libs $(HTTP_TEST_PKGS)) -lpthread $(LDFLAGS)
 
 HTTP_TESTS := $(B)/tests/http-runner $(B)/tests/http-durability $(B)/tests/http-race
+PG_HTTP_TESTS := $(B)/tests/http-replicas
 
 # Each suite starts its own gpupoold on a free loopback port with a fresh database.
 test-server: $(B)/gpupoold $(HTTP_TESTS)
