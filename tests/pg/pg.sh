@@ -6,7 +6,8 @@
 #
 #   tests/pg/pg.sh run CMD [ARGS...]  start one, run CMD with GPT_PG_URL (postgresql://postgres@127.0.0.1:PORT,
 #                                     no database: add /NAME) and GPT_PG_DIR set, stop it, exit with CMD's status
-#   tests/pg/pg.sh stop | start       inside `run` ($GPT_PG_DIR): stop it (fast shutdown) or start it again
+#   tests/pg/pg.sh stop [MODE] | start  inside `run` ($GPT_PG_DIR): stop it (pg_ctl mode fast, or immediate:
+#                                     like a crash, the next start replays the WAL) or start it again
 #
 # Settings are PostgreSQL's defaults (fsync and synchronous_commit on) apart from the address and
 # port; PG_SETTINGS adds lines to postgresql.conf (the benchmark records what it adds).
@@ -27,9 +28,9 @@ as_pg() { # runs a server program as the postgres user when we are root
 }
 
 pg_stop() {
-  local dir=$1
+  local dir=$1 mode=${2:-fast}
   [ -f "$dir/data/postmaster.pid" ] || return 0
-  as_pg "$(bindir)/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >>"$dir/ctl.log" 2>&1 || true
+  as_pg "$(bindir)/pg_ctl" -D "$dir/data" -m "$mode" -w -t 60 stop >>"$dir/ctl.log" 2>&1 || true
 }
 
 pg_start() {
@@ -40,10 +41,10 @@ pg_start() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 case "${1:-}" in
-stop) pg_stop "${GPT_PG_DIR:?pg.sh stop runs inside pg.sh run}"; exit 0 ;;
+stop) pg_stop "${GPT_PG_DIR:?pg.sh stop runs inside pg.sh run}" "${2:-fast}"; exit 0 ;;
 start) pg_start "${GPT_PG_DIR:?pg.sh start runs inside pg.sh run}"; exit 0 ;;
 run) shift ;;
-*) echo "usage: tests/pg/pg.sh run CMD [ARGS...] | stop | start" >&2; exit 2 ;;
+*) echo "usage: tests/pg/pg.sh run CMD [ARGS...] | stop [fast|immediate] | start" >&2; exit 2 ;;
 esac
 [ $# -gt 0 ] || { echo "pg.sh run: no command" >&2; exit 2; }
 
