@@ -42,7 +42,10 @@ RUN_DEFINED := 1
 run: all
 	@scripts/run-server.sh $(B)/gpupoold $(RUN_ARGS)
 
-.PHONY: bench-server
+.PHONY: bench-server bench-pg
 bench-server: all
 	@bench/server.sh $(B)/gpupoold
-BENCH_TARGETS += bench-server
+# PostgreSQL (one and two replicas) next to SQLite, on a throwaway PostgreSQL (tests/pg/pg.sh).
+bench-pg: all
+	@bench/pg.sh $(B)/gpupoold
+BENCH_TARGETS += bench-server bench-pg
