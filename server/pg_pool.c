@@ -277,10 +277,20 @@ gpd_store_rc pg_run(pg_pool *p, bool transaction, pg_work fn, void *arg) {
 
 /* ---- the pool ----------------------------------------------------------------------------------- */
 
+/* libpq quotes the URL in some parse errors: never echo a password that way. */
+static void without_url(char *msg, const char *url) {
+  char *at = strstr(msg, url);
+  size_t n = strlen(url);
+  if (!at || n < 5) return;
+  memcpy(at, "(URL)", 5);
+  memmove(at + 5, at + n, strlen(at + n) + 1);
+}
+
 pg_pool *pg_pool_open(const char *url, const char *const *stmts, int nstmts, int max_conns, char *err, size_t errlen) {
   char *errmsg = NULL, msg[256];
   PQconninfoOption *opts = PQconninfoParse(url, &errmsg);
   if (!opts) {
+    if (errmsg) without_url(errmsg, url); /* before it is cut to size */
     copy_msg(msg, sizeof msg, errmsg ? errmsg : "out of memory");
     snprintf(err, errlen, "the PostgreSQL URL is not valid: %s", msg);
     PQfreemem(errmsg);
