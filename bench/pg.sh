@@ -50,35 +50,40 @@ prepare() {
   wait_succeeded "$base$pool_path"
 }
 
-# measure NAME BASE...: GETs, then creates, spread over the replicas at BASE...; sets NAME_* figures.
+# spread OUT CONNS WRK-ARGS...: one wrk per replica of measure's $bases at once, with 2/n threads and
+# CONNS/n connections each; @BASE@ and @TAG@ in the arguments become the replica's URL and pool name
+# prefix; figures into $work/OUTi.txt (OUT empty: not kept).
+spread() {
+  local out=$1 c=$2 i a dest runs=()
+  shift 2
+  for i in "${!bases[@]}"; do
+    local args=()
+    for a in "$@"; do
+      a=${a//@BASE@/${bases[i]}}
+      args+=("${a//@TAG@/${tags[i]}}")
+    done
+    dest=/dev/null
+    [ -n "$out" ] && dest="$work/$out$i.txt"
+    wrk -t$((2 / n)) -c$((c / n)) "${args[@]}" >"$dest" 2>&1 &
+    runs+=($!)
+  done
+  wait "${runs[@]}" # not a bare wait: gpupoold is a child too
+}
+
+# measure NAME BASE...: GETs, then creates, spread over the replicas at BASE...
 measure() {
   local name=$1
   shift
-  local bases=("$@") n=$# i tags=(a b) # pool name prefixes: each wrk names its own pools
-  local runs=() # wrk processes (a bare `wait` would wait for gpupoold too)
+  local bases=("$@") n=$# tags=(a b) # each wrk names its own pools
   prepare "${bases[0]}"
   # Warm-up, not measured: connections opened (a PostgreSQL connection is a backend process forked
   # on first use), statements prepared, views cached.
-  for i in "${!bases[@]}"; do
-    wrk -t$((2 / n)) -c$((conns / n)) -d2s "${bases[i]}$pool_path" >/dev/null 2>&1 &
-    runs+=($!)
-  done
-  wait "${runs[@]}"
-  runs=()
+  spread "" "$conns" -d2s "@BASE@$pool_path"
   echo "bench: $name: GET agent pool" >&2
-  for i in "${!bases[@]}"; do
-    wrk --latency -t$((2 / n)) -c$((conns / n)) -d"${dur}s" "${bases[i]}$pool_path" >"$work/${name}_get$i.txt" 2>&1 &
-    runs+=($!)
-  done
-  wait "${runs[@]}"
-  runs=()
+  spread "${name}_get" "$conns" --latency -d"${dur}s" "@BASE@$pool_path"
   echo "bench: $name: durable PUT" >&2
-  for i in "${!bases[@]}"; do
-    wrk --latency -t$((2 / n)) -c$((put_conns / n)) -d"${dur}s" -s bench/wrk/put-pools.lua "${bases[i]}" -- \
-      "$puts_path" 2026-06-01 "${tags[i]}" >"$work/${name}_put$i.txt" 2>&1 &
-    runs+=($!)
-  done
-  wait "${runs[@]}"
+  spread "${name}_put" "$put_conns" --latency -d"${dur}s" -s bench/wrk/put-pools.lua @BASE@ -- "$puts_path" 2026-06-01 @TAG@
+  local f
   for f in "$work/${name}"_*.txt; do
     if grep -q "Non-2xx" "$f"; then echo "bench: $f had errors:" >&2; cat "$f" >&2; exit 1; fi
   done

@@ -287,14 +287,7 @@ static void kill_during_writes(void) {
   int missing = 0;
   for (int i = 0; i < n; i++) {
     gpt_response r;
-    gpt_call(&rep[1], "GET", acks[i].path, NULL, NULL, &r);
-    const char *e = gpt_header(&r, "ETag"), *st = r.json ? gpt_state_of(r.json) : NULL;
-    if (r.status != 200 || !e || strcmp(e, acks[i].etag) != 0 || !st || strcmp(st, "Succeeded") != 0) {
-      if (missing++ < 5)
-        gpt_fail("acknowledged %s: %ld, ETag %s (acknowledged %s), %s", acks[i].path, r.status, e ? e : "(none)",
-                 acks[i].etag, st ? st : "?");
-    }
-    gpt_response_free(&r);
+    if (!gpt_acked_there(&rep[1], acks[i].path, acks[i].etag, missing < 5)) missing++;
     char plan[256];
     snprintf(plan, sizeof plan, "%s", acks[i].path);
     char *qm = strchr(plan, '?');
@@ -317,9 +310,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   gpt_client_init();
-  if (!gpt_dir_make(&rep[0]) || !gpt_dir_make_shared(&rep[1], &rep[0]) || !gpt_server_start(&rep[0], bin, args) ||
-      !gpt_server_start(&rep[1], bin, args))
-    return 1;
+  if (!gpt_replicas_start(rep, 2, bin, args)) return 1;
   if (gpt_call(&rep[0], "PUT", C "?" API, "{\"location\":\"eastus\"}", NULL, &r) != 201)
     gpt_fail("cluster create through A: %ld", r.status);
   gpt_response_free(&r);
@@ -329,14 +320,5 @@ int main(int argc, char **argv) {
   cluster_race();
   kill_during_writes();
 
-  int status = gpt_server_stop(&rep[1]);
-  if (status != 0) gpt_fail("replica B exited with status %d", status);
-  if (gpt_failures) {
-    gpt_server_log_tail(&rep[0], 15);
-    gpt_server_log_tail(&rep[1], 15);
-  }
-  gpt_dir_remove(&rep[1]);
-  gpt_dir_remove(&rep[0]);
-  if (!gpt_failures) printf("replicas: ok\n");
-  return gpt_failures ? 1 : 0;
+  return gpt_replicas_finish(rep, 2);
 }

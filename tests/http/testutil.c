@@ -77,3 +77,38 @@ bool gpt_wait_idle(const gpt_server *s, int64_t timeout_ms) {
     gpt_sleep_ms(100);
   }
 }
+
+bool gpt_acked_there(const gpt_server *s, const char *path, const char *etag, bool report) {
+  gpt_response r;
+  gpt_call(s, "GET", path, NULL, NULL, &r);
+  const char *e = gpt_header(&r, "ETag"), *st = r.json ? gpt_state_of(r.json) : NULL;
+  bool ok = r.status == 200 && e && strcmp(e, etag) == 0 && st && strcmp(st, "Succeeded") == 0;
+  if (!ok && report)
+    gpt_fail("acknowledged %s: %ld, ETag %s (acknowledged %s), %s", path, r.status, e ? e : "(none)", etag,
+             st ? st : "?");
+  gpt_response_free(&r);
+  return ok;
+}
+
+bool gpt_replicas_start(gpt_server *rep, int n, const char *bin, const char *const *args) {
+  if (!gpt_dir_make(&rep[0])) return false;
+  for (int k = 1; k < n; k++)
+    if (!gpt_dir_make_shared(&rep[k], &rep[0])) return false;
+  for (int k = 0; k < n; k++)
+    if (!gpt_server_start(&rep[k], bin, args)) return false;
+  return true;
+}
+
+int gpt_replicas_finish(gpt_server *rep, int n) {
+  for (int k = 0; k < n; k++) {
+    if (rep[k].pid <= 0) continue; /* killed by the test */
+    int status = gpt_server_stop(&rep[k]);
+    if (status != 0) gpt_fail("replica %c exited with status %d", 'A' + k, status);
+  }
+  for (int k = 0; gpt_failures && k < n; k++)
+    gpt_server_log_tail(&rep[k], 15);
+  for (int k = n; k-- > 0;) /* the first one owns the store */
+    gpt_dir_remove(&rep[k]);
+  if (!gpt_failures) printf("%s: ok\n", gpt_test_name);
+  return gpt_failures ? 1 : 0;
+}
