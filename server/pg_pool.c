@@ -39,9 +39,9 @@ struct pg_pool {
   pthread_mutex_t lock;
   pthread_cond_t freed;
   pg_conn *idle;
-  int64_t retry_at_ns;  /* no new connection attempt before this, after one failed */
-  int64_t last_log_ns;  /* of a lost connection */
-  bool down;            /* the last connection attempt failed */
+  int64_t retry_at_ns; /* no new connection attempt before this, after one failed */
+  int64_t last_log_ns; /* of a lost connection */
+  bool down;           /* the last connection attempt failed */
 };
 
 static void quiet_notices(void *arg, const char *message) {
@@ -91,8 +91,13 @@ static void conn_close(pg_conn *c) {
 static pg_conn *conn_open(pg_pool *p, char *msg, size_t size) {
   /* Defaults the URL may override (they come before it): a bounded connection time, keepalives so
    * that a vanished server is noticed, and a name in pg_stat_activity. */
-  static const char *const keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
-                                     "fallback_application_name", "dbname", NULL};
+  static const char *const keys[] = {"connect_timeout",
+                                     "keepalives_idle",
+                                     "keepalives_interval",
+                                     "keepalives_count",
+                                     "fallback_application_name",
+                                     "dbname",
+                                     NULL};
   const char *vals[] = {"5", "30", "10", "3", "gpupoold", p->url, NULL};
   pg_conn *c = calloc(1, sizeof *c);
   if (!c) {

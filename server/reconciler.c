@@ -25,8 +25,8 @@
 #include "log.h"
 #include "util.h"
 
-#define BATCH 64     /* operations ended in one store write */
-#define HOLD_MAX 512 /* operations held at once; the rest are left to other replicas or later */
+#define BATCH 64          /* operations ended in one store write */
+#define HOLD_MAX 512      /* operations held at once; the rest are left to other replicas or later */
 #define IDLE_POLL_MS 1000 /* another replica may have queued work; look at least this often */
 #define RETENTION_MS (24LL * 3600 * 1000)
 #define PURGE_EVERY_MS (10LL * 60 * 1000)

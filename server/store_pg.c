@@ -162,8 +162,9 @@ static long exec_changed(pg_conn *c, int i, int n, const char *const *params) {
   return changed;
 }
 
-#define EXEC(c, i, ...) exec_changed((c), (i), (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)),        \
-                                     (const char *const[]){__VA_ARGS__})
+#define EXEC(c, i, ...)                                                                                                \
+  exec_changed((c), (i), (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)),                                \
+               (const char *const[]){__VA_ARGS__})
 
 static const char *col(const PGresult *r, int row, int i) {
   return PQgetisnull(r, row, i) ? NULL : PQgetvalue(r, row, i);
@@ -192,8 +193,10 @@ static gpd_store_rc collect_ops(PGresult *r, gpd_operation **out, size_t *n) {
   gpd_store_rc rc = GPD_STORE_OK;
   if (rows > 0 && !(*out = calloc((size_t)rows, sizeof **out))) rc = GPD_STORE_ERROR;
   for (int i = 0; rc == GPD_STORE_OK && i < rows; i++) {
-    if (!row_operation(r, i, &(*out)[i])) rc = GPD_STORE_ERROR;
-    else (*n)++;
+    if (!row_operation(r, i, &(*out)[i]))
+      rc = GPD_STORE_ERROR;
+    else
+      (*n)++;
   }
   PQclear(r);
   if (rc != GPD_STORE_OK) {
@@ -217,7 +220,9 @@ static gpd_store_rc do_get_resource(pg_conn *c, void *arg) {
   const char *p[] = {a->key};
   PGresult *r = pg_exec(c, a->kind == GPD_RES_POOL ? S_GET_POOL : S_GET_CLUSTER, 1, p);
   if (!r) return GPD_STORE_ERROR;
-  gpd_store_rc rc = PQntuples(r) == 0 ? GPD_STORE_NOT_FOUND : row_resource(r, 0, a->out) ? GPD_STORE_OK : GPD_STORE_ERROR;
+  gpd_store_rc rc = PQntuples(r) == 0            ? GPD_STORE_NOT_FOUND
+                    : row_resource(r, 0, a->out) ? GPD_STORE_OK
+                                                 : GPD_STORE_ERROR;
   PQclear(r);
   return rc;
 }
@@ -249,8 +254,10 @@ static gpd_store_rc do_list(pg_conn *c, void *arg) {
   gpd_store_rc rc = GPD_STORE_OK;
   if (!(a->rows = calloc(rows ? rows : 1, sizeof *a->rows))) rc = GPD_STORE_ERROR;
   for (size_t i = 0; rc == GPD_STORE_OK && i < rows && i < a->limit; i++) {
-    if (!row_resource(r, (int)i, &a->rows[i])) rc = GPD_STORE_ERROR;
-    else a->n++;
+    if (!row_resource(r, (int)i, &a->rows[i]))
+      rc = GPD_STORE_ERROR;
+    else
+      a->n++;
   }
   PQclear(r);
   return rc;
@@ -322,7 +329,9 @@ static gpd_store_rc do_get_operation(pg_conn *c, void *arg) {
   const char *p[] = {a->key};
   PGresult *r = pg_exec(c, S_GET_OP, 1, p);
   if (!r) return GPD_STORE_ERROR;
-  gpd_store_rc rc = PQntuples(r) == 0 ? GPD_STORE_NOT_FOUND : row_operation(r, 0, a->out) ? GPD_STORE_OK : GPD_STORE_ERROR;
+  gpd_store_rc rc = PQntuples(r) == 0             ? GPD_STORE_NOT_FOUND
+                    : row_operation(r, 0, a->out) ? GPD_STORE_OK
+                                                  : GPD_STORE_ERROR;
   PQclear(r);
   return rc;
 }
@@ -470,9 +479,9 @@ static gpd_store_rc mark_deleting(pg_conn *c, const gpd_write *w) {
 static gpd_store_rc insert_op(pg_conn *c, const gpd_operation *o) {
   num kind = num_of(o->res_kind), start = num_of(o->start_ms), end = num_of(o->end_ms),
       not_before = num_of(o->not_before_ms);
-  long changed = EXEC(c, S_INSERT_OP, o->id, o->sub, o->location, kind.s, o->res_key, o->res_id,
-                      gpd_op_kind_name(o->kind), o->status, start.s, o->end_ms ? end.s : NULL, not_before.s, o->error,
-                      o->parent, o->api_version);
+  long changed =
+      EXEC(c, S_INSERT_OP, o->id, o->sub, o->location, kind.s, o->res_key, o->res_id, gpd_op_kind_name(o->kind),
+           o->status, start.s, o->end_ms ? end.s : NULL, not_before.s, o->error, o->parent, o->api_version);
   return changed == 1 ? GPD_STORE_OK : GPD_STORE_ERROR;
 }
 

@@ -146,8 +146,7 @@ static const char *state_of(const json_t *v) {
 static bool damage_one_pending(char *name, size_t size, char *op_id, size_t op_size, int *pending) {
   char count[32];
   bool done = false;
-  if (!gpt_store_sql(&srv, "SELECT count(*) FROM operations WHERE status = 'InProgress'", NULL, 0, count,
-                     sizeof count))
+  if (!gpt_store_sql(&srv, "SELECT count(*) FROM operations WHERE status = 'InProgress'", NULL, 0, count, sizeof count))
     return false;
   *pending = atoi(count);
   int n = atomic_load(&npool_acks);

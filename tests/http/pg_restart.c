@@ -53,8 +53,8 @@ static void check(const char *what, const gpt_response *r, int k) {
     atomic_fetch_add(&unavailable_in[ph], 1);
     return;
   }
-  gpt_fail("%s through %c (%s): %ld %.300s", what, "AB"[k], phase_names[ph], r->status,
-           r->body ? r->body : r->error);
+  gpt_fail("%s through %c (%s): %ld %.300s", what, "AB"[k], phase_names[ph], r -> status,
+           r -> body ? r -> body : r -> error);
 }
 
 static void *writer(void *arg) {

@@ -146,10 +146,12 @@ static void conditional_writes(void) {
   snprintf(plan, sizeof plan, C "/agentPools/p1/plan?" API);
   gpt_call(&rep[0], "GET", plan, NULL, NULL, &r);
   snprintf(gen, sizeof gen, "%s", header_or(&r, "ETag"));
-  if (r.status != 200 || strcmp(gen, "\"2\"") != 0) gpt_fail("plan through A: %ld, ETag %s (expected \"2\")", r.status, gen);
+  if (r.status != 200 || strcmp(gen, "\"2\"") != 0)
+    gpt_fail("plan through A: %ld, ETag %s (expected \"2\")", r.status, gen);
   gpt_response_free(&r);
   snprintf(inm, sizeof inm, "If-None-Match: %s", gen);
-  if (gpt_call(&rep[1], "GET", plan, NULL, inm, &r) != 304) gpt_fail("plan through B with A's ETag: %ld, not 304", r.status);
+  if (gpt_call(&rep[1], "GET", plan, NULL, inm, &r) != 304)
+    gpt_fail("plan through B with A's ETag: %ld, not 304", r.status);
   gpt_response_free(&r);
 
   snprintf(path, sizeof path, C "/agentPools/p2?" API);
@@ -183,8 +185,9 @@ static void cluster_race(void) {
     n += (size_t)snprintf(body + n, sizeof body - n, "%s{\"name\":\"q%d\",\"vmSize\":\"Standard_NC4as_T4_v3\"}",
                           i ? "," : "", i);
   snprintf(body + n, sizeof body - n, "]}}");
-  snprintf(path, sizeof path, "/subscriptions/" SUB "/resourceGroups/replicas/providers/Microsoft.ContainerService/"
-                              "managedClusters/big?" API);
+  snprintf(path, sizeof path,
+           "/subscriptions/" SUB "/resourceGroups/replicas/providers/Microsoft.ContainerService/"
+           "managedClusters/big?" API);
   if (gpt_call(&rep[0], "PUT", path, body, NULL, &r) != 201) gpt_fail("create a 100-pool cluster: %ld", r.status);
   gpt_response_free(&r);
   if (!gpt_wait_state(&rep[1], path, "Succeeded", 30000)) gpt_fail("the 100-pool cluster did not end Succeeded");
@@ -264,8 +267,9 @@ static void kill_during_writes(void) {
                 held, sizeof held);
   gpt_store_sql(&rep[1], "SELECT min(lease_until) FROM operations WHERE status = 'InProgress' AND lease_owner LIKE $1",
                 p, 1, lease_min, sizeof lease_min);
-  gpt_store_sql(&rep[1], "SELECT string_agg(id, ',') FROM operations WHERE status = 'InProgress' AND lease_owner LIKE $1",
-                p, 1, ids, sizeof ids);
+  gpt_store_sql(&rep[1],
+                "SELECT string_agg(id, ',') FROM operations WHERE status = 'InProgress' AND lease_owner LIKE $1", p, 1,
+                ids, sizeof ids);
   printf("replicas: %d pool creates acknowledged by A and B; A (pid %ld) held %s operations when it was killed\n", n,
          (long)a_pid, held);
   if (n < 20) gpt_fail("too few writes were acknowledged (%d) to test anything", n);
@@ -314,7 +318,8 @@ int main(int argc, char **argv) {
   if (gpt_call(&rep[0], "PUT", C "?" API, "{\"location\":\"eastus\"}", NULL, &r) != 201)
     gpt_fail("cluster create through A: %ld", r.status);
   gpt_response_free(&r);
-  if (!gpt_wait_state(&rep[1], C "?" API, "Succeeded", 20000)) gpt_fail("the cluster did not end Succeeded (seen through B)");
+  if (!gpt_wait_state(&rep[1], C "?" API, "Succeeded", 20000))
+    gpt_fail("the cluster did not end Succeeded (seen through B)");
 
   conditional_writes();
   cluster_race();
