@@ -31,6 +31,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg) # other work on the machine shows here
 sub=6f0d2b1c-3a4e-4b5f-9c6d-7e8f90a1b2c3
 rgpath="/subscriptions/$sub/resourceGroups/bench/providers/Microsoft.ContainerService"
 api=2026-08-02-preview
@@ -137,6 +138,8 @@ $(row "PostgreSQL, one gpupoold" pg1)
 $(row "PostgreSQL, two gpupoold replicas" pg2)
 
 Pools created: SQLite $(sum_requests sqlite_put), PostgreSQL one replica $(sum_requests pg1_put), two replicas $(sum_requests pg2_put).
+Load average (1, 5, 15 min) before the run, i.e. other work on this shared machine: $load_before (after it, with its own
+load: $(cut -d' ' -f1-3 /proc/loadavg)).
 <!-- gpupoold-pg:end -->
 TXT
 )
