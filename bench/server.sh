@@ -16,57 +16,25 @@ put_conns=${BENCH_PUT_CONNECTIONS:-16}
 fill=${BENCH_POOLS:-100000}
 [ -x "$bin" ] || { echo "bench: build $bin first (make)" >&2; exit 1; }
 
-missing=""
-for p in wrk nginx-light curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "bench: installing$missing" >&2
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
-fi
+source bench/lib.sh
+bench_packages wrk nginx-light curl
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
 work=$(mktemp -d /tmp/gpupoold-bench-XXXXXX)
 chmod 755 "$work"
-pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
-start_gpupoold() { # sets port and gpid (not in a subshell: the process must stay our child)
-  "$bin" --listen 127.0.0.1:0 --db "sqlite:$work/db/gpupool.db" >"$work/gpupoold.out" 2>>"$work/gpupoold.log" &
-  gpid=$!
-  pids+=("$gpid")
-  for _ in $(seq 200); do
-    grep -q listening "$work/gpupoold.out" 2>/dev/null && break
-    sleep 0.05
-  done
-  port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/gpupoold.out")
-  [ -n "$port" ] || { echo "bench: gpupoold did not start:" >&2; tail -5 "$work/gpupoold.log" >&2; exit 1; }
-}
-stop_gpupoold() {
-  kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
-}
-
-start_gpupoold
+start_gpupoold gpupoold "sqlite:$work/db/gpupool.db"
 base="http://127.0.0.1:$port"
 sub=6f0d2b1c-3a4e-4b5f-9c6d-7e8f90a1b2c3
 rg="$base/subscriptions/$sub/resourceGroups/bench/providers/Microsoft.ContainerService"
 api=2026-08-02-preview
 json='Content-Type: application/json'
 
-state() { curl -s "$1" | grep -o '"provisioningState":"[A-Za-z]*"' | head -1 | cut -d'"' -f4; }
-wait_succeeded() { for _ in $(seq 600); do [ "$(state "$1")" = Succeeded ] && return 0; sleep 0.05; done; echo "bench: $1 did not finish" >&2; return 1; }
-wait_idle() { # every operation ended
-  for _ in $(seq 3000); do
-    curl -s "$base/metrics" | grep -q 'gpupoold_operations{status="InProgress"} 0' && return 0
-    sleep 0.1
-  done
-  echo "bench: operations still running" >&2; return 1
-}
 pools_stored() { curl -s "$base/metrics" | awk '/^gpupoold_agent_pools\{/ { n += $2 } END { print n + 0 }'; }
 
 curl -s -o /dev/null -X POST "$base/subscriptions/$sub/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/ManagedGPU/register?api-version=2021-07-01"
@@ -113,17 +81,6 @@ nginx_etag=$(curl -sI "http://127.0.0.1:$nport/plan.json" | tr -d '\r' | awk -F'
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" "http://127.0.0.1:$nport/plan.json")" = 304 ]
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'If-None-Match: "1"' "$plan_url")" = 304 ]
 
-# wrk helpers: requests/s and the 99th percentile latency in ms
-run_wrk() { # name, then wrk arguments
-  local name=$1; shift
-  wrk --latency "$@" >"$work/$name.txt" 2>&1
-  if grep -q "Non-2xx" "$work/$name.txt"; then echo "bench: $name had errors:" >&2; cat "$work/$name.txt" >&2; exit 1; fi
-}
-rps() { awk '/^Requests\/sec:/ { printf "%d", $2 }' "$work/$1.txt"; }
-p99() { awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
-          if (u == "us") v /= 1000; else if (u == "s") v *= 1000; printf "%.2f", v }' "$work/$1.txt"; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'; }
-
 echo "bench: GET agent pool" >&2
 run_wrk get_nginx -t2 -c"$conns" -d"${dur}s" "http://127.0.0.1:$nport/pool.json"
 run_wrk get_gpupoold -t2 -c"$conns" -d"${dur}s" "$pool_url"
@@ -136,13 +93,13 @@ curl -s -o /dev/null -X PUT -H "$json" "$rg/managedClusters/puts?api-version=$ap
 wait_succeeded "$rg/managedClusters/puts?api-version=$api"
 puts_path="/subscriptions/$sub/resourceGroups/bench/providers/Microsoft.ContainerService/managedClusters/puts/agentPools"
 run_wrk put -t2 -c"$put_conns" -d"${dur}s" -s bench/wrk/put-pools.lua "$base" -- "$puts_path" 2026-06-01
-put_count=$(awk '/requests in/ { print $1 }' "$work/put.txt")
-wait_idle
+put_count=$(requests put)
+wait_idle "$base"
 # the same at twice the concurrency: the machine is saturated (wrk shares its two CPUs)
 curl -s -o /dev/null -X PUT -H "$json" "$rg/managedClusters/puts2?api-version=$api" -d '{"location":"eastus"}'
 wait_succeeded "$rg/managedClusters/puts2?api-version=$api"
 run_wrk put32 -t2 -c"$conns" -d"${dur}s" -s bench/wrk/put-pools.lua "$base" -- "${puts_path/puts/puts2}" 2026-06-01
-wait_idle
+wait_idle "$base"
 
 echo "bench: list of a 1,000-pool cluster" >&2
 curl -s -o /dev/null -X PUT -H "$json" "$rg/managedClusters/list1k?api-version=$api" -d '{"location":"eastus"}'
@@ -168,15 +125,15 @@ while [ "$have" -lt "$fill" ]; do
   echo "$rg/managedClusters/fill$n?api-version=$api $work/fill-$batch.json"
   have=$((have + batch)); n=$((n + 1))
 done | xargs -r -P 4 -n 2 sh -c 'curl -s -o /dev/null -X PUT -H "Content-Type: application/json" "$0" -d @"$1"'
-wait_idle
+wait_idle "$base"
 stored=$(pools_stored)
 curl -s -o /dev/null "$pool_url"; curl -s -o /dev/null "$list_url"
 rss_filled=$(awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status")
 hwm_filled=$(awk '/^VmHWM/ { print $2 }' "/proc/$gpid/status")
 dbsize=$(du -sk "$work/db" | cut -f1)
 # the same store after a restart, warmed by GETs and list pages
-stop_gpupoold
-start_gpupoold
+stop_gpupoold "$gpid"
+start_gpupoold gpupoold "sqlite:$work/db/gpupool.db"
 base="http://127.0.0.1:$port"
 rg="$base/subscriptions/$sub/resourceGroups/bench/providers/Microsoft.ContainerService"
 pool_url="$rg/managedClusters/c1/agentPools/gpu1?api-version=$api"
@@ -187,7 +144,7 @@ wrk -t2 -c4 -d3s "$list_url&\$top=1000" >/dev/null
 rss_restart=$(awk '/^VmRSS/ { print $2 }' "/proc/$gpid/status")
 hwm_restart=$(awk '/^VmHWM/ { print $2 }' "/proc/$gpid/status")
 
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
+cpu=$(cpu_model)
 ok() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { r = (op == ">=") ? a >= b : a < b; print r ? "met" : "**missed**" }'; }
 g=$(rps get_gpupoold); gn=$(rps get_nginx); nm=$(rps nm_gpupoold); nmn=$(rps nm_nginx)
 put_rps=$(rps put); put_p99=$(p99 put); l100=$(p99 list100); l1000=$(p99 list1000)
@@ -220,4 +177,4 @@ two CPUs). The store held $stored pools in $((dbsize / 1024)) MB on disk at the 
 TXT
 )
 echo "$section"
-bench/write-section.sh gpupoold "$section"
+write_section gpupoold "$section"

@@ -1,15 +1,16 @@
 # mk/server.mk - gpupoold (the ARM control plane, issue 3): the daemon, its HTTP scenario tests,
-# durability and concurrency tests, `make run` and `make bench-server`.
+# durability and concurrency tests, the same on PostgreSQL plus replicas (issue 6), `make run`,
+# `make bench-server` and `make bench-pg`.
 
-SERVER_PKGS := jansson libmicrohttpd sqlite3
+SERVER_PKGS := jansson libmicrohttpd sqlite3 libpq
 SERVER_PKGS += gnutls # TLS, JWT signatures, token hashes (issue 7)
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_OBJS := $(patsubst server/%.c,$(B)/obj/server/%.o,$(SERVER_SRCS))
-HTTP_TEST_PKGS := jansson libcurl sqlite3
-HTTP_TEST_COMMON := tests/http/harness.c tests/http/client.c
+HTTP_TEST_PKGS := jansson libcurl sqlite3 libpq
+HTTP_TEST_COMMON := tests/http/harness.c tests/http/client.c tests/http/store_sql.c tests/http/testutil.c
 
 BINS         += $(B)/gpupoold
-TEST_TARGETS += test-server
+TEST_TARGETS += test-server test-server-pg
 
 $(B)/obj/server/%.o: server/%.c $(wildcard server/*.h include/gpupool/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
@@ -24,6 +25,7 @@ $(B)/tests/http-%: tests/http/%.c $(HTTP_TEST_COMMON) $(wildcard tests/http/*.h)
 	  $(HTTP_TEST_COMMON) $(shell pkg-config --libs $(HTTP_TEST_PKGS)) -lpthread $(LDFLAGS)
 
 HTTP_TESTS := $(B)/tests/http-runner $(B)/tests/http-durability $(B)/tests/http-race
+PG_HTTP_TESTS := $(B)/tests/http-replicas $(B)/tests/http-pg_restart
 
 # Each suite starts its own gpupoold on a free loopback port with a fresh database.
 test-server: $(B)/gpupoold $(HTTP_TESTS)
@@ -31,11 +33,20 @@ test-server: $(B)/gpupoold $(HTTP_TESTS)
 	@echo "== http durability"; $(B)/tests/http-durability --server $(B)/gpupoold
 	@echo "== http race"; $(B)/tests/http-race --server $(B)/gpupoold
 
+# The same on PostgreSQL, plus two replicas and a PostgreSQL restart: one throwaway PostgreSQL
+# (tests/pg/pg.sh) for all of them, stopped at the end whatever happens.
+.PHONY: test-server-pg
+test-server-pg: $(B)/gpupoold $(HTTP_TESTS) $(PG_HTTP_TESTS)
+	@tests/pg/pg.sh run tests/http/pg-suite.sh $(B)
+
 RUN_DEFINED := 1
 run: all
 	@scripts/run-server.sh $(B)/gpupoold $(RUN_ARGS)
 
-.PHONY: bench-server
+.PHONY: bench-server bench-pg
 bench-server: all
 	@bench/server.sh $(B)/gpupoold
-BENCH_TARGETS += bench-server
+# PostgreSQL (one and two replicas) next to SQLite, on a throwaway PostgreSQL (tests/pg/pg.sh).
+bench-pg: all
+	@bench/pg.sh $(B)/gpupoold
+BENCH_TARGETS += bench-server bench-pg

@@ -19,7 +19,12 @@ static const char usage[] =
     "Options:\n"
     "      --listen HOST:PORT          address to serve on (default 127.0.0.1:8080; port 0 picks a free\n"
     "                                  port; the address is printed on stdout)\n"
-    "      --db sqlite:PATH            the store (default sqlite:./var/gpupool.db; created on first start)\n"
+    "      --db sqlite:PATH            the store (default sqlite:./var/gpupool.db; created on first start;\n"
+    "                                  one gpupoold per file)\n"
+    "      --db postgres://USER@HOST:PORT/DB\n"
+    "                                  PostgreSQL (libpq URI, postgresql:// too, ?param=value allowed;\n"
+    "                                  PGPASSWORD or ~/.pgpass keep a password off the command line);\n"
+    "                                  any number of gpupoold replicas may share one database\n"
     "      --phase preview|ga          rollout phase of the managed GPU experience (default preview)\n"
     "      --ga-kubernetes-version V   first Kubernetes version that defaults to Managed when ga\n"
     "                                  (default " GP_DEFAULT_GA_KUBERNETES_VERSION ")\n"
@@ -31,6 +36,8 @@ static const char usage[] =
     "                                  until its group commit is durable)\n"
     "      --operation-delay-ms MS     keep each operation InProgress at least this long, to mimic\n"
     "                                  provisioning time (default 0)\n"
+    "      --operation-lease-ms MS     how long past its due time an operation claimed by a replica\n"
+    "                                  that died waits before another takes it over (default 30000)\n"
     "  -h, --help                      this help\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -74,7 +81,7 @@ static bool parse_listen(const char *s, gpd_config *c) {
 }
 
 int gpd_config_parse(gpd_config *c, int argc, char **argv) {
-  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY, O_SEC };
+  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY, O_LEASE, O_SEC };
   static const struct option opts[] = {{"listen", required_argument, NULL, O_LISTEN},
                                        {"db", required_argument, NULL, O_DB},
                                        {"phase", required_argument, NULL, O_PHASE},
@@ -84,6 +91,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
                                        {"log-format", required_argument, NULL, O_LOG},
                                        {"threads", required_argument, NULL, O_THREADS},
                                        {"operation-delay-ms", required_argument, NULL, O_DELAY},
+                                       {"operation-lease-ms", required_argument, NULL, O_LEASE},
                                        GPD_SECURITY_LONG_OPTIONS(O_SEC),
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
@@ -95,6 +103,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
   gp_k8s_version_parse(GP_DEFAULT_GA_KUBERNETES_VERSION, &c->ga_version);
   c->retry_after = 1;
   c->threads = 64;
+  c->operation_lease_ms = 30000;
   optind = 1;
   opterr = 0;
   int o;
@@ -143,6 +152,10 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
     case O_DELAY:
       if (!parse_int(optarg, 0, 3600000, &c->operation_delay_ms))
         return bad("--operation-delay-ms must be 0 to 3600000, not '%s'", optarg);
+      break;
+    case O_LEASE:
+      if (!parse_int(optarg, 100, 3600000, &c->operation_lease_ms))
+        return bad("--operation-lease-ms must be 100 to 3600000, not '%s'", optarg);
       break;
     case 'h':
       fputs(usage, stdout);

@@ -10,7 +10,7 @@
 typedef struct {
   char host[256];
   int port;
-  const char *db; /* store URL, e.g. sqlite:./var/gpupool.db */
+  const char *db; /* store URL: sqlite:./var/gpupool.db or postgres://USER@HOST:PORT/DB */
   gp_phase phase;
   gp_k8s_version ga_version;
   const char *public_url; /* base of absolute URLs; NULL: from the request's Host */
@@ -18,6 +18,7 @@ typedef struct {
   bool log_json;
   int threads;            /* HTTP worker threads */
   int operation_delay_ms; /* minimum time an operation stays InProgress */
+  int operation_lease_ms; /* how long a claimed operation stays with its replica past its due time */
 
   gpd_security_config sec; /* TLS, authentication, throttling, audit (security_config.h) */
 } gpd_config;

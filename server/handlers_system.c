@@ -8,8 +8,10 @@ void gpd_healthz(gpd_request *r, gpd_response *resp) {
   gpd_store *s = r->srv->store;
   if (s->ops->ping(s) == GPD_STORE_OK)
     gpd_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
-  else
-    gpd_resp_error(resp, 503, "StoreUnavailable", NULL, "The store does not answer.");
+  else {
+    gpd_resp_error(resp, 503, "ServiceUnavailable", NULL, "The store does not answer.");
+    gpd_resp_header(resp, "Retry-After", "1");
+  }
 }
 
 void gpd_metrics_get(gpd_request *r, gpd_response *resp) {

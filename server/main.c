@@ -74,9 +74,11 @@ int main(int argc, char **argv) {
     gpd_security_stop(&srv);
     return 1;
   }
+  char store_name[512];
+  gpd_store_url_display(srv.cfg.db, store_name, sizeof store_name);
   printf("gpupoold listening on %s\n", srv.default_base);
   fflush(stdout);
-  gpd_log_info("gpupoold listening on %s (store %s, phase %s, GA Kubernetes %d.%d)", srv.default_base, srv.cfg.db,
+  gpd_log_info("gpupoold listening on %s (store %s, phase %s, GA Kubernetes %d.%d)", srv.default_base, store_name,
                srv.cfg.phase == GP_PHASE_GA ? "ga" : "preview", srv.cfg.ga_version.major, srv.cfg.ga_version.minor);
 
   int sig = 0;

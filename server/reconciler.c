@@ -4,7 +4,12 @@
  * plan is stored with the next generation, which is what node agents poll; a cluster operation ends
  * when the pool operations it started have ended (it fails if one failed); deletes remove the rows.
  * The only failure left once the core accepted a request is a stored document that cannot be read
- * back, which fails the operation with an ARM error instead of retrying forever. */
+ * back, which fails the operation with an ARM error instead of retrying forever.
+ *
+ * An operation is claimed as soon as it can run and held (leased to this process) while it is
+ * provisioned, which lasts until its not_before time (--operation-delay-ms); then it is carried out
+ * and ended. A replica that dies holding operations leaves them to another one once their leases
+ * ran out (--operation-lease-ms); one that stops gives its leases back. */
 #include "reconciler.h"
 
 #include <errno.h>
@@ -15,16 +20,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
 
-#define BATCH 64
-#define LEASE_MS 30000
+#define BATCH 64          /* operations ended in one store write */
+#define HOLD_MAX 512      /* operations held at once; the rest are left to other replicas or later */
 #define IDLE_POLL_MS 1000 /* another replica may have queued work; look at least this often */
 #define RETENTION_MS (24LL * 3600 * 1000)
 #define PURGE_EVERY_MS (10LL * 60 * 1000)
 #define TRIM_EVERY_MS 2000 /* give freed heap memory back to the system when work runs out */
+
+/* A claimed operation and when its lease runs out. */
+typedef struct {
+  gpd_operation op;
+  int64_t lease_until;
+} held_op;
 
 struct gpd_reconciler {
   gpd_server *srv;
@@ -32,7 +44,10 @@ struct gpd_reconciler {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   bool stop, kicked;
-  char owner[64];
+  char owner[160];
+  held_op *held; /* claimed, in claim order */
+  size_t nheld;
+  int64_t last_error_log;
 };
 
 /* What one operation came to; owns its strings. */
@@ -166,64 +181,146 @@ static bool stopping(gpd_reconciler *rc) {
   return s;
 }
 
+/* Store trouble is logged once a minute at most: PostgreSQL may be away for a while. */
+static void store_trouble(gpd_reconciler *rc, const char *what) {
+  int64_t now = gpd_now_ms();
+  if (now - rc->last_error_log < 60000) return;
+  rc->last_error_log = now;
+  gpd_log_error("reconciler: the store did not answer (%s); retrying", what);
+}
+
+/* Claims what can run, up to HOLD_MAX held; *next_due is lowered to when a lease of another owner
+ * runs out. False when the store failed. */
+static bool claim_more(gpd_reconciler *rc, int64_t now, int64_t *next_due) {
+  gpd_store *s = rc->srv->store;
+  int64_t lease = rc->srv->cfg.operation_lease_ms, due = 0;
+  gpd_operation *ops = NULL;
+  size_t n = 0;
+  if (rc->nheld >= HOLD_MAX) return true;
+  if (s->ops->claim_operations(s, rc->owner, now, lease, HOLD_MAX - rc->nheld, &ops, &n, &due) != GPD_STORE_OK) {
+    store_trouble(rc, "claim");
+    return false;
+  }
+  held_op *grown = n ? realloc(rc->held, (rc->nheld + n) * sizeof *grown) : rc->held;
+  if (!grown) { /* cannot hold them: their leases run out and they are claimed again */
+    gpd_operations_free(ops, n);
+    return true;
+  }
+  rc->held = grown;
+  for (size_t i = 0; i < n; i++) {
+    int64_t start = ops[i].not_before_ms > now ? ops[i].not_before_ms : now;
+    /* An operation held past its lease (the store was away) may come back: keep one copy. */
+    size_t j = 0;
+    while (j < rc->nheld && strcmp(rc->held[j].op.id, ops[i].id) != 0)
+      j++;
+    if (j < rc->nheld)
+      gpd_operation_clear(&rc->held[j].op);
+    else
+      rc->nheld++;
+    rc->held[j].op = ops[i];
+    rc->held[j].lease_until = start + lease;
+  }
+  free(ops); /* the rows moved into held */
+  if (n == 0 && due > 0 && due < *next_due) *next_due = due;
+  return true;
+}
+
+/* Removes held[i] (its operation ended, or its lease is gone). */
+static void drop_held(gpd_reconciler *rc, size_t i) {
+  gpd_operation_clear(&rc->held[i].op);
+  memmove(&rc->held[i], &rc->held[i + 1], (rc->nheld - i - 1) * sizeof *rc->held);
+  rc->nheld--;
+}
+
+/* Carries out up to BATCH held operations that are due and ends them in one write. Returns how many
+ * ended; *stuck is set when one could not be done now (store trouble: retried later). */
+static size_t run_due(gpd_reconciler *rc, int64_t now, bool *stuck) {
+  gpd_store *s = rc->srv->store;
+  outcome out[BATCH];
+  gpd_op_result results[BATCH];
+  size_t idx[BATCH], nout = 0, done = 0;
+  for (size_t i = 0; i < rc->nheld && nout < BATCH; i++) {
+    if (rc->held[i].op.not_before_ms > now) continue;
+    reconcile(rc, &rc->held[i].op, &out[nout]);
+    if (out[nout].r.status) {
+      results[done] = out[nout].r;
+      idx[done++] = i;
+    } else {
+      *stuck = true;
+    }
+    nout++;
+  }
+  bool ended = done && s->ops->finish_operations(s, rc->owner, results, done, gpd_now_ms()) == GPD_STORE_OK;
+  if (done && !ended) {
+    store_trouble(rc, "finish");
+    *stuck = true;
+  }
+  for (size_t i = 0; i < nout; i++) {
+    free(out[i].error);
+    free(out[i].plan);
+  }
+  /* Ended (or, when the lease was lost meanwhile, left to its new owner): no longer held. */
+  for (size_t k = ended ? done : 0; k-- > 0;)
+    drop_held(rc, idx[k]);
+  return ended ? done : 0;
+}
+
 static void *reconciler_main(void *arg) {
   gpd_reconciler *rc = arg;
   gpd_store *s = rc->srv->store;
   int64_t last_purge = 0, last_trim = 0;
   bool worked = false;
   while (!stopping(rc)) {
-    int64_t now = gpd_now_ms(), next_due = 0;
+    int64_t now = gpd_now_ms(), next = now + IDLE_POLL_MS;
+    bool stuck = false;
     if (now - last_purge > PURGE_EVERY_MS) {
-      s->ops->purge_operations(s, now - RETENTION_MS);
-      last_purge = now;
+      if (s->ops->purge_operations(s, now - RETENTION_MS) == GPD_STORE_OK) last_purge = now;
     }
-    gpd_operation *ops = NULL;
-    size_t n = 0;
-    if (s->ops->claim_operations(s, rc->owner, now, LEASE_MS, BATCH, &ops, &n, &next_due) != GPD_STORE_OK) {
-      gpd_log_error("reconciler: the store did not answer; retrying");
-      wait_ms(rc, IDLE_POLL_MS);
+    /* Leases that ran out (the store was away that long) belong to whoever claims them next. */
+    for (size_t i = rc->nheld; i-- > 0;)
+      if (rc->held[i].lease_until < now) drop_held(rc, i);
+    if (!claim_more(rc, now, &next)) stuck = true;
+    size_t ended = run_due(rc, gpd_now_ms(), &stuck);
+    if (ended) {
+      worked = true;
+      if (!stuck) continue; /* more may be due, and parents of what ended may run now */
+    }
+    if (stuck) {
+      wait_ms(rc, IDLE_POLL_MS); /* something could not be done now: do not spin on it */
       continue;
     }
-    if (n == 0) {
-      if (worked && now - last_trim > TRIM_EVERY_MS) { /* a burst of work just ended */
-        malloc_trim(0);
-        last_trim = now;
-        worked = false;
-      }
-      int64_t wait = IDLE_POLL_MS;
-      if (next_due > 0 && next_due - now < wait) wait = next_due - now > 1 ? next_due - now : 1;
-      wait_ms(rc, wait);
-      continue;
+    for (size_t i = 0; i < rc->nheld; i++)
+      if (rc->held[i].op.not_before_ms < next) next = rc->held[i].op.not_before_ms;
+    if (rc->nheld == 0 && worked && now - last_trim > TRIM_EVERY_MS) { /* a burst of work just ended */
+      malloc_trim(0);
+      last_trim = now;
+      worked = false;
     }
-    worked = true;
-    outcome *out = calloc(n, sizeof *out);
-    gpd_op_result *results = calloc(n, sizeof *results);
-    size_t done = 0;
-    for (size_t i = 0; out && results && i < n; i++) {
-      reconcile(rc, &ops[i], &out[i]);
-      if (out[i].r.status) results[done++] = out[i].r;
-    }
-    if (done && s->ops->finish_operations(s, rc->owner, results, done, gpd_now_ms()) != GPD_STORE_OK)
-      gpd_log_error("reconciler: could not store the end of %zu operations; they will be retried", done);
-    for (size_t i = 0; out && i < n; i++) {
-      free(out[i].error);
-      free(out[i].plan);
-    }
-    free(out);
-    free(results);
-    gpd_operations_free(ops, n);
-    if (done < n) wait_ms(rc, IDLE_POLL_MS); /* something could not be done now: do not spin on it */
+    int64_t wait = next - gpd_now_ms();
+    wait_ms(rc, wait > 1 ? wait : 1);
   }
+  /* Stopping: what this process holds goes back at once rather than when the leases run out. */
+  if (rc->nheld && s->ops->release_operations(s, rc->owner) != GPD_STORE_OK)
+    gpd_log_error("reconciler: could not give back %zu held operations; others take them once the leases run out",
+                  rc->nheld);
+  while (rc->nheld)
+    drop_held(rc, rc->nheld - 1);
+  free(rc->held);
+  rc->held = NULL;
   return NULL;
 }
 
 gpd_reconciler *gpd_reconciler_start(gpd_server *srv) {
   gpd_reconciler *rc = calloc(1, sizeof *rc);
-  char id[GPD_UUID_LEN + 1];
+  char id[GPD_UUID_LEN + 1], host[64] = "";
   if (!rc) return NULL;
   rc->srv = srv;
   gpd_uuid(id);
-  snprintf(rc->owner, sizeof rc->owner, "gpupoold-%s", id);
+  /* Which replica holds an operation, for people reading the store: host, pid, and a random part
+   * so that a pid reused after a crash is not mistaken for the dead process. */
+  if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "unknown");
+  host[sizeof host - 1] = '\0';
+  snprintf(rc->owner, sizeof rc->owner, "%s/%ld/%.8s", host, (long)getpid(), id);
   pthread_mutex_init(&rc->lock, NULL);
   pthread_cond_init(&rc->cond, NULL);
   if (pthread_create(&rc->thread, NULL, reconciler_main, rc) != 0) {

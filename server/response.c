@@ -72,9 +72,12 @@ void gpd_resp_gp_error(gpd_response *resp, const gp_error *err) {
   gpd_resp_json(resp, err->status ? err->status : 400, gp_error_to_json(err));
 }
 
+/* ARM's code for a 503: Azure clients retry it after Retry-After. When a commit's answer was lost
+ * with the connection the write may have happened, so the message does not promise otherwise. */
 void gpd_resp_store_error(gpd_response *resp) {
-  gpd_resp_error(resp, 503, "StoreUnavailable", NULL,
-                 "The store could not complete the request; nothing was changed. Retry in a moment.");
+  gpd_resp_error(resp, 503, "ServiceUnavailable", NULL,
+                 "The store could not complete the request. Retry in a moment; a write that was interrupted "
+                 "either happened as a whole or not at all.");
   gpd_resp_header(resp, "Retry-After", "1");
 }
 

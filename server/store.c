@@ -1,9 +1,14 @@
-/* store.c - picking a store back-end from its URL, and the row helpers every back-end shares. */
+/* store.c - picking a store back-end from its URL, and what every back-end shares apart from SQL:
+ * rows from their text columns, key ranges, operation order. */
 #include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static bool is_pg_url(const char *url) {
+  return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
+}
 
 gpd_store *gpd_store_open(const char *url, char *err, size_t errlen) {
   if (strncmp(url, "sqlite:", 7) == 0) {
@@ -15,12 +20,16 @@ gpd_store *gpd_store_open(const char *url, char *err, size_t errlen) {
     }
     return gpd_store_sqlite_open(path, err, errlen);
   }
-  if (strncmp(url, "postgres", 8) == 0) {
-    snprintf(err, errlen, "PostgreSQL is not supported by this build yet; use --db sqlite:PATH");
-    return NULL;
-  }
-  snprintf(err, errlen, "unknown store '%s'; use --db sqlite:PATH", url);
+  if (is_pg_url(url)) return gpd_store_pg_open(url, err, errlen);
+  snprintf(err, errlen, "unknown store '%.200s'; use --db sqlite:PATH or --db postgres://USER@HOST:PORT/DB", url);
   return NULL;
+}
+
+void gpd_store_url_display(const char *url, char *out, size_t size) {
+  if (is_pg_url(url))
+    gpd_store_pg_url_display(url, out, size);
+  else
+    snprintf(out, size, "%s", url);
 }
 
 void gpd_resource_clear(gpd_resource *r) {
@@ -60,6 +69,85 @@ void gpd_operations_free(gpd_operation *o, size_t n) {
   for (size_t i = 0; i < n; i++)
     gpd_operation_clear(&o[i]);
   free(o);
+}
+
+/* ---- rows from text columns --------------------------------------------------------------------- */
+
+static char *dup_col(const char *s, bool *oom) {
+  if (!s) return NULL;
+  char *d = strdup(s);
+  if (!d) *oom = true;
+  return d;
+}
+
+static int64_t int_col(const char *s) { return s ? strtoll(s, NULL, 10) : 0; }
+
+bool gpd_resource_from_text(gpd_resource *r, const char *const *c) {
+  bool oom = false;
+  memset(r, 0, sizeof *r);
+  r->key = dup_col(c[0], &oom);
+  r->id = dup_col(c[1], &oom);
+  r->name = dup_col(c[2], &oom);
+  r->doc = dup_col(c[3], &oom);
+  r->etag = dup_col(c[4], &oom);
+  r->state = dup_col(c[5], &oom);
+  r->op_id = dup_col(c[6], &oom);
+  r->mode = dup_col(c[7], &oom);
+  r->plan_generation = int_col(c[8]);
+  if (oom || !r->key || !r->doc || !r->etag || !r->state) {
+    gpd_resource_clear(r);
+    return false;
+  }
+  return true;
+}
+
+bool gpd_operation_from_text(gpd_operation *o, const char *const *c) {
+  bool oom = false;
+  memset(o, 0, sizeof *o);
+  o->id = dup_col(c[0], &oom);
+  o->seq = int_col(c[1]);
+  o->sub = dup_col(c[2], &oom);
+  o->location = dup_col(c[3], &oom);
+  o->res_kind = int_col(c[4]) == GPD_RES_POOL ? GPD_RES_POOL : GPD_RES_CLUSTER;
+  o->res_key = dup_col(c[5], &oom);
+  o->res_id = dup_col(c[6], &oom);
+  o->kind = gpd_op_kind_parse(c[7]);
+  o->status = dup_col(c[8], &oom);
+  o->start_ms = int_col(c[9]);
+  o->end_ms = int_col(c[10]);
+  o->not_before_ms = int_col(c[11]);
+  o->error = dup_col(c[12], &oom);
+  o->parent = dup_col(c[13], &oom);
+  o->api_version = dup_col(c[14], &oom);
+  if (oom || !o->id || !o->sub || !o->res_key || !o->status) {
+    gpd_operation_clear(o);
+    return false;
+  }
+  return true;
+}
+
+/* ---- keys and order ----------------------------------------------------------------------------- */
+
+bool gpd_key_prefix_upper(const char *prefix, char *out, size_t size) {
+  size_t n = strlen(prefix);
+  if (n == 0 || n >= size || prefix[n - 1] != '/') return false;
+  memcpy(out, prefix, n + 1);
+  out[n - 1] = '/' + 1;
+  return true;
+}
+
+bool gpd_key_pool_range(const char *cluster_key, char *lo, char *hi, size_t size) {
+  int n = snprintf(lo, size, "%s/", cluster_key);
+  return n > 0 && (size_t)n < size && gpd_key_prefix_upper(lo, hi, size);
+}
+
+static int by_seq(const void *a, const void *b) {
+  const gpd_operation *x = a, *y = b;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+void gpd_operations_sort(gpd_operation *o, size_t n) {
+  if (n > 1) qsort(o, n, sizeof *o, by_seq);
 }
 
 static const char *const op_kinds[] = {"create", "update", "delete"};

@@ -8,7 +8,10 @@
  *     write can only succeed once and concurrent writers never lose an update;
  *   - operations are claimed with a lease (owner + expiry), so several reconcilers can share them.
  * A function returns only after the write is durable. The store knows nothing about GPUs: the
- * documents are the core's storage JSON, opaque here. */
+ * documents are the core's storage JSON, opaque here.
+ *
+ * Back-ends: store_sqlite.c (one process per file) and store_pg.c (PostgreSQL, any number of
+ * replicas on one database). What they share apart from SQL lives in store.c. */
 #ifndef GPUPOOLD_STORE_H
 #define GPUPOOLD_STORE_H
 
@@ -125,13 +128,17 @@ typedef struct {
   /* Writes: each is durable when it returns OK. */
   gpd_store_rc (*commit)(gpd_store *s, const gpd_changeset *cs);
   gpd_store_rc (*set_feature)(gpd_store *s, const char *sub, const char *name, const char *state);
-  /* Leases up to max runnable operations (InProgress, due, lease free, no unfinished child) to owner,
-   * oldest first. When none is runnable, *next_due_ms is the earliest time one may become so (0: none
-   * pending). */
+  /* Leases up to max runnable operations (InProgress, lease free or expired, no unfinished child) to
+   * owner, oldest first, due or not: the owner holds an operation while it is provisioned, until its
+   * not_before_ms, so the lease lasts until lease_ms after the later of now_ms and not_before_ms. A
+   * replica that dies holding operations leaves them to whoever claims them once the lease ran out.
+   * When none is claimable, *next_due_ms is the earliest time a lease runs out (0: none pending). */
   gpd_store_rc (*claim_operations)(gpd_store *s, const char *owner, int64_t now_ms, int64_t lease_ms, size_t max,
                                    gpd_operation **out, size_t *n, int64_t *next_due_ms);
   /* Ends operations still leased to owner and applies their effect on the resource. */
   gpd_store_rc (*finish_operations)(gpd_store *s, const char *owner, const gpd_op_result *r, size_t n, int64_t now_ms);
+  /* Gives back every lease of owner (a replica that stops), so others need not wait for them to run out. */
+  gpd_store_rc (*release_operations)(gpd_store *s, const char *owner);
   /* Forgets operations that ended before before_ms. */
   gpd_store_rc (*purge_operations)(gpd_store *s, int64_t before_ms);
 
@@ -142,14 +149,41 @@ struct gpd_store {
   const gpd_store_ops *ops;
 };
 
-/* Opens the store named by url ("sqlite:PATH"). On failure returns NULL and writes why into err. */
+/* Opens the store named by url ("sqlite:PATH", "postgres://…" or "postgresql://…"). On failure returns
+ * NULL and writes why into err. */
 gpd_store *gpd_store_open(const char *url, char *err, size_t errlen);
 gpd_store *gpd_store_sqlite_open(const char *path, char *err, size_t errlen);
+gpd_store *gpd_store_pg_open(const char *url, char *err, size_t errlen);
+/* The store URL as logs may show it: a PostgreSQL password is left out. */
+void gpd_store_url_display(const char *url, char *out, size_t size);
+void gpd_store_pg_url_display(const char *url, char *out, size_t size);
 
 void gpd_resource_clear(gpd_resource *r);
 void gpd_resources_free(gpd_resource *r, size_t n);
 void gpd_operation_clear(gpd_operation *o);
 void gpd_operations_free(gpd_operation *o, size_t n);
+
+/* ---- what the back-ends share ---------------------------------------------------------------------- */
+
+/* The columns every back-end selects for a resource and an operation, in the order the fill helpers
+ * below read them (a resource query adds mode and plan_generation). */
+#define GPD_RES_COLS "key, id, name, doc, etag, state, op_id"
+#define GPD_OP_COLS                                                                                                    \
+  "id, seq, sub, location, res_kind, res_key, res_id, kind, status, start_ms, end_ms, not_before_ms, error, parent, "  \
+  "api_version"
+#define GPD_RES_NCOLS 9
+#define GPD_OP_NCOLS 15
+/* Fills a row from its columns as text (NULL for SQL NULL). False, with the row cleared, when memory
+ * ran out or a column that cannot be NULL is. */
+bool gpd_resource_from_text(gpd_resource *r, const char *const *cols);
+bool gpd_operation_from_text(gpd_operation *o, const char *const *cols);
+/* Keys under prefix ("a/b/") sort strictly between prefix and its upper bound ("a/b0") in byte
+ * order. False when prefix does not end with '/' or does not fit. */
+bool gpd_key_prefix_upper(const char *prefix, char *out, size_t size);
+/* The range of a cluster's pool keys: lo = "cluster/", hi its upper bound. */
+bool gpd_key_pool_range(const char *cluster_key, char *lo, char *hi, size_t size);
+/* Operations in creation order (claims return them in any order). */
+void gpd_operations_sort(gpd_operation *o, size_t n);
 
 const char *gpd_op_kind_name(gpd_op_kind k);
 gpd_op_kind gpd_op_kind_parse(const char *s);

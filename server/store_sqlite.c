@@ -49,10 +49,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS features(sub TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
     " PRIMARY KEY(sub, name));";
 
-#define RES_COLS "key, id, name, doc, etag, state, op_id"
-#define OP_COLS                                                                                                        \
-  "id, seq, sub, location, res_kind, res_key, res_id, kind, status, start_ms, end_ms, not_before_ms, error, parent, "  \
-  "api_version"
+#define RES_COLS GPD_RES_COLS
+#define OP_COLS GPD_OP_COLS
 
 /* Statements of a read connection. */
 enum {
@@ -102,6 +100,7 @@ enum {
   W_SET_FEATURE,
   W_CLAIM,
   W_NEXT_DUE,
+  W_RELEASE,
   W_FINISH_OP,
   W_FINISH_POOL,
   W_SET_PLAN,
@@ -133,10 +132,12 @@ static const char *const write_sql[W_COUNT] = {
                     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
     [W_SET_FEATURE] = "INSERT INTO features(sub, name, state) VALUES(?1,?2,?3)"
                       " ON CONFLICT(sub, name) DO UPDATE SET state = excluded.state",
-    [W_CLAIM] = "UPDATE operations SET lease_owner = ?1, lease_until = ?2 WHERE seq IN (SELECT seq FROM operations o"
-                " WHERE " RUNNABLE " AND not_before_ms <= ?3 AND (lease_until IS NULL OR lease_until < ?3)"
+    [W_CLAIM] = "UPDATE operations SET lease_owner = ?1, lease_until = MAX(not_before_ms, ?3) + ?2 WHERE seq IN"
+                " (SELECT seq FROM operations o WHERE " RUNNABLE " AND (lease_until IS NULL OR lease_until < ?3)"
                 " ORDER BY seq LIMIT ?4) RETURNING " OP_COLS,
-    [W_NEXT_DUE] = "SELECT MIN(MAX(not_before_ms, COALESCE(lease_until, 0))) FROM operations o WHERE " RUNNABLE,
+    [W_NEXT_DUE] = "SELECT MIN(COALESCE(lease_until, 0)) FROM operations o WHERE " RUNNABLE,
+    [W_RELEASE] = "UPDATE operations SET lease_owner = NULL, lease_until = NULL"
+                  " WHERE lease_owner = ?1 AND status = 'InProgress'",
     [W_FINISH_OP] = "UPDATE operations SET status=?2, end_ms=?3, error=?4, lease_owner=NULL, lease_until=NULL"
                     " WHERE id = ?1 AND lease_owner = ?5 AND status = 'InProgress'",
     [W_FINISH_POOL] = "UPDATE pools SET state=?3, plan_generation=CASE WHEN ?4 IS NULL THEN plan_generation ELSE ?5 END"
@@ -197,6 +198,12 @@ static char *dup_col(sqlite3_stmt *st, int i, bool *oom) {
   return s;
 }
 
+/* The first n columns of the current row as text (NULL for SQL NULL), for the shared fill helpers. */
+static void text_cols(sqlite3_stmt *st, const char **cols, int n) {
+  for (int i = 0; i < n; i++)
+    cols[i] = (const char *)sqlite3_column_text(st, i);
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *s) {
   if (s)
     sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -204,57 +211,16 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s) {
     sqlite3_bind_null(st, i);
 }
 
-/* Keys under prefix ("a/b/") sort strictly between prefix and its upper bound ("a/b0"). */
-static bool prefix_upper(const char *prefix, char *out, size_t size) {
-  size_t n = strlen(prefix);
-  if (n == 0 || n >= size || prefix[n - 1] != '/') return false;
-  memcpy(out, prefix, n + 1);
-  out[n - 1] = '/' + 1;
-  return true;
-}
-
 static bool read_resource(sqlite3_stmt *st, gpd_resource *r) {
-  bool oom = false;
-  memset(r, 0, sizeof *r);
-  r->key = dup_col(st, 0, &oom);
-  r->id = dup_col(st, 1, &oom);
-  r->name = dup_col(st, 2, &oom);
-  r->doc = dup_col(st, 3, &oom);
-  r->etag = dup_col(st, 4, &oom);
-  r->state = dup_col(st, 5, &oom);
-  r->op_id = dup_col(st, 6, &oom);
-  r->mode = dup_col(st, 7, &oom);
-  r->plan_generation = sqlite3_column_int64(st, 8);
-  if (oom || !r->key || !r->doc || !r->etag || !r->state) {
-    gpd_resource_clear(r);
-    return false;
-  }
-  return true;
+  const char *cols[GPD_RES_NCOLS];
+  text_cols(st, cols, GPD_RES_NCOLS);
+  return gpd_resource_from_text(r, cols);
 }
 
 static bool read_operation(sqlite3_stmt *st, gpd_operation *o) {
-  bool oom = false;
-  memset(o, 0, sizeof *o);
-  o->id = dup_col(st, 0, &oom);
-  o->seq = sqlite3_column_int64(st, 1);
-  o->sub = dup_col(st, 2, &oom);
-  o->location = dup_col(st, 3, &oom);
-  o->res_kind = sqlite3_column_int(st, 4) == GPD_RES_POOL ? GPD_RES_POOL : GPD_RES_CLUSTER;
-  o->res_key = dup_col(st, 5, &oom);
-  o->res_id = dup_col(st, 6, &oom);
-  o->kind = gpd_op_kind_parse((const char *)sqlite3_column_text(st, 7));
-  o->status = dup_col(st, 8, &oom);
-  o->start_ms = sqlite3_column_int64(st, 9);
-  o->end_ms = sqlite3_column_int64(st, 10);
-  o->not_before_ms = sqlite3_column_int64(st, 11);
-  o->error = dup_col(st, 12, &oom);
-  o->parent = dup_col(st, 13, &oom);
-  o->api_version = dup_col(st, 14, &oom);
-  if (oom || !o->id || !o->sub || !o->res_key || !o->status) {
-    gpd_operation_clear(o);
-    return false;
-  }
-  return true;
+  const char *cols[GPD_OP_NCOLS];
+  text_cols(st, cols, GPD_OP_NCOLS);
+  return gpd_operation_from_text(o, cols);
 }
 
 /* ---- read connections --------------------------------------------------------------------------- */
@@ -363,7 +329,7 @@ static gpd_store_rc sq_list_resources(gpd_store *base, gpd_res_kind kind, const 
   char hi[512];
   *out = NULL;
   *n = 0;
-  if (!prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
+  if (!gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
   const char *lo = after && strcmp(after, prefix) > 0 ? after : prefix;
   gpd_resource *rows = calloc(limit ? limit : 1, sizeof *rows);
   if (!rows) return GPD_STORE_ERROR;
@@ -664,8 +630,7 @@ static gpd_store_rc put_row(sq_store *s, const gpd_write *w, bool exists) {
 static gpd_store_rc range_stmt(sq_store *s, int which, const char *cluster_key, const char *extra, int64_t *count) {
   char lo[512], hi[512];
   sqlite3_stmt *st = wstmt(s, which);
-  if (!st || snprintf(lo, sizeof lo, "%s/", cluster_key) >= (int)sizeof lo || !prefix_upper(lo, hi, sizeof hi))
-    return GPD_STORE_ERROR;
+  if (!st || !gpd_key_pool_range(cluster_key, lo, hi, sizeof lo)) return GPD_STORE_ERROR;
   bind_text(st, 1, lo);
   bind_text(st, 2, hi);
   if (extra) bind_text(st, 3, extra);
@@ -765,23 +730,18 @@ typedef struct {
   int64_t next_due;
 } claim_args;
 
-static int by_seq(const void *a, const void *b) {
-  const gpd_operation *x = a, *y = b;
-  return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
 static gpd_store_rc do_claim(sq_store *s, void *arg) {
   claim_args *a = arg;
   sqlite3_stmt *st = wstmt(s, W_CLAIM);
   if (!st) return GPD_STORE_ERROR;
   bind_text(st, 1, a->owner);
-  sqlite3_bind_int64(st, 2, a->now + a->lease);
+  sqlite3_bind_int64(st, 2, a->lease);
   sqlite3_bind_int64(st, 3, a->now);
   sqlite3_bind_int64(st, 4, (sqlite3_int64)a->max);
   gpd_store_rc rc = collect_ops(st, &a->out, &a->n);
   done_stmt(st);
   if (rc != GPD_STORE_OK) return rc;
-  if (a->n > 1) qsort(a->out, a->n, sizeof *a->out, by_seq); /* RETURNING has no order */
+  gpd_operations_sort(a->out, a->n); /* RETURNING has no order */
   a->next_due = 0;
   if (a->n == 0) {
     if (!(st = wstmt(s, W_NEXT_DUE))) return GPD_STORE_ERROR;
@@ -871,6 +831,17 @@ static gpd_store_rc sq_finish_operations(gpd_store *base, const char *owner, con
   return submit((sq_store *)base, do_finish, &a);
 }
 
+static gpd_store_rc do_release(sq_store *s, void *arg) {
+  sqlite3_stmt *st = wstmt(s, W_RELEASE);
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, arg);
+  return step_done(st);
+}
+
+static gpd_store_rc sq_release_operations(gpd_store *base, const char *owner) {
+  return submit((sq_store *)base, do_release, (void *)owner);
+}
+
 static gpd_store_rc do_purge(sq_store *s, void *arg) {
   sqlite3_stmt *st = wstmt(s, W_PURGE);
   if (!st) return GPD_STORE_ERROR;
@@ -926,6 +897,7 @@ static const gpd_store_ops sqlite_ops = {
     .set_feature = sq_set_feature,
     .claim_operations = sq_claim_operations,
     .finish_operations = sq_finish_operations,
+    .release_operations = sq_release_operations,
     .purge_operations = sq_purge_operations,
     .close = sq_close,
 };

@@ -43,12 +43,13 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
   return size * n;
 }
 
-bool gpt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len,
-              gpt_response *out) {
-  memset(out, 0, sizeof *out);
-  CURL *c = curl_easy_init();
+/* One request on a handle (its connection is kept for the next request on it). */
+static bool perform(CURL *c, const char *method, const char *url, const char *const *headers, const char *body,
+                    size_t body_len, gpt_response *out) {
   struct curl_slist *list = NULL;
+  memset(out, 0, sizeof *out);
   if (!c) return false;
+  curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -75,9 +76,25 @@ bool gpt_http(const char *method, const char *url, const char *const *headers, c
     snprintf(out->error, sizeof out->error, "%s", curl_easy_strerror(rc));
   }
   curl_slist_free_all(list);
-  curl_easy_cleanup(c);
   return rc == CURLE_OK;
 }
+
+bool gpt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len,
+              gpt_response *out) {
+  CURL *c = curl_easy_init();
+  bool ok = perform(c, method, url, headers, body, body_len, out);
+  curl_easy_cleanup(c);
+  return ok;
+}
+
+gpt_conn *gpt_conn_open(void) { return (gpt_conn *)curl_easy_init(); }
+
+bool gpt_conn_http(gpt_conn *conn, const char *method, const char *url, const char *const *headers, const char *body,
+                   size_t body_len, gpt_response *out) {
+  return perform((CURL *)conn, method, url, headers, body, body_len, out);
+}
+
+void gpt_conn_close(gpt_conn *conn) { curl_easy_cleanup((CURL *)conn); }
 
 const char *gpt_header(const gpt_response *r, const char *name) {
   size_t n = strlen(name);

@@ -19,6 +19,13 @@ typedef struct {
 /* headers: "Name: value" strings, NULL-terminated (may be NULL). body NULL = no body. */
 bool gpt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len,
               gpt_response *out);
+/* A connection kept open between requests (HTTP keep-alive), for requests that must reach the
+ * server together: no connection set-up between the start signal and the request. */
+typedef struct gpt_conn gpt_conn;
+gpt_conn *gpt_conn_open(void);
+bool gpt_conn_http(gpt_conn *conn, const char *method, const char *url, const char *const *headers, const char *body,
+                   size_t body_len, gpt_response *out);
+void gpt_conn_close(gpt_conn *conn);
 /* First value of a response header (case-insensitive), NULL when absent. */
 const char *gpt_header(const gpt_response *r, const char *name);
 /* How many times a header appears. */

@@ -4,9 +4,10 @@
  *   - the operations left running finish (operations are held 400 ms so some are running at the kill);
  *   - an operation whose stored document cannot be read back ends Failed with an ARM error (one
  *     pending pool's document is damaged on purpose while the server is down).
- * Usage: http-durability --server BUILD/gpupoold */
+ * On PostgreSQL (--pg URL) the restarted process cannot tell a dead replica's leases from a live
+ * one's, so the operations the killed one held resume once their leases (1.5 s here) ran out.
+ * Usage: http-durability --server BUILD/gpupoold [--pg URL] */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include "client.h"
 #include "harness.h"
+#include "store_sql.h"
 
 #define WRITERS 4
 #define MAX_ACKS 20000
@@ -142,50 +144,34 @@ static const char *state_of(const json_t *v) {
 
 /* Damages the stored document of one acknowledged pool whose operation is still pending. */
 static bool damage_one_pending(char *name, size_t size, char *op_id, size_t op_size, int *pending) {
-  char path[400];
-  sqlite3 *db;
-  sqlite3_stmt *st;
+  char count[32];
   bool done = false;
-  snprintf(path, sizeof path, "%s/gpupool.db", srv.dir);
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) return false;
-  *pending = 0;
-  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM operations WHERE status = 'InProgress'", -1, &st, NULL) ==
-          SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    *pending = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
+  if (!gpt_store_sql(&srv, "SELECT count(*) FROM operations WHERE status = 'InProgress'", NULL, 0, count, sizeof count))
+    return false;
+  *pending = atoi(count);
   int n = atomic_load(&npool_acks);
   for (int i = n - 1; i >= 0 && !done; i--) {
     char key[200];
     if (strncmp(pool_acks[i].name, "w0", 2) != 0) continue; /* writer 0's pools live apart */
     snprintf(key, sizeof key, "%s/side/side/%s", SUB, pool_acks[i].name);
-    if (sqlite3_prepare_v2(db, "SELECT op_id FROM pools WHERE key = ?1 AND state IN ('Creating', 'Updating')", -1, &st,
-                           NULL) != SQLITE_OK)
+    const char *p[] = {key};
+    if (!gpt_store_sql(&srv, "SELECT op_id FROM pools WHERE key = $1 AND state IN ('Creating', 'Updating')", p, 1,
+                       op_id, op_size))
       break;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      snprintf(op_id, op_size, "%s", (const char *)sqlite3_column_text(st, 0));
-      snprintf(name, size, "%s", pool_acks[i].name);
-      done = true;
-    }
-    sqlite3_finalize(st);
-    if (done) {
-      sqlite3_prepare_v2(db, "UPDATE pools SET doc = '{\"damaged\":true}' WHERE key = ?1", -1, &st, NULL);
-      sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-      done = sqlite3_step(st) == SQLITE_DONE;
-      sqlite3_finalize(st);
-    }
+    if (!*op_id) continue;
+    snprintf(name, size, "%s", pool_acks[i].name);
+    done = gpt_store_sql(&srv, "UPDATE pools SET doc = '{\"damaged\":true}' WHERE key = $1", p, 1, NULL, 0);
   }
-  sqlite3_close(db);
   return done;
 }
 
 int main(int argc, char **argv) {
+  gpt_store_args(&argc, argv);
   const char *bin = argc == 3 && strcmp(argv[1], "--server") == 0 ? argv[2] : NULL;
-  const char *args[] = {"--operation-delay-ms", "400", NULL};
+  const char *args[] = {"--operation-delay-ms", "400", "--operation-lease-ms", "1500", NULL};
   gpt_response r;
   if (!bin) {
-    fprintf(stderr, "usage: http-durability --server BUILD/gpupoold\n");
+    fprintf(stderr, "usage: http-durability --server BUILD/gpupoold [--pg URL]\n");
     return 2;
   }
   gpt_client_init();
@@ -234,7 +220,7 @@ int main(int argc, char **argv) {
     fail("no acknowledged pool had an operation running at the kill (operations pending: %d)", pending);
   printf("durability: %d operations were running at the kill; damaged the document of pool %s\n", pending, damaged);
 
-  if (!gpt_server_start(&srv, bin, NULL)) {
+  if (!gpt_server_start(&srv, bin, args + 2)) {
     gpt_dir_remove(&srv);
     return 1;
   }
@@ -331,6 +317,6 @@ int main(int argc, char **argv) {
   if (exit_status != 0) fail("gpupoold exited with status %d", exit_status);
   if (failures) gpt_server_log_tail(&srv, 20);
   gpt_dir_remove(&srv);
-  if (!failures) printf("durability: ok\n");
+  if (!failures) printf("durability: ok (%s)\n", gpt_store_kind());
   return failures ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 /* harness.c - starting and stopping gpupoold for the HTTP tests (see harness.h). */
 #include "harness.h"
+#include "store_sql.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,14 +53,56 @@ static void track(pid_t pid, bool add) {
   }
 }
 
-bool gpt_dir_make(gpt_server *s) {
+static const char *pg_url; /* --pg */
+
+void gpt_store_args(int *argc, char **argv) {
+  int out = 1;
+  for (int i = 1; i < *argc; i++) {
+    if (strcmp(argv[i], "--pg") == 0 && i + 1 < *argc) {
+      pg_url = argv[++i];
+      continue;
+    }
+    argv[out++] = argv[i];
+  }
+  argv[out] = NULL;
+  *argc = out;
+}
+
+bool gpt_store_is_pg(void) { return pg_url != NULL; }
+const char *gpt_store_kind(void) { return pg_url ? "postgresql" : "sqlite"; }
+
+static bool make_dir(gpt_server *s) {
   const char *tmp = getenv("TMPDIR");
+  memset(s, 0, sizeof *s);
   snprintf(s->dir, sizeof s->dir, "%s/gpupoold-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (!mkdtemp(s->dir)) {
     fprintf(stderr, "harness: mkdtemp: %s\n", strerror(errno));
     return false;
   }
   snprintf(s->log, sizeof s->log, "%s/server.log", s->dir);
+  return true;
+}
+
+bool gpt_dir_make(gpt_server *s) {
+  static int made;
+  if (!make_dir(s)) return false;
+  if (!pg_url) {
+    snprintf(s->db, sizeof s->db, "sqlite:%s/gpupool.db", s->dir);
+    return true;
+  }
+  snprintf(s->pg_name, sizeof s->pg_name, "gpt_%ld_%d", (long)getpid(), made++);
+  snprintf(s->db, sizeof s->db, "%s/%s", pg_url, s->pg_name);
+  if (!gpt_pg_create_database(pg_url, s->pg_name)) {
+    s->pg_name[0] = '\0';
+    gpt_dir_remove(s);
+    return false;
+  }
+  return true;
+}
+
+bool gpt_dir_make_shared(gpt_server *s, const gpt_server *other) {
+  if (!make_dir(s)) return false;
+  snprintf(s->db, sizeof s->db, "%s", other->db);
   return true;
 }
 
@@ -72,6 +115,8 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 void gpt_dir_remove(gpt_server *s) {
   if (s->dir[0]) nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  if (s->pg_name[0]) gpt_pg_drop_database(pg_url, s->pg_name);
+  s->dir[0] = s->pg_name[0] = '\0';
 }
 
 static int64_t now_ms(void) {
@@ -82,15 +127,13 @@ static int64_t now_ms(void) {
 
 bool gpt_server_start(gpt_server *s, const char *bin, const char *const *args) {
   int out[2];
-  char db[400];
   const char *argv[64];
   int argc = 0;
-  snprintf(db, sizeof db, "sqlite:%s/gpupool.db", s->dir);
   argv[argc++] = bin;
   argv[argc++] = "--listen";
   argv[argc++] = "127.0.0.1:0";
   argv[argc++] = "--db";
-  argv[argc++] = db;
+  argv[argc++] = s->db;
   for (int i = 0; args && args[i] && argc < 62; i++)
     argv[argc++] = args[i];
   argv[argc] = NULL;

@@ -5,7 +5,7 @@
  * the flip would change is still being created, or the cluster's operation is running). A pool created between a
  * cluster PUT's read and its commit must not keep the old default: the cluster PUT has to see it (and retry) or the
  * pool PUT has to see the new cluster. Afterwards every pool's effective mode must match the cluster's final default.
- * Usage: http-race --server BUILD/gpupoold */
+ * Usage: http-race --server BUILD/gpupoold [--pg URL] */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -104,6 +104,7 @@ static void sleep_ms(long ms) {
 }
 
 int main(int argc, char **argv) {
+  gpt_store_args(&argc, argv);
   const char *bin = argc == 3 && strcmp(argv[1], "--server") == 0 ? argv[2] : NULL;
   gpt_response r;
   if (!bin) {
@@ -171,6 +172,6 @@ int main(int argc, char **argv) {
   if (status != 0) fail("gpupoold exited with status %d", status);
   if (failures) gpt_server_log_tail(&srv, 20);
   gpt_dir_remove(&srv);
-  if (!failures) printf("race: ok (%d pools; the undeclared ones all %s)\n", checked, want);
+  if (!failures) printf("race: ok (%s; %d pools; the undeclared ones all %s)\n", gpt_store_kind(), checked, want);
   return failures ? 1 : 0;
 }

@@ -3,7 +3,8 @@
  * A scenario is a readable JSON file: a list of steps, each an HTTP request, what the answer must be
  * (status, error code, headers, fields by JSON path) and values to capture for later steps (etags,
  * operation URLs). See tests/http/README.md for the format. Usage:
- *   http-runner --server build/gpupoold [--vars FILE] [--cacert CA.pem] tests/http/SCENARIO.json... */
+ *   http-runner --server build/gpupoold [--pg URL] [--vars FILE] [--cacert CA.pem] tests/http/SCENARIO.json...
+ * With --pg each file gets a new database on that PostgreSQL server instead of a SQLite file. */
 #include <errno.h>
 #include <pthread.h>
 #include <regex.h>
@@ -678,7 +679,7 @@ static bool run_file(const char *bin, const char *file) {
   if (!ok)
     gpt_server_log_tail(&sc.srv, 15);
   else
-    printf("ok   %s (%zu steps)\n", file, nsteps);
+    printf("ok   %s (%zu steps, %s)\n", file, nsteps, gpt_store_kind());
   gpt_dir_remove(&sc.srv);
   free_vars(&sc.v);
   json_decref(doc);
@@ -688,6 +689,7 @@ static bool run_file(const char *bin, const char *file) {
 int main(int argc, char **argv) {
   const char *bin = NULL, *cacert = NULL;
   int first = 1, failed = 0, total = 0;
+  gpt_store_args(&argc, argv);
   for (; first + 1 < argc && strncmp(argv[first], "--", 2) == 0; first += 2) {
     if (strcmp(argv[first], "--server") == 0)
       bin = argv[first + 1];
@@ -699,7 +701,8 @@ int main(int argc, char **argv) {
       break;
   }
   if (!bin || first >= argc) {
-    fprintf(stderr, "usage: http-runner --server BUILD/gpupoold [--vars FILE] [--cacert CA.pem] SCENARIO.json...\n");
+    fprintf(stderr, "usage: http-runner --server BUILD/gpupoold [--pg URL] [--vars FILE] [--cacert CA.pem] "
+                    "SCENARIO.json...\n");
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);

@@ -1,0 +1,701 @@
+/* store_pg.c - the PostgreSQL back-end of the store (store.h): any number of gpupoold replicas on one
+ * database, none of them special.
+ *
+ * Concurrency is the database's: every changeset is one transaction at READ COMMITTED whose
+ * preconditions are checked by the statements that write, so a conditional write can succeed once:
+ *   - an existing row is written by UPDATE … WHERE key = $k AND etag = $expected, a new one by
+ *     INSERT … ON CONFLICT DO NOTHING; no row changed means the precondition failed (CONFLICT);
+ *   - a row that must stay as it was ("this cluster still has etag E") is read FOR SHARE, which
+ *     holds off writers until the transaction ends, and a cluster whose pools are counted is locked
+ *     FOR NO KEY UPDATE first, which holds off new pools (every pool write reads its cluster FOR
+ *     SHARE); the count then sees every pool committed before;
+ *   - rows are locked in one order everywhere (clusters, then pools, each by key), so transactions
+ *     do not deadlock one another; should PostgreSQL still roll one back (deadlock, serialization
+ *     failure), it is simply run again (pg_pool.c).
+ * Operations are claimed with SELECT … FOR UPDATE SKIP LOCKED and a lease (owner, expiry): replicas
+ * polling together never wait on each other nor claim the same operation, and the operations of a
+ * replica that died are claimed by another once the lease ran out. Connections, prepared statements
+ * and reconnection are pg_pool.c's; the schema and its migrations pg_schema.c's. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_pool.h"
+#include "pg_schema.h"
+#include "store.h"
+
+/* HTTP threads and the reconciler share these; each is a PostgreSQL backend process, so a few per
+ * replica (PostgreSQL's default max_connections is 100). */
+#define MAX_CONNS 16
+
+enum {
+  S_GET_CLUSTER,
+  S_GET_POOL,
+  S_LIST_CLUSTERS,
+  S_LIST_POOLS,
+  S_PLAN_GEN,
+  S_PLAN,
+  S_GET_OP,
+  S_CHILD_OPS,
+  S_FEATURES,
+  S_STATS_OPS,
+  S_STATS_POOLS,
+  S_PING,
+  S_CHECK_CLUSTER,
+  S_CHECK_POOL,
+  S_INSERT_CLUSTER,
+  S_INSERT_POOL,
+  S_UPDATE_CLUSTER,
+  S_UPDATE_POOL,
+  S_DELETING_CLUSTER,
+  S_DELETING_POOL,
+  S_POOLS_STATE,
+  S_LOCK_CLUSTER,
+  S_POOL_COUNT,
+  S_INSERT_OP,
+  S_SET_FEATURE,
+  S_CLAIM,
+  S_NEXT_DUE,
+  S_RELEASE,
+  S_FINISH_OP,
+  S_FINISH_POOL,
+  S_SET_PLAN,
+  S_FINISH_CLUSTER,
+  S_DELETE_POOL,
+  S_DELETE_PLAN,
+  S_DELETE_CLUSTER,
+  S_DELETE_POOLS,
+  S_DELETE_PLANS,
+  S_PURGE,
+  S_COUNT
+};
+
+#define RES GPD_RES_COLS
+#define RUNNABLE                                                                                                       \
+  "o.status = 'InProgress' AND NOT EXISTS (SELECT 1 FROM operations c WHERE c.parent = o.id AND c.status = "           \
+  "'InProgress')"
+static const char *const sql[S_COUNT] = {
+    [S_GET_CLUSTER] = "SELECT " RES ", NULL, 0 FROM clusters WHERE key = $1",
+    [S_GET_POOL] = "SELECT " RES ", mode, plan_generation FROM pools WHERE key = $1",
+    [S_LIST_CLUSTERS] = "SELECT " RES ", NULL, 0 FROM clusters WHERE key > $1 AND key < $2 ORDER BY key LIMIT $3",
+    [S_LIST_POOLS] = "SELECT " RES ", mode, plan_generation FROM pools WHERE key > $1 AND key < $2 ORDER BY key "
+                     "LIMIT $3",
+    [S_PLAN_GEN] = "SELECT plan_generation FROM pools WHERE key = $1",
+    [S_PLAN] = "SELECT p.plan_generation, l.plan FROM pools p LEFT JOIN plans l ON l.key = p.key WHERE p.key = $1",
+    [S_GET_OP] = "SELECT " GPD_OP_COLS " FROM operations WHERE id = $1",
+    [S_CHILD_OPS] = "SELECT " GPD_OP_COLS " FROM operations WHERE parent = $1 ORDER BY seq",
+    [S_FEATURES] = "SELECT name, state FROM features WHERE sub = $1 ORDER BY name",
+    [S_STATS_OPS] = "SELECT status, count(*) FROM operations GROUP BY status ORDER BY status",
+    [S_STATS_POOLS] = "SELECT COALESCE(mode, 'None'), count(*) FROM pools GROUP BY 1 ORDER BY 1",
+    [S_PING] = "SELECT 1",
+    [S_CHECK_CLUSTER] = "SELECT etag FROM clusters WHERE key = $1 FOR SHARE",
+    [S_CHECK_POOL] = "SELECT etag FROM pools WHERE key = $1 FOR SHARE",
+    [S_INSERT_CLUSTER] = "INSERT INTO clusters(key, id, name, doc, etag, state, op_id) VALUES($1,$2,$3,$4,$5,$6,$7)"
+                         " ON CONFLICT (key) DO NOTHING",
+    [S_INSERT_POOL] = "INSERT INTO pools(key, id, name, doc, etag, state, op_id, mode) VALUES($1,$2,$3,$4,$5,$6,$7,$8)"
+                      " ON CONFLICT (key) DO NOTHING",
+    [S_UPDATE_CLUSTER] = "UPDATE clusters SET id=$2, name=$3, doc=$4, etag=$5, state=$6, op_id=$7"
+                         " WHERE key = $1 AND etag = $8",
+    [S_UPDATE_POOL] = "UPDATE pools SET id=$2, name=$3, doc=$4, etag=$5, state=$6, op_id=$7, mode=$8"
+                      " WHERE key = $1 AND etag = $9",
+    [S_DELETING_CLUSTER] = "UPDATE clusters SET etag=$2, state=$3, op_id=$4 WHERE key = $1 AND etag = $5",
+    [S_DELETING_POOL] = "UPDATE pools SET etag=$2, state=$3, op_id=$4 WHERE key = $1 AND etag = $5",
+    [S_POOLS_STATE] = "UPDATE pools SET state=$3 WHERE key > $1 AND key < $2",
+    [S_LOCK_CLUSTER] = "SELECT 1 FROM clusters WHERE key = $1 FOR NO KEY UPDATE",
+    [S_POOL_COUNT] = "SELECT count(*) FROM pools WHERE key > $1 AND key < $2",
+    [S_INSERT_OP] = "INSERT INTO operations(id, sub, location, res_kind, res_key, res_id, kind, status, start_ms,"
+                    " end_ms, not_before_ms, error, parent, api_version)"
+                    " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+    [S_SET_FEATURE] = "INSERT INTO features(sub, name, state) VALUES($1,$2,$3)"
+                      " ON CONFLICT (sub, name) DO UPDATE SET state = excluded.state",
+    /* Rows another replica is claiming right now are skipped, not waited for; one it claimed since
+     * this statement's snapshot is locked, re-read, and dropped because its lease is now set. */
+    [S_CLAIM] = "WITH c AS (SELECT o.seq FROM operations o WHERE " RUNNABLE
+                " AND (o.lease_until IS NULL OR o.lease_until < $3::bigint) ORDER BY o.seq LIMIT $4"
+                " FOR UPDATE OF o SKIP LOCKED)"
+                " UPDATE operations u SET lease_owner = $1, lease_until = GREATEST(u.not_before_ms, $3::bigint) + "
+                "$2::bigint FROM c WHERE u.seq = c.seq RETURNING u.id, u.seq, u.sub, u.location, u.res_kind, u.res_key,"
+                " u.res_id, u.kind, u.status, u.start_ms, u.end_ms, u.not_before_ms, u.error, u.parent, u.api_version",
+    [S_NEXT_DUE] = "SELECT COALESCE(MIN(COALESCE(o.lease_until, 0)), 0) FROM operations o WHERE " RUNNABLE,
+    [S_RELEASE] = "UPDATE operations SET lease_owner = NULL, lease_until = NULL"
+                  " WHERE lease_owner = $1 AND status = 'InProgress'",
+    [S_FINISH_OP] = "UPDATE operations SET status=$2, end_ms=$3, error=$4, lease_owner=NULL, lease_until=NULL"
+                    " WHERE id = $1 AND lease_owner = $5 AND status = 'InProgress'",
+    [S_FINISH_POOL] = "UPDATE pools SET state=$3, plan_generation = COALESCE($4::bigint, plan_generation)"
+                      " WHERE key = $1 AND op_id = $2",
+    [S_SET_PLAN] = "INSERT INTO plans(key, plan) VALUES($1, $2) ON CONFLICT (key) DO UPDATE SET plan = excluded.plan",
+    [S_FINISH_CLUSTER] = "UPDATE clusters SET state=$3 WHERE key = $1 AND op_id = $2",
+    [S_DELETE_POOL] = "DELETE FROM pools WHERE key = $1 AND op_id = $2",
+    [S_DELETE_PLAN] = "DELETE FROM plans WHERE key = $1",
+    [S_DELETE_CLUSTER] = "DELETE FROM clusters WHERE key = $1 AND op_id = $2",
+    [S_DELETE_POOLS] = "DELETE FROM pools WHERE key > $1 AND key < $2",
+    [S_DELETE_PLANS] = "DELETE FROM plans WHERE key > $1 AND key < $2",
+    [S_PURGE] = "DELETE FROM operations WHERE status <> 'InProgress' AND end_ms < $1",
+};
+
+typedef struct {
+  gpd_store base;
+  pg_pool *pool;
+} pg_store;
+
+#define POOL(base) (((pg_store *)(base))->pool)
+
+/* ---- helpers ------------------------------------------------------------------------------------ */
+
+typedef struct {
+  char s[24];
+} num;
+
+static num num_of(int64_t v) {
+  num n;
+  snprintf(n.s, sizeof n.s, "%" PRId64, v);
+  return n;
+}
+
+/* Runs a statement and keeps nothing but its success and the rows it changed (-1 on failure). */
+static long exec_changed(pg_conn *c, int i, int n, const char *const *params) {
+  PGresult *r = pg_exec(c, i, n, params);
+  if (!r) return -1;
+  long changed = pg_changed(r);
+  PQclear(r);
+  return changed;
+}
+
+#define EXEC(c, i, ...)                                                                                                \
+  exec_changed((c), (i), (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)),                                \
+               (const char *const[]){__VA_ARGS__})
+
+static const char *col(const PGresult *r, int row, int i) {
+  return PQgetisnull(r, row, i) ? NULL : PQgetvalue(r, row, i);
+}
+
+static bool row_resource(const PGresult *r, int row, gpd_resource *out) {
+  const char *cols[GPD_RES_NCOLS];
+  for (int i = 0; i < GPD_RES_NCOLS; i++)
+    cols[i] = col(r, row, i);
+  return gpd_resource_from_text(out, cols);
+}
+
+static bool row_operation(const PGresult *r, int row, gpd_operation *out) {
+  const char *cols[GPD_OP_NCOLS];
+  for (int i = 0; i < GPD_OP_NCOLS; i++)
+    cols[i] = col(r, row, i);
+  return gpd_operation_from_text(out, cols);
+}
+
+/* Every row of an operations result (NULL r: the statement failed). */
+static gpd_store_rc collect_ops(PGresult *r, gpd_operation **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  if (!r) return GPD_STORE_ERROR;
+  int rows = PQntuples(r);
+  gpd_store_rc rc = GPD_STORE_OK;
+  if (rows > 0 && !(*out = calloc((size_t)rows, sizeof **out))) rc = GPD_STORE_ERROR;
+  for (int i = 0; rc == GPD_STORE_OK && i < rows; i++) {
+    if (!row_operation(r, i, &(*out)[i]))
+      rc = GPD_STORE_ERROR;
+    else
+      (*n)++;
+  }
+  PQclear(r);
+  if (rc != GPD_STORE_OK) {
+    gpd_operations_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return rc;
+}
+
+/* ---- reads -------------------------------------------------------------------------------------- */
+
+typedef struct {
+  gpd_res_kind kind;
+  const char *key;
+  gpd_resource *out;
+} get_args;
+
+static gpd_store_rc do_get_resource(pg_conn *c, void *arg) {
+  get_args *a = arg;
+  const char *p[] = {a->key};
+  PGresult *r = pg_exec(c, a->kind == GPD_RES_POOL ? S_GET_POOL : S_GET_CLUSTER, 1, p);
+  if (!r) return GPD_STORE_ERROR;
+  gpd_store_rc rc = PQntuples(r) == 0            ? GPD_STORE_NOT_FOUND
+                    : row_resource(r, 0, a->out) ? GPD_STORE_OK
+                                                 : GPD_STORE_ERROR;
+  PQclear(r);
+  return rc;
+}
+
+static gpd_store_rc pg_get_resource(gpd_store *base, gpd_res_kind kind, const char *key, gpd_resource *out) {
+  get_args a = {kind, key, out};
+  memset(out, 0, sizeof *out);
+  return pg_run(POOL(base), false, do_get_resource, &a);
+}
+
+typedef struct {
+  gpd_res_kind kind;
+  const char *lo, *hi;
+  size_t limit;
+  gpd_resource *rows;
+  size_t n;
+} list_args;
+
+static gpd_store_rc do_list(pg_conn *c, void *arg) {
+  list_args *a = arg;
+  num limit = num_of((int64_t)a->limit);
+  const char *p[] = {a->lo, a->hi, limit.s};
+  PGresult *r = pg_exec(c, a->kind == GPD_RES_POOL ? S_LIST_POOLS : S_LIST_CLUSTERS, 3, p);
+  gpd_resources_free(a->rows, a->n); /* an earlier attempt's */
+  a->rows = NULL;
+  a->n = 0;
+  if (!r) return GPD_STORE_ERROR;
+  size_t rows = (size_t)PQntuples(r);
+  gpd_store_rc rc = GPD_STORE_OK;
+  if (!(a->rows = calloc(rows ? rows : 1, sizeof *a->rows))) rc = GPD_STORE_ERROR;
+  for (size_t i = 0; rc == GPD_STORE_OK && i < rows && i < a->limit; i++) {
+    if (!row_resource(r, (int)i, &a->rows[i]))
+      rc = GPD_STORE_ERROR;
+    else
+      a->n++;
+  }
+  PQclear(r);
+  return rc;
+}
+
+static gpd_store_rc pg_list_resources(gpd_store *base, gpd_res_kind kind, const char *prefix, const char *after,
+                                      size_t limit, gpd_resource **out, size_t *n) {
+  char hi[512];
+  *out = NULL;
+  *n = 0;
+  if (!gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
+  list_args a = {kind, after && strcmp(after, prefix) > 0 ? after : prefix, hi, limit, NULL, 0};
+  gpd_store_rc rc = pg_run(POOL(base), false, do_list, &a);
+  if (rc != GPD_STORE_OK) {
+    gpd_resources_free(a.rows, a.n);
+    return rc;
+  }
+  *out = a.rows;
+  *n = a.n;
+  return rc;
+}
+
+typedef struct {
+  const char *key;
+  int64_t generation;
+  char **plan;
+} plan_args;
+
+static gpd_store_rc do_get_plan(pg_conn *c, void *arg) {
+  plan_args *a = arg;
+  const char *p[] = {a->key};
+  PGresult *r = pg_exec(c, a->plan ? S_PLAN : S_PLAN_GEN, 1, p);
+  if (!r) return GPD_STORE_ERROR;
+  gpd_store_rc rc = GPD_STORE_NOT_FOUND;
+  if (PQntuples(r) > 0) {
+    rc = GPD_STORE_OK;
+    a->generation = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    if (a->plan) {
+      free(*a->plan);
+      *a->plan = NULL;
+      const char *text = col(r, 0, 1);
+      if (text && !(*a->plan = strdup(text))) rc = GPD_STORE_ERROR;
+    }
+  }
+  PQclear(r);
+  return rc;
+}
+
+static gpd_store_rc pg_get_plan(gpd_store *base, const char *key, int64_t *generation, char **plan) {
+  plan_args a = {key, 0, plan};
+  if (plan) *plan = NULL;
+  gpd_store_rc rc = pg_run(POOL(base), false, do_get_plan, &a);
+  *generation = a.generation;
+  if (rc != GPD_STORE_OK && plan) {
+    free(*plan);
+    *plan = NULL;
+  }
+  return rc;
+}
+
+typedef struct {
+  const char *key;
+  gpd_operation *out;
+  size_t n;
+} op_args;
+
+static gpd_store_rc do_get_operation(pg_conn *c, void *arg) {
+  op_args *a = arg;
+  const char *p[] = {a->key};
+  PGresult *r = pg_exec(c, S_GET_OP, 1, p);
+  if (!r) return GPD_STORE_ERROR;
+  gpd_store_rc rc = PQntuples(r) == 0             ? GPD_STORE_NOT_FOUND
+                    : row_operation(r, 0, a->out) ? GPD_STORE_OK
+                                                  : GPD_STORE_ERROR;
+  PQclear(r);
+  return rc;
+}
+
+static gpd_store_rc pg_get_operation(gpd_store *base, const char *id, gpd_operation *out) {
+  op_args a = {id, out, 0};
+  memset(out, 0, sizeof *out);
+  return pg_run(POOL(base), false, do_get_operation, &a);
+}
+
+static gpd_store_rc do_child_ops(pg_conn *c, void *arg) {
+  op_args *a = arg;
+  const char *p[] = {a->key};
+  gpd_operations_free(a->out, a->n);
+  return collect_ops(pg_exec(c, S_CHILD_OPS, 1, p), &a->out, &a->n);
+}
+
+static gpd_store_rc pg_list_child_operations(gpd_store *base, const char *parent, gpd_operation **out, size_t *n) {
+  op_args a = {parent, NULL, 0};
+  gpd_store_rc rc = pg_run(POOL(base), false, do_child_ops, &a);
+  *out = a.out;
+  *n = a.n;
+  return rc;
+}
+
+typedef struct {
+  const char *sub;
+  gpd_feature *out;
+  size_t max, n;
+} feature_args;
+
+static gpd_store_rc do_get_features(pg_conn *c, void *arg) {
+  feature_args *a = arg;
+  const char *p[] = {a->sub};
+  PGresult *r = pg_exec(c, S_FEATURES, 1, p);
+  a->n = 0;
+  if (!r) return GPD_STORE_ERROR;
+  for (int i = 0; i < PQntuples(r) && a->n < a->max; i++, a->n++) {
+    snprintf(a->out[a->n].name, sizeof a->out[a->n].name, "%s", PQgetvalue(r, i, 0));
+    snprintf(a->out[a->n].state, sizeof a->out[a->n].state, "%s", PQgetvalue(r, i, 1));
+  }
+  PQclear(r);
+  return GPD_STORE_OK;
+}
+
+static gpd_store_rc pg_get_features(gpd_store *base, const char *sub, gpd_feature *out, size_t max, size_t *n) {
+  feature_args a = {sub, out, max, 0};
+  gpd_store_rc rc = pg_run(POOL(base), false, do_get_features, &a);
+  *n = rc == GPD_STORE_OK ? a.n : 0;
+  return rc;
+}
+
+static bool stats_query(pg_conn *c, int which, char (*labels)[32], int64_t *counts, size_t stride, size_t max,
+                        size_t *n) {
+  PGresult *r = pg_exec(c, which, 0, NULL);
+  *n = 0;
+  if (!r) return false;
+  for (int i = 0; i < PQntuples(r) && *n < max; i++, (*n)++) {
+    char(*label)[32] = (char(*)[32])((char *)labels + *n * stride);
+    int64_t *count = (int64_t *)((char *)counts + *n * stride);
+    snprintf(*label, sizeof *label, "%s", PQgetvalue(r, i, 0));
+    *count = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+  }
+  PQclear(r);
+  return true;
+}
+
+static gpd_store_rc do_stats(pg_conn *c, void *arg) {
+  gpd_store_stats *out = arg;
+  memset(out, 0, sizeof *out);
+  bool ok =
+      stats_query(c, S_STATS_OPS, &out->ops[0].label, &out->ops[0].count, sizeof out->ops[0], 8, &out->nops) &&
+      stats_query(c, S_STATS_POOLS, &out->pools[0].label, &out->pools[0].count, sizeof out->pools[0], 8, &out->npools);
+  return ok ? GPD_STORE_OK : GPD_STORE_ERROR;
+}
+
+static gpd_store_rc pg_stats(gpd_store *base, gpd_store_stats *out) {
+  gpd_store_rc rc = pg_run(POOL(base), false, do_stats, out);
+  if (rc != GPD_STORE_OK) memset(out, 0, sizeof *out);
+  return rc;
+}
+
+static gpd_store_rc do_ping(pg_conn *c, void *arg) {
+  (void)arg;
+  PGresult *r = pg_exec(c, S_PING, 0, NULL);
+  PQclear(r);
+  return r ? GPD_STORE_OK : GPD_STORE_ERROR;
+}
+
+static gpd_store_rc pg_ping(gpd_store *base) { return pg_run(POOL(base), false, do_ping, NULL); }
+
+/* ---- changesets --------------------------------------------------------------------------------- */
+
+/* The order rows are locked in: clusters before pools, each by key. */
+static int lock_order(gpd_res_kind ka, const char *a, gpd_res_kind kb, const char *b) {
+  if (ka != kb) return ka == GPD_RES_CLUSTER ? -1 : 1;
+  return strcmp(a, b);
+}
+
+static int by_lock_order(const void *x, const void *y) {
+  const gpd_write *a = *(const gpd_write *const *)x, *b = *(const gpd_write *const *)y;
+  return lock_order(a->kind, a->key, b->kind, b->key);
+}
+
+/* A row that must be as it was read: locked against writers until the end of the transaction. */
+static gpd_store_rc check_row(pg_conn *c, const gpd_write *w) {
+  const char *p[] = {w->key};
+  PGresult *r = pg_exec(c, w->kind == GPD_RES_POOL ? S_CHECK_POOL : S_CHECK_CLUSTER, 1, p);
+  if (!r) return GPD_STORE_ERROR;
+  bool ok = PQntuples(r) == 0 ? !w->expect_etag : w->expect_etag && strcmp(PQgetvalue(r, 0, 0), w->expect_etag) == 0;
+  PQclear(r);
+  return ok ? GPD_STORE_OK : GPD_STORE_CONFLICT;
+}
+
+/* One statement that writes only when the precondition holds: exactly one row changed, or CONFLICT. */
+static gpd_store_rc put_row(pg_conn *c, const gpd_write *w) {
+  const gpd_resource *r = w->row;
+  bool pool = w->kind == GPD_RES_POOL;
+  const char *p[9] = {w->key, r->id, r->name, r->doc, r->etag, r->state, r->op_id, r->mode, NULL};
+  long changed;
+  if (!w->expect_etag) {
+    changed = exec_changed(c, pool ? S_INSERT_POOL : S_INSERT_CLUSTER, pool ? 8 : 7, p);
+  } else if (pool) {
+    p[8] = w->expect_etag;
+    changed = exec_changed(c, S_UPDATE_POOL, 9, p);
+  } else {
+    p[7] = w->expect_etag; /* clusters have no mode */
+    changed = exec_changed(c, S_UPDATE_CLUSTER, 8, p);
+  }
+  return changed < 0 ? GPD_STORE_ERROR : changed == 1 ? GPD_STORE_OK : GPD_STORE_CONFLICT;
+}
+
+static gpd_store_rc mark_deleting(pg_conn *c, const gpd_write *w) {
+  bool pool = w->kind == GPD_RES_POOL;
+  char lo[512], hi[512];
+  if (!w->expect_etag) return GPD_STORE_CONFLICT; /* only an existing row is deleted */
+  long changed = EXEC(c, pool ? S_DELETING_POOL : S_DELETING_CLUSTER, w->key, w->row->etag, w->row->state,
+                      w->row->op_id, w->expect_etag);
+  if (changed != 1) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_CONFLICT;
+  if (pool) return GPD_STORE_OK;
+  if (!gpd_key_pool_range(w->key, lo, hi, sizeof lo)) return GPD_STORE_ERROR;
+  return EXEC(c, S_POOLS_STATE, lo, hi, w->row->state) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
+
+static gpd_store_rc insert_op(pg_conn *c, const gpd_operation *o) {
+  num kind = num_of(o->res_kind), start = num_of(o->start_ms), end = num_of(o->end_ms),
+      not_before = num_of(o->not_before_ms);
+  long changed =
+      EXEC(c, S_INSERT_OP, o->id, o->sub, o->location, kind.s, o->res_key, o->res_id, gpd_op_kind_name(o->kind),
+           o->status, start.s, o->end_ms ? end.s : NULL, not_before.s, o->error, o->parent, o->api_version);
+  return changed == 1 ? GPD_STORE_OK : GPD_STORE_ERROR;
+}
+
+/* "The cluster has N pools": counted once no pool can be added until the transaction ends. */
+static gpd_store_rc check_pool_count(pg_conn *c, const char *cluster_key, size_t expect) {
+  char lo[512], hi[512];
+  if (!gpd_key_pool_range(cluster_key, lo, hi, sizeof lo) || EXEC(c, S_LOCK_CLUSTER, cluster_key) < 0)
+    return GPD_STORE_ERROR;
+  const char *p[] = {lo, hi};
+  PGresult *r = pg_exec(c, S_POOL_COUNT, 2, p);
+  if (!r) return GPD_STORE_ERROR;
+  bool ok = PQntuples(r) == 1 && strtoull(PQgetvalue(r, 0, 0), NULL, 10) == expect;
+  PQclear(r);
+  return ok ? GPD_STORE_OK : GPD_STORE_CONFLICT;
+}
+
+static gpd_store_rc do_commit(pg_conn *c, void *arg) {
+  const gpd_changeset *cs = arg;
+  gpd_store_rc rc = GPD_STORE_OK;
+  if (cs->pool_count_of && (rc = check_pool_count(c, cs->pool_count_of, cs->expect_pool_count)) != GPD_STORE_OK)
+    return rc;
+  const gpd_write **order = malloc((cs->nwrites ? cs->nwrites : 1) * sizeof *order);
+  if (!order) return GPD_STORE_ERROR;
+  for (size_t i = 0; i < cs->nwrites; i++)
+    order[i] = &cs->writes[i];
+  qsort(order, cs->nwrites, sizeof *order, by_lock_order);
+  for (size_t i = 0; rc == GPD_STORE_OK && i < cs->nwrites; i++) {
+    const gpd_write *w = order[i];
+    if (w->action == GPD_W_PUT)
+      rc = put_row(c, w);
+    else if (w->action == GPD_W_DELETING)
+      rc = mark_deleting(c, w);
+    else
+      rc = check_row(c, w);
+  }
+  free(order);
+  for (size_t i = 0; rc == GPD_STORE_OK && i < cs->nops; i++)
+    rc = insert_op(c, &cs->ops[i]);
+  return rc;
+}
+
+static gpd_store_rc pg_commit(gpd_store *base, const gpd_changeset *cs) {
+  return pg_run(POOL(base), true, do_commit, (void *)cs);
+}
+
+typedef struct {
+  const char *sub, *name, *state;
+} set_feature_args;
+
+static gpd_store_rc do_set_feature(pg_conn *c, void *arg) {
+  set_feature_args *a = arg;
+  return EXEC(c, S_SET_FEATURE, a->sub, a->name, a->state) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
+
+static gpd_store_rc pg_set_feature(gpd_store *base, const char *sub, const char *name, const char *state) {
+  set_feature_args a = {sub, name, state};
+  return pg_run(POOL(base), false, do_set_feature, &a); /* one statement: its own transaction */
+}
+
+/* ---- operations --------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *owner;
+  int64_t now, lease;
+  size_t max;
+  gpd_operation *out;
+  size_t n;
+  int64_t next_due;
+} claim_args;
+
+static gpd_store_rc do_claim(pg_conn *c, void *arg) {
+  claim_args *a = arg;
+  num lease = num_of(a->lease), now = num_of(a->now), max = num_of((int64_t)a->max);
+  const char *p[] = {a->owner, lease.s, now.s, max.s};
+  gpd_operations_free(a->out, a->n);
+  a->next_due = 0;
+  gpd_store_rc rc = collect_ops(pg_exec(c, S_CLAIM, 4, p), &a->out, &a->n);
+  if (rc != GPD_STORE_OK || a->n > 0) return rc;
+  PGresult *r = pg_exec(c, S_NEXT_DUE, 0, NULL);
+  if (!r) return GPD_STORE_ERROR;
+  if (PQntuples(r) == 1) a->next_due = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return GPD_STORE_OK;
+}
+
+static gpd_store_rc pg_claim_operations(gpd_store *base, const char *owner, int64_t now_ms, int64_t lease_ms,
+                                        size_t max, gpd_operation **out, size_t *n, int64_t *next_due_ms) {
+  claim_args a = {owner, now_ms, lease_ms, max, NULL, 0, 0};
+  /* One transaction: a claim is either taken with the caller told, or not taken. */
+  gpd_store_rc rc = pg_run(POOL(base), true, do_claim, &a);
+  if (rc != GPD_STORE_OK) {
+    gpd_operations_free(a.out, a.n);
+    a.out = NULL;
+    a.n = 0;
+  }
+  gpd_operations_sort(a.out, a.n); /* RETURNING has no order */
+  *out = a.out;
+  *n = a.n;
+  *next_due_ms = a.next_due;
+  return rc;
+}
+
+typedef struct {
+  const char *owner;
+  const gpd_op_result *r;
+  size_t n;
+  int64_t now;
+} finish_args;
+
+static int result_order(const void *x, const void *y) {
+  const gpd_op_result *a = *(const gpd_op_result *const *)x, *b = *(const gpd_op_result *const *)y;
+  return lock_order(a->op->res_kind, a->op->res_key, b->op->res_kind, b->op->res_key);
+}
+
+static gpd_store_rc finish_one(pg_conn *c, const char *owner, const gpd_op_result *r, int64_t now_ms) {
+  const gpd_operation *o = r->op;
+  num now = num_of(now_ms), gen = num_of(r->plan_generation);
+  char lo[512], hi[512];
+  long changed = EXEC(c, S_FINISH_OP, o->id, r->status, now.s, r->error, owner);
+  if (changed <= 0) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_OK; /* the lease was lost: not ours */
+
+  bool pool = o->res_kind == GPD_RES_POOL, ok = strcmp(r->status, "Succeeded") == 0;
+  if (o->kind == GPD_OP_DELETE && ok) {
+    changed = EXEC(c, pool ? S_DELETE_POOL : S_DELETE_CLUSTER, o->res_key, o->id);
+    if (changed <= 0) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+    if (pool) return EXEC(c, S_DELETE_PLAN, o->res_key) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+    if (!gpd_key_pool_range(o->res_key, lo, hi, sizeof lo) || EXEC(c, S_DELETE_POOLS, lo, hi) < 0 ||
+        EXEC(c, S_DELETE_PLANS, lo, hi) < 0)
+      return GPD_STORE_ERROR;
+    return GPD_STORE_OK;
+  }
+  const char *state = ok ? "Succeeded" : "Failed";
+  if (!pool) return EXEC(c, S_FINISH_CLUSTER, o->res_key, o->id, state) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+  const char *plan = ok ? r->plan : NULL;
+  changed = EXEC(c, S_FINISH_POOL, o->res_key, o->id, state, plan ? gen.s : NULL);
+  if (changed <= 0 || !plan) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+  return EXEC(c, S_SET_PLAN, o->res_key, plan) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
+
+static gpd_store_rc do_finish(pg_conn *c, void *arg) {
+  finish_args *a = arg;
+  const gpd_op_result **order = malloc((a->n ? a->n : 1) * sizeof *order);
+  gpd_store_rc rc = order ? GPD_STORE_OK : GPD_STORE_ERROR;
+  for (size_t i = 0; order && i < a->n; i++)
+    order[i] = &a->r[i];
+  if (order) qsort(order, a->n, sizeof *order, result_order);
+  for (size_t i = 0; rc == GPD_STORE_OK && i < a->n; i++)
+    rc = finish_one(c, a->owner, order[i], a->now);
+  free(order);
+  return rc;
+}
+
+static gpd_store_rc pg_finish_operations(gpd_store *base, const char *owner, const gpd_op_result *r, size_t n,
+                                         int64_t now_ms) {
+  finish_args a = {owner, r, n, now_ms};
+  return pg_run(POOL(base), true, do_finish, &a);
+}
+
+static gpd_store_rc do_release(pg_conn *c, void *arg) {
+  return EXEC(c, S_RELEASE, (const char *)arg) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
+
+static gpd_store_rc pg_release_operations(gpd_store *base, const char *owner) {
+  return pg_run(POOL(base), false, do_release, (void *)owner);
+}
+
+static gpd_store_rc do_purge(pg_conn *c, void *arg) {
+  num before = num_of(*(int64_t *)arg);
+  return EXEC(c, S_PURGE, before.s) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
+
+static gpd_store_rc pg_purge_operations(gpd_store *base, int64_t before_ms) {
+  return pg_run(POOL(base), false, do_purge, &before_ms);
+}
+
+/* ---- open and close ----------------------------------------------------------------------------- */
+
+static void pg_close(gpd_store *base) {
+  if (!base) return;
+  pg_pool_close(POOL(base));
+  free(base);
+}
+
+static const gpd_store_ops pg_ops = {
+    .get_resource = pg_get_resource,
+    .list_resources = pg_list_resources,
+    .get_plan = pg_get_plan,
+    .get_operation = pg_get_operation,
+    .list_child_operations = pg_list_child_operations,
+    .get_features = pg_get_features,
+    .stats = pg_stats,
+    .ping = pg_ping,
+    .commit = pg_commit,
+    .set_feature = pg_set_feature,
+    .claim_operations = pg_claim_operations,
+    .finish_operations = pg_finish_operations,
+    .release_operations = pg_release_operations,
+    .purge_operations = pg_purge_operations,
+    .close = pg_close,
+};
+
+void gpd_store_pg_url_display(const char *url, char *out, size_t size) { pg_url_display(url, out, size); }
+
+gpd_store *gpd_store_pg_open(const char *url, char *err, size_t errlen) {
+  pg_store *s = calloc(1, sizeof *s);
+  if (!s) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  s->base.ops = &pg_ops;
+  if (!(s->pool = pg_pool_open(url, sql, S_COUNT, MAX_CONNS, err, errlen)) ||
+      pg_schema_migrate(s->pool, err, errlen) != GPD_STORE_OK) {
+    pg_close(&s->base);
+    return NULL;
+  }
+  return &s->base;
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# pg-suite.sh - gpupoold's HTTP suites on PostgreSQL. Runs inside tests/pg/pg.sh run (one PostgreSQL
+# for all of them; every test server gets a new database there): start-up (URL forms, migrations,
+# refusals), the whole scenario suite, the durability and race tests as on SQLite, two replicas on
+# one database, PostgreSQL restarted under load. Usage: tests/pg/pg.sh run tests/http/pg-suite.sh BUILD
+set -eu
+B=${1:-build}
+: "${GPT_PG_URL:?run me inside tests/pg/pg.sh run}"
+echo "== gpupoold start-up (postgresql)"
+tests/pg/startup.sh "$B/gpupoold"
+echo "== http scenarios (postgresql)"
+"$B/tests/http-runner" --server "$B/gpupoold" --pg "$GPT_PG_URL" tests/http/*.json
+echo "== http durability (postgresql)"
+"$B/tests/http-durability" --server "$B/gpupoold" --pg "$GPT_PG_URL"
+echo "== http race (postgresql)"
+"$B/tests/http-race" --server "$B/gpupoold" --pg "$GPT_PG_URL"
+echo "== http replicas (postgresql)"
+"$B/tests/http-replicas" --server "$B/gpupoold" --pg "$GPT_PG_URL"
+echo "== http PostgreSQL restart (postgresql)"
+"$B/tests/http-pg_restart" --server "$B/gpupoold" --pg "$GPT_PG_URL" --pg-ctl tests/pg/pg.sh
