@@ -39,23 +39,6 @@ static const char *const modelled[] = {"count",
                                        "currentOrchestratorVersion",
                                        "nodeImageVersion",
                                        NULL};
-static const char *const modelled_flat[] = {"name",
-                                            "count",
-                                            "vmSize",
-                                            "osType",
-                                            "osSKU",
-                                            "mode",
-                                            "orchestratorVersion",
-                                            "nodeLabels",
-                                            "nodeTaints",
-                                            "tags",
-                                            "gpuInstanceProfile",
-                                            "gpuProfile",
-                                            "provisioningState",
-                                            "eTag",
-                                            "currentOrchestratorVersion",
-                                            "nodeImageVersion",
-                                            NULL};
 static const char *const top_known[] = {"name", "id", "type", "properties", "systemData", "etag", NULL};
 
 void gp_pool_request_free(gp_pool_request *r) {
@@ -311,7 +294,8 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
   r->gpu.instance_profile = (gp_mig_profile)e;
   if (!parse_gpu_profile(props, path, api, r, err)) ok = false;
 
-  r->extra = gpj_copy_without(props, flat ? modelled_flat : modelled);
+  r->extra = gpj_copy_without(props, modelled);
+  if (flat && r->extra) json_object_del(r->extra, "name"); /* an agentPoolProfiles entry names itself */
   if (top) r->extra_top = gpj_copy_without(top, top_known);
   if (!r->extra || (top && !r->extra_top)) err->oom = true;
   if (!ok || err->oom) {

@@ -16,8 +16,6 @@
 #include "resource.h"
 #include "visible.h"
 
-enum { DONE, RETRY };
-
 static void cluster_not_found(gpd_request *r, gpd_response *resp) {
   gpd_resp_error(resp, 404, "ResourceNotFound", NULL, "The managed cluster '%s' was not found in resource group '%s'.",
                  r->cluster, r->rg);
@@ -67,7 +65,8 @@ static char *dumps_store(json_t *stored) {
   return s;
 }
 
-static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
+static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
+  const json_t *body = arg;
   char ckey[GPD_KEY_MAX], cid[GPD_ID_MAX], etag[GPD_UUID_LEN + 1];
   gpd_resource crow, row;
   bool cfound = false;
@@ -83,7 +82,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
   gp_pool **view_pools = NULL;
   gpd_resource *view_rows = NULL;
   char *doc = NULL;
-  int result = DONE;
+  int result = GPD_DONE;
   gp_error_init(&err);
   memset(&crow, 0, sizeof crow);
   gpd_cluster_key(r, ckey, sizeof ckey);
@@ -186,7 +185,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
   gpd_changeset cs = {writes, nw, ckey, ps.n, ops, nops};
   gpd_store_rc rc = r->srv->store->ops->commit(r->srv->store, &cs);
   if (rc == GPD_STORE_CONFLICT) {
-    result = RETRY;
+    result = GPD_RETRY;
     goto out;
   }
   if (rc != GPD_STORE_OK) {
@@ -222,30 +221,24 @@ out:
 void gpd_cluster_put(gpd_request *r, gpd_response *resp) {
   json_t *body = gpd_req_json(r, resp);
   if (!body) return;
-  int attempt = 0;
-  while (put_once(r, resp, body) == RETRY) {
-    if (++attempt == GPD_WRITE_ATTEMPTS) {
-      gpd_resp_error(resp, 409, "Conflict", NULL,
-                     "The managed cluster or its pools kept changing while this request was applied; retry it.");
-      break;
-    }
-  }
+  gpd_write_retrying(r, resp, put_once, body, "The managed cluster or its pools");
   json_decref(body);
 }
 
 /* PATCH replaces the tags (ARM TagsObject); nothing else changes, so no operation runs. */
-static int patch_once(gpd_request *r, gpd_response *resp, const gp_cluster_request *creq) {
+static int patch_once(gpd_request *r, gpd_response *resp, const void *arg) {
+  const gp_cluster_request *creq = arg;
   char ckey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1];
   gpd_resource crow;
   bool found = false;
   gp_cluster *c = NULL;
   char *doc = NULL;
-  int result = DONE;
+  int result = GPD_DONE;
   gpd_cluster_key(r, ckey, sizeof ckey);
-  if (!gpd_load_row(r, GPD_RES_CLUSTER, ckey, &crow, &found, resp)) return DONE;
+  if (!gpd_load_row(r, GPD_RES_CLUSTER, ckey, &crow, &found, resp)) return GPD_DONE;
   if (!found) {
     cluster_not_found(r, resp);
-    return DONE;
+    return GPD_DONE;
   }
   if (!gpd_preconditions(r, crow.etag, resp) || !gpd_not_busy(&crow, "managed cluster", resp)) goto out;
   if (!(c = gpd_cluster_load(&crow, resp))) goto out;
@@ -269,7 +262,7 @@ static int patch_once(gpd_request *r, gpd_response *resp, const gp_cluster_reque
     gpd_changeset cs = {&w, 1, NULL, 0, NULL, 0};
     gpd_store_rc rc = r->srv->store->ops->commit(r->srv->store, &cs);
     if (rc == GPD_STORE_CONFLICT) {
-      result = RETRY;
+      result = GPD_RETRY;
       goto out;
     }
     if (rc != GPD_STORE_OK) {
@@ -299,32 +292,27 @@ void gpd_cluster_patch(gpd_request *r, gpd_response *resp) {
   if (!creq) {
     gpd_resp_gp_error(resp, &err);
   } else {
-    int attempt = 0;
-    while (patch_once(r, resp, creq) == RETRY) {
-      if (++attempt == GPD_WRITE_ATTEMPTS) {
-        gpd_resp_error(resp, 409, "Conflict", NULL, "The managed cluster kept changing; retry the request.");
-        break;
-      }
-    }
+    gpd_write_retrying(r, resp, patch_once, creq, "The managed cluster");
   }
   gp_cluster_request_free(creq);
   gp_error_clear(&err);
   json_decref(body);
 }
 
-static int delete_once(gpd_request *r, gpd_response *resp) {
+static int delete_once(gpd_request *r, gpd_response *resp, const void *arg) {
+  (void)arg;
   char ckey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1];
   gpd_resource crow;
   bool found = false;
   gpd_pool_set ps = {0};
   gp_cluster *c = NULL;
   gpd_write *writes = NULL;
-  int result = DONE;
+  int result = GPD_DONE;
   gpd_cluster_key(r, ckey, sizeof ckey);
-  if (!gpd_load_row(r, GPD_RES_CLUSTER, ckey, &crow, &found, resp)) return DONE;
+  if (!gpd_load_row(r, GPD_RES_CLUSTER, ckey, &crow, &found, resp)) return GPD_DONE;
   if (!found) {
     gpd_resp_empty(resp, 204);
-    return DONE;
+    return GPD_DONE;
   }
   if (!gpd_preconditions(r, crow.etag, resp) || !gpd_not_busy(&crow, "managed cluster", resp)) goto out;
   if (!(c = gpd_cluster_load(&crow, resp))) goto out;
@@ -345,7 +333,7 @@ static int delete_once(gpd_request *r, gpd_response *resp) {
   gpd_changeset cs = {writes, ps.n + 1, ckey, ps.n, &op.op, 1};
   gpd_store_rc rc = r->srv->store->ops->commit(r->srv->store, &cs);
   if (rc == GPD_STORE_CONFLICT) {
-    result = RETRY;
+    result = GPD_RETRY;
   } else if (rc != GPD_STORE_OK) {
     gpd_resp_store_error(resp);
   } else {
@@ -362,14 +350,7 @@ out:
 }
 
 void gpd_cluster_delete(gpd_request *r, gpd_response *resp) {
-  int attempt = 0;
-  while (delete_once(r, resp) == RETRY) {
-    if (++attempt == GPD_WRITE_ATTEMPTS) {
-      gpd_resp_error(resp, 409, "Conflict", NULL,
-                     "The managed cluster kept changing while it was being deleted; retry.");
-      break;
-    }
-  }
+  gpd_write_retrying(r, resp, delete_once, NULL, "The managed cluster");
 }
 
 void gpd_cluster_list(gpd_request *r, gpd_response *resp) {

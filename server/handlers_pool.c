@@ -14,8 +14,6 @@
 #include "resource.h"
 #include "visible.h"
 
-enum { DONE, RETRY };
-
 static void pool_not_found(gpd_request *r, gpd_response *resp) {
   char ckey[GPD_KEY_MAX];
   gpd_resource crow;
@@ -58,7 +56,8 @@ void gpd_pool_get(gpd_request *r, gpd_response *resp) {
   gpd_resource_clear(&row);
 }
 
-static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
+static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
+  const json_t *body = arg;
   char ckey[GPD_KEY_MAX], pkey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1], id[GPD_ID_MAX];
   gpd_resource crow, prow, row;
   bool cfound = false, pfound = false;
@@ -69,7 +68,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
   gp_policy_context ctx;
   gp_error err;
   char *doc = NULL;
-  int result = DONE;
+  int result = GPD_DONE;
   gp_error_init(&err);
   memset(&crow, 0, sizeof crow);
   memset(&prow, 0, sizeof prow);
@@ -136,7 +135,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const json_t *body) {
   gpd_changeset cs = {writes, 2, NULL, 0, &op.op, 1};
   gpd_store_rc rc = r->srv->store->ops->commit(r->srv->store, &cs);
   if (rc == GPD_STORE_CONFLICT) {
-    result = RETRY;
+    result = GPD_RETRY;
     goto out;
   }
   if (rc != GPD_STORE_OK) {
@@ -164,23 +163,17 @@ out:
 void gpd_pool_put(gpd_request *r, gpd_response *resp) {
   json_t *body = gpd_req_json(r, resp);
   if (!body) return;
-  int attempt = 0;
-  while (put_once(r, resp, body) == RETRY) {
-    if (++attempt == GPD_WRITE_ATTEMPTS) {
-      gpd_resp_error(resp, 409, "Conflict", NULL,
-                     "The agent pool kept changing while this request was applied; retry it.");
-      break;
-    }
-  }
+  gpd_write_retrying(r, resp, put_once, body, "The agent pool");
   json_decref(body);
 }
 
-static int delete_once(gpd_request *r, gpd_response *resp) {
+static int delete_once(gpd_request *r, gpd_response *resp, const void *arg) {
+  (void)arg;
   char ckey[GPD_KEY_MAX], pkey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1];
   gpd_resource crow, prow;
   bool cfound = false, pfound = false;
   gp_cluster *cluster = NULL;
-  int result = DONE;
+  int result = GPD_DONE;
   memset(&crow, 0, sizeof crow);
   memset(&prow, 0, sizeof prow);
   gpd_cluster_key(r, ckey, sizeof ckey);
@@ -205,7 +198,7 @@ static int delete_once(gpd_request *r, gpd_response *resp) {
   gpd_changeset cs = {writes, 2, NULL, 0, &op.op, 1};
   gpd_store_rc rc = r->srv->store->ops->commit(r->srv->store, &cs);
   if (rc == GPD_STORE_CONFLICT) {
-    result = RETRY;
+    result = GPD_RETRY;
   } else if (rc != GPD_STORE_OK) {
     gpd_resp_store_error(resp);
   } else {
@@ -221,13 +214,7 @@ out:
 }
 
 void gpd_pool_delete(gpd_request *r, gpd_response *resp) {
-  int attempt = 0;
-  while (delete_once(r, resp) == RETRY) {
-    if (++attempt == GPD_WRITE_ATTEMPTS) {
-      gpd_resp_error(resp, 409, "Conflict", NULL, "The agent pool kept changing while it was being deleted; retry.");
-      break;
-    }
-  }
+  gpd_write_retrying(r, resp, delete_once, NULL, "The agent pool");
 }
 
 void gpd_pool_list(gpd_request *r, gpd_response *resp) {

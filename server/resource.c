@@ -459,3 +459,13 @@ char *gpd_page_text(const gpd_request *r, char *const *items, const size_t *lens
   *len = b.len;
   return b.s;
 }
+
+void gpd_write_retrying(gpd_request *r, gpd_response *resp, gpd_write_attempt attempt, const void *arg,
+                        const char *what) {
+  for (int tries = 1; attempt(r, resp, arg) == GPD_RETRY; tries++) {
+    if (tries == GPD_WRITE_ATTEMPTS) {
+      gpd_resp_error(resp, 409, "Conflict", NULL, "%s kept changing while this request was applied; retry it.", what);
+      return;
+    }
+  }
+}

@@ -12,6 +12,14 @@
 #define GPD_ID_MAX 512
 #define GPD_WRITE_ATTEMPTS 8 /* a write that lost a race is decided again on fresh state */
 
+/* One try of a write: DONE (answered, whatever the outcome) or RETRY (lost a race: decide again). */
+enum { GPD_DONE = 0, GPD_RETRY };
+typedef int (*gpd_write_attempt)(gpd_request *r, gpd_response *resp, const void *arg);
+/* Runs attempt until it is DONE; after GPD_WRITE_ATTEMPTS lost races answers 409 Conflict with
+ * "<what> kept changing ...; retry". */
+void gpd_write_retrying(gpd_request *r, gpd_response *resp, gpd_write_attempt attempt, const void *arg,
+                        const char *what);
+
 /* Lowercase store keys of the request's cluster and pool. */
 void gpd_cluster_key(const gpd_request *r, char *out, size_t size);
 void gpd_pool_key(const gpd_request *r, char *out, size_t size);
