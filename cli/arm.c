@@ -193,3 +193,12 @@ int arm_show(const arm_ctx *c, const char *url, int kind) {
   http_response_free(&r);
   return rc;
 }
+
+int arm_list(const arm_ctx *c, const char *url, int kind) {
+  json_t *all;
+  int rc = cli_list_all(c, url, &all);
+  if (rc != CLI_OK) return rc;
+  rc = out_print(c->args->output, (out_kind)kind, all, 1);
+  json_decref(all);
+  return rc;
+}

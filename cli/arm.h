@@ -40,6 +40,9 @@ int arm_write(const arm_ctx *c, const char *method, const char *url, const json_
 /* GETs one resource and prints it (or its error). Returns the exit status. */
 int arm_show(const arm_ctx *c, const char *url, int kind);
 
+/* GETs a list with all its pages and prints it (or the error). Returns the exit status. */
+int arm_list(const arm_ctx *c, const char *url, int kind);
+
 /* GETs a list and every page after it (following nextLink) into *out (a new array). */
 int cli_list_all(const arm_ctx *c, const char *url, json_t **out);
 

@@ -156,11 +156,7 @@ static int cl_list(int argc, char **argv) {
     snprintf(path, sizeof path, "/providers/Microsoft.ContainerService/managedClusters");
   }
   arm_url(&c, url, sizeof url, path, CLI_API_VERSION);
-  json_t *all;
-  if ((rc = cli_list_all(&c, url, &all)) != CLI_OK) return rc;
-  rc = out_print(a.output, KIND_CLUSTER, all, 1);
-  json_decref(all);
-  return rc;
+  return arm_list(&c, url, KIND_CLUSTER);
 }
 
 static int cl_delete(int argc, char **argv) {

@@ -332,11 +332,7 @@ static int np_list(int argc, char **argv) {
   arm_cluster_path(path, sizeof path, v[NP_RG].value, v[NP_CLUSTER].value);
   strncat(path, "/agentPools", sizeof path - strlen(path) - 1);
   arm_url(&c, url, sizeof url, path, CLI_API_VERSION);
-  json_t *all;
-  if ((rc = cli_list_all(&c, url, &all)) != CLI_OK) return rc;
-  rc = out_print(a.output, KIND_NODEPOOL, all, 1);
-  json_decref(all);
-  return rc;
+  return arm_list(&c, url, KIND_NODEPOOL);
 }
 
 int cmd_nodepool(int argc, char **argv) {

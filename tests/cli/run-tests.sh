@@ -183,6 +183,10 @@ g 1 cluster update -g rg1 -n c1 -k 1.34
 has "$T/err" "(InvalidOrchestratorVersion)"
 g 1 cluster show -g rg1 -n nosuch
 has "$T/err" "(ResourceNotFound)"
+g 1 cluster update -g rg1 -n nosuch -k 1.36
+has "$T/err" "(ResourceNotFound)"
+g 1 nodepool list -g rg1 --cluster-name nosuch
+has "$T/err" "("
 GPUPOOL_ENDPOINT="$EP" GPUPOOL_SUBSCRIPTION=11111111-2222-3333-4444-555555555555 "$CLI" cluster list -o tsv >"$T/out" 2>"$T/err"
 eq "$?" 0 "cluster list in another subscription (GPUPOOL_SUBSCRIPTION)"
 eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "another subscription sees no clusters"
