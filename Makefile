@@ -18,7 +18,9 @@ ifeq ($(SAN),1)
   OPT      := -O1
 endif
 PKGS    := jansson
-CPPFLAGS = -Iinclude -Ilib -D_GNU_SOURCE
+CPPFLAGS = -Iinclude -D_GNU_SOURCE
+# Only the library's own objects see its internal headers (lib/*.h): everything else gets the public API.
+LIB_CPPFLAGS = $(CPPFLAGS) -Ilib
 CFLAGS   = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -g $(OPT) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDFLAGS  = $(SANFLAGS)
 LDLIBS   = $(shell pkg-config --libs $(PKGS))
@@ -60,11 +62,11 @@ $(B)/gen/catalog_data.c: tools/gen-catalog.awk $(DATA) | $(DEPS_OK)
 
 $(B)/obj/gen/catalog_data.o: $(B)/gen/catalog_data.c lib/catalog_tables.h include/gpupool/catalog.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(LIB_CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(B)/obj/lib/%.o: lib/%.c $(wildcard include/gpupool/*.h lib/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(LIB_CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "authz.h"
-#include "credentials.h"
-#include "jwt.h"
+#include "security/auth.h"
+#include "security/authz.h"
+#include "security/credentials.h"
+#include "security/jwt.h"
 #include "mint.h"
 
 static gnutls_privkey_t signer;

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authz.h"
-#include "credentials.h"
+#include "security/authz.h"
+#include "security/credentials.h"
 #include "handlers.h"
 #include "router.h"
 

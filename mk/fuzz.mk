@@ -30,13 +30,13 @@ endif
 
 $(FUZZ_B)/obj/lib/%.o: lib/%.c $(wildcard include/gpupool/*.h lib/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(shell pkg-config --cflags jansson) -c $< -o $@
+	$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_CFLAGS) $(shell pkg-config --cflags jansson) -c $< -o $@
 
 $(FUZZ_B)/obj/gen/catalog_data.o: $(B)/gen/catalog_data.c lib/catalog_tables.h include/gpupool/catalog.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_B)/obj/server/%.o: server/%.c $(wildcard server/*.h include/gpupool/*.h) | $(DEPS_OK)
+$(FUZZ_B)/obj/server/%.o: server/%.c $(wildcard server/*.h server/*/*.h include/gpupool/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -Iserver $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(FUZZ_SERVER_PKGS)) -c $< -o $@
 
@@ -48,7 +48,7 @@ $(FUZZ_B)/obj/mint.o: tests/security/mint.c tests/security/mint.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(shell pkg-config --cflags gnutls) -c $< -o $@
 
-$(FUZZ_B)/obj/fuzz/%.o: fuzz/%.c $(wildcard server/*.h agent/*.h tests/security/*.h include/gpupool/*.h) | $(DEPS_OK)
+$(FUZZ_B)/obj/fuzz/%.o: fuzz/%.c $(wildcard server/*.h server/*/*.h agent/*.h tests/security/*.h include/gpupool/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -Iserver -Iagent -Itests/security $(FUZZ_CFLAGS) \
 	  $(shell pkg-config --cflags $(FUZZ_SERVER_PKGS) $(FUZZ_AGENT_PKGS)) -c $< -o $@
@@ -58,7 +58,7 @@ FUZZ_LINK = $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
 $(FUZZ_B)/fuzz_body: $(FUZZ_B)/obj/fuzz/fuzz_body.o $(FUZZ_LIB)
 	$(FUZZ_LINK) $(shell pkg-config --libs jansson)
 
-$(FUZZ_B)/fuzz_router: $(FUZZ_B)/obj/fuzz/fuzz_router.o $(patsubst %,$(FUZZ_B)/obj/server/%.o,router response authz credentials) \
+$(FUZZ_B)/fuzz_router: $(FUZZ_B)/obj/fuzz/fuzz_router.o $(patsubst %,$(FUZZ_B)/obj/server/%.o,router response security/authz security/credentials) \
                        $(FUZZ_LIB)
 	$(FUZZ_LINK) $(shell pkg-config --libs jansson libmicrohttpd)
 
@@ -66,7 +66,7 @@ $(FUZZ_B)/fuzz_nvsmi_xml: $(FUZZ_B)/obj/fuzz/fuzz_nvsmi_xml.o $(patsubst %,$(FUZ
                           $(FUZZ_LIB)
 	$(FUZZ_LINK) $(shell pkg-config --libs jansson libxml-2.0) -ldl
 
-$(FUZZ_B)/fuzz_auth: $(FUZZ_B)/obj/fuzz/fuzz_auth.o $(patsubst %,$(FUZZ_B)/obj/server/%.o,jwt credentials auth authz) \
+$(FUZZ_B)/fuzz_auth: $(FUZZ_B)/obj/fuzz/fuzz_auth.o $(patsubst %,$(FUZZ_B)/obj/server/security/%.o,jwt credentials auth authz) \
                      $(FUZZ_B)/obj/mint.o
 	$(FUZZ_LINK) $(shell pkg-config --libs jansson gnutls) -lpthread
 

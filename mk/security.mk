@@ -18,7 +18,7 @@ $(SECTOOL): tests/security/sectool.c tests/security/mint.c tests/security/mint.h
 
 # unit tests of the pieces (cmocka), linked with the server's own objects
 SECURITY_UNITS := $(B)/tests/security/test-units
-SECURITY_UNIT_OBJS := $(patsubst %,$(B)/obj/server/%.o,credentials authz auth jwt throttle)
+SECURITY_UNIT_OBJS := $(patsubst %,$(B)/obj/server/security/%.o,credentials authz auth jwt throttle)
 $(SECURITY_UNITS): tests/security/test_units.c $(SECURITY_UNIT_OBJS) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iserver $(CFLAGS) $(shell pkg-config --cflags cmocka gnutls jansson) -o $@ $< \

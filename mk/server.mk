@@ -4,7 +4,7 @@
 
 SERVER_PKGS := jansson libmicrohttpd sqlite3 libpq
 SERVER_PKGS += gnutls # TLS, JWT signatures, token hashes (issue 7)
-SERVER_SRCS := $(wildcard server/*.c)
+SERVER_SRCS := $(wildcard server/*.c server/store/*.c server/security/*.c)
 SERVER_OBJS := $(patsubst server/%.c,$(B)/obj/server/%.o,$(SERVER_SRCS))
 HTTP_TEST_PKGS := jansson libcurl sqlite3 libpq
 HTTP_TEST_COMMON := tests/http/harness.c tests/http/client.c tests/http/store_sql.c tests/http/testutil.c
@@ -12,7 +12,7 @@ HTTP_TEST_COMMON := tests/http/harness.c tests/http/client.c tests/http/store_sq
 BINS         += $(B)/gpupoold
 TEST_TARGETS += test-server test-server-pg
 
-$(B)/obj/server/%.o: server/%.c $(wildcard server/*.h include/gpupool/*.h) | $(DEPS_OK)
+$(B)/obj/server/%.o: server/%.c $(wildcard server/*.h server/*/*.h include/gpupool/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iserver $(CFLAGS) $(shell pkg-config --cflags $(SERVER_PKGS)) -c $< -o $@
 

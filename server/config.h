@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "gpupool/gpupool.h"
-#include "security_config.h"
+#include "security/security_config.h"
 
 typedef struct {
   char host[256];

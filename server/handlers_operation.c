@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authz.h"
+#include "security/authz.h"
 #include "handlers.h"
 #include "resource.h"
 

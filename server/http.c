@@ -18,7 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
-#include "security.h"
+#include "security/security.h"
 
 struct gpd_http {
   struct MHD_Daemon *daemon;

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reconciler.h"
-#include "security.h"
+#include "security/security.h"
 #include "server.h"
 #include "view_cache.h"
 

@@ -6,7 +6,7 @@
 #define GPUPOOLD_RESOURCE_H
 
 #include "request.h"
-#include "store.h"
+#include "store/store.h"
 
 #define GPD_KEY_MAX 400
 #define GPD_ID_MAX 512

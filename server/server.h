@@ -4,7 +4,7 @@
 #define GPUPOOLD_SERVER_H
 
 #include "config.h"
-#include "store.h"
+#include "store/store.h"
 
 typedef struct gpd_reconciler gpd_reconciler;
 typedef struct gpd_metrics gpd_metrics;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authz.h"
+#include "security/authz.h"
 
 #define SCAN_MAX 10000
 #define BATCH 200

@@ -6,7 +6,7 @@
 #define GPUPOOLD_VISIBLE_H
 
 #include "request.h"
-#include "store.h"
+#include "store/store.h"
 
 typedef struct {
   gpd_resource *rows; /* at most top, in key order */

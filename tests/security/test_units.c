@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "authz.h"
-#include "credentials.h"
-#include "jwt.h"
+#include "security/auth.h"
+#include "security/authz.h"
+#include "security/credentials.h"
+#include "security/jwt.h"
 #include "router.h"
-#include "throttle.h"
+#include "security/throttle.h"
 
 #define SUB "/subscriptions/0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10"
 #define H64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

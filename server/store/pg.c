@@ -1,4 +1,4 @@
-/* store_pg.c - the PostgreSQL back-end of the store (store.h): any number of gpupoold replicas on one
+/* pg.c - the PostgreSQL back-end of the store (store.h): any number of gpupoold replicas on one
  * database, none of them special.
  *
  * Concurrency is the database's: every changeset is one transaction at READ COMMITTED whose
@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pg_pool.h"
-#include "pg_schema.h"
-#include "store.h"
+#include "store/pg_pool.h"
+#include "store/pg_schema.h"
+#include "store/store.h"
 
 /* HTTP threads and the reconciler share these; each is a PostgreSQL backend process, so a few per
  * replica (PostgreSQL's default max_connections is 100). */

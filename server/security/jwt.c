@@ -2,7 +2,7 @@
  * certificates, raw RSA n/e and EC x/y of a JWKS) and verifies the signatures; an ES256 signature,
  * raw r||s in a JWT, is DER-encoded for GnuTLS with gnutls_encode_rs_value. JSON goes through
  * jansson with duplicate keys refused (a claim given twice is a classic confusion attack). */
-#include "jwt.h"
+#include "security/jwt.h"
 
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "credentials.h"
+#include "security/credentials.h"
 
 #define MAX_KEYS 64
 #define MAX_KID 128

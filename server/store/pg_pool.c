@@ -6,7 +6,7 @@
  * connection from a live one without a round trip. While PostgreSQL cannot be reached, a failed
  * connection attempt makes the next ones fail at once for a short while, so requests are answered
  * 503 quickly instead of each one waiting for its own attempt. */
-#include "pg_pool.h"
+#include "store/pg_pool.h"
 
 #include <poll.h>
 #include <pthread.h>

@@ -1,17 +1,15 @@
 /* store.h - the persistence interface of gpupoold: managed clusters, agent pools (with their plan),
  * operations and subscription features.
  *
- * One small vtable so that back-ends can be swapped (SQLite today, PostgreSQL for several replicas
- * later). The interface is shaped for that second back-end:
+ * One small vtable with two back-ends: sqlite.c (the default, one process per file) and pg.c
+ * (PostgreSQL, any number of replicas on one database). What they share apart from SQL lives in
+ * store.c. The interface is shaped for several replicas:
  *   - every write is a changeset whose preconditions ("this row still has etag E", "this row does
  *     not exist", "this cluster still has N pools") are checked inside the write, so a conditional
  *     write can only succeed once and concurrent writers never lose an update;
  *   - operations are claimed with a lease (owner + expiry), so several reconcilers can share them.
  * A function returns only after the write is durable. The store knows nothing about GPUs: the
- * documents are the core's storage JSON, opaque here.
- *
- * Back-ends: store_sqlite.c (one process per file) and store_pg.c (PostgreSQL, any number of
- * replicas on one database). What they share apart from SQL lives in store.c. */
+ * documents are the core's storage JSON, opaque here. */
 #ifndef GPUPOOLD_STORE_H
 #define GPUPOOLD_STORE_H
 

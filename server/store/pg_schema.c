@@ -9,7 +9,7 @@
  * because the key-range scans (a cluster's pools are the keys between "c/" and "c0") need byte
  * order whatever the database's locale; documents are text, not jsonb, because they are opaque
  * here and compared byte for byte. */
-#include "pg_schema.h"
+#include "store/pg_schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>

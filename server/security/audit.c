@@ -1,7 +1,7 @@
 /* audit.c - audit lines (see audit.h). Each line is written with one write(2) on an O_APPEND
  * descriptor, under a mutex that also guards reopening, so lines never interleave or tear. Strings
  * are made printable ASCII before they reach jansson: a path with invalid UTF-8 still gets its line. */
-#include "audit.h"
+#include "security/audit.h"
 
 #include <errno.h>
 #include <fcntl.h>

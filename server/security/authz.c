@@ -1,5 +1,5 @@
 /* authz.c - role and scope decisions (see authz.h and docs/decisions.md, Security). */
-#include "authz.h"
+#include "security/authz.h"
 
 #include <stdio.h>
 #include <string.h>

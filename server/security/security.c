@@ -1,18 +1,18 @@
 /* security.c - the request guard and audit hook of gpupoold (see security.h). */
-#include "security.h"
+#include "security/security.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
-#include "auth.h"
-#include "authz.h"
+#include "security/audit.h"
+#include "security/auth.h"
+#include "security/authz.h"
 #include "log.h"
 #include "router.h"
-#include "throttle.h"
-#include "tls.h"
+#include "security/throttle.h"
+#include "security/tls.h"
 
 #define MAX_AUTH_HEADERS 4
 

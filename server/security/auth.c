@@ -1,6 +1,6 @@
 /* auth.c - bearer token authentication (see auth.h). Tokens are hashed with GnuTLS's SHA-256 and
  * only the hash is compared: the tokens file never holds a token, and a token is never logged. */
-#include "auth.h"
+#include "security/auth.h"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>

@@ -1,6 +1,6 @@
 /* store.c - picking a store back-end from its URL, and what every back-end shares apart from SQL:
  * rows from their text columns, key ranges, operation order. */
-#include "store.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* tls.c - loading and checking the server's certificate and key (see tls.h). */
-#include "tls.h"
+#include "security/tls.h"
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "credentials.h"
+#include "security/credentials.h"
 
 #define MAX_PEM (1u << 20)
 /* TLS 1.2 and 1.3, GnuTLS's normal ciphers: what Azure's front doors accept. */

@@ -1,4 +1,4 @@
-/* store_sqlite.c - the SQLite back-end of the store (store.h): one file, WAL mode, synchronous=FULL.
+/* sqlite.c - the SQLite back-end of the store (store.h): one file, WAL mode, synchronous=FULL.
  *
  * Reads use a small pool of read-only connections (WAL lets them run beside the writer), at most
  * MAX_READERS of them whatever the number of HTTP threads. Writes go
@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #define SCHEMA_VERSION 1
 #define MAX_BATCH 512

@@ -1,7 +1,7 @@
 /* throttle.c - token buckets per principal (see throttle.h). One hash table under one mutex: a
  * request holds it for a lookup and a few multiplications. Buckets that have refilled completely
  * are forgotten when the table grows, so its size follows the principals active in the last 10 s. */
-#include "throttle.h"
+#include "security/throttle.h"
 
 #include <pthread.h>
 #include <stdlib.h>

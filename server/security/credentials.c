@@ -2,7 +2,7 @@
  * copied once and cut in place; principals are sorted by key for lookups by binary search. Every
  * line is checked before anything is used, so a reload either takes the whole new file or keeps the
  * old one. */
-#include "credentials.h"
+#include "security/credentials.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* pg_pool.h - the PostgreSQL connections of the store (store_pg.c): a small pool shared by the HTTP
+/* pg_pool.h - the PostgreSQL connections of the store (store/pg.c): a small pool shared by the HTTP
  * threads and the reconciler, statements prepared once per connection, reconnection when
  * PostgreSQL went away and came back, and a runner for one unit of work (a transaction, or reads)
  * that tries it again only when that is known to be safe:
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #define PG_POOL_MAX_STMTS 64
 

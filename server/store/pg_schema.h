@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "pg_pool.h"
+#include "store/pg_pool.h"
 
 /* Brings the database to the schema this gpupoold knows, applying each missing migration in its own
  * transaction, recorded in schema_migrations; replicas starting together wait on an advisory lock.

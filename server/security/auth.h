@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "credentials.h"
-#include "jwt.h"
-#include "security_config.h"
+#include "security/credentials.h"
+#include "security/jwt.h"
+#include "security/security_config.h"
 
 typedef struct gpd_auth gpd_auth;
 typedef struct gpd_auth_snapshot gpd_auth_snapshot;

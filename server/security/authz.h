@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "credentials.h"
+#include "security/credentials.h"
 #include "request.h"
 
 typedef enum {

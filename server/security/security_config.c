@@ -1,6 +1,6 @@
 /* security_config.c - the security flags of gpupoold and the rules that hold between them (see
  * security_config.h and docs/decisions.md, Security). */
-#include "security_config.h"
+#include "security/security_config.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
