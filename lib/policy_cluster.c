@@ -83,9 +83,7 @@ static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_
     if (r->mode != c->mode && ctx->phase == GP_PHASE_PREVIEW && !ctx->feature_managed_gpu &&
         !ctx->feature_managed_gpu_experience)
       gp_error_add(err, "PreviewFeatureNotRegistered", "properties.gpuProfile.nvidia.managementMode",
-                   "'properties.gpuProfile.nvidia.managementMode' is a preview setting. Register the feature first: "
-                   "az feature register --namespace Microsoft.ContainerService --name " GP_FEATURE_MANAGED_GPU
-                   ", then retry.");
+                   "'properties.gpuProfile.nvidia.managementMode' is a preview setting. " GPP_REGISTER_FEATURE_HINT);
     c->mode = r->mode;
   }
 }

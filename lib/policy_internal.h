@@ -7,6 +7,13 @@
 
 #include "gpupool/policy.h"
 
+/* How to register the preview feature, in gpupool's own words (CLI command and REST call): error
+ * messages never name an `az` command, which would act on real Azure. */
+#define GPP_REGISTER_FEATURE_HINT                                                                                      \
+  "Register the feature first: gpupool feature register --name " GP_FEATURE_MANAGED_GPU                                \
+  " (REST: POST /subscriptions/{subscriptionId}/providers/Microsoft.Features/providers/"                             \
+  "Microsoft.ContainerService/features/" GP_FEATURE_MANAGED_GPU "/register?api-version=2021-07-01), then retry."
+
 /* Appends msg to w once (NULL w: ignored). */
 void gpp_warn(gp_warnings *w, const char *msg);
 /* Does a pool's tags carry EnableManagedGPUExperience=true (key and value in any case)? */

@@ -286,9 +286,8 @@ static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_c
   if (d->mig_profile_count && !same_mig_list(d, o)) changed[n++] = path_of(ps, "gpuProfile.nvidia.migProfiles");
   for (size_t i = 0; i < n; i++)
     gp_error_add(err, "PreviewFeatureNotRegistered", changed[i],
-                 "'%s' is a preview setting. Register the feature first: az feature register --namespace "
-                 "Microsoft.ContainerService --name " GP_FEATURE_MANAGED_GPU " (or " GP_FEATURE_MANAGED_GPU_EXPERIENCE
-                 "), then retry.",
+                 "'%s' is a preview setting. " GPP_REGISTER_FEATURE_HINT " (" GP_FEATURE_MANAGED_GPU_EXPERIENCE
+                 " unlocks it too.)",
                  changed[i]);
 }
 
