@@ -30,6 +30,16 @@ bool gp_name_valid_resource_group(const char *s) {
   return true;
 }
 
+bool gp_name_valid_machine(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n < 1 || n > 63) return false;
+  for (size_t i = 0; i < n; i++) {
+    bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
+    if (!alnum && (s[i] != '-' || i == 0 || i + 1 == n)) return false;
+  }
+  return true;
+}
+
 bool gp_name_valid_subscription(const char *s) {
   static const int groups[] = {8, 4, 4, 4, 12};
   if (!s) return false;

@@ -38,6 +38,7 @@ static const char *const modelled[] = {"count",
                                        "eTag",
                                        "currentOrchestratorVersion",
                                        "nodeImageVersion",
+                                       "status", /* the server's: status.nodes (machines) */
                                        NULL};
 static const char *const top_known[] = {"name", "id", "type", "properties", "systemData", "etag", NULL};
 

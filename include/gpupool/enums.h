@@ -76,6 +76,11 @@ typedef struct {
   size_t count; /* number of entries in names, including index 0 */
 } gp_enum_names;
 
+/* Machine reports (machine.h): GPU and node health, MIG mode, finding severity, Xid class. */
+typedef enum { GP_HEALTH_UNSET = 0, GP_HEALTH_HEALTHY, GP_HEALTH_DEGRADED, GP_HEALTH_FAILED } gp_health;
+typedef enum { GP_SEVERITY_UNSET = 0, GP_SEVERITY_ERROR, GP_SEVERITY_WARNING, GP_SEVERITY_INFO } gp_severity;
+
+extern const gp_enum_names gp_health_names, gp_mig_mode_names, gp_severity_names, gp_xid_class_names;
 extern const gp_enum_names gp_driver_names, gp_driver_type_names, gp_mode_names, gp_driver_mode_names,
     gp_mig_strategy_names, gp_mig_profile_names, gp_os_type_names, gp_os_sku_names, gp_pool_mode_names, gp_vendor_names,
     gp_phase_names, gp_source_names;

@@ -10,6 +10,7 @@
 #include "gpupool/enums.h"
 #include "gpupool/error.h"
 #include "gpupool/k8s_version.h"
+#include "gpupool/machine.h"
 #include "gpupool/mig.h"
 #include "gpupool/names.h"
 #include "gpupool/plan.h"

@@ -1,4 +1,5 @@
-/* names.h - ARM/AKS name rules: agent pools, managed clusters, resource groups, subscriptions. */
+/* names.h - ARM/AKS name rules: agent pools, machines, managed clusters, resource groups,
+ * subscriptions. */
 #ifndef GPUPOOL_NAMES_H
 #define GPUPOOL_NAMES_H
 
@@ -10,6 +11,10 @@ bool gp_name_valid_pool(const char *s);
 bool gp_name_valid_cluster(const char *s);
 /* ARM resource group: 1-90 of letters, digits, '_', '-', '.', '(', ')'; not ending in '.' */
 bool gp_name_valid_resource_group(const char *s);
+/* A machine (Kubernetes node) name: an RFC 1123 label, 1-63 lowercase letters, digits and '-',
+ * starting and ending with a letter or digit. Callers lowercase it first: names match
+ * case-insensitively. */
+bool gp_name_valid_machine(const char *s);
 /* A GUID: 8-4-4-4-12 hex digits. */
 bool gp_name_valid_subscription(const char *s);
 
