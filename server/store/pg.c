@@ -68,8 +68,28 @@ enum {
   S_DELETE_POOLS,
   S_DELETE_PLANS,
   S_PURGE,
+  S_GET_MACHINE,
+  S_GET_MACHINE_BARE,
+  S_LIST_MACHINES,
+  S_COUNT_MACHINES,
+  S_PLAN_AT,
+  S_LOCK_POOL_KEY,
+  S_INSERT_MACHINE,
+  S_UPDATE_MACHINE,
+  S_PUT_MACHINE_DOC,
+  S_DELETE_MACHINE,
+  S_DELETE_MACHINE_DOC,
+  S_TOUCH_MACHINES,
+  S_ADD_HISTORY,
+  S_PRUNE_HISTORY,
+  S_DELETE_MACHINES,
+  S_DELETE_MACHINE_DOCS,
+  S_DELETE_POOL_HISTORY,
+  S_DELETE_HISTORIES,
   S_COUNT
 };
+#define MACHINE_FROM " FROM machines m JOIN pools p ON p.key = m.pool_key"
+#define WITH_DOCS ", d.report, d.findings" MACHINE_FROM " LEFT JOIN machine_docs d ON d.key = m.key"
 
 #define RES GPD_RES_COLS
 #define RUNNABLE                                                                                                       \
@@ -132,6 +152,36 @@ static const char *const sql[S_COUNT] = {
     [S_DELETE_POOLS] = "DELETE FROM pools WHERE key > $1 AND key < $2",
     [S_DELETE_PLANS] = "DELETE FROM plans WHERE key > $1 AND key < $2",
     [S_PURGE] = "DELETE FROM operations WHERE status <> 'InProgress' AND end_ms < $1",
+    [S_GET_MACHINE] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key = $1",
+    [S_GET_MACHINE_BARE] = "SELECT " GPD_MACHINE_COLS ", NULL, NULL" MACHINE_FROM " WHERE m.key = $1",
+    [S_LIST_MACHINES] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key > $1 AND m.key < $2 ORDER BY m.key LIMIT $3",
+    [S_COUNT_MACHINES] = "SELECT p.id, " GPD_MACHINE_FACTS("$3::bigint", "$4::bigint", "LEAST") ", count(*)" MACHINE_FROM
+                         " WHERE m.key > $1 AND m.key < $2 GROUP BY p.key, 2, 3, 4, 5 ORDER BY p.key",
+    [S_PLAN_AT] = "SELECT plan FROM plan_history WHERE pool_key = $1 AND generation = $2",
+    /* A machine is written only while its pool is there: the pool row is locked against its delete
+     * (FOR KEY SHARE lets the pool's own updates through). */
+    [S_LOCK_POOL_KEY] = "SELECT state FROM pools WHERE key = $1 FOR KEY SHARE",
+    [S_INSERT_MACHINE] = "INSERT INTO machines(key, pool_key, id, name, etag, incarnation, last_seen_ms, interval_s,"
+                         " applied_generation, health_failed, drifted) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+                         " ON CONFLICT (key) DO NOTHING",
+    [S_UPDATE_MACHINE] = "UPDATE machines SET etag=$2, last_seen_ms=GREATEST(last_seen_ms, $3::bigint), interval_s=$4,"
+                         " applied_generation=$5, health_failed=$6, drifted=$7 WHERE key = $1 AND etag = $8",
+    [S_PUT_MACHINE_DOC] = "INSERT INTO machine_docs(key, report, findings) VALUES($1,$2,$3)"
+                          " ON CONFLICT (key) DO UPDATE SET report = excluded.report, findings = excluded.findings",
+    [S_DELETE_MACHINE] = "DELETE FROM machines WHERE key = $1 AND etag = $2",
+    [S_DELETE_MACHINE_DOC] = "DELETE FROM machine_docs WHERE key = $1",
+    /* Heartbeats of many machines in one statement; lastSeen only moves forward. */
+    [S_TOUCH_MACHINES] = "UPDATE machines m SET last_seen_ms = v.ms FROM unnest($1::text[], $2::bigint[]) AS v(key, ms)"
+                         " WHERE m.key = v.key AND m.last_seen_ms < v.ms",
+    [S_ADD_HISTORY] = "INSERT INTO plan_history(pool_key, generation, plan) VALUES($1,$2,$3)"
+                      " ON CONFLICT (pool_key, generation) DO UPDATE SET plan = excluded.plan",
+    [S_PRUNE_HISTORY] = "DELETE FROM plan_history WHERE pool_key = $1 AND generation < $2 AND generation NOT IN"
+                        " (SELECT applied_generation FROM machines WHERE key > $3 AND key < $4"
+                        " UNION SELECT target_generation FROM machines WHERE key > $3 AND key < $4)",
+    [S_DELETE_MACHINES] = "DELETE FROM machines WHERE key > $1 AND key < $2",
+    [S_DELETE_MACHINE_DOCS] = "DELETE FROM machine_docs WHERE key > $1 AND key < $2",
+    [S_DELETE_POOL_HISTORY] = "DELETE FROM plan_history WHERE pool_key = $1",
+    [S_DELETE_HISTORIES] = "DELETE FROM plan_history WHERE pool_key > $1 AND pool_key < $2",
 };
 
 typedef struct {
@@ -607,18 +657,27 @@ static gpd_store_rc finish_one(pg_conn *c, const char *owner, const gpd_op_resul
   if (o->kind == GPD_OP_DELETE && ok) {
     changed = EXEC(c, pool ? S_DELETE_POOL : S_DELETE_CLUSTER, o->res_key, o->id);
     if (changed <= 0) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
-    if (pool) return EXEC(c, S_DELETE_PLAN, o->res_key) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
-    if (!gpd_key_pool_range(o->res_key, lo, hi, sizeof lo) || EXEC(c, S_DELETE_POOLS, lo, hi) < 0 ||
-        EXEC(c, S_DELETE_PLANS, lo, hi) < 0)
-      return GPD_STORE_ERROR;
-    return GPD_STORE_OK;
+    if (!gpd_key_pool_range(o->res_key, lo, hi, sizeof lo)) return GPD_STORE_ERROR;
+    /* The pools first: a machine write holds its pool's key-share lock, so once a pool row is gone
+     * no machine of it can be written any more and the ranges below catch them all. */
+    if (!pool && EXEC(c, S_DELETE_POOLS, lo, hi) < 0) return GPD_STORE_ERROR;
+    if (EXEC(c, S_DELETE_MACHINES, lo, hi) < 0 || EXEC(c, S_DELETE_MACHINE_DOCS, lo, hi) < 0) return GPD_STORE_ERROR;
+    if (pool)
+      return EXEC(c, S_DELETE_PLAN, o->res_key) < 0 || EXEC(c, S_DELETE_POOL_HISTORY, o->res_key) < 0
+                 ? GPD_STORE_ERROR
+                 : GPD_STORE_OK;
+    return EXEC(c, S_DELETE_PLANS, lo, hi) < 0 || EXEC(c, S_DELETE_HISTORIES, lo, hi) < 0 ? GPD_STORE_ERROR
+                                                                                         : GPD_STORE_OK;
   }
   const char *state = ok ? "Succeeded" : "Failed";
   if (!pool) return EXEC(c, S_FINISH_CLUSTER, o->res_key, o->id, state) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
   const char *plan = ok ? r->plan : NULL;
   changed = EXEC(c, S_FINISH_POOL, o->res_key, o->id, state, plan ? gen.s : NULL);
   if (changed <= 0 || !plan) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
-  return EXEC(c, S_SET_PLAN, o->res_key, plan) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+  if (!gpd_key_pool_range(o->res_key, lo, hi, sizeof lo) || EXEC(c, S_SET_PLAN, o->res_key, plan) < 0 ||
+      EXEC(c, S_ADD_HISTORY, o->res_key, gen.s, plan) < 0 || EXEC(c, S_PRUNE_HISTORY, o->res_key, gen.s, lo, hi) < 0)
+    return GPD_STORE_ERROR;
+  return GPD_STORE_OK;
 }
 
 static gpd_store_rc do_finish(pg_conn *c, void *arg) {
@@ -657,6 +716,260 @@ static gpd_store_rc pg_purge_operations(gpd_store *base, int64_t before_ms) {
   return pg_run(POOL(base), false, do_purge, &before_ms);
 }
 
+/* ---- machines ------------------------------------------------------------------------------------ */
+
+typedef struct {
+  const char *key;
+  bool with_docs;
+  const char *lo, *hi;
+  size_t limit;
+  gpd_machine *rows;
+  size_t n;
+} machines_args;
+
+static gpd_store_rc collect_machines(PGresult *r, machines_args *a) {
+  gpd_machines_free(a->rows, a->n); /* an earlier attempt's */
+  a->rows = NULL;
+  a->n = 0;
+  if (!r) return GPD_STORE_ERROR;
+  size_t rows = (size_t)PQntuples(r);
+  gpd_store_rc rc = GPD_STORE_OK;
+  if (!(a->rows = calloc(rows ? rows : 1, sizeof *a->rows))) rc = GPD_STORE_ERROR;
+  for (size_t i = 0; rc == GPD_STORE_OK && i < rows; i++) {
+    const char *cols[GPD_MACHINE_NCOLS];
+    for (int k = 0; k < GPD_MACHINE_NCOLS; k++)
+      cols[k] = col(r, (int)i, k);
+    if (!gpd_machine_from_text(&a->rows[i], cols))
+      rc = GPD_STORE_ERROR;
+    else
+      a->n++;
+  }
+  PQclear(r);
+  return rc;
+}
+
+static gpd_store_rc do_get_machine(pg_conn *c, void *arg) {
+  machines_args *a = arg;
+  const char *p[] = {a->key};
+  gpd_store_rc rc = collect_machines(pg_exec(c, a->with_docs ? S_GET_MACHINE : S_GET_MACHINE_BARE, 1, p), a);
+  return rc == GPD_STORE_OK && a->n == 0 ? GPD_STORE_NOT_FOUND : rc;
+}
+
+static gpd_store_rc pg_get_machine(gpd_store *base, const char *key, bool with_docs, gpd_machine *out) {
+  machines_args a = {.key = key, .with_docs = with_docs};
+  memset(out, 0, sizeof *out);
+  gpd_store_rc rc = pg_run(POOL(base), false, do_get_machine, &a);
+  if (rc == GPD_STORE_OK) {
+    *out = a.rows[0];
+    memset(&a.rows[0], 0, sizeof a.rows[0]);
+  }
+  gpd_machines_free(a.rows, a.n);
+  return rc;
+}
+
+static gpd_store_rc do_list_machines(pg_conn *c, void *arg) {
+  machines_args *a = arg;
+  num limit = num_of((int64_t)a->limit);
+  const char *p[] = {a->lo, a->hi, limit.s};
+  return collect_machines(pg_exec(c, S_LIST_MACHINES, 3, p), a);
+}
+
+static gpd_store_rc pg_list_machines(gpd_store *base, const char *prefix, const char *after, size_t limit,
+                                     gpd_machine **out, size_t *n) {
+  char hi[512];
+  *out = NULL;
+  *n = 0;
+  if (!gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
+  machines_args a = {.lo = after && strcmp(after, prefix) > 0 ? after : prefix, .hi = hi, .limit = limit};
+  gpd_store_rc rc = pg_run(POOL(base), false, do_list_machines, &a);
+  if (rc != GPD_STORE_OK) {
+    gpd_machines_free(a.rows, a.n);
+    return rc;
+  }
+  *out = a.rows;
+  *n = a.n;
+  return rc;
+}
+
+typedef struct {
+  const char *lo, *hi;
+  int64_t now, lag;
+  gpd_machine_group *groups;
+  size_t n;
+} count_args;
+
+static gpd_store_rc do_count_machines(pg_conn *c, void *arg) {
+  count_args *a = arg;
+  num now = num_of(a->now), lag = num_of(a->lag);
+  const char *p[] = {a->lo, a->hi, now.s, lag.s};
+  PGresult *r = pg_exec(c, S_COUNT_MACHINES, 4, p);
+  gpd_machine_groups_free(a->groups, a->n);
+  a->groups = NULL;
+  a->n = 0;
+  if (!r) return GPD_STORE_ERROR;
+  size_t rows = (size_t)PQntuples(r);
+  gpd_store_rc rc = GPD_STORE_OK;
+  if (!(a->groups = calloc(rows ? rows : 1, sizeof *a->groups))) rc = GPD_STORE_ERROR;
+  for (size_t i = 0; rc == GPD_STORE_OK && i < rows; i++) {
+    const char *cols[6];
+    for (int k = 0; k < 6; k++)
+      cols[k] = col(r, (int)i, k);
+    if (!gpd_machine_group_from_text(&a->groups[i], cols)) {
+      free(a->groups[i].pool_id);
+      rc = GPD_STORE_ERROR;
+    } else {
+      a->n++;
+    }
+  }
+  PQclear(r);
+  return rc;
+}
+
+static gpd_store_rc pg_count_machines(gpd_store *base, const char *prefix, int64_t now_ms, int64_t lag_cap_ms,
+                                      gpd_machine_group **out, size_t *n) {
+  char hi[512];
+  *out = NULL;
+  *n = 0;
+  if (prefix && !gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
+  count_args a = {prefix ? prefix : "", prefix ? hi : "\x7f", now_ms, lag_cap_ms, NULL, 0};
+  gpd_store_rc rc = pg_run(POOL(base), false, do_count_machines, &a);
+  if (rc != GPD_STORE_OK) {
+    gpd_machine_groups_free(a.groups, a.n);
+    return rc;
+  }
+  *out = a.groups;
+  *n = a.n;
+  return rc;
+}
+
+typedef struct {
+  const char *key;
+  int64_t generation;
+  char *plan;
+} plan_at_args;
+
+static gpd_store_rc do_plan_at(pg_conn *c, void *arg) {
+  plan_at_args *a = arg;
+  num gen = num_of(a->generation);
+  const char *p[] = {a->key, gen.s};
+  PGresult *r = pg_exec(c, S_PLAN_AT, 2, p);
+  free(a->plan);
+  a->plan = NULL;
+  if (!r) return GPD_STORE_ERROR;
+  gpd_store_rc rc = PQntuples(r) == 0 ? GPD_STORE_NOT_FOUND : GPD_STORE_OK;
+  if (rc == GPD_STORE_OK && !(a->plan = strdup(PQgetvalue(r, 0, 0)))) rc = GPD_STORE_ERROR;
+  PQclear(r);
+  return rc;
+}
+
+static gpd_store_rc pg_get_plan_at(gpd_store *base, const char *pool_key, int64_t generation, char **plan) {
+  plan_at_args a = {pool_key, generation, NULL};
+  gpd_store_rc rc = pg_run(POOL(base), false, do_plan_at, &a);
+  if (rc != GPD_STORE_OK) {
+    free(a.plan);
+    a.plan = NULL;
+  }
+  *plan = a.plan;
+  return rc;
+}
+
+typedef struct {
+  const gpd_machine *m;
+  const char *expect;
+} put_machine_args;
+
+static gpd_store_rc do_put_machine(pg_conn *c, void *arg) {
+  put_machine_args *a = arg;
+  const gpd_machine *m = a->m;
+  const char *p[] = {m->pool_key};
+  PGresult *r = pg_exec(c, S_LOCK_POOL_KEY, 1, p);
+  if (!r) return GPD_STORE_ERROR;
+  bool pool_ok = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "Deleting") != 0;
+  PQclear(r);
+  if (!pool_ok) return GPD_STORE_CONFLICT; /* the caller reads again and finds the pool gone */
+  num seen = num_of(m->last_seen_ms), interval = num_of(m->interval_s), applied = num_of(m->applied_generation),
+      failed = num_of(m->health_failed), drifted = num_of(m->drifted);
+  long changed = a->expect ? EXEC(c, S_UPDATE_MACHINE, m->key, m->etag, seen.s, interval.s, applied.s, failed.s,
+                                  drifted.s, a->expect)
+                           : EXEC(c, S_INSERT_MACHINE, m->key, m->pool_key, m->id, m->name, m->etag, m->incarnation,
+                                  seen.s, interval.s, applied.s, failed.s, drifted.s);
+  if (changed != 1) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_CONFLICT;
+  return EXEC(c, S_PUT_MACHINE_DOC, m->key, m->report, m->findings) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
+
+static gpd_store_rc pg_put_machine(gpd_store *base, const gpd_machine *m, const char *expect_etag) {
+  put_machine_args a = {m, expect_etag};
+  return pg_run(POOL(base), true, do_put_machine, &a);
+}
+
+typedef struct {
+  const char *key, *expect;
+} delete_machine_args;
+
+static gpd_store_rc do_delete_machine(pg_conn *c, void *arg) {
+  delete_machine_args *a = arg;
+  long changed = EXEC(c, S_DELETE_MACHINE, a->key, a->expect);
+  if (changed != 1) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_CONFLICT;
+  return EXEC(c, S_DELETE_MACHINE_DOC, a->key) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
+
+static gpd_store_rc pg_delete_machine(gpd_store *base, const char *key, const char *expect_etag) {
+  delete_machine_args a = {key, expect_etag};
+  if (!expect_etag) return GPD_STORE_CONFLICT;
+  return pg_run(POOL(base), true, do_delete_machine, &a);
+}
+
+/* A PostgreSQL array literal of texts: {"a","b"} (keys hold no quote or backslash; escaped anyway). */
+static char *text_array(char *const *items, size_t n) {
+  size_t len = 3;
+  for (size_t i = 0; i < n; i++)
+    len += 2 * strlen(items[i]) + 3;
+  char *out = malloc(len), *p = out;
+  if (!out) return NULL;
+  *p++ = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (i) *p++ = ',';
+    *p++ = '"';
+    for (const char *q = items[i]; *q; q++) {
+      if (*q == '"' || *q == '\\') *p++ = '\\';
+      *p++ = *q;
+    }
+    *p++ = '"';
+  }
+  *p++ = '}';
+  *p = '\0';
+  return out;
+}
+
+static char *int_array(const int64_t *v, size_t n) {
+  char *out = malloc(n * 21 + 3), *p = out;
+  if (!out) return NULL;
+  *p++ = '{';
+  for (size_t i = 0; i < n; i++)
+    p += sprintf(p, "%s%" PRId64, i ? "," : "", v[i]);
+  *p++ = '}';
+  *p = '\0';
+  return out;
+}
+
+typedef struct {
+  const char *keys, *ms;
+} touch_args;
+
+static gpd_store_rc do_touch(pg_conn *c, void *arg) {
+  touch_args *a = arg;
+  return EXEC(c, S_TOUCH_MACHINES, a->keys, a->ms) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
+
+static gpd_store_rc pg_touch_machines(gpd_store *base, char *const *keys, const int64_t *last_seen_ms, size_t n) {
+  if (n == 0) return GPD_STORE_OK;
+  touch_args a = {text_array(keys, n), int_array(last_seen_ms, n)};
+  gpd_store_rc rc = a.keys && a.ms ? pg_run(POOL(base), false, do_touch, &a) : GPD_STORE_ERROR;
+  free((char *)a.keys);
+  free((char *)a.ms);
+  return rc;
+}
+
 /* ---- open and close ----------------------------------------------------------------------------- */
 
 static void pg_close(gpd_store *base) {
@@ -680,6 +993,13 @@ static const gpd_store_ops pg_ops = {
     .finish_operations = pg_finish_operations,
     .release_operations = pg_release_operations,
     .purge_operations = pg_purge_operations,
+    .get_machine = pg_get_machine,
+    .list_machines = pg_list_machines,
+    .put_machine = pg_put_machine,
+    .delete_machine = pg_delete_machine,
+    .touch_machines = pg_touch_machines,
+    .count_machines = pg_count_machines,
+    .get_plan_at = pg_get_plan_at,
     .close = pg_close,
 };
 

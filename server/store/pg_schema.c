@@ -42,6 +42,19 @@ static const migration migrations[] = {
      "CREATE INDEX operations_parent ON operations(parent) WHERE parent IS NOT NULL;"
      "CREATE INDEX operations_ended ON operations(end_ms) WHERE status <> 'InProgress';"
      "CREATE TABLE features(sub text NOT NULL, name text NOT NULL, state text NOT NULL, PRIMARY KEY(sub, name));"},
+    /* Machines: the facts a state is decided from in a narrow table (a pool's machines are one key
+     * range, listed and counted through the primary key), what the agent reported apart; plans by
+     * generation while machines reference them; the current plans become the first history. */
+    {2, "machines, machine_docs, plan_history",
+     "CREATE TABLE machines(key text COLLATE \"C\" PRIMARY KEY, pool_key text COLLATE \"C\" NOT NULL,"
+     " id text NOT NULL, name text NOT NULL, etag text NOT NULL, incarnation text NOT NULL,"
+     " last_seen_ms bigint NOT NULL, interval_s integer NOT NULL, applied_generation bigint NOT NULL,"
+     " target_generation bigint NOT NULL DEFAULT 0, health_failed integer NOT NULL, drifted integer NOT NULL);"
+     "CREATE TABLE machine_docs(key text COLLATE \"C\" PRIMARY KEY, report text NOT NULL, findings text NOT NULL);"
+     "CREATE TABLE plan_history(pool_key text COLLATE \"C\" NOT NULL, generation bigint NOT NULL, plan text NOT NULL,"
+     " PRIMARY KEY(pool_key, generation));"
+     "INSERT INTO plan_history(pool_key, generation, plan) SELECT p.key, p.plan_generation, l.plan"
+     " FROM pools p JOIN plans l ON l.key = p.key WHERE p.plan_generation > 0;"},
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -25,7 +25,9 @@
 
 #include "store/store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2 /* 1: clusters, pools, plans, operations, features; 2: machines, plan history */
+#define GPD_STR2(x) #x
+#define GPD_STR(x) GPD_STR2(x)
 #define MAX_BATCH 512
 /* Reads take microseconds: a few connections serve any number of HTTP threads, and each one costs
  * its page cache and prepared statements in memory. */
@@ -47,7 +49,24 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS operations_parent ON operations(parent) WHERE parent IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS operations_ended ON operations(end_ms) WHERE status <> 'InProgress';"
     "CREATE TABLE IF NOT EXISTS features(sub TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
-    " PRIMARY KEY(sub, name));";
+    " PRIMARY KEY(sub, name));"
+    /* Schema 2: machines. The facts a state is decided from sit in a narrow table ordered by key, so
+     * that a pool's machines are one range of it when they are listed or counted; what the agent
+     * reported (a few KB) sits apart, read only for a GET or a list. */
+    "CREATE TABLE IF NOT EXISTS machines(key TEXT PRIMARY KEY, pool_key TEXT NOT NULL, id TEXT NOT NULL,"
+    " name TEXT NOT NULL, etag TEXT NOT NULL, incarnation TEXT NOT NULL, last_seen_ms INTEGER NOT NULL,"
+    " interval_s INTEGER NOT NULL, applied_generation INTEGER NOT NULL, target_generation INTEGER NOT NULL DEFAULT 0,"
+    " health_failed INTEGER NOT NULL, drifted INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS machine_docs(key TEXT PRIMARY KEY, report TEXT NOT NULL, findings TEXT NOT NULL);"
+    /* Plans by generation, kept while a machine still references them (rollouts move machines
+     * between generations; see finish_one). */
+    "CREATE TABLE IF NOT EXISTS plan_history(pool_key TEXT NOT NULL, generation INTEGER NOT NULL, plan TEXT NOT NULL,"
+    " PRIMARY KEY(pool_key, generation));";
+
+/* From schema 1: the current plans become the first history. */
+static const char migrate_to_2[] =
+    "INSERT OR IGNORE INTO plan_history(pool_key, generation, plan) SELECT p.key, p.plan_generation, l.plan"
+    " FROM pools p JOIN plans l ON l.key = p.key WHERE p.plan_generation > 0";
 
 #define RES_COLS GPD_RES_COLS
 #define OP_COLS GPD_OP_COLS
@@ -66,8 +85,15 @@ enum {
   R_STATS_OPS,
   R_STATS_POOLS,
   R_PING,
+  R_GET_MACHINE,
+  R_GET_MACHINE_BARE,
+  R_LIST_MACHINES,
+  R_COUNT_MACHINES,
+  R_PLAN_AT,
   R_COUNT
 };
+#define MACHINE_FROM " FROM machines m JOIN pools p ON p.key = m.pool_key"
+#define WITH_DOCS ", d.report, d.findings" MACHINE_FROM " LEFT JOIN machine_docs d ON d.key = m.key"
 static const char *const read_sql[R_COUNT] = {
     [R_GET_CLUSTER] = "SELECT " RES_COLS ", NULL, 0 FROM clusters WHERE key = ?1",
     [R_GET_POOL] = "SELECT " RES_COLS ", mode, plan_generation FROM pools WHERE key = ?1",
@@ -82,6 +108,12 @@ static const char *const read_sql[R_COUNT] = {
     [R_STATS_OPS] = "SELECT status, COUNT(*) FROM operations GROUP BY status ORDER BY status",
     [R_STATS_POOLS] = "SELECT COALESCE(mode, 'None'), COUNT(*) FROM pools GROUP BY 1 ORDER BY 1",
     [R_PING] = "SELECT COUNT(*) FROM sqlite_master",
+    [R_GET_MACHINE] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key = ?1",
+    [R_GET_MACHINE_BARE] = "SELECT " GPD_MACHINE_COLS ", NULL, NULL" MACHINE_FROM " WHERE m.key = ?1",
+    [R_LIST_MACHINES] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key > ?1 AND m.key < ?2 ORDER BY m.key LIMIT ?3",
+    [R_COUNT_MACHINES] = "SELECT p.id, " GPD_MACHINE_FACTS("?3", "?4", "MIN") ", COUNT(*)" MACHINE_FROM
+                         " WHERE m.key > ?1 AND m.key < ?2 GROUP BY p.key, 2, 3, 4, 5 ORDER BY p.key",
+    [R_PLAN_AT] = "SELECT plan FROM plan_history WHERE pool_key = ?1 AND generation = ?2",
 };
 
 /* Statements of the writer connection. */
@@ -111,6 +143,20 @@ enum {
   W_DELETE_POOLS,
   W_DELETE_PLANS,
   W_PURGE,
+  W_POOL_STATE,
+  W_ETAG_MACHINE,
+  W_INSERT_MACHINE,
+  W_UPDATE_MACHINE,
+  W_PUT_MACHINE_DOC,
+  W_DELETE_MACHINE,
+  W_DELETE_MACHINE_DOC,
+  W_TOUCH_MACHINE,
+  W_ADD_HISTORY,
+  W_PRUNE_HISTORY,
+  W_DELETE_MACHINES,
+  W_DELETE_MACHINE_DOCS,
+  W_DELETE_POOL_HISTORY,
+  W_DELETE_HISTORIES,
   W_COUNT
 };
 #define RUNNABLE                                                                                                       \
@@ -150,6 +196,27 @@ static const char *const write_sql[W_COUNT] = {
     [W_DELETE_POOLS] = "DELETE FROM pools WHERE key > ?1 AND key < ?2",
     [W_DELETE_PLANS] = "DELETE FROM plans WHERE key > ?1 AND key < ?2",
     [W_PURGE] = "DELETE FROM operations WHERE status <> 'InProgress' AND end_ms < ?1",
+    [W_POOL_STATE] = "SELECT state FROM pools WHERE key = ?1",
+    [W_ETAG_MACHINE] = "SELECT etag FROM machines WHERE key = ?1",
+    [W_INSERT_MACHINE] = "INSERT INTO machines(key, pool_key, id, name, etag, incarnation, last_seen_ms, interval_s,"
+                         " applied_generation, health_failed, drifted) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    [W_UPDATE_MACHINE] = "UPDATE machines SET etag=?2, last_seen_ms=MAX(last_seen_ms, ?3), interval_s=?4,"
+                         " applied_generation=?5, health_failed=?6, drifted=?7 WHERE key = ?1",
+    [W_PUT_MACHINE_DOC] = "INSERT INTO machine_docs(key, report, findings) VALUES(?1,?2,?3)"
+                          " ON CONFLICT(key) DO UPDATE SET report = excluded.report, findings = excluded.findings",
+    [W_DELETE_MACHINE] = "DELETE FROM machines WHERE key = ?1",
+    [W_DELETE_MACHINE_DOC] = "DELETE FROM machine_docs WHERE key = ?1",
+    [W_TOUCH_MACHINE] = "UPDATE machines SET last_seen_ms = ?2 WHERE key = ?1 AND last_seen_ms < ?2",
+    [W_ADD_HISTORY] = "INSERT INTO plan_history(pool_key, generation, plan) VALUES(?1,?2,?3)"
+                      " ON CONFLICT(pool_key, generation) DO UPDATE SET plan = excluded.plan",
+    /* Earlier plans no machine of the pool references any more (its machines are keys ?3 .. ?4). */
+    [W_PRUNE_HISTORY] = "DELETE FROM plan_history WHERE pool_key = ?1 AND generation < ?2 AND generation NOT IN"
+                        " (SELECT applied_generation FROM machines WHERE key > ?3 AND key < ?4"
+                        " UNION SELECT target_generation FROM machines WHERE key > ?3 AND key < ?4)",
+    [W_DELETE_MACHINES] = "DELETE FROM machines WHERE key > ?1 AND key < ?2",
+    [W_DELETE_MACHINE_DOCS] = "DELETE FROM machine_docs WHERE key > ?1 AND key < ?2",
+    [W_DELETE_POOL_HISTORY] = "DELETE FROM plan_history WHERE pool_key = ?1",
+    [W_DELETE_HISTORIES] = "DELETE FROM plan_history WHERE pool_key > ?1 AND pool_key < ?2",
 };
 
 typedef struct reader {
@@ -215,6 +282,12 @@ static bool read_resource(sqlite3_stmt *st, gpd_resource *r) {
   const char *cols[GPD_RES_NCOLS];
   text_cols(st, cols, GPD_RES_NCOLS);
   return gpd_resource_from_text(r, cols);
+}
+
+static bool read_machine(sqlite3_stmt *st, gpd_machine *m) {
+  const char *cols[GPD_MACHINE_NCOLS];
+  text_cols(st, cols, GPD_MACHINE_NCOLS);
+  return gpd_machine_from_text(m, cols);
 }
 
 static bool read_operation(sqlite3_stmt *st, gpd_operation *o) {
@@ -511,6 +584,136 @@ static gpd_store_rc sq_ping(gpd_store *base) {
   return step == SQLITE_ROW ? GPD_STORE_OK : GPD_STORE_ERROR;
 }
 
+static gpd_store_rc sq_get_machine(gpd_store *base, const char *key, bool with_docs, gpd_machine *out) {
+  sq_store *s = (sq_store *)base;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  memset(out, 0, sizeof *out);
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, with_docs ? R_GET_MACHINE : R_GET_MACHINE_BARE);
+  if (st) {
+    bind_text(st, 1, key);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+      rc = read_machine(st, out) ? GPD_STORE_OK : GPD_STORE_ERROR;
+    else if (step == SQLITE_DONE)
+      rc = GPD_STORE_NOT_FOUND;
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  return rc;
+}
+
+static gpd_store_rc sq_list_machines(gpd_store *base, const char *prefix, const char *after, size_t limit,
+                                     gpd_machine **out, size_t *n) {
+  sq_store *s = (sq_store *)base;
+  char hi[512];
+  *out = NULL;
+  *n = 0;
+  if (!gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
+  gpd_machine *rows = calloc(limit ? limit : 1, sizeof *rows);
+  if (!rows) return GPD_STORE_ERROR;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  reader *r = reader_acquire(s);
+  sqlite3_stmt *st = r ? rstmt(r, R_LIST_MACHINES) : NULL;
+  if (st) {
+    bind_text(st, 1, after && strcmp(after, prefix) > 0 ? after : prefix);
+    bind_text(st, 2, hi);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    int step = SQLITE_DONE;
+    rc = GPD_STORE_OK;
+    while (*n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+      if (!read_machine(st, &rows[*n])) {
+        rc = GPD_STORE_ERROR;
+        break;
+      }
+      (*n)++;
+    }
+    if (rc == GPD_STORE_OK && *n < limit && step != SQLITE_DONE) rc = GPD_STORE_ERROR;
+    done_stmt(st);
+  }
+  if (r) reader_release(s, r);
+  if (rc != GPD_STORE_OK) {
+    gpd_machines_free(rows, *n);
+    *n = 0;
+    return rc;
+  }
+  *out = rows;
+  return rc;
+}
+
+static gpd_store_rc sq_count_machines(gpd_store *base, const char *prefix, int64_t now_ms, int64_t lag_cap_ms,
+                                      gpd_machine_group **out, size_t *n) {
+  sq_store *s = (sq_store *)base;
+  char hi[512];
+  size_t cap = 0;
+  *out = NULL;
+  *n = 0;
+  if (prefix && !gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, R_COUNT_MACHINES);
+  if (st) {
+    bind_text(st, 1, prefix ? prefix : "");
+    bind_text(st, 2, prefix ? hi : "\x7f"); /* keys are printable ASCII */
+    sqlite3_bind_int64(st, 3, now_ms);
+    sqlite3_bind_int64(st, 4, lag_cap_ms);
+    int step;
+    rc = GPD_STORE_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+      if (*n == cap) {
+        size_t ncap = cap ? cap * 2 : 16;
+        gpd_machine_group *g = realloc(*out, ncap * sizeof *g);
+        if (!g) {
+          rc = GPD_STORE_ERROR;
+          break;
+        }
+        *out = g;
+        cap = ncap;
+      }
+      const char *cols[6];
+      text_cols(st, cols, 6);
+      if (!gpd_machine_group_from_text(&(*out)[*n], cols)) {
+        free((*out)[*n].pool_id);
+        rc = GPD_STORE_ERROR;
+        break;
+      }
+      (*n)++;
+    }
+    if (rc == GPD_STORE_OK && step != SQLITE_DONE) rc = GPD_STORE_ERROR;
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  if (rc != GPD_STORE_OK) {
+    gpd_machine_groups_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return rc;
+}
+
+static gpd_store_rc sq_get_plan_at(gpd_store *base, const char *pool_key, int64_t generation, char **plan) {
+  sq_store *s = (sq_store *)base;
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  *plan = NULL;
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, R_PLAN_AT);
+  if (st) {
+    bind_text(st, 1, pool_key);
+    sqlite3_bind_int64(st, 2, generation);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+      bool oom = false;
+      *plan = dup_col(st, 0, &oom);
+      rc = oom || !*plan ? GPD_STORE_ERROR : GPD_STORE_OK;
+    } else if (step == SQLITE_DONE) {
+      rc = GPD_STORE_NOT_FOUND;
+    }
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  return rc;
+}
+
 /* ---- the writer thread and group commit --------------------------------------------------------- */
 
 static gpd_store_rc submit(sq_store *s, gpd_store_rc (*fn)(sq_store *, void *), void *arg) {
@@ -792,10 +995,19 @@ static gpd_store_rc finish_one(sq_store *s, const char *owner, const gpd_op_resu
     bind_text(st, 1, o->res_key);
     bind_text(st, 2, o->id);
     if ((rc = step_done(st)) != GPD_STORE_OK || sqlite3_changes(s->wdb) == 0) return rc;
+    /* A pool's machines and plans go with it; a cluster's pools with all of theirs. */
+    if ((rc = range_stmt(s, W_DELETE_MACHINES, o->res_key, NULL, NULL)) != GPD_STORE_OK ||
+        (rc = range_stmt(s, W_DELETE_MACHINE_DOCS, o->res_key, NULL, NULL)) != GPD_STORE_OK)
+      return rc;
     if (!pool) {
-      if ((rc = range_stmt(s, W_DELETE_POOLS, o->res_key, NULL, NULL)) != GPD_STORE_OK) return rc;
+      if ((rc = range_stmt(s, W_DELETE_POOLS, o->res_key, NULL, NULL)) != GPD_STORE_OK ||
+          (rc = range_stmt(s, W_DELETE_HISTORIES, o->res_key, NULL, NULL)) != GPD_STORE_OK)
+        return rc;
       return range_stmt(s, W_DELETE_PLANS, o->res_key, NULL, NULL);
     }
+    if (!(st = wstmt(s, W_DELETE_POOL_HISTORY))) return GPD_STORE_ERROR;
+    bind_text(st, 1, o->res_key);
+    if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
     if (!(st = wstmt(s, W_DELETE_PLAN))) return GPD_STORE_ERROR;
     bind_text(st, 1, o->res_key);
     return step_done(st);
@@ -813,6 +1025,18 @@ static gpd_store_rc finish_one(sq_store *s, const char *owner, const gpd_op_resu
   if (!(st = wstmt(s, W_SET_PLAN))) return GPD_STORE_ERROR;
   bind_text(st, 1, o->res_key);
   bind_text(st, 2, plan);
+  if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  if (!(st = wstmt(s, W_ADD_HISTORY))) return GPD_STORE_ERROR;
+  bind_text(st, 1, o->res_key);
+  sqlite3_bind_int64(st, 2, r->plan_generation);
+  bind_text(st, 3, plan);
+  if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  char lo[512], hi[512];
+  if (!(st = wstmt(s, W_PRUNE_HISTORY)) || !gpd_key_pool_range(o->res_key, lo, hi, sizeof lo)) return GPD_STORE_ERROR;
+  bind_text(st, 1, o->res_key);
+  sqlite3_bind_int64(st, 2, r->plan_generation);
+  bind_text(st, 3, lo);
+  bind_text(st, 4, hi);
   return step_done(st);
 }
 
@@ -851,6 +1075,123 @@ static gpd_store_rc do_purge(sq_store *s, void *arg) {
 
 static gpd_store_rc sq_purge_operations(gpd_store *base, int64_t before_ms) {
   return submit((sq_store *)base, do_purge, &before_ms);
+}
+
+/* ---- machines ------------------------------------------------------------------------------------ */
+
+typedef struct {
+  const gpd_machine *m;
+  const char *expect;
+} put_machine_args;
+
+static gpd_store_rc do_put_machine(sq_store *s, void *arg) {
+  put_machine_args *a = arg;
+  const gpd_machine *m = a->m;
+  sqlite3_stmt *st = wstmt(s, W_POOL_STATE);
+  gpd_store_rc rc;
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, m->pool_key);
+  int step = sqlite3_step(st);
+  const char *state = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+  bool pool_ok = state && strcmp(state, "Deleting") != 0;
+  done_stmt(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return GPD_STORE_ERROR;
+  if (!pool_ok) return GPD_STORE_CONFLICT; /* the caller reads again and finds the pool gone */
+  if (!(st = wstmt(s, W_ETAG_MACHINE))) return GPD_STORE_ERROR;
+  bind_text(st, 1, m->key);
+  step = sqlite3_step(st);
+  const char *etag = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+  bool ok = a->expect ? etag && strcmp(etag, a->expect) == 0 : step == SQLITE_DONE;
+  done_stmt(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return GPD_STORE_ERROR;
+  if (!ok) return GPD_STORE_CONFLICT;
+  if (!a->expect) {
+    if (!(st = wstmt(s, W_INSERT_MACHINE))) return GPD_STORE_ERROR;
+    bind_text(st, 1, m->key);
+    bind_text(st, 2, m->pool_key);
+    bind_text(st, 3, m->id);
+    bind_text(st, 4, m->name);
+    bind_text(st, 5, m->etag);
+    bind_text(st, 6, m->incarnation);
+    sqlite3_bind_int64(st, 7, m->last_seen_ms);
+    sqlite3_bind_int64(st, 8, m->interval_s);
+    sqlite3_bind_int64(st, 9, m->applied_generation);
+    sqlite3_bind_int(st, 10, m->health_failed);
+    sqlite3_bind_int(st, 11, m->drifted);
+  } else {
+    if (!(st = wstmt(s, W_UPDATE_MACHINE))) return GPD_STORE_ERROR;
+    bind_text(st, 1, m->key);
+    bind_text(st, 2, m->etag);
+    sqlite3_bind_int64(st, 3, m->last_seen_ms);
+    sqlite3_bind_int64(st, 4, m->interval_s);
+    sqlite3_bind_int64(st, 5, m->applied_generation);
+    sqlite3_bind_int(st, 6, m->health_failed);
+    sqlite3_bind_int(st, 7, m->drifted);
+  }
+  if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  if (!(st = wstmt(s, W_PUT_MACHINE_DOC))) return GPD_STORE_ERROR;
+  bind_text(st, 1, m->key);
+  bind_text(st, 2, m->report);
+  bind_text(st, 3, m->findings);
+  return step_done(st);
+}
+
+static gpd_store_rc sq_put_machine(gpd_store *base, const gpd_machine *m, const char *expect_etag) {
+  put_machine_args a = {m, expect_etag};
+  return submit((sq_store *)base, do_put_machine, &a);
+}
+
+typedef struct {
+  const char *key, *expect;
+} delete_machine_args;
+
+static gpd_store_rc do_delete_machine(sq_store *s, void *arg) {
+  delete_machine_args *a = arg;
+  sqlite3_stmt *st = wstmt(s, W_ETAG_MACHINE);
+  gpd_store_rc rc;
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, a->key);
+  int step = sqlite3_step(st);
+  const char *etag = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+  bool ok = etag && a->expect && strcmp(etag, a->expect) == 0;
+  done_stmt(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return GPD_STORE_ERROR;
+  if (!ok) return GPD_STORE_CONFLICT;
+  if (!(st = wstmt(s, W_DELETE_MACHINE))) return GPD_STORE_ERROR;
+  bind_text(st, 1, a->key);
+  if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  if (!(st = wstmt(s, W_DELETE_MACHINE_DOC))) return GPD_STORE_ERROR;
+  bind_text(st, 1, a->key);
+  return step_done(st);
+}
+
+static gpd_store_rc sq_delete_machine(gpd_store *base, const char *key, const char *expect_etag) {
+  delete_machine_args a = {key, expect_etag};
+  return submit((sq_store *)base, do_delete_machine, &a);
+}
+
+typedef struct {
+  char *const *keys;
+  const int64_t *ms;
+  size_t n;
+} touch_args;
+
+static gpd_store_rc do_touch(sq_store *s, void *arg) {
+  touch_args *a = arg;
+  for (size_t i = 0; i < a->n; i++) {
+    sqlite3_stmt *st = wstmt(s, W_TOUCH_MACHINE);
+    if (!st) return GPD_STORE_ERROR;
+    bind_text(st, 1, a->keys[i]);
+    sqlite3_bind_int64(st, 2, a->ms[i]);
+    gpd_store_rc rc = step_done(st);
+    if (rc != GPD_STORE_OK) return rc;
+  }
+  return GPD_STORE_OK;
+}
+
+static gpd_store_rc sq_touch_machines(gpd_store *base, char *const *keys, const int64_t *last_seen_ms, size_t n) {
+  touch_args a = {keys, last_seen_ms, n};
+  return submit((sq_store *)base, do_touch, &a);
 }
 
 /* ---- open and close ------------------------------------------------------------------------------ */
@@ -899,6 +1240,13 @@ static const gpd_store_ops sqlite_ops = {
     .finish_operations = sq_finish_operations,
     .release_operations = sq_release_operations,
     .purge_operations = sq_purge_operations,
+    .get_machine = sq_get_machine,
+    .list_machines = sq_list_machines,
+    .put_machine = sq_put_machine,
+    .delete_machine = sq_delete_machine,
+    .touch_machines = sq_touch_machines,
+    .count_machines = sq_count_machines,
+    .get_plan_at = sq_get_plan_at,
     .close = sq_close,
 };
 
@@ -964,7 +1312,8 @@ gpd_store *gpd_store_sqlite_open(const char *path, char *err, size_t errlen) {
   if (sqlite3_exec(s->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &msg) != SQLITE_OK ||
       sqlite3_exec(s->wdb, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
       sqlite3_exec(s->wdb, schema, NULL, NULL, &msg) != SQLITE_OK ||
-      sqlite3_exec(s->wdb, "PRAGMA user_version=1", NULL, NULL, &msg) != SQLITE_OK ||
+      (user_version == 1 && sqlite3_exec(s->wdb, migrate_to_2, NULL, NULL, &msg) != SQLITE_OK) ||
+      sqlite3_exec(s->wdb, "PRAGMA user_version=" GPD_STR(SCHEMA_VERSION), NULL, NULL, &msg) != SQLITE_OK ||
       /* This process holds the lock: leases of an earlier process are void, its operations resume. */
       sqlite3_exec(s->wdb, "UPDATE operations SET lease_owner = NULL, lease_until = NULL WHERE status = 'InProgress'",
                    NULL, NULL, &msg) != SQLITE_OK ||

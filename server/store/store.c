@@ -126,6 +126,67 @@ bool gpd_operation_from_text(gpd_operation *o, const char *const *c) {
   return true;
 }
 
+void gpd_machine_clear(gpd_machine *m) {
+  if (!m) return;
+  free(m->key);
+  free(m->pool_key);
+  free(m->id);
+  free(m->name);
+  free(m->etag);
+  free(m->incarnation);
+  free(m->report);
+  free(m->findings);
+  memset(m, 0, sizeof *m);
+}
+
+void gpd_machines_free(gpd_machine *m, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    gpd_machine_clear(&m[i]);
+  free(m);
+}
+
+void gpd_machine_groups_free(gpd_machine_group *g, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(g[i].pool_id);
+  free(g);
+}
+
+bool gpd_machine_from_text(gpd_machine *m, const char *const *c) {
+  bool oom = false;
+  memset(m, 0, sizeof *m);
+  m->key = dup_col(c[0], &oom);
+  m->pool_key = dup_col(c[1], &oom);
+  m->id = dup_col(c[2], &oom);
+  m->name = dup_col(c[3], &oom);
+  m->etag = dup_col(c[4], &oom);
+  m->incarnation = dup_col(c[5], &oom);
+  m->last_seen_ms = int_col(c[6]);
+  m->interval_s = int_col(c[7]);
+  m->applied_generation = int_col(c[8]);
+  m->target_generation = int_col(c[9]);
+  m->health_failed = int_col(c[10]) != 0;
+  m->drifted = int_col(c[11]) != 0;
+  m->pool_generation = int_col(c[12]);
+  m->report = dup_col(c[13], &oom);
+  m->findings = dup_col(c[14], &oom);
+  if (oom || !m->key || !m->pool_key || !m->etag || !m->incarnation) {
+    gpd_machine_clear(m);
+    return false;
+  }
+  return true;
+}
+
+bool gpd_machine_group_from_text(gpd_machine_group *g, const char *const *c) {
+  bool oom = false;
+  g->pool_id = dup_col(c[0], &oom);
+  g->stale = int_col(c[1]) != 0;
+  g->health_failed = int_col(c[2]) != 0;
+  g->applying = int_col(c[3]) != 0;
+  g->drifted = int_col(c[4]) != 0;
+  g->count = int_col(c[5]);
+  return !oom && g->pool_id;
+}
+
 /* ---- keys and order ----------------------------------------------------------------------------- */
 
 bool gpd_key_prefix_upper(const char *prefix, char *out, size_t size) {

@@ -1,4 +1,5 @@
-/* store.h - the persistence interface of gpupoold: managed clusters, agent pools (with their plan),
+/* store.h - the persistence interface of gpupoold: managed clusters, agent pools (with their plan
+ * and the plans of earlier generations machines still need), machines (the nodes of a pool),
  * operations and subscription features.
  *
  * One small vtable with two back-ends: sqlite.c (the default, one process per file) and pg.c
@@ -106,6 +107,33 @@ typedef struct {
   size_t nops, npools;
 } gpd_store_stats;
 
+/* A stored machine (a node of an agent pool; the machines sub-resource). Strings are owned by the
+ * struct (gpd_machine_clear). A machine is written only when its report changes; a report that
+ * changes nothing but lastSeen only moves last_seen_ms, through touch_machines (heartbeats.h). */
+typedef struct {
+  char *key;                  /* lowercase identity: sub/rg/cluster/pool/machine */
+  char *pool_key;             /* its pool's key (the key without its last segment) */
+  char *id, *name;            /* ARM id and name, casing first given */
+  char *etag;                 /* new with every durable write (not with a heartbeat) */
+  char *incarnation;          /* random, set when the machine is registered, kept until it is deleted */
+  char *report;               /* the agent's report, canonical (gp_machine_report_text) */
+  char *findings;             /* the server's own findings (JSON array text) */
+  int64_t last_seen_ms;       /* time of the last report (stored; a replica may hold a newer one) */
+  int64_t interval_s;         /* the agent's reportIntervalSeconds */
+  int64_t applied_generation; /* what the agent last applied */
+  int64_t target_generation;  /* what it may apply; 0: follows the pool's current plan generation */
+  bool health_failed, drifted;
+  int64_t pool_generation; /* read only: the pool's current plan generation */
+} gpd_machine;
+
+/* Machines counted by what decides their state (gp_machine_facts), per pool. */
+typedef struct {
+  char *pool_id; /* the pool's ARM id */
+  bool stale;    /* not reporting */
+  bool health_failed, applying, drifted;
+  int64_t count;
+} gpd_machine_group;
+
 typedef struct gpd_store gpd_store;
 
 typedef struct {
@@ -140,6 +168,29 @@ typedef struct {
   /* Forgets operations that ended before before_ms. */
   gpd_store_rc (*purge_operations)(gpd_store *s, int64_t before_ms);
 
+  /* Machines. A machine read or listed comes with its pool's current plan generation; the report
+   * and findings texts are read only when with_docs (lists always read them). */
+  gpd_store_rc (*get_machine)(gpd_store *s, const char *key, bool with_docs, gpd_machine *out);
+  /* The machines whose key starts with prefix ("pool_key/"), after `after`, in key order. */
+  gpd_store_rc (*list_machines)(gpd_store *s, const char *prefix, const char *after, size_t limit, gpd_machine **out,
+                                size_t *n);
+  /* Writes a machine (all but target_generation): a new one when expect_etag is NULL (its
+   * incarnation is m->incarnation), else the one whose etag is expect_etag, keeping its id, name and
+   * incarnation. CONFLICT when the precondition fails or the pool is gone or being deleted. */
+  gpd_store_rc (*put_machine)(gpd_store *s, const gpd_machine *m, const char *expect_etag);
+  /* Deletes the machine whose etag is expect_etag (CONFLICT otherwise). */
+  gpd_store_rc (*delete_machine)(gpd_store *s, const char *key, const char *expect_etag);
+  /* Moves the lastSeen of these machines forward (never back), in one transaction; machines that are
+   * gone are skipped. */
+  gpd_store_rc (*touch_machines)(gpd_store *s, char *const *keys, const int64_t *last_seen_ms, size_t n);
+  /* The machines whose key starts with prefix (NULL: all), counted per pool and state facts at
+   * now_ms with lag_cap_ms = min(coalescing lag, 30 s) (the rule of gp_machine_is_reporting). */
+  gpd_store_rc (*count_machines)(gpd_store *s, const char *prefix, int64_t now_ms, int64_t lag_cap_ms,
+                                 gpd_machine_group **out, size_t *n);
+  /* The plan of a pool at a generation (the current one, or an earlier one a machine still
+   * references); NOT_FOUND when it is not kept. */
+  gpd_store_rc (*get_plan_at)(gpd_store *s, const char *pool_key, int64_t generation, char **plan);
+
   void (*close)(gpd_store *s);
 } gpd_store_ops;
 
@@ -160,6 +211,9 @@ void gpd_resource_clear(gpd_resource *r);
 void gpd_resources_free(gpd_resource *r, size_t n);
 void gpd_operation_clear(gpd_operation *o);
 void gpd_operations_free(gpd_operation *o, size_t n);
+void gpd_machine_clear(gpd_machine *m);
+void gpd_machines_free(gpd_machine *m, size_t n);
+void gpd_machine_groups_free(gpd_machine_group *g, size_t n);
 
 /* ---- what the back-ends share ---------------------------------------------------------------------- */
 
@@ -171,10 +225,27 @@ void gpd_operations_free(gpd_operation *o, size_t n);
   "api_version"
 #define GPD_RES_NCOLS 9
 #define GPD_OP_NCOLS 15
+/* A machine joined with its pool (p), then its documents' report and findings (d; NULL when not
+ * read). */
+#define GPD_MACHINE_COLS                                                                                               \
+  "m.key, m.pool_key, m.id, m.name, m.etag, m.incarnation, m.last_seen_ms, m.interval_s, m.applied_generation, "      \
+  "m.target_generation, m.health_failed, m.drifted, p.plan_generation"
+#define GPD_MACHINE_NCOLS 15
+/* The facts gp_machine_state_of decides from, as SQL over machines m joined with pools p: stale
+ * (the rule of gp_machine_is_reporting), health_failed, applying, drifted. NOW and LAGCAP are the
+ * back-end's parameters, MIN its two-argument minimum. */
+#define GPD_MACHINE_FACTS(NOW, LAGCAP, MIN)                                                                            \
+  "CASE WHEN m.last_seen_ms < " NOW " - (3 * m.interval_s * 1000 + " MIN "(m.interval_s * 1000, " LAGCAP                \
+  ")) THEN 1 ELSE 0 END, m.health_failed, CASE WHEN m.applied_generation <> (CASE WHEN m.target_generation > 0 THEN "  \
+  "m.target_generation ELSE p.plan_generation END) THEN 1 ELSE 0 END, m.drifted"
+
 /* Fills a row from its columns as text (NULL for SQL NULL). False, with the row cleared, when memory
  * ran out or a column that cannot be NULL is. */
 bool gpd_resource_from_text(gpd_resource *r, const char *const *cols);
 bool gpd_operation_from_text(gpd_operation *o, const char *const *cols);
+bool gpd_machine_from_text(gpd_machine *m, const char *const *cols);
+/* A count_machines row from its text columns: pool id, stale, health_failed, applying, drifted, count. */
+bool gpd_machine_group_from_text(gpd_machine_group *g, const char *const *cols);
 /* Keys under prefix ("a/b/") sort strictly between prefix and its upper bound ("a/b0") in byte
  * order. False when prefix does not end with '/' or does not fit. */
 bool gpd_key_prefix_upper(const char *prefix, char *out, size_t size);
