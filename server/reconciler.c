@@ -1,7 +1,9 @@
 /* reconciler.c - carries operations to their end (see reconciler.h).
  *
  * What "provisioning" means here: for a pool, the core builds its plan (gp_plan_build) and the
- * plan is stored with the next generation, which is what node agents poll; a cluster operation ends
+ * plan is stored with the next generation, which is what node agents poll — unless it says exactly
+ * what the stored plan says (a change of tags or count): then nothing is stored, the generation
+ * stays, and nothing reaches the nodes (plan_unchanged); a cluster operation ends
  * when the pool operations it started have ended (it fails if one failed); deletes remove the rows.
  * The only failure left once the core accepted a request is a stored document that cannot be read
  * back, which fails the operation with an ARM error instead of retrying forever.
@@ -71,6 +73,22 @@ static void fail(outcome *o, const char *status, const char *code, const char *f
   o->r.error = o->error;
 }
 
+/* Does the stored plan of the pool say what plan says, apart from its generation? A plan that
+ * cannot be read back counts as changed (a new generation is stored over it). */
+static bool plan_unchanged(gpd_store *s, const char *pool_key, const json_t *plan, bool *store_failed) {
+  int64_t gen = 0;
+  char *text = NULL;
+  gpd_store_rc got = s->ops->get_plan(s, pool_key, &gen, &text);
+  *store_failed = got != GPD_STORE_OK && got != GPD_STORE_NOT_FOUND;
+  json_t *stored = text ? json_loads(text, 0, NULL) : NULL;
+  free(text);
+  bool same = false;
+  if (stored && !json_object_set(stored, "generation", json_object_get(plan, "generation")))
+    same = json_equal(stored, plan);
+  json_decref(stored);
+  return same;
+}
+
 static void reconcile_pool(gpd_reconciler *rc, const gpd_operation *op, outcome *o) {
   gpd_store *s = rc->srv->store;
   gpd_resource row;
@@ -107,15 +125,18 @@ static void reconcile_pool(gpd_reconciler *rc, const gpd_operation *op, outcome 
   ctx.ga_version = rc->srv->cfg.ga_version;
   int64_t generation = row.plan_generation + 1;
   json_t *plan = gp_plan_build(p, &ctx, generation);
-  o->plan = plan ? json_dumps(plan, JSON_COMPACT) : NULL;
+  bool store_failed = false,
+       same = plan && row.plan_generation > 0 && plan_unchanged(s, op->res_key, plan, &store_failed);
+  o->plan = plan && !same ? json_dumps(plan, JSON_COMPACT) : NULL;
   json_decref(plan);
   gp_pool_free(p);
   gpd_resource_clear(&row);
-  if (!o->plan) {
-    o->r.status = NULL; /* out of memory: retry after the lease */
+  if (store_failed || (!same && !o->plan)) {
+    o->r.status = NULL; /* store trouble or out of memory: retry after the lease */
     return;
   }
   o->r.status = "Succeeded";
+  if (same) return; /* the stored plan and generation stay */
   o->r.plan = o->plan;
   o->r.plan_generation = generation;
 }

@@ -155,8 +155,9 @@ static const char *const sql[S_COUNT] = {
     [S_GET_MACHINE] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key = $1",
     [S_GET_MACHINE_BARE] = "SELECT " GPD_MACHINE_COLS ", NULL, NULL" MACHINE_FROM " WHERE m.key = $1",
     [S_LIST_MACHINES] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key > $1 AND m.key < $2 ORDER BY m.key LIMIT $3",
-    [S_COUNT_MACHINES] = "SELECT p.id, " GPD_MACHINE_FACTS("$3::bigint", "$4::bigint", "LEAST") ", count(*)" MACHINE_FROM
-                         " WHERE m.key > $1 AND m.key < $2 GROUP BY p.key, 2, 3, 4, 5 ORDER BY p.key",
+    [S_COUNT_MACHINES] = "SELECT p.id, " GPD_MACHINE_FACTS(
+        "$3::bigint", "$4::bigint",
+        "LEAST") ", count(*)" MACHINE_FROM " WHERE m.key > $1 AND m.key < $2 GROUP BY p.key, 2, 3, 4, 5 ORDER BY p.key",
     [S_PLAN_AT] = "SELECT plan FROM plan_history WHERE pool_key = $1 AND generation = $2",
     /* A machine is written only while its pool is there: the pool row is locked against its delete
      * (FOR KEY SHARE lets the pool's own updates through). */
@@ -663,11 +664,10 @@ static gpd_store_rc finish_one(pg_conn *c, const char *owner, const gpd_op_resul
     if (!pool && EXEC(c, S_DELETE_POOLS, lo, hi) < 0) return GPD_STORE_ERROR;
     if (EXEC(c, S_DELETE_MACHINES, lo, hi) < 0 || EXEC(c, S_DELETE_MACHINE_DOCS, lo, hi) < 0) return GPD_STORE_ERROR;
     if (pool)
-      return EXEC(c, S_DELETE_PLAN, o->res_key) < 0 || EXEC(c, S_DELETE_POOL_HISTORY, o->res_key) < 0
-                 ? GPD_STORE_ERROR
-                 : GPD_STORE_OK;
+      return EXEC(c, S_DELETE_PLAN, o->res_key) < 0 || EXEC(c, S_DELETE_POOL_HISTORY, o->res_key) < 0 ? GPD_STORE_ERROR
+                                                                                                      : GPD_STORE_OK;
     return EXEC(c, S_DELETE_PLANS, lo, hi) < 0 || EXEC(c, S_DELETE_HISTORIES, lo, hi) < 0 ? GPD_STORE_ERROR
-                                                                                         : GPD_STORE_OK;
+                                                                                          : GPD_STORE_OK;
   }
   const char *state = ok ? "Succeeded" : "Failed";
   if (!pool) return EXEC(c, S_FINISH_CLUSTER, o->res_key, o->id, state) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;

@@ -111,8 +111,9 @@ static const char *const read_sql[R_COUNT] = {
     [R_GET_MACHINE] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key = ?1",
     [R_GET_MACHINE_BARE] = "SELECT " GPD_MACHINE_COLS ", NULL, NULL" MACHINE_FROM " WHERE m.key = ?1",
     [R_LIST_MACHINES] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key > ?1 AND m.key < ?2 ORDER BY m.key LIMIT ?3",
-    [R_COUNT_MACHINES] = "SELECT p.id, " GPD_MACHINE_FACTS("?3", "?4", "MIN") ", COUNT(*)" MACHINE_FROM
-                         " WHERE m.key > ?1 AND m.key < ?2 GROUP BY p.key, 2, 3, 4, 5 ORDER BY p.key",
+    [R_COUNT_MACHINES] = "SELECT p.id, " GPD_MACHINE_FACTS(
+        "?3", "?4", "MIN") ", COUNT(*)" MACHINE_FROM
+                           " WHERE m.key > ?1 AND m.key < ?2 GROUP BY p.key, 2, 3, 4, 5 ORDER BY p.key",
     [R_PLAN_AT] = "SELECT plan FROM plan_history WHERE pool_key = ?1 AND generation = ?2",
 };
 

@@ -228,14 +228,14 @@ void gpd_machine_groups_free(gpd_machine_group *g, size_t n);
 /* A machine joined with its pool (p), then its documents' report and findings (d; NULL when not
  * read). */
 #define GPD_MACHINE_COLS                                                                                               \
-  "m.key, m.pool_key, m.id, m.name, m.etag, m.incarnation, m.last_seen_ms, m.interval_s, m.applied_generation, "      \
+  "m.key, m.pool_key, m.id, m.name, m.etag, m.incarnation, m.last_seen_ms, m.interval_s, m.applied_generation, "       \
   "m.target_generation, m.health_failed, m.drifted, p.plan_generation"
 #define GPD_MACHINE_NCOLS 15
 /* The facts gp_machine_state_of decides from, as SQL over machines m joined with pools p: stale
  * (the rule of gp_machine_is_reporting), health_failed, applying, drifted. NOW and LAGCAP are the
  * back-end's parameters, MIN its two-argument minimum. */
 #define GPD_MACHINE_FACTS(NOW, LAGCAP, MIN)                                                                            \
-  "CASE WHEN m.last_seen_ms < " NOW " - (3 * m.interval_s * 1000 + " MIN "(m.interval_s * 1000, " LAGCAP                \
+  "CASE WHEN m.last_seen_ms < " NOW " - (3 * m.interval_s * 1000 + " MIN "(m.interval_s * 1000, " LAGCAP               \
   ")) THEN 1 ELSE 0 END, m.health_failed, CASE WHEN m.applied_generation <> (CASE WHEN m.target_generation > 0 THEN "  \
   "m.target_generation ELSE p.plan_generation END) THEN 1 ELSE 0 END, m.drifted"
 

@@ -28,7 +28,8 @@
 #define SUB "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a"
 #define C "/subscriptions/" SUB "/resourceGroups/replicas/providers/Microsoft.ContainerService/managedClusters/c1"
 #define API "api-version=2026-06-01"
-#define T4 "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"count\":%d}}"
+/* count and a node label: a change of count alone makes no new plan generation, the label does */
+#define T4 "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"count\":%d,\"nodeLabels\":{\"n\":\"%d\"}}}"
 
 static gpt_server rep[2]; /* A and B */
 
@@ -62,7 +63,7 @@ static void *race_one(void *arg) {
   if (x->cluster)
     snprintf(body, sizeof body, "{\"location\":\"eastus\",\"tags\":{\"n\":\"%d\"}}", x->i + 2);
   else
-    snprintf(body, sizeof body, T4, x->i + 2);
+    snprintf(body, sizeof body, T4, x->i + 2, x->i + 2);
   pthread_barrier_wait(x->go);
   gpt_conn_http(conn, "PUT", url, headers, body, strlen(body), &r);
   x->status = r.status;
@@ -160,7 +161,7 @@ static void conditional_writes(void) {
 
   /* An update through B changes what A answers: a new view, a new plan generation. */
   snprintf(path, sizeof path, C "/agentPools/p1?" API);
-  if (gpt_call(&rep[1], "PUT", path, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"count\":9}}", NULL, &r) !=
+  if (gpt_call(&rep[1], "PUT", path, "{\"properties\":{\"count\":9,\"nodeLabels\":{\"n\":\"9\"}}}", NULL, &r) !=
       200)
     gpt_fail("update p1 through B: %ld", r.status);
   snprintf(etag, sizeof etag, "%s", header_or(&r, "ETag"));
@@ -225,7 +226,7 @@ static void *writer(void *arg) {
     gpt_response r;
     int k = atomic_load(&a_dead) ? 1 : (i + t) % 2;
     snprintf(path, sizeof path, C "/agentPools/w%dp%d?" API, t, i);
-    snprintf(body, sizeof body, T4, i % 40 + 1);
+    snprintf(body, sizeof body, T4, i % 40 + 1, i % 40 + 1);
     gpt_call(&rep[k], "PUT", path, body, NULL, &r);
     if (r.status == 201) {
       int n = atomic_fetch_add(&nacks, 1);
