@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "security/authz.h"
-#include "security/credentials.h"
 #include "handlers.h"
 #include "router.h"
+#include "security/authz.h"
+#include "security/credentials.h"
 
 #define MAX_ARGS 16
 
@@ -58,6 +58,11 @@ STUB(gpd_feature_register)
 STUB(gpd_feature_unregister)
 STUB(gpd_healthz)
 STUB(gpd_metrics_get)
+STUB(gpd_machine_get)
+STUB(gpd_machine_put)
+STUB(gpd_machine_delete)
+STUB(gpd_machine_list)
+STUB(gpd_machine_plan_get)
 
 static gpd_credentials *creds;
 
@@ -85,7 +90,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
       "p3 rg Contributor /subscriptions/0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10/resourceGroups/RG1\n"
       "p4 pool Agent /subscriptions/0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10/resourceGroups/rg1/providers/"
       "Microsoft.ContainerService/managedClusters/c1/agentPools/gpu1\n"
-      "p4 pool Reader /subscriptions/x/resourceGroups/rg2/providers/Microsoft.ContainerService/managedClusters/c2\n";
+      "p4 pool Reader /subscriptions/x/resourceGroups/rg2/providers/Microsoft.ContainerService/managedClusters/c2\n"
+      "p5 node Agent /subscriptions/0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10/resourceGroups/rg1/providers/"
+      "Microsoft.ContainerService/managedClusters/c1/agentPools/gpu1/machines/node-1\n";
   char err[256];
   creds = gpd_credentials_parse(assignments, sizeof assignments - 1, GPD_CREDS_ASSIGNMENTS, "fuzz", err, sizeof err);
   if (!creds) {
@@ -122,8 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (query && req.path) {
     parse_query(query);
     bool routed = gpd_route_match(&req, &resp);
-    for (size_t i = 0; i < 4; i++) {
-      const gpd_principal *p = gpd_credentials_find(creds, (const char *[]){"p1", "p2", "p3", "p4"}[i]);
+    for (size_t i = 0; i < 5; i++) {
+      const gpd_principal *p = gpd_credentials_find(creds, (const char *[]){"p1", "p2", "p3", "p4", "p5"}[i]);
       const char *action = NULL;
       if (p && routed)
         (void)gpd_authz_decide(p, req.route, req.method, (const char *const *)req.seg, req.nseg, &action);

@@ -27,6 +27,8 @@ const char *gp_api_versions_supported(void) {
          "2026-07-01, 2026-08-01, 2026-10-01, 2026-08-02-preview, 2026-10-02-preview";
 }
 
+const char *gp_api_versions_preview(void) { return "2026-08-02-preview, 2026-10-02-preview"; }
+
 const char *gp_api_version_latest(gp_api_group g) {
   const char *best = NULL;
   for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++)

@@ -564,30 +564,42 @@ bool gp_machine_is_reporting(int64_t last_seen_ms, int interval_s, int64_t coale
 
 json_t *gp_machine_view(const json_t *report, const json_t *server_findings, const gp_machine_server *s) {
   char seen[40];
-  bool oom = false;
-  json_t *props = json_deep_copy(report), *status = props ? json_object_get(props, "status") : NULL;
-  if (!props) return NULL;
-  if (!status) {
-    status = json_object();
-    oom = !status || json_object_set_new(props, "status", status);
-  }
-  json_t *findings = json_object_get(status, "findings");
-  if (!oom && !json_is_array(findings)) {
-    findings = json_array();
-    oom = !findings || json_object_set_new(status, "findings", findings);
-  }
-  if (!oom && server_findings && json_array_extend(findings, (json_t *)server_findings)) oom = true;
+  const char *k;
+  json_t *v;
   gp_time_format(s->last_seen_ms, seen, sizeof seen);
-  oom = oom || json_object_set_new(status, "state", json_string(gp_machine_state_name(s->state))) ||
-        json_object_set_new(status, "targetGeneration", json_integer(s->target_generation)) ||
-        json_object_set_new(status, "lastSeen", json_string(seen)) ||
-        json_object_set_new(props, "provisioningState", json_string("Succeeded")) ||
-        (s->etag && json_object_set_new(props, "eTag", json_string(s->etag)));
-  json_t *v = oom ? NULL
-                  : json_pack("{s:s?,s:s?,s:s,s:o}", "id", s->id, "name", s->name, "type", GP_MACHINE_TYPE,
-                              "properties", props);
-  if (!v) json_decref(props);
-  return v;
+  /* The server's fields first, where a reader looks; then what the agent reported. */
+  json_t *props = json_object(),
+         *status = json_pack("{s:s,s:s,s:I}", "state", gp_machine_state_name(s->state), "lastSeen", seen,
+                             "targetGeneration", (json_int_t)s->target_generation);
+  bool oom = !props || !status;
+  json_object_foreach((json_t *)report, k, v) {
+    if (!oom && strcmp(k, "status") != 0) oom = json_object_set_new(props, k, json_deep_copy(v)) != 0;
+  }
+  json_object_foreach(json_object_get(report, "status"), k, v) {
+    if (!oom && strcmp(k, "findings") != 0) oom = json_object_set_new(status, k, json_deep_copy(v)) != 0;
+  }
+  json_t *findings = json_deep_copy(json_object_get(json_object_get(report, "status"), "findings"));
+  if (!findings) findings = json_array();
+  if (!findings || (server_findings && json_array_extend(findings, (json_t *)server_findings))) {
+    json_decref(findings);
+    oom = true;
+  } else if (json_object_set_new(status, "findings", findings)) { /* set_new takes the reference, always */
+    oom = true;
+  }
+  if (oom) {
+    json_decref(status);
+    json_decref(props);
+    return NULL;
+  }
+  if (json_object_set_new(props, "status", status) ||
+      json_object_set_new(props, "provisioningState", json_string("Succeeded")) ||
+      (s->etag && json_object_set_new(props, "eTag", json_string(s->etag)))) {
+    json_decref(props);
+    return NULL;
+  }
+  json_t *view =
+      json_pack("{s:s?,s:s?,s:s,s:o}", "id", s->id, "name", s->name, "type", GP_MACHINE_TYPE, "properties", props);
+  return view;
 }
 
 json_t *gp_machine_counts_json(const gp_machine_counts *c, int64_t pool_count) {

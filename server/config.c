@@ -38,6 +38,9 @@ static const char usage[] =
     "                                  provisioning time (default 0)\n"
     "      --operation-lease-ms MS     how long past its due time an operation claimed by a replica\n"
     "                                  that died waits before another takes it over (default 30000)\n"
+    "      --report-coalesce-ms MS     a machine report that changes nothing but lastSeen is kept in memory\n"
+    "                                  and stored with others at most this long after (and never later than\n"
+    "                                  the machine's report interval); 0 to 30000 (default 10000)\n"
     "  -h, --help                      this help\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -81,7 +84,7 @@ static bool parse_listen(const char *s, gpd_config *c) {
 }
 
 int gpd_config_parse(gpd_config *c, int argc, char **argv) {
-  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY, O_LEASE, O_SEC };
+  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY, O_LEASE, O_RC, O_SEC };
   static const struct option opts[] = {{"listen", required_argument, NULL, O_LISTEN},
                                        {"db", required_argument, NULL, O_DB},
                                        {"phase", required_argument, NULL, O_PHASE},
@@ -92,6 +95,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
                                        {"threads", required_argument, NULL, O_THREADS},
                                        {"operation-delay-ms", required_argument, NULL, O_DELAY},
                                        {"operation-lease-ms", required_argument, NULL, O_LEASE},
+                                       {"report-coalesce-ms", required_argument, NULL, O_RC},
                                        GPD_SECURITY_LONG_OPTIONS(O_SEC),
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
@@ -104,6 +108,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
   c->retry_after = 1;
   c->threads = 64;
   c->operation_lease_ms = 30000;
+  c->report_coalesce_ms = 10000;
   optind = 1;
   opterr = 0;
   int o;
@@ -156,6 +161,10 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
     case O_LEASE:
       if (!parse_int(optarg, 100, 3600000, &c->operation_lease_ms))
         return bad("--operation-lease-ms must be 100 to 3600000, not '%s'", optarg);
+      break;
+    case O_RC:
+      if (!parse_int(optarg, 0, 30000, &c->report_coalesce_ms))
+        return bad("--report-coalesce-ms must be 0 to 30000, not '%s'", optarg);
       break;
     case 'h':
       fputs(usage, stdout);

@@ -18,6 +18,24 @@ void gpd_pool_put(gpd_request *req, gpd_response *resp);
 void gpd_pool_delete(gpd_request *req, gpd_response *resp);
 void gpd_pool_list(gpd_request *req, gpd_response *resp);
 void gpd_plan_get(gpd_request *req, gpd_response *resp);
+/* handlers_machine.c */
+void gpd_machine_get(gpd_request *req, gpd_response *resp);
+void gpd_machine_put(gpd_request *req, gpd_response *resp);
+void gpd_machine_delete(gpd_request *req, gpd_response *resp);
+void gpd_machine_list(gpd_request *req, gpd_response *resp);
+void gpd_machine_plan_get(gpd_request *req, gpd_response *resp);
+/* Has the plan of the request's machine changed for an agent that holds the plan with ETag
+ * if_none_match (NULL: holds none)? CHANGED (ref filled: what to send), UNCHANGED (ref->etag is
+ * the current ETag: 304), or FAILED (the answer, 404/503, is in resp). One indexed read; the
+ * long-poll of GET …/machines/{m}/plan?waitSeconds=N calls it again whenever it is woken. */
+typedef enum { GPD_PLAN_CHANGED, GPD_PLAN_UNCHANGED, GPD_PLAN_FAILED } gpd_plan_check;
+typedef struct {
+  char etag[64];      /* "<generation>-<16 hex digits>", unquoted */
+  int64_t generation; /* the machine's target generation */
+  char pool_key[400];
+} gpd_machine_plan_ref;
+gpd_plan_check gpd_machine_plan_check(gpd_request *req, const char *if_none_match, gpd_machine_plan_ref *ref,
+                                      gpd_response *resp);
 /* handlers_operation.c */
 void gpd_operation_get(gpd_request *req, gpd_response *resp);
 void gpd_operation_result_get(gpd_request *req, gpd_response *resp);

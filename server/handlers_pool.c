@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleet.h"
 #include "handlers.h"
 #include "reconciler.h"
 #include "resource.h"
@@ -143,7 +144,11 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
     goto out;
   }
   gpd_reconciler_wake(r->srv->reconciler);
-  gpd_resp_json(resp, pfound ? 200 : 201, gpd_pool_view(&row, pool, r->api));
+  json_t *view = gpd_pool_view(&row, pool, r->api);
+  gp_machine_counts counts;
+  if (view && r->api == GP_API_PREVIEW && gpd_fleet_pool_counts(r->srv, pkey, &counts))
+    gpd_pool_view_set_nodes(view, &counts, pool->count); /* the write is done: a failed count only leaves them out */
+  gpd_resp_json(resp, pfound ? 200 : 201, view);
   gpd_resp_header(resp, "ETag", "\"%s\"", etag);
   gpd_async_headers(r, resp, op.location, op.id, false);
   gpd_warning_headers(resp, &warnings);

@@ -1,6 +1,7 @@
 /* handlers_system.c - GET /healthz (200 when the store answers) and GET /metrics (Prometheus). */
 #include <stdlib.h>
 
+#include "fleet.h"
 #include "handlers.h"
 #include "metrics.h"
 
@@ -20,6 +21,7 @@ void gpd_metrics_get(gpd_request *r, gpd_response *resp) {
   size_t len = 0;
   bool have = s->ops->stats(s, &st) == GPD_STORE_OK;
   char *text = gpd_metrics_render(r->srv->metrics, have ? &st : NULL, &len);
+  if (text && have) gpd_fleet_metrics(r->srv, &text, &len); /* machines by pool and state */
   gpd_resp_text(resp, 200, text, len);
   if (text) gpd_resp_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fleet.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -56,8 +57,9 @@ int main(int argc, char **argv) {
     gpd_security_stop(&srv);
     return 1;
   }
-  if (!(srv.reconciler = gpd_reconciler_start(&srv))) {
-    fprintf(stderr, "gpupoold: cannot start the reconciler\n");
+  if (!gpd_fleet_start(&srv, err, sizeof err) || !(srv.reconciler = gpd_reconciler_start(&srv))) {
+    fprintf(stderr, "gpupoold: %s\n", srv.fleet ? "cannot start the reconciler" : err);
+    gpd_fleet_stop(&srv);
     srv.store->ops->close(srv.store);
     gpd_metrics_free(srv.metrics);
     gpd_view_cache_free(srv.views);
@@ -68,6 +70,7 @@ int main(int argc, char **argv) {
   if (!http) {
     fprintf(stderr, "gpupoold: %s\n", err);
     gpd_reconciler_stop(srv.reconciler);
+    gpd_fleet_stop(&srv);
     srv.store->ops->close(srv.store);
     gpd_metrics_free(srv.metrics);
     gpd_view_cache_free(srv.views);
@@ -87,6 +90,7 @@ int main(int argc, char **argv) {
   gpd_log_info("gpupoold stopping (signal %d)", sig);
   gpd_http_stop(http);
   gpd_reconciler_stop(srv.reconciler);
+  gpd_fleet_stop(&srv); /* stores the lastSeen it still holds */
   srv.store->ops->close(srv.store);
   gpd_metrics_free(srv.metrics);
   gpd_view_cache_free(srv.views);

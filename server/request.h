@@ -29,7 +29,7 @@ typedef struct gpd_request {
   size_t nseg;
   int route; /* gpd_route_id */
   /* Decoded names from the path (NULL when the route has none). */
-  const char *sub, *rg, *cluster, *pool, *location, *op_id, *feature;
+  const char *sub, *rg, *cluster, *pool, *machine, *location, *op_id, *feature;
   const char *api_version;
   gp_api_group api;
   const char *body;

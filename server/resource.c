@@ -1,6 +1,7 @@
 /* resource.c - helpers the resource handlers share (see resource.h). */
 #include "resource.h"
 
+#include "fleet.h"
 #include "view_cache.h"
 
 #include <ctype.h>
@@ -21,6 +22,11 @@ void gpd_cluster_key(const gpd_request *r, char *out, size_t size) {
 
 void gpd_pool_key(const gpd_request *r, char *out, size_t size) {
   snprintf(out, size, "%s/%s/%s/%s", r->sub, r->rg, r->cluster, r->pool);
+  lower(out);
+}
+
+void gpd_machine_key(const gpd_request *r, char *out, size_t size) {
+  snprintf(out, size, "%s/%s/%s/%s/%s", r->sub, r->rg, r->cluster, r->pool, r->machine);
   lower(out);
 }
 
@@ -197,12 +203,37 @@ json_t *gpd_cluster_view(const gpd_resource *row, const gp_cluster *c, const gpd
   return v;
 }
 
+bool gpd_pool_view_set_nodes(json_t *view, const gp_machine_counts *c, int64_t count) {
+  json_t *props = json_object_get(view, "properties");
+  json_t *status = json_pack("{s:o}", "nodes", gp_machine_counts_json(c, count));
+  return props && status && json_object_set_new(props, "status", status) == 0;
+}
+
 char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_group api, size_t *len,
                          gpd_response *resp) {
-  char *text = gpd_view_cache_get(r->srv->views, row->key, api, row->etag, row->state, len);
+  /* The view shows what the row and, in preview versions, the counts of its machines say: a cached
+   * view is used for exactly those. */
+  gp_machine_counts counts;
+  char version[200];
+  bool nodes = api == GP_API_PREVIEW;
+  snprintf(version, sizeof version, "%s", row->state);
+  if (nodes) {
+    if (!gpd_fleet_pool_counts(r->srv, row->key, &counts)) {
+      gpd_resp_store_error(resp);
+      return NULL;
+    }
+    size_t n = strlen(version);
+    for (int i = 0; i < GP_MACHINE_STATE_COUNT; i++)
+      n += (size_t)snprintf(version + n, sizeof version - n, "|%lld", (long long)counts.by_state[i]);
+  }
+  char *text = gpd_view_cache_get(r->srv->views, row->key, api, row->etag, version, len);
   if (text) return text;
   gp_pool *p = gpd_pool_load(row, resp);
   json_t *v = p ? gpd_pool_view(row, p, api) : NULL;
+  if (v && nodes && !gpd_pool_view_set_nodes(v, &counts, p->count)) {
+    json_decref(v);
+    v = NULL;
+  }
   gp_pool_free(p);
   if (!p) return NULL;
   text = v ? json_dumps(v, JSON_COMPACT) : NULL;
@@ -212,7 +243,7 @@ char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_g
     return NULL;
   }
   *len = strlen(text);
-  gpd_view_cache_put(r->srv->views, row->key, api, row->etag, row->state, text, *len);
+  gpd_view_cache_put(r->srv->views, row->key, api, row->etag, version, text, *len);
   return text;
 }
 

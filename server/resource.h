@@ -23,6 +23,7 @@ void gpd_write_retrying(gpd_request *r, gpd_response *resp, gpd_write_attempt at
 /* Lowercase store keys of the request's cluster and pool. */
 void gpd_cluster_key(const gpd_request *r, char *out, size_t size);
 void gpd_pool_key(const gpd_request *r, char *out, size_t size);
+void gpd_machine_key(const gpd_request *r, char *out, size_t size);
 /* ARM ids with the casing given. */
 void gpd_cluster_id(const char *sub, const char *rg, const char *cluster, char *out, size_t size);
 
@@ -55,8 +56,11 @@ json_t *gpd_stored_cluster_view(const gpd_request *r, const gpd_resource *row, g
 json_t *gpd_pool_view(const gpd_resource *row, const gp_pool *p, gp_api_group api);
 json_t *gpd_cluster_view(const gpd_resource *row, const gp_cluster *c, const gpd_resource *pool_rows,
                          gp_pool *const *pools, size_t npools, gp_api_group api);
-/* A pool's GET view as JSON text (malloc'd), from the view cache when the row has not changed since
- * it was rendered. NULL with the error in resp. */
+/* Sets a pool view's properties.status.nodes (preview api-versions: the machines by state, and how
+ * many of `count` have not registered). False on OOM. */
+bool gpd_pool_view_set_nodes(json_t *view, const gp_machine_counts *c, int64_t count);
+/* A pool's GET view as JSON text (malloc'd), from the view cache when the row and (preview) the
+ * counts of its machines have not changed since it was rendered. NULL with the error in resp. */
 char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_group api, size_t *len,
                          gpd_response *resp);
 /* Effective management mode of a pool for metrics: Managed, Unmanaged or None. */

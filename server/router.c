@@ -13,7 +13,8 @@
 
 #include "handlers.h"
 
-typedef enum { API_NONE, API_CONTAINER_SERVICE, API_FEATURES } api_rule;
+/* API_PREVIEW_ONLY: Microsoft.ContainerService resource types that only preview versions know. */
+typedef enum { API_NONE, API_CONTAINER_SERVICE, API_PREVIEW_ONLY, API_FEATURES } api_rule;
 
 typedef struct {
   gpd_route_id id;
@@ -28,11 +29,13 @@ typedef struct {
 #define CS "providers", "Microsoft.ContainerService"
 #define CLUSTER RG, CS, "managedClusters", "{cluster}"
 #define POOL CLUSTER, "agentPools", "{pool}"
+#define MACHINE POOL, "machines", "{machine}"
 #define FEATURES SUB, "providers", "Microsoft.Features", CS, "features"
 #define T_SUB "/subscriptions/{subscriptionId}"
 #define T_RG T_SUB "/resourceGroups/{resourceGroupName}"
 #define T_CLUSTER T_RG "/providers/Microsoft.ContainerService/managedClusters/{resourceName}"
 #define T_POOL T_CLUSTER "/agentPools/{agentPoolName}"
+#define T_MACHINE T_POOL "/machines/{machineName}"
 #define T_LOC T_SUB "/providers/Microsoft.ContainerService/locations/{location}"
 #define T_FEATURES T_SUB "/providers/Microsoft.Features/providers/Microsoft.ContainerService/features"
 
@@ -50,6 +53,9 @@ static const char *const p_features[] = {FEATURES, NULL};
 static const char *const p_feature[] = {FEATURES, "{feature}", NULL};
 static const char *const p_register[] = {FEATURES, "{feature}", "register", NULL};
 static const char *const p_unregister[] = {FEATURES, "{feature}", "unregister", NULL};
+static const char *const p_machines[] = {POOL, "machines", NULL};
+static const char *const p_machine[] = {MACHINE, NULL};
+static const char *const p_machine_plan[] = {MACHINE, "plan", NULL};
 
 static const route routes[] = {
     {GPD_ROUTE_HEALTHZ, "/healthz", p_healthz, API_NONE, {[GPD_GET] = gpd_healthz}},
@@ -101,6 +107,13 @@ static const route routes[] = {
      p_unregister,
      API_FEATURES,
      {[GPD_POST] = gpd_feature_unregister}},
+    {GPD_ROUTE_MACHINES, T_POOL "/machines", p_machines, API_PREVIEW_ONLY, {[GPD_GET] = gpd_machine_list}},
+    {GPD_ROUTE_MACHINE,
+     T_MACHINE,
+     p_machine,
+     API_PREVIEW_ONLY,
+     {[GPD_GET] = gpd_machine_get, [GPD_PUT] = gpd_machine_put, [GPD_DELETE] = gpd_machine_delete}},
+    {GPD_ROUTE_MACHINE_PLAN, T_MACHINE "/plan", p_machine_plan, API_PREVIEW_ONLY, {[GPD_GET] = gpd_machine_plan_get}},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -169,6 +182,8 @@ static bool match_pattern(gpd_request *req, const route *rt) {
       req->cluster = v;
     else if (strcmp(pat, "{pool}") == 0)
       req->pool = v;
+    else if (strcmp(pat, "{machine}") == 0)
+      req->machine = v;
     else if (strcmp(pat, "{loc}") == 0)
       req->location = v;
     else if (strcmp(pat, "{op}") == 0)
@@ -188,7 +203,7 @@ bool gpd_route_match(gpd_request *req, gpd_response *resp) {
   for (size_t i = 0; i < NROUTES; i++) {
     const route *rt = &routes[i];
     if (!match_pattern(req, rt)) {
-      req->sub = req->rg = req->cluster = req->pool = req->location = req->op_id = req->feature = NULL;
+      req->sub = req->rg = req->cluster = req->pool = req->machine = req->location = req->op_id = req->feature = NULL;
       continue;
     }
     req->route = rt->id;
@@ -231,6 +246,15 @@ static bool check_api_version(gpd_request *req, gpd_response *resp, api_rule rul
     return false;
   }
   req->api = gp_api_version_group(req->api_version);
+  if (rule == API_PREVIEW_ONLY && req->api != GP_API_UNKNOWN && req->api != GP_API_PREVIEW) {
+    /* ARM's answer for a resource type an api-version does not have */
+    gpd_resp_error(resp, 400, "NoRegisteredProviderFound", NULL,
+                   "No registered resource provider found for API version '%.64s' and type "
+                   "'managedClusters/agentPools/machines' of namespace 'Microsoft.ContainerService'. The supported "
+                   "api-versions are '%s'.",
+                   req->api_version, gp_api_versions_preview());
+    return false;
+  }
   if (req->api != GP_API_UNKNOWN) return true;
   gpd_resp_error(resp, 400, "NoRegisteredProviderFound", NULL,
                  "No registered resource provider found for API version '%.64s' of namespace "
@@ -273,6 +297,20 @@ static bool check_names(gpd_request *req, gpd_response *resp) {
                      "Agent pool name '%.100s' is not valid: use 1 to 12 lowercase letters and digits, starting "
                      "with a letter.",
                      req->pool);
+      return false;
+    }
+  }
+  if (req->machine) {
+    char lower[64];
+    size_t n = strlen(req->machine);
+    bool ok = n < sizeof lower;
+    for (size_t i = 0; ok && i <= n; i++)
+      lower[i] = (char)tolower((unsigned char)req->machine[i]);
+    if (!ok || !gp_name_valid_machine(lower)) {
+      gpd_resp_error(resp, 400, "InvalidResourceName", "machineName",
+                     "Machine name '%.100s' is not valid: a machine is named after its Kubernetes node, an RFC 1123 "
+                     "label of 1 to 63 letters, digits and '-', starting and ending with a letter or digit.",
+                     req->machine);
       return false;
     }
   }

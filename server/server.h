@@ -10,6 +10,7 @@ typedef struct gpd_reconciler gpd_reconciler;
 typedef struct gpd_metrics gpd_metrics;
 typedef struct gpd_view_cache gpd_view_cache;
 typedef struct gpd_security gpd_security;
+typedef struct gpd_fleet gpd_fleet;
 
 typedef struct {
   gpd_config cfg;
@@ -18,6 +19,7 @@ typedef struct {
   gpd_metrics *metrics;
   gpd_view_cache *views;  /* rendered pool views (view_cache.h) */
   gpd_security *security; /* TLS, authentication, throttling, audit (security.h) */
+  gpd_fleet *fleet;       /* machines: coalesced heartbeats, node counts (fleet.h) */
   char default_base[320]; /* http://HOST:PORT of the listener, when a request has no Host */
 } gpd_server;
 

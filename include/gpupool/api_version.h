@@ -13,6 +13,8 @@ typedef enum {
 gp_api_group gp_api_version_group(const char *version);
 /* All supported Microsoft.ContainerService api-versions, comma separated (for error messages). */
 const char *gp_api_versions_supported(void);
+/* The preview api-versions, comma separated (resource types only they know: machines). */
+const char *gp_api_versions_preview(void);
 /* The newest version of a group (e.g. the default of the offline CLI). */
 const char *gp_api_version_latest(gp_api_group g);
 

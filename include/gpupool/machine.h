@@ -20,7 +20,8 @@
 #define GP_MACHINE_EVENTS_KEPT 20      /* ... of which the newest are kept */
 #define GP_MACHINE_INTERVAL_DEFAULT 30 /* reportIntervalSeconds when the agent does not say */
 #define GP_MACHINE_INTERVAL_MAX 3600
-#define GP_MACHINE_LAG_MAX_MS 30000 /* the coalescing lag never exceeds this */
+#define GP_MACHINE_LAG_MAX_MS 30000         /* the coalescing lag never exceeds this */
+#define GP_MACHINE_DRAIN_TIMEOUT_DEFAULT 30 /* minutes, a machine plan's rollout.drainTimeoutInMinutes */
 /* Health event times outside [2000-01-01, now + 1 day] say the node's clock is wrong. */
 #define GP_MACHINE_EVENT_TIME_MIN_MS 946684800000LL
 #define GP_MACHINE_EVENT_TIME_AHEAD_MS (24LL * 3600 * 1000)

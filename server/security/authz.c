@@ -49,6 +49,15 @@ static gpd_access list_access(const gpd_principal *p, const char *const *seg, si
 
 static gpd_access allow_if(bool ok) { return ok ? GPD_ACCESS_ALLOW : GPD_ACCESS_DENY; }
 
+/* Does an Agent assignment cover the path? On the machine routes the path is a machine or its plan,
+ * and an Agent's scope is a pool or a machine (credentials.c): covering it means the machine is the
+ * token's own, or one of its pool's. */
+static bool agent_covers(const gpd_principal *p, const char *const *seg, size_t n) {
+  for (size_t i = 0; i < p->n; i++)
+    if (p->assignments[i].role == GPD_ROLE_AGENT && covers(&p->assignments[i], seg, n)) return true;
+  return false;
+}
+
 /* The part of a list's path its items live under: a subscription's cluster list
  * (/subscriptions/{s}/providers/…/managedClusters) holds clusters of /subscriptions/{s}/resourceGroups/…,
  * so its scope is the subscription; other lists hold their path's children. */
@@ -85,6 +94,19 @@ gpd_access gpd_authz_decide(const gpd_principal *p, int route, gpd_method m, con
           covers(&p->assignments[i], seg, nseg))
         return GPD_ACCESS_ALLOW;
     return GPD_ACCESS_DENY;
+  case GPD_ROUTE_MACHINES:
+    *action = "Microsoft.ContainerService/managedClusters/agentPools/machines/read";
+    return list_access(p, seg, nseg);
+  case GPD_ROUTE_MACHINE:
+    /* A node's agent registers and reports (PUT) and reads its machine; removing it is an owner's. */
+    *action = read              ? "Microsoft.ContainerService/managedClusters/agentPools/machines/read"
+              : m == GPD_DELETE ? "Microsoft.ContainerService/managedClusters/agentPools/machines/delete"
+                                : "Microsoft.ContainerService/managedClusters/agentPools/machines/write";
+    if (read ? can_read(p, seg, nseg) : can_write(p, seg, nseg, GPD_SCOPE_MAX_SEGMENTS)) return GPD_ACCESS_ALLOW;
+    return allow_if(m != GPD_DELETE && agent_covers(p, seg, nseg));
+  case GPD_ROUTE_MACHINE_PLAN:
+    *action = "Microsoft.ContainerService/managedClusters/agentPools/machines/plan/read";
+    return allow_if(can_read(p, seg, nseg) || agent_covers(p, seg, nseg));
   case GPD_ROUTE_OPERATION:
   case GPD_ROUTE_OPERATION_RESULT:
     /* The operation's resource decides (handlers_operation.c); here: something in the subscription. */

@@ -4,7 +4,9 @@
  *
  *   Reader       GET of anything under its scope
  *   Contributor  everything under its scope (Microsoft.Features writes: only at subscription scope)
- *   Agent        GET of the plan of the one pool its scope names, nothing else
+ *   Agent        scoped to a pool: GET of that pool's plan, GET and PUT (register, report) of its
+ *                machines, GET of their plans; scoped to a machine: GET and PUT of that machine and
+ *                GET of its plan. Nothing else (no lists, no deletes, not the pool itself)
  *
  * A scope matches a resource id when its segments are the id's first segments, compared
  * case-insensitively and whole (/subscriptions/a never matches /subscriptions/ab). */
@@ -14,8 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "security/credentials.h"
 #include "request.h"
+#include "security/credentials.h"
 
 typedef enum {
   GPD_ACCESS_DENY = 0,

@@ -56,12 +56,13 @@ bool gpd_scope_split(char *buf, const char **seg, size_t *nseg) {
   return *nseg >= 2 && strcasecmp(seg[0], "subscriptions") == 0;
 }
 
-/* An agent pool id: the one scope an Agent may have. */
-static bool is_pool_id(const char *const *seg, size_t n) {
+/* An agent pool id or a machine id: the scopes an Agent may have (a pool's bootstrap token, or
+ * one node's own). */
+static bool is_agent_scope(const char *const *seg, size_t n) {
   static const char *const fixed[] = {
       "subscriptions",   NULL, "resourceGroups", NULL, "providers", "Microsoft.ContainerService",
-      "managedClusters", NULL, "agentPools",     NULL};
-  if (n != 10) return false;
+      "managedClusters", NULL, "agentPools",     NULL, "machines",  NULL};
+  if (n != 10 && n != 12) return false;
   for (size_t i = 0; i < n; i++)
     if (fixed[i] && strcasecmp(fixed[i], seg[i]) != 0) return false;
   return true;
@@ -152,8 +153,9 @@ gpd_credentials *gpd_credentials_parse(const char *text, size_t len, gpd_creds_k
     }
     if (!ok)
       FAIL("%s:%zu: scope '%.100s' is not '/' or a resource id under /subscriptions/{id}", name, lineno + 1, f[3]);
-    if (role == GPD_ROLE_AGENT && !is_pool_id(seg, nseg))
-      FAIL("%s:%zu: an Agent's scope must be one agent pool's id (/subscriptions/…/managedClusters/{c}/agentPools/{p})",
+    if (role == GPD_ROLE_AGENT && !is_agent_scope(seg, nseg))
+      FAIL("%s:%zu: an Agent's scope must be one agent pool's id (/subscriptions/…/managedClusters/{c}/agentPools/{p}) "
+           "or one machine's (…/agentPools/{p}/machines/{m})",
            name, lineno + 1);
     if (ne == cap) {
       size_t ncap = cap ? cap * 2 : 16;

@@ -6,8 +6,8 @@
  * KEY is what the caller's credential proves: in the tokens file the SHA-256 (hex) of the bearer
  * token, which is never stored in clear; in the assignments file the principal id of a JWT (its oid
  * claim, else sub). PRINCIPAL is the name logged and throttled; ROLE is Reader, Contributor or Agent;
- * SCOPE a resource id prefix ("/" for everything). A KEY may have several lines (several
- * assignments) but only one PRINCIPAL. The whole file is checked: any bad line refuses the file. */
+ * SCOPE a resource id prefix ("/" for everything; an Agent's is a pool's or a machine's id). A KEY may have several
+ * lines (several assignments) but only one PRINCIPAL. The whole file is checked: any bad line refuses the file. */
 #ifndef GPUPOOLD_CREDENTIALS_H
 #define GPUPOOLD_CREDENTIALS_H
 
