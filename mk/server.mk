@@ -24,7 +24,8 @@ $(B)/tests/http-%: tests/http/%.c $(HTTP_TEST_COMMON) $(wildcard tests/http/*.h)
 	$(CC) $(CPPFLAGS) -Itests/http $(CFLAGS) $(shell pkg-config --cflags $(HTTP_TEST_PKGS)) -o $@ $< \
 	  $(HTTP_TEST_COMMON) $(shell pkg-config --libs $(HTTP_TEST_PKGS)) -lpthread $(LDFLAGS)
 
-HTTP_TESTS := $(B)/tests/http-runner $(B)/tests/http-durability $(B)/tests/http-race
+HTTP_TESTS := $(B)/tests/http-runner $(B)/tests/http-durability $(B)/tests/http-race $(B)/tests/http-heartbeats \
+              $(B)/tests/http-upgrade
 PG_HTTP_TESTS := $(B)/tests/http-replicas $(B)/tests/http-pg_restart
 
 # Each suite starts its own gpupoold on a free loopback port with a fresh database.
@@ -32,6 +33,8 @@ test-server: $(B)/gpupoold $(HTTP_TESTS)
 	@echo "== http scenarios"; $(B)/tests/http-runner --server $(B)/gpupoold tests/http/*.json
 	@echo "== http durability"; $(B)/tests/http-durability --server $(B)/gpupoold
 	@echo "== http race"; $(B)/tests/http-race --server $(B)/gpupoold
+	@echo "== http heartbeats"; $(B)/tests/http-heartbeats --server $(B)/gpupoold
+	@echo "== http store upgrade"; $(B)/tests/http-upgrade --server $(B)/gpupoold
 
 # The same on PostgreSQL, plus two replicas and a PostgreSQL restart: one throwaway PostgreSQL
 # (tests/pg/pg.sh) for all of them, stopped at the end whatever happens.
