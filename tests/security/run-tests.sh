@@ -133,7 +133,7 @@ echo "$("$SECTOOL" sha256 "$NEW") newbie Reader /subscriptions/$sub" >>"$T/token
 kill -HUP "$PID"
 i=0
 while ! grep -q "SIGHUP: reloaded" "$T/server.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-contains "$T/server.log" "SIGHUP: reloaded 10 principals" "reload: logged"
+contains "$T/server.log" "SIGHUP: reloaded 11 principals" "reload: logged"
 expect 0 "reload: the new token works" "$GPUPOOL" cluster list --token="$NEW" --cacert "$CA"
 cp "$T/tokens.live" "$T/tokens.good"
 echo "not a line of a tokens file" >>"$T/tokens.live"

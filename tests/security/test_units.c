@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router.h"
 #include "security/auth.h"
 #include "security/authz.h"
 #include "security/credentials.h"
 #include "security/jwt.h"
-#include "router.h"
 #include "security/throttle.h"
 
 #define SUB "/subscriptions/0b3c8a1e-5f7d-4c2a-9e61-3d8f2b7a4c10"
@@ -81,6 +81,10 @@ static void test_credentials_refused(void **state) {
   refused(H64 " alice Reader " SUB "//x", GPD_CREDS_TOKENS, "scope");
   refused(H64 " bob Agent " SUB, GPD_CREDS_TOKENS, "an Agent's scope must be one agent pool's id");
   refused(H64 " bob Agent " SUB "/resourceGroups/rg1" MC "/c1", GPD_CREDS_TOKENS, "Agent");
+  /* a machine's id is an Agent's scope too; anything below or beside it is not */
+  refused(H64 " bob Agent " SUB "/resourceGroups/rg1" MC "/c1/agentPools/p/machines", GPD_CREDS_TOKENS, "Agent");
+  refused(H64 " bob Agent " SUB "/resourceGroups/rg1" MC "/c1/agentPools/p/machines/m/plan", GPD_CREDS_TOKENS, "Agent");
+  refused(H64 " bob Agent " SUB "/resourceGroups/rg1" MC "/c1/agentPools/p/nodes/m", GPD_CREDS_TOKENS, "Agent");
   refused(H64 " alice Reader /\n" H64 " bob Reader /", GPD_CREDS_TOKENS,
           "f:2: this token was given to principal 'alice' on line 1");
   refused(H64 " al\x01ice Reader /", GPD_CREDS_TOKENS, "control");
@@ -123,13 +127,14 @@ static void test_authz(void **state) {
                              "c Contrib-RG Contributor " SUB "/resourceGroups/RG1\n"
                              "c Contrib-RG Reader " SUB "/resourceGroups/rg2" MC "/c2/agentPools/p2\n"
                              "a Agent Agent " SUB "/resourceGroups/rg1" MC "/c1/agentPools/gpu1\n"
+                             "n Node Agent " SUB "/resourceGroups/rg1" MC "/c1/agentPools/GPU1/Machines/Node-1\n"
                              "x Prefix Contributor " SUB "0\n"
                              "s SubContrib Contributor " SUB "\n",
                              GPD_CREDS_ASSIGNMENTS, err);
   assert_non_null(c);
   const gpd_principal *r = gpd_credentials_find(c, "r"), *rg = gpd_credentials_find(c, "c"),
                       *ag = gpd_credentials_find(c, "a"), *px = gpd_credentials_find(c, "x"),
-                      *sc = gpd_credentials_find(c, "s");
+                      *sc = gpd_credentials_find(c, "s"), *nd = gpd_credentials_find(c, "n");
   const char *c1 = SUB "/resourceGroups/rg1" MC "/c1", *p1 = SUB "/resourceGroups/rg1" MC "/c1/agentPools/gpu1";
   char plan[512], feat[512], reg[512];
   snprintf(plan, sizeof plan, "%s/plan", p1);
@@ -170,6 +175,33 @@ static void test_authz(void **state) {
   assert_int_equal(decide(ag, GPD_ROUTE_POOLS, GPD_GET, SUB "/resourceGroups/rg1" MC "/c1/agentPools"),
                    GPD_ACCESS_DENY);
   assert_false(gpd_authz_can_read_id(ag, p1));
+  /* Machines: the pool's Agent registers and reports any of its machines and reads their plans; a
+   * machine's Agent only itself; neither deletes or lists. */
+  char m1[512], m1plan[512], m2[512], m10[512], list[512], other[512];
+  snprintf(m1, sizeof m1, "%s/machines/node-1", p1);
+  snprintf(m1plan, sizeof m1plan, "%s/plan", m1);
+  snprintf(m2, sizeof m2, "%s/machines/node-2", p1);
+  snprintf(m10, sizeof m10, "%s/machines/node-10", p1);
+  snprintf(list, sizeof list, "%s/machines", p1);
+  snprintf(other, sizeof other, "%s/resourceGroups/rg1%s/c1/agentPools/gpu2/machines/node-1", SUB, MC);
+  assert_int_equal(decide(ag, GPD_ROUTE_MACHINE, GPD_PUT, m2), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(ag, GPD_ROUTE_MACHINE, GPD_GET, m1), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(ag, GPD_ROUTE_MACHINE_PLAN, GPD_GET, m1plan), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(ag, GPD_ROUTE_MACHINE, GPD_DELETE, m1), GPD_ACCESS_DENY);
+  assert_int_equal(decide(ag, GPD_ROUTE_MACHINES, GPD_GET, list), GPD_ACCESS_DENY);
+  assert_int_equal(decide(ag, GPD_ROUTE_MACHINE, GPD_PUT, other), GPD_ACCESS_DENY);
+  assert_int_equal(decide(nd, GPD_ROUTE_MACHINE, GPD_PUT, m1), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(nd, GPD_ROUTE_MACHINE, GPD_GET, m1), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(nd, GPD_ROUTE_MACHINE_PLAN, GPD_GET, m1plan), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(nd, GPD_ROUTE_MACHINE, GPD_PUT, m2), GPD_ACCESS_DENY);
+  assert_int_equal(decide(nd, GPD_ROUTE_MACHINE, GPD_PUT, m10), GPD_ACCESS_DENY);
+  assert_int_equal(decide(nd, GPD_ROUTE_MACHINE, GPD_DELETE, m1), GPD_ACCESS_DENY);
+  assert_int_equal(decide(nd, GPD_ROUTE_PLAN, GPD_GET, plan), GPD_ACCESS_DENY);
+  assert_int_equal(decide(nd, GPD_ROUTE_POOL, GPD_GET, p1), GPD_ACCESS_DENY);
+  assert_int_equal(decide(nd, GPD_ROUTE_MACHINES, GPD_GET, list), GPD_ACCESS_DENY);
+  assert_int_equal(decide(r, GPD_ROUTE_MACHINES, GPD_GET, list), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(r, GPD_ROUTE_MACHINE, GPD_PUT, m1), GPD_ACCESS_DENY);
+  assert_int_equal(decide(rg, GPD_ROUTE_MACHINE, GPD_DELETE, m1), GPD_ACCESS_ALLOW);
   /* a textual prefix of the subscription id matches nothing */
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTER, GPD_GET, c1), GPD_ACCESS_DENY);
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTERS_SUB, GPD_GET, SUB MC), GPD_ACCESS_DENY);
