@@ -5,5 +5,6 @@
 int cmd_cluster(int argc, char **argv);
 int cmd_nodepool(int argc, char **argv);
 int cmd_feature(int argc, char **argv);
+int cmd_machine(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const char usage[] =
     "  cluster     managed clusters: create, update, show, list, delete\n"
     "  nodepool    node pools: add, update, show, list, delete, plan\n"
     "  feature     subscription features: register, unregister, show, list\n"
+    "  machine     the nodes of a node pool as their agents report them: list, show\n"
     "\n"
     "Offline commands (no server):\n"
     "  validate    validate an agent pool PUT body; print the pool as a GET would show it\n"
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "cluster") == 0 || strcmp(cmd, "aks") == 0) return cmd_cluster(argc - 2, argv + 2);
   if (strcmp(cmd, "nodepool") == 0) return cmd_nodepool(argc - 2, argv + 2);
   if (strcmp(cmd, "feature") == 0) return cmd_feature(argc - 2, argv + 2);
+  if (strcmp(cmd, "machine") == 0) return cmd_machine(argc - 2, argv + 2);
   fprintf(stderr, "gpupool: unknown command '%s'\n\n%s", cmd, usage);
   return CLI_USAGE;
 }

@@ -90,8 +90,7 @@ static char *scalar_text(const json_t *v) {
   return json_dumps(v, JSON_COMPACT);
 }
 
-/* Prints rows (array of arrays of strings) aligned under headers, az style. */
-static void print_grid(const char *const *headers, size_t ncols, char ***rows, size_t nrows) {
+void out_grid(const char *const *headers, size_t ncols, char ***rows, size_t nrows) {
   size_t *w = calloc(ncols, sizeof *w);
   if (!w) return;
   for (size_t c = 0; c < ncols; c++)
@@ -140,8 +139,24 @@ static void table_of(const column *cols, json_t *items) {
     for (size_t c = 0; c < ncols; c++)
       rows[r][c] = scalar_text(get_path(json_array_get(items, r), cols[c].path));
   }
-  print_grid(headers, ncols, rows, n);
+  out_grid(headers, ncols, rows, n);
   free_rows(rows, n, ncols);
+}
+
+/* A pool's nodes (status.nodes, preview api-versions) under its table. */
+static void nodes_table(const json_t *pool) {
+  static const char *const keys[] = {"total",     "conformant",   "applying", "drifted",
+                                     "unhealthy", "notReporting", "missing"};
+  static const char *const h[] = {"Nodes", "Conformant", "Applying", "Drifted", "Unhealthy", "NotReporting", "Missing"};
+  const json_t *nodes = json_object_get(json_object_get(pool, "status"), "nodes");
+  char *cells[7], **row = cells;
+  if (!json_is_object(nodes)) return;
+  for (size_t i = 0; i < 7; i++)
+    cells[i] = scalar_text(json_object_get(nodes, keys[i]));
+  putchar('\n');
+  out_grid(h, 7, &row, 1);
+  for (size_t i = 0; i < 7; i++)
+    free(cells[i]);
 }
 
 static void plan_table(const json_t *plan) {
@@ -168,7 +183,7 @@ static void plan_table(const json_t *plan) {
     }
   }
   if (rows) {
-    print_grid(h1, 3, rows, n);
+    out_grid(h1, 3, rows, n);
     free_rows(rows, n, 3);
   }
   putchar('\n');
@@ -185,7 +200,7 @@ static void plan_table(const json_t *plan) {
     i++;
   }
   if (rows) {
-    print_grid(h2, 2, rows, i);
+    out_grid(h2, 2, rows, i);
     free_rows(rows, i, 2);
   }
   putchar('\n');
@@ -200,7 +215,7 @@ static void plan_table(const json_t *plan) {
     rows[i][2] = scalar_text(json_object_get(d, "reason"));
   }
   if (rows) {
-    print_grid(h3, 3, rows, n);
+    out_grid(h3, 3, rows, n);
     free_rows(rows, n, 3);
   }
   for (i = 0; i < json_array_size(warn); i++)
@@ -337,6 +352,7 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
                                                  : op_cols;
     table_of(cols, items);
     json_decref(items);
+    if (kind == KIND_NODEPOOL && !is_list) nodes_table(view);
   }
   json_decref(view);
   return rc;

@@ -598,7 +598,7 @@ json_t *gp_machine_view(const json_t *report, const json_t *server_findings, con
     return NULL;
   }
   json_t *view =
-      json_pack("{s:s?,s:s?,s:s,s:o}", "id", s->id, "name", s->name, "type", GP_MACHINE_TYPE, "properties", props);
+      json_pack("{s:s?,s:s,s:s?,s:o}", "name", s->name, "type", GP_MACHINE_TYPE, "id", s->id, "properties", props);
   return view;
 }
 

@@ -70,7 +70,7 @@ eq() { if [ "$1" = "$2" ]; then pass; else fail "$3: '$1', expected '$2'"; fi; }
 normalise() {
   sed -E -e 's/00000000-0000-0000-0000-000000000000/SUBSCRIPTION/g' \
     -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/<uuid>/g' \
-    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/<time>/g' "$1"
+    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/<time>/g' -e 's/[0-9]+[smhd] ago$/<age>/' "$1"
 }
 golden() {
   normalise "$T/out" >"$T/norm"
@@ -90,7 +90,7 @@ g 0 --help
 has "$T/out" "nodepool"
 g 2
 g 2 bogus
-for grp in cluster nodepool feature; do
+for grp in cluster nodepool feature machine; do
   g 0 $grp --help
   has "$T/out" "Usage: gpupool $grp <command>"
   g 2 $grp
@@ -99,7 +99,7 @@ for grp in cluster nodepool feature; do
 done
 for c in "cluster create" "cluster update" "cluster show" "cluster list" "cluster delete" "nodepool add" \
          "nodepool update" "nodepool show" "nodepool list" "nodepool delete" "nodepool plan" "feature register" \
-         "feature unregister" "feature show" "feature list" "validate" "plan"; do
+         "feature unregister" "feature show" "feature list" "validate" "plan" "machine list" "machine show"; do
   g 0 $c --help
   has "$T/out" "Usage: gpupool $c"
 done
@@ -240,6 +240,51 @@ golden nodepool-list.table
 g 0 nodepool list $G -o json
 has "$T/out" '"name": "gpu1"'
 has "$T/out" '"name": "nodepool1"'
+
+echo "-- machines (the nodes of a pool, registered by their agents: here with curl, as an agent does)"
+g 0 nodepool add $G -n mpool -s Standard_NC4as_T4_v3 -c 3
+MP="$EP/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/mpool/machines"
+report() { # report NAME BODY: a node agent's PUT; the HTTP status is checked
+  code=$(curl -s -o "$T/put" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+    "$MP/$1?api-version=2026-10-02-preview" -d "$2")
+  case "$code" in 200 | 201) pass ;; *) fail "PUT machine $1: HTTP $code $(head -c 300 "$T/put")" ;; esac
+}
+gpu() { printf '{"index":0,"uuid":"GPU-%s","model":"T4-16GB","health":"%s"}' "$1" "$2"; }
+report node-1 "{\"properties\":{\"hardware\":{\"vmSize\":\"Standard_NC4as_T4_v3\"},\"kubernetes\":{\"ready\":true},\"status\":{\"appliedGeneration\":1,\"gpus\":[$(gpu a Healthy)]}}}"
+report node-2 "{\"properties\":{\"hardware\":{\"vmSize\":\"Standard_NC4as_T4_v3\"},\"status\":{\"appliedGeneration\":1,\"gpus\":[$(gpu b Failed)]}}}"
+report node-3 "{\"properties\":{\"hardware\":{\"vmSize\":\"Standard_NC24ads_A100_v4\"},\"status\":{\"appliedGeneration\":0,\"gpus\":[$(gpu c Healthy),{\"index\":1,\"health\":\"Degraded\"}]}}}"
+report node-3 "{\"properties\":{\"hardware\":{\"vmSize\":\"Standard_NC24ads_A100_v4\"},\"status\":{\"appliedGeneration\":1,\"gpus\":[$(gpu c Healthy),{\"index\":1,\"health\":\"Degraded\"}]}}}"
+g 0 machine list $G --nodepool-name mpool -o table
+golden machine-list.table
+g 0 machine show $G --nodepool-name mpool -n node-3 -o table
+golden machine-show.table
+g 0 machine show $G --nodepool-name mpool --machine-name NODE-1
+eq "$(val name)" node-1 "machine names match case-insensitively"
+eq "$(val resourceGroup)" rg1 "machine resourceGroup (az-style flattening)"
+hasnt "$T/out" '"properties"'
+has "$T/out" '"state": "Conformant"'
+g 0 machine show $G --nodepool-name mpool -n node-2 -o yaml
+has "$T/out" "state: Unhealthy"
+has "$T/out" "health: Failed"
+g 0 machine list $G --nodepool-name mpool -o tsv
+eq "$(wc -l <"$T/out" | tr -d ' ')" 3 "machine list -o tsv: a line a machine"
+has "$T/out" "^node-2	"
+g 0 machine list $G --nodepool-name mpool -o json
+has "$T/out" '"code": "vm-size"'
+g 0 nodepool show $G -n mpool -o table
+golden nodepool-show-nodes.table
+g 1 machine show $G --nodepool-name mpool -n nosuch
+has "$T/err" "(ResourceNotFound)"
+g 1 machine list $G --nodepool-name nopool
+has "$T/err" "(ParentResourceNotFound)"
+g 1 machine show $G --nodepool-name mpool -n bad_name
+has "$T/err" "(InvalidResourceName)"
+g 2 machine list $G
+has "$T/err" "--nodepool-name is required"
+g 2 machine show $G --nodepool-name mpool
+has "$T/err" "--name is required"
+g 0 machine list -g rg1 --cluster-name c1 --nodepool-name gpu1 -o table
+eq "$(wc -l <"$T/out" | tr -d ' ')" 2 "a pool without machines: the headers alone"
 
 echo "-- updates"
 g 0 nodepool update $G -n gpu1 -c 3 --gpu-mig-strategy mixed --labels team=infra --tags owner=bob -k 1.37
