@@ -284,28 +284,32 @@ static gpd_store_rc pg_get_resource(gpd_store *base, gpd_res_kind kind, const ch
   return pg_run(POOL(base), false, do_get_resource, &a);
 }
 
+/* A query whose result is an array of rows of one kind (a list, a count), run on a pooled connection. */
 typedef struct {
-  gpd_res_kind kind;
-  const char *lo, *hi;
+  int stmt;
+  const char *params[4];
+  int nparams;
+  const gpd_row_kind *kind;
   size_t limit;
-  gpd_resource *rows;
+  void *rows;
   size_t n;
-} list_args;
+} rows_args;
 
-static gpd_store_rc do_list(pg_conn *c, void *arg) {
-  list_args *a = arg;
-  num limit = num_of((int64_t)a->limit);
-  const char *p[] = {a->lo, a->hi, limit.s};
-  PGresult *r = pg_exec(c, a->kind == GPD_RES_POOL ? S_LIST_POOLS : S_LIST_CLUSTERS, 3, p);
-  gpd_resources_free(a->rows, a->n); /* an earlier attempt's */
+/* The rows of a result (NULL: the statement failed), at most limit, as a new array replacing what an
+ * earlier attempt left. */
+static gpd_store_rc collect_rows(PGresult *r, rows_args *a) {
+  gpd_rows_free(a->kind, a->rows, a->n);
   a->rows = NULL;
   a->n = 0;
   if (!r) return GPD_STORE_ERROR;
-  size_t rows = (size_t)PQntuples(r);
-  gpd_store_rc rc = GPD_STORE_OK;
-  if (!(a->rows = calloc(rows ? rows : 1, sizeof *a->rows))) rc = GPD_STORE_ERROR;
-  for (size_t i = 0; rc == GPD_STORE_OK && i < rows && i < a->limit; i++) {
-    if (!row_resource(r, (int)i, &a->rows[i]))
+  size_t count = (size_t)PQntuples(r);
+  if (count > a->limit) count = a->limit;
+  gpd_store_rc rc = (a->rows = calloc(count ? count : 1, a->kind->size)) ? GPD_STORE_OK : GPD_STORE_ERROR;
+  for (size_t i = 0; rc == GPD_STORE_OK && i < count; i++) {
+    const char *cols[GPD_ROW_MAX_COLS];
+    for (int k = 0; k < a->kind->ncols; k++)
+      cols[k] = col(r, (int)i, k);
+    if (!a->kind->from_text((char *)a->rows + i * a->kind->size, cols))
       rc = GPD_STORE_ERROR;
     else
       a->n++;
@@ -314,21 +318,39 @@ static gpd_store_rc do_list(pg_conn *c, void *arg) {
   return rc;
 }
 
-static gpd_store_rc pg_list_resources(gpd_store *base, gpd_res_kind kind, const char *prefix, const char *after,
-                                      size_t limit, gpd_resource **out, size_t *n) {
+static gpd_store_rc do_rows(pg_conn *c, void *arg) {
+  rows_args *a = arg;
+  return collect_rows(pg_exec(c, a->stmt, a->nparams, a->params), a);
+}
+
+static gpd_store_rc query_rows(gpd_store *base, rows_args *a, void **out, size_t *n) {
+  gpd_store_rc rc = pg_run(POOL(base), false, do_rows, a);
+  if (rc != GPD_STORE_OK) {
+    gpd_rows_free(a->kind, a->rows, a->n);
+    a->rows = NULL;
+    a->n = 0;
+  }
+  *out = a->rows;
+  *n = a->n;
+  return rc;
+}
+
+/* Rows of statement `which` (taking lo, hi, limit) under a key prefix, after `after`, in key order. */
+static gpd_store_rc list_range(gpd_store *base, int which, const gpd_row_kind *k, const char *prefix, const char *after,
+                               size_t limit, void **out, size_t *n) {
   char hi[512];
   *out = NULL;
   *n = 0;
   if (!gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
-  list_args a = {kind, after && strcmp(after, prefix) > 0 ? after : prefix, hi, limit, NULL, 0};
-  gpd_store_rc rc = pg_run(POOL(base), false, do_list, &a);
-  if (rc != GPD_STORE_OK) {
-    gpd_resources_free(a.rows, a.n);
-    return rc;
-  }
-  *out = a.rows;
-  *n = a.n;
-  return rc;
+  num lim = num_of((int64_t)limit);
+  rows_args a = {which, {after && strcmp(after, prefix) > 0 ? after : prefix, hi, lim.s}, 3, k, limit, NULL, 0};
+  return query_rows(base, &a, out, n);
+}
+
+static gpd_store_rc pg_list_resources(gpd_store *base, gpd_res_kind kind, const char *prefix, const char *after,
+                                      size_t limit, gpd_resource **out, size_t *n) {
+  return list_range(base, kind == GPD_RES_POOL ? S_LIST_POOLS : S_LIST_CLUSTERS, &gpd_resource_rows, prefix, after,
+                    limit, (void **)out, n);
 }
 
 typedef struct {
@@ -718,111 +740,24 @@ static gpd_store_rc pg_purge_operations(gpd_store *base, int64_t before_ms) {
 
 /* ---- machines ------------------------------------------------------------------------------------ */
 
-typedef struct {
-  const char *key;
-  bool with_docs;
-  const char *lo, *hi;
-  size_t limit;
+static gpd_store_rc pg_get_machine(gpd_store *base, const char *key, bool with_docs, gpd_machine *out) {
+  rows_args a = {with_docs ? S_GET_MACHINE : S_GET_MACHINE_BARE, {key}, 1, &gpd_machine_rows, 1, NULL, 0};
   gpd_machine *rows;
   size_t n;
-} machines_args;
-
-static gpd_store_rc collect_machines(PGresult *r, machines_args *a) {
-  gpd_machines_free(a->rows, a->n); /* an earlier attempt's */
-  a->rows = NULL;
-  a->n = 0;
-  if (!r) return GPD_STORE_ERROR;
-  size_t rows = (size_t)PQntuples(r);
-  gpd_store_rc rc = GPD_STORE_OK;
-  if (!(a->rows = calloc(rows ? rows : 1, sizeof *a->rows))) rc = GPD_STORE_ERROR;
-  for (size_t i = 0; rc == GPD_STORE_OK && i < rows; i++) {
-    const char *cols[GPD_MACHINE_NCOLS];
-    for (int k = 0; k < GPD_MACHINE_NCOLS; k++)
-      cols[k] = col(r, (int)i, k);
-    if (!gpd_machine_from_text(&a->rows[i], cols))
-      rc = GPD_STORE_ERROR;
-    else
-      a->n++;
-  }
-  PQclear(r);
-  return rc;
-}
-
-static gpd_store_rc do_get_machine(pg_conn *c, void *arg) {
-  machines_args *a = arg;
-  const char *p[] = {a->key};
-  gpd_store_rc rc = collect_machines(pg_exec(c, a->with_docs ? S_GET_MACHINE : S_GET_MACHINE_BARE, 1, p), a);
-  return rc == GPD_STORE_OK && a->n == 0 ? GPD_STORE_NOT_FOUND : rc;
-}
-
-static gpd_store_rc pg_get_machine(gpd_store *base, const char *key, bool with_docs, gpd_machine *out) {
-  machines_args a = {.key = key, .with_docs = with_docs};
   memset(out, 0, sizeof *out);
-  gpd_store_rc rc = pg_run(POOL(base), false, do_get_machine, &a);
+  gpd_store_rc rc = query_rows(base, &a, (void **)&rows, &n);
+  if (rc == GPD_STORE_OK && n == 0) rc = GPD_STORE_NOT_FOUND;
   if (rc == GPD_STORE_OK) {
-    *out = a.rows[0];
-    memset(&a.rows[0], 0, sizeof a.rows[0]);
+    *out = rows[0];
+    n = 0; /* moved out */
   }
-  gpd_machines_free(a.rows, a.n);
+  gpd_machines_free(rows, n);
   return rc;
-}
-
-static gpd_store_rc do_list_machines(pg_conn *c, void *arg) {
-  machines_args *a = arg;
-  num limit = num_of((int64_t)a->limit);
-  const char *p[] = {a->lo, a->hi, limit.s};
-  return collect_machines(pg_exec(c, S_LIST_MACHINES, 3, p), a);
 }
 
 static gpd_store_rc pg_list_machines(gpd_store *base, const char *prefix, const char *after, size_t limit,
                                      gpd_machine **out, size_t *n) {
-  char hi[512];
-  *out = NULL;
-  *n = 0;
-  if (!gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
-  machines_args a = {.lo = after && strcmp(after, prefix) > 0 ? after : prefix, .hi = hi, .limit = limit};
-  gpd_store_rc rc = pg_run(POOL(base), false, do_list_machines, &a);
-  if (rc != GPD_STORE_OK) {
-    gpd_machines_free(a.rows, a.n);
-    return rc;
-  }
-  *out = a.rows;
-  *n = a.n;
-  return rc;
-}
-
-typedef struct {
-  const char *lo, *hi;
-  int64_t now, lag;
-  gpd_machine_group *groups;
-  size_t n;
-} count_args;
-
-static gpd_store_rc do_count_machines(pg_conn *c, void *arg) {
-  count_args *a = arg;
-  num now = num_of(a->now), lag = num_of(a->lag);
-  const char *p[] = {a->lo, a->hi, now.s, lag.s};
-  PGresult *r = pg_exec(c, S_COUNT_MACHINES, 4, p);
-  gpd_machine_groups_free(a->groups, a->n);
-  a->groups = NULL;
-  a->n = 0;
-  if (!r) return GPD_STORE_ERROR;
-  size_t rows = (size_t)PQntuples(r);
-  gpd_store_rc rc = GPD_STORE_OK;
-  if (!(a->groups = calloc(rows ? rows : 1, sizeof *a->groups))) rc = GPD_STORE_ERROR;
-  for (size_t i = 0; rc == GPD_STORE_OK && i < rows; i++) {
-    const char *cols[6];
-    for (int k = 0; k < 6; k++)
-      cols[k] = col(r, (int)i, k);
-    if (!gpd_machine_group_from_text(&a->groups[i], cols)) {
-      free(a->groups[i].pool_id);
-      rc = GPD_STORE_ERROR;
-    } else {
-      a->n++;
-    }
-  }
-  PQclear(r);
-  return rc;
+  return list_range(base, S_LIST_MACHINES, &gpd_machine_rows, prefix, after, limit, (void **)out, n);
 }
 
 static gpd_store_rc pg_count_machines(gpd_store *base, const char *prefix, int64_t now_ms, int64_t lag_cap_ms,
@@ -831,15 +766,15 @@ static gpd_store_rc pg_count_machines(gpd_store *base, const char *prefix, int64
   *out = NULL;
   *n = 0;
   if (prefix && !gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
-  count_args a = {prefix ? prefix : "", prefix ? hi : "\x7f", now_ms, lag_cap_ms, NULL, 0};
-  gpd_store_rc rc = pg_run(POOL(base), false, do_count_machines, &a);
-  if (rc != GPD_STORE_OK) {
-    gpd_machine_groups_free(a.groups, a.n);
-    return rc;
-  }
-  *out = a.groups;
-  *n = a.n;
-  return rc;
+  num now = num_of(now_ms), lag = num_of(lag_cap_ms);
+  rows_args a = {S_COUNT_MACHINES,
+                 {prefix ? prefix : "", prefix ? hi : "\x7f", now.s, lag.s},
+                 4,
+                 &gpd_machine_group_rows,
+                 SIZE_MAX,
+                 NULL,
+                 0};
+  return query_rows(base, &a, (void **)out, n);
 }
 
 typedef struct {

@@ -285,10 +285,11 @@ static bool read_resource(sqlite3_stmt *st, gpd_resource *r) {
   return gpd_resource_from_text(r, cols);
 }
 
-static bool read_machine(sqlite3_stmt *st, gpd_machine *m) {
-  const char *cols[GPD_MACHINE_NCOLS];
-  text_cols(st, cols, GPD_MACHINE_NCOLS);
-  return gpd_machine_from_text(m, cols);
+/* The current row of a statement as a row of kind k. */
+static bool read_row(sqlite3_stmt *st, const gpd_row_kind *k, void *row) {
+  const char *cols[GPD_ROW_MAX_COLS];
+  text_cols(st, cols, k->ncols);
+  return k->from_text(row, cols);
 }
 
 static bool read_operation(sqlite3_stmt *st, gpd_operation *o) {
@@ -397,43 +398,66 @@ static gpd_store_rc sq_get_resource(gpd_store *base, gpd_res_kind kind, const ch
   return rc;
 }
 
-static gpd_store_rc sq_list_resources(gpd_store *base, gpd_res_kind kind, const char *prefix, const char *after,
-                                      size_t limit, gpd_resource **out, size_t *n) {
-  sq_store *s = (sq_store *)base;
-  char hi[512];
-  *out = NULL;
+/* Reads up to limit rows of kind k from a bound statement into a new array (*out). */
+static gpd_store_rc collect_rows(sqlite3_stmt *st, const gpd_row_kind *k, size_t limit, void **out, size_t *n) {
+  char *rows = NULL;
+  size_t cap = 0;
+  int step = SQLITE_DONE;
+  gpd_store_rc rc = GPD_STORE_OK;
   *n = 0;
-  if (!gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
-  const char *lo = after && strcmp(after, prefix) > 0 ? after : prefix;
-  gpd_resource *rows = calloc(limit ? limit : 1, sizeof *rows);
-  if (!rows) return GPD_STORE_ERROR;
-  gpd_store_rc rc = GPD_STORE_ERROR;
-  reader *r = reader_acquire(s);
-  sqlite3_stmt *st = r ? rstmt(r, kind == GPD_RES_POOL ? R_LIST_POOLS : R_LIST_CLUSTERS) : NULL;
-  if (st) {
-    bind_text(st, 1, lo);
-    bind_text(st, 2, hi);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    int step = SQLITE_DONE;
-    rc = GPD_STORE_OK;
-    while (*n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
-      if (!read_resource(st, &rows[*n])) {
+  while (*n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      char *g = realloc(rows, ncap * k->size);
+      if (!g) {
         rc = GPD_STORE_ERROR;
         break;
       }
-      (*n)++;
+      rows = g;
+      cap = ncap;
     }
-    if (rc == GPD_STORE_OK && *n < limit && step != SQLITE_DONE) rc = GPD_STORE_ERROR;
-    done_stmt(st);
+    if (!read_row(st, k, rows + *n * k->size)) {
+      rc = GPD_STORE_ERROR;
+      break;
+    }
+    (*n)++;
   }
-  if (r) reader_release(s, r);
+  if (rc == GPD_STORE_OK && *n < limit && step != SQLITE_DONE) rc = GPD_STORE_ERROR;
   if (rc != GPD_STORE_OK) {
-    gpd_resources_free(rows, *n);
+    gpd_rows_free(k, rows, *n);
+    rows = NULL;
     *n = 0;
-    return rc;
   }
   *out = rows;
   return rc;
+}
+
+/* The rows of read statement `which` of kind k whose key sorts after `after` (or the prefix) and
+ * under the prefix, at most limit, in key order. The statement takes (lo, hi, limit). */
+static gpd_store_rc list_range(sq_store *s, int which, const gpd_row_kind *k, const char *prefix, const char *after,
+                               size_t limit, void **out, size_t *n) {
+  char hi[512];
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  *out = NULL;
+  *n = 0;
+  if (!gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
+  WITH_READER(s, r)
+  sqlite3_stmt *st = rstmt(r, which);
+  if (st) {
+    bind_text(st, 1, after && strcmp(after, prefix) > 0 ? after : prefix);
+    bind_text(st, 2, hi);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    rc = collect_rows(st, k, limit, out, n);
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  return rc;
+}
+
+static gpd_store_rc sq_list_resources(gpd_store *base, gpd_res_kind kind, const char *prefix, const char *after,
+                                      size_t limit, gpd_resource **out, size_t *n) {
+  return list_range((sq_store *)base, kind == GPD_RES_POOL ? R_LIST_POOLS : R_LIST_CLUSTERS, &gpd_resource_rows, prefix,
+                    after, limit, (void **)out, n);
 }
 
 static gpd_store_rc sq_get_plan(gpd_store *base, const char *key, int64_t *generation, char **plan) {
@@ -595,7 +619,7 @@ static gpd_store_rc sq_get_machine(gpd_store *base, const char *key, bool with_d
     bind_text(st, 1, key);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
-      rc = read_machine(st, out) ? GPD_STORE_OK : GPD_STORE_ERROR;
+      rc = read_row(st, &gpd_machine_rows, out) ? GPD_STORE_OK : GPD_STORE_ERROR;
     else if (step == SQLITE_DONE)
       rc = GPD_STORE_NOT_FOUND;
     done_stmt(st);
@@ -606,47 +630,13 @@ static gpd_store_rc sq_get_machine(gpd_store *base, const char *key, bool with_d
 
 static gpd_store_rc sq_list_machines(gpd_store *base, const char *prefix, const char *after, size_t limit,
                                      gpd_machine **out, size_t *n) {
-  sq_store *s = (sq_store *)base;
-  char hi[512];
-  *out = NULL;
-  *n = 0;
-  if (!gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
-  gpd_machine *rows = calloc(limit ? limit : 1, sizeof *rows);
-  if (!rows) return GPD_STORE_ERROR;
-  gpd_store_rc rc = GPD_STORE_ERROR;
-  reader *r = reader_acquire(s);
-  sqlite3_stmt *st = r ? rstmt(r, R_LIST_MACHINES) : NULL;
-  if (st) {
-    bind_text(st, 1, after && strcmp(after, prefix) > 0 ? after : prefix);
-    bind_text(st, 2, hi);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-    int step = SQLITE_DONE;
-    rc = GPD_STORE_OK;
-    while (*n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
-      if (!read_machine(st, &rows[*n])) {
-        rc = GPD_STORE_ERROR;
-        break;
-      }
-      (*n)++;
-    }
-    if (rc == GPD_STORE_OK && *n < limit && step != SQLITE_DONE) rc = GPD_STORE_ERROR;
-    done_stmt(st);
-  }
-  if (r) reader_release(s, r);
-  if (rc != GPD_STORE_OK) {
-    gpd_machines_free(rows, *n);
-    *n = 0;
-    return rc;
-  }
-  *out = rows;
-  return rc;
+  return list_range((sq_store *)base, R_LIST_MACHINES, &gpd_machine_rows, prefix, after, limit, (void **)out, n);
 }
 
 static gpd_store_rc sq_count_machines(gpd_store *base, const char *prefix, int64_t now_ms, int64_t lag_cap_ms,
                                       gpd_machine_group **out, size_t *n) {
   sq_store *s = (sq_store *)base;
   char hi[512];
-  size_t cap = 0;
   *out = NULL;
   *n = 0;
   if (prefix && !gpd_key_prefix_upper(prefix, hi, sizeof hi)) return GPD_STORE_ERROR;
@@ -658,37 +648,10 @@ static gpd_store_rc sq_count_machines(gpd_store *base, const char *prefix, int64
     bind_text(st, 2, prefix ? hi : "\x7f"); /* keys are printable ASCII */
     sqlite3_bind_int64(st, 3, now_ms);
     sqlite3_bind_int64(st, 4, lag_cap_ms);
-    int step;
-    rc = GPD_STORE_OK;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-      if (*n == cap) {
-        size_t ncap = cap ? cap * 2 : 16;
-        gpd_machine_group *g = realloc(*out, ncap * sizeof *g);
-        if (!g) {
-          rc = GPD_STORE_ERROR;
-          break;
-        }
-        *out = g;
-        cap = ncap;
-      }
-      const char *cols[6];
-      text_cols(st, cols, 6);
-      if (!gpd_machine_group_from_text(&(*out)[*n], cols)) {
-        free((*out)[*n].pool_id);
-        rc = GPD_STORE_ERROR;
-        break;
-      }
-      (*n)++;
-    }
-    if (rc == GPD_STORE_OK && step != SQLITE_DONE) rc = GPD_STORE_ERROR;
+    rc = collect_rows(st, &gpd_machine_group_rows, SIZE_MAX, (void **)out, n);
     done_stmt(st);
   }
   reader_release(s, r);
-  if (rc != GPD_STORE_OK) {
-    gpd_machine_groups_free(*out, *n);
-    *out = NULL;
-    *n = 0;
-  }
   return rc;
 }
 

@@ -139,17 +139,9 @@ void gpd_machine_clear(gpd_machine *m) {
   memset(m, 0, sizeof *m);
 }
 
-void gpd_machines_free(gpd_machine *m, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    gpd_machine_clear(&m[i]);
-  free(m);
-}
+void gpd_machines_free(gpd_machine *m, size_t n) { gpd_rows_free(&gpd_machine_rows, m, n); }
 
-void gpd_machine_groups_free(gpd_machine_group *g, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    free(g[i].pool_id);
-  free(g);
-}
+void gpd_machine_groups_free(gpd_machine_group *g, size_t n) { gpd_rows_free(&gpd_machine_group_rows, g, n); }
 
 bool gpd_machine_from_text(gpd_machine *m, const char *const *c) {
   bool oom = false;
@@ -178,13 +170,38 @@ bool gpd_machine_from_text(gpd_machine *m, const char *const *c) {
 
 bool gpd_machine_group_from_text(gpd_machine_group *g, const char *const *c) {
   bool oom = false;
+  memset(g, 0, sizeof *g);
   g->pool_id = dup_col(c[0], &oom);
   g->stale = int_col(c[1]) != 0;
   g->health_failed = int_col(c[2]) != 0;
   g->applying = int_col(c[3]) != 0;
   g->drifted = int_col(c[4]) != 0;
   g->count = int_col(c[5]);
-  return !oom && g->pool_id;
+  if (!oom && g->pool_id) return true;
+  free(g->pool_id);
+  g->pool_id = NULL;
+  return false;
+}
+
+static bool resource_row(void *row, const char *const *c) { return gpd_resource_from_text(row, c); }
+static void resource_clear(void *row) { gpd_resource_clear(row); }
+static bool machine_row(void *row, const char *const *c) { return gpd_machine_from_text(row, c); }
+static void machine_clear(void *row) { gpd_machine_clear(row); }
+static bool group_row(void *row, const char *const *c) { return gpd_machine_group_from_text(row, c); }
+static void group_clear(void *row) {
+  gpd_machine_group *g = row;
+  free(g->pool_id);
+  g->pool_id = NULL;
+}
+
+const gpd_row_kind gpd_resource_rows = {sizeof(gpd_resource), GPD_RES_NCOLS, resource_row, resource_clear};
+const gpd_row_kind gpd_machine_rows = {sizeof(gpd_machine), GPD_MACHINE_NCOLS, machine_row, machine_clear};
+const gpd_row_kind gpd_machine_group_rows = {sizeof(gpd_machine_group), 6, group_row, group_clear};
+
+void gpd_rows_free(const gpd_row_kind *k, void *rows, size_t n) {
+  for (size_t i = 0; rows && i < n; i++)
+    k->clear((char *)rows + i * k->size);
+  free(rows);
 }
 
 /* ---- keys and order ----------------------------------------------------------------------------- */

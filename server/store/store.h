@@ -246,6 +246,17 @@ bool gpd_operation_from_text(gpd_operation *o, const char *const *cols);
 bool gpd_machine_from_text(gpd_machine *m, const char *const *cols);
 /* A count_machines row from its text columns: pool id, stale, health_failed, applying, drifted, count. */
 bool gpd_machine_group_from_text(gpd_machine_group *g, const char *const *cols);
+
+/* The kinds of rows the back-ends read into arrays: one loop reads them all (a list, a count). */
+#define GPD_ROW_MAX_COLS 16
+typedef struct {
+  size_t size;                                           /* of one row */
+  int ncols;                                             /* text columns it is filled from */
+  bool (*from_text)(void *row, const char *const *cols); /* false: the row is left cleared */
+  void (*clear)(void *row);
+} gpd_row_kind;
+extern const gpd_row_kind gpd_resource_rows, gpd_machine_rows, gpd_machine_group_rows;
+void gpd_rows_free(const gpd_row_kind *k, void *rows, size_t n);
 /* Keys under prefix ("a/b/") sort strictly between prefix and its upper bound ("a/b0") in byte
  * order. False when prefix does not end with '/' or does not fit. */
 bool gpd_key_prefix_upper(const char *prefix, char *out, size_t size);
