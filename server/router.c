@@ -263,6 +263,17 @@ static bool check_api_version(gpd_request *req, gpd_response *resp, api_rule rul
   return false;
 }
 
+/* Pools and machines match case-insensitively: an existing one is found whatever casing the URL uses,
+ * so the rule is checked on the name lowercased (at most max characters). */
+static bool valid_lowercased(const char *name, size_t max, bool (*rule)(const char *)) {
+  char lower[72];
+  size_t n = strlen(name);
+  if (n > max || n >= sizeof lower) return false;
+  for (size_t i = 0; i <= n; i++)
+    lower[i] = (char)tolower((unsigned char)name[i]);
+  return rule(lower);
+}
+
 static bool check_names(gpd_request *req, gpd_response *resp) {
   if (req->sub && !gp_name_valid_subscription(req->sub)) {
     gpd_resp_error(resp, 400, "InvalidSubscriptionId", NULL,
@@ -286,13 +297,7 @@ static bool check_names(gpd_request *req, gpd_response *resp) {
     return false;
   }
   if (req->pool) {
-    /* matched case-insensitively: an existing pool is found whatever casing the URL uses */
-    char lower[GP_POOL_NAME_MAX + 1];
-    size_t n = strlen(req->pool);
-    bool ok = n < sizeof lower;
-    for (size_t i = 0; ok && i <= n; i++)
-      lower[i] = (char)tolower((unsigned char)req->pool[i]);
-    if (!ok || !gp_name_valid_pool(lower)) {
+    if (!valid_lowercased(req->pool, GP_POOL_NAME_MAX, gp_name_valid_pool)) {
       gpd_resp_error(resp, 400, "InvalidResourceName", "agentPoolName",
                      "Agent pool name '%.100s' is not valid: use 1 to 12 lowercase letters and digits, starting "
                      "with a letter.",
@@ -301,12 +306,7 @@ static bool check_names(gpd_request *req, gpd_response *resp) {
     }
   }
   if (req->machine) {
-    char lower[64];
-    size_t n = strlen(req->machine);
-    bool ok = n < sizeof lower;
-    for (size_t i = 0; ok && i <= n; i++)
-      lower[i] = (char)tolower((unsigned char)req->machine[i]);
-    if (!ok || !gp_name_valid_machine(lower)) {
+    if (!valid_lowercased(req->machine, 63, gp_name_valid_machine)) {
       gpd_resp_error(resp, 400, "InvalidResourceName", "machineName",
                      "Machine name '%.100s' is not valid: a machine is named after its Kubernetes node, an RFC 1123 "
                      "label of 1 to 63 letters, digits and '-', starting and ending with a letter or digit.",
