@@ -1,7 +1,8 @@
 /* fuzz_body.c - libFuzzer harness: a request body through the core, as gpupoold and the CLI take
  * it: gp_body_parse -> the pool model (every api-version group) -> the policy (create, then the
  * same body as an update of what it created) -> the plan and every view of the pool, and the same
- * body as a managed cluster PUT (with its agentPoolProfiles) -> its pools' plans. The phase and the
+ * body as a managed cluster PUT (with its agentPoolProfiles) -> its pools' plans, and the same body as
+ * a node agent's machine report -> its canonical text, the server's findings, the view. The phase and the
  * registered features vary with the input's length, so every seed is read under several contexts.
  * Any crash, leak or sanitizer report fails `make fuzz`. */
 #include <jansson.h>
@@ -75,6 +76,25 @@ static void cluster_put(const json_t *body, gp_policy_context *ctx) {
   gp_error_clear(&err);
 }
 
+/* The body as a machine report: checked, made canonical, judged by the server, viewed. */
+static void machine_put(const json_t *body, size_t size) {
+  gp_error err;
+  gp_error_init(&err);
+  gp_machine_report *r = gp_machine_report_parse(body, &err);
+  if (r) {
+    free(gp_machine_report_text(r));
+    json_t *findings = gp_machine_server_findings(r, size % 3 ? "Standard_NC4as_T4_v3" : NULL, 1795000000000LL);
+    gp_machine_facts f = {size % 2, r->health_failed, r->applied_generation != 1,
+                          r->agent_drift || gp_machine_findings_have_error(findings)};
+    gp_machine_server s = {"/id", "node", "etag", 1795000000000LL, 1, gp_machine_state_of(&f)};
+    consume(gp_machine_view(r->doc, findings, &s));
+    json_decref(findings);
+  }
+  consume(gp_error_to_json(&err));
+  gp_machine_report_free(r);
+  gp_error_clear(&err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   gp_error err;
   gp_error_init(&err);
@@ -94,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   ctx.api = GP_API_PREVIEW;
   cluster_put(body, &ctx);
+  machine_put(body, size);
   json_decref(body);
   return 0;
 }

@@ -103,16 +103,22 @@ typedef struct {
   const char *text; /* its canonical text */
 } report_arg;
 
-/* A report that says what the stored one says: only the time moves, and it waits in memory. */
-static void heartbeat(gpd_request *r, gpd_response *resp, const gpd_machine *old, int64_t now) {
+/* A report that says what the stored one says: only the time moves, and it waits in memory — unless
+ * the machine was not reporting (by the time the coalesced time were stored, the store would still
+ * say NotReporting: every replica's counts would lag its return), or memory ran out: then the time
+ * is stored at once. */
+static void heartbeat(gpd_request *r, gpd_response *resp, const gpd_machine *old, const char *pool_key, int64_t now) {
   gpd_store *s = r->srv->store;
-  int64_t lag = gp_machine_lag_ms((int)old->interval_s, r->srv->cfg.report_coalesce_ms);
-  if (!gpd_heartbeats_note(gpd_fleet_heartbeats(r->srv), old->key, now, lag)) {
+  int interval = (int)old->interval_s;
+  int64_t lag = gp_machine_lag_ms(interval, r->srv->cfg.report_coalesce_ms);
+  bool back = !gp_machine_is_reporting(seen_of(r->srv, old), interval, r->srv->cfg.report_coalesce_ms, now + lag);
+  if (back || !gpd_heartbeats_note(gpd_fleet_heartbeats(r->srv), old->key, now, lag)) {
     char *keys[] = {old->key};
-    if (s->ops->touch_machines(s, keys, &now, 1) != GPD_STORE_OK) { /* no memory for it: stored at once */
+    if (s->ops->touch_machines(s, keys, &now, 1) != GPD_STORE_OK) {
       gpd_resp_store_error(resp);
       return;
     }
+    gpd_fleet_changed(r->srv, pool_key);
   }
   answer_view(r, resp, 200, old, now);
 }
@@ -152,7 +158,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   if (!gpd_preconditions(r, exists ? old.etag : NULL, resp)) goto out;
   int64_t now = gpd_now_ms();
   if (exists && old.report && strcmp(old.report, a->text) == 0) {
-    heartbeat(r, resp, &old, now);
+    heartbeat(r, resp, &old, pkey, now);
     goto out;
   }
 

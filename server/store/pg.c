@@ -173,7 +173,7 @@ static const char *const sql[S_COUNT] = {
     [S_DELETE_MACHINE_DOC] = "DELETE FROM machine_docs WHERE key = $1",
     /* Heartbeats of many machines in one statement; lastSeen only moves forward. */
     [S_TOUCH_MACHINES] = "UPDATE machines m SET last_seen_ms = v.ms FROM unnest($1::text[], $2::bigint[]) AS v(key, ms)"
-                         " WHERE m.key = v.key AND m.last_seen_ms < v.ms",
+                         " WHERE m.key = v.key COLLATE \"C\" AND m.last_seen_ms < v.ms",
     [S_ADD_HISTORY] = "INSERT INTO plan_history(pool_key, generation, plan) VALUES($1,$2,$3)"
                       " ON CONFLICT (pool_key, generation) DO UPDATE SET plan = excluded.plan",
     [S_PRUNE_HISTORY] = "DELETE FROM plan_history WHERE pool_key = $1 AND generation < $2 AND generation NOT IN"
