@@ -19,8 +19,10 @@ ifeq ($(SAN),1)
 endif
 PKGS    := jansson
 CPPFLAGS = -Iinclude -D_GNU_SOURCE
+# The one version of every binary and of the Debian package (lib/version.c compiles it in).
+GP_VERSION := $(shell cat VERSION)
 # Only the library's own objects see its internal headers (lib/*.h): everything else gets the public API.
-LIB_CPPFLAGS = $(CPPFLAGS) -Ilib
+LIB_CPPFLAGS = $(CPPFLAGS) -Ilib -DGP_VERSION='"$(GP_VERSION)"'
 CFLAGS   = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -g $(OPT) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDFLAGS  = $(SANFLAGS)
 LDLIBS   = $(shell pkg-config --libs $(PKGS))
@@ -67,6 +69,8 @@ $(B)/obj/gen/catalog_data.o: $(B)/gen/catalog_data.c lib/catalog_tables.h includ
 $(B)/obj/lib/%.o: lib/%.c $(wildcard include/gpupool/*.h lib/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/obj/lib/version.o: VERSION
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

@@ -15,5 +15,6 @@
 #include "gpupool/plan.h"
 #include "gpupool/policy.h"
 #include "gpupool/pool.h"
+#include "gpupool/version.h"
 
 #endif
