@@ -11,6 +11,7 @@
 #include "gpupool/error.h"
 #include "gpupool/k8s_version.h"
 #include "gpupool/mig.h"
+#include "gpupool/mig_layouts.h"
 #include "gpupool/names.h"
 #include "gpupool/plan.h"
 #include "gpupool/policy.h"
