@@ -163,15 +163,22 @@ static void print_usage(FILE *f) {
              "Exit status: 0 success, 1 refused or failed (the error on stderr), 2 usage error.\n");
 }
 
-/* Every command's help, one after the other: what the man page is made of. */
+/* Every command's help, one after the other: what the man page is made of (help2man makes each
+ * "gpupool COMMAND [options]:" line a subsection). */
 static void print_help_all(FILE *f) {
   print_usage(f);
   for (size_t i = 0; i < cli_ngroups; i++) {
     const cli_group *g = cli_groups[i];
     for (size_t k = 0; k < g->ncommands; k++) {
-      if (g->commands[k].flags & CLI_HIDDEN) continue;
-      fputc('\n', f);
-      print_command_body(f, g, &g->commands[k]);
+      const cli_command *c = &g->commands[k];
+      char name[64];
+      if (c->flags & CLI_HIDDEN) continue;
+      command_name(name, sizeof name, g, c);
+      fprintf(f, "\ngpupool %s [options]:\n  %s\n\n", name, c->summary);
+      for (size_t o = 0; c->opts && c->opts[o] != CLI_END; o++)
+        print_opt(f, &g->opts[c->opts[o]], listed(c->required, c->opts[o]));
+      if (c->flags & CLI_CONFIRM) print_opt(f, &cli_global_opts[G_YES], false);
+      if (c->epilog) fprintf(f, "%s", c->epilog);
     }
   }
 }
