@@ -109,6 +109,23 @@ if ! grep -q "README.md" "$T/server.out"; then
   failed=1
 fi
 
+# The README and docs/ link only to files of the repository and speak in their own words: no
+# absolute paths of some other machine, no sections of a contract document users do not have.
+for doc in "$README" docs/*.md; do
+  dir=$(dirname "$doc")
+  for target in $(grep -o '\]([^)]*)' "$doc" | sed 's/^](//; s/)$//; s/#.*//' | sort -u); do
+    case "$target" in http://* | https://* | "") continue ;; esac
+    if [ ! -e "$dir/$target" ]; then
+      echo "FAIL: $doc links to $target, which is not in the repository"
+      failed=1
+    fi
+  done
+  if grep -n 'SPEC\.md\|SPEC §\|/work/' "$doc"; then
+    echo "FAIL: $doc points outside the repository (lines above)"
+    failed=1
+  fi
+done
+
 echo "README walkthrough against $EP (make run's gpupoold, fresh store)"
 (
   cd "$S" || exit 1
