@@ -114,7 +114,7 @@ done
 g 0 --help-all
 cp "$T/out" "$T/help-all"
 for grp in $(sed -n '/^Commands/,/^Global/s/^  \([a-z-]*\) .*/\1/p' "$T/help-all"); do
-  has "$T/help-all" "^Usage: gpupool $grp"
+  has "$T/help-all" "^gpupool $grp.* \[options\]:$"
 done
 g 0 --version
 eq "$(cat "$T/out")" "gpupool $(cat "$ROOT/VERSION")" "gpupool --version"
