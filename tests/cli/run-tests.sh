@@ -172,6 +172,24 @@ GPUPOOL_ENDPOINT=https://127.0.0.1:${EP##*:} "$CLI" cluster list >"$T/out" 2>"$T
 eq "$?" 1 "https to a plain http gpupoold"
 has "$T/err" "does gpupoold serve https there?"
 
+echo "-- TLS: what to do when the certificate is not trusted or the scheme is wrong"
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" -out "$T/tls.pem" >/dev/null 2>&1; then
+  MAIN_EP=$EP
+  start_server tls --tls-cert "$T/tls.pem" --tls-key "$T/tls.key"
+  g 1 cluster list
+  has "$T/err" "pass the CA certificate (PEM) that signed it with --cacert FILE"
+  g 0 cluster list --cacert "$T/tls.pem"
+  g 1 cluster list --cacert "$T/nosuch.pem"
+  has "$T/err" "or that file cannot be read"
+  GPUPOOL_ENDPOINT="http://${EP#https://}" "$CLI" cluster list >"$T/out" 2>"$T/err"
+  eq "$?" 1 "http to a TLS gpupoold"
+  has "$T/err" "use an https:// endpoint"
+  EP=$MAIN_EP
+else
+  fail "openssl cannot make a test certificate (package openssl)"
+fi
+
 echo "-- features"
 g 0 feature list -o table
 has "$T/out" "Microsoft.ContainerService/ManagedGPU "
