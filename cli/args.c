@@ -306,6 +306,10 @@ static int finish(cli_args *a) {
 static int run_command(const cli_group *g, const cli_command *c, int argc, char **argv) {
   cli_val vals[CLI_MAX_OPTS];
   cli_args a;
+  if (g->nopts > CLI_MAX_OPTS) { /* a table larger than the parser's room: a bug, said plainly */
+    fprintf(stderr, "gpupool %s: %zu options, more than %d\n", g->name, g->nopts, CLI_MAX_OPTS);
+    return 1;
+  }
   memset(&a, 0, sizeof a);
   memset(vals, 0, sizeof vals);
   a.group = g;

@@ -272,21 +272,16 @@ static int np_update(cli_args *a) {
   return rc;
 }
 
-static int np_show(cli_args *a) {
+static int np_get(cli_args *a, const char *suffix, out_kind kind) {
   arm_ctx c;
   arm_init(&c, a);
   char url[2048];
-  pool_url(&c, a->v, url, sizeof url, "");
-  return arm_show(&c, url, KIND_NODEPOOL);
+  pool_url(&c, a->v, url, sizeof url, suffix);
+  return arm_show(&c, url, kind);
 }
 
-static int np_plan(cli_args *a) {
-  arm_ctx c;
-  arm_init(&c, a);
-  char url[2048];
-  pool_url(&c, a->v, url, sizeof url, "/plan");
-  return arm_show(&c, url, KIND_PLAN);
-}
+static int np_show(cli_args *a) { return np_get(a, "", KIND_NODEPOOL); }
+static int np_plan(cli_args *a) { return np_get(a, "/plan", KIND_PLAN); }
 
 static int np_delete(cli_args *a) {
   const cli_val *v = a->v;

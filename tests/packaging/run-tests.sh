@@ -17,27 +17,18 @@
 # Environment: B (build directory, default build). Needs root or fakeroot for dpkg.
 set -u
 B=${B:-build}
-ROOT=$(pwd)
-T=$(mktemp -d "${TMPDIR:-/tmp}/gpupool-packaging.XXXXXX")
-trap 'rm -rf "$T"' EXIT INT TERM
+CHECKS_NAME=packaging
+. tests/lib/checks.sh
 VERSION=$(cat VERSION)
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
-has() { if grep -q -- "$2" "$1"; then pass; else fail "$1 lacks '$2'"; sed 's/^/  | /' "$1" | head -20; fi; }
-hasnt() { if grep -q -- "$2" "$1"; then fail "$1 has '$2'"; else pass; fi; }
-eq() { if [ "$1" = "$2" ]; then pass; else fail "$3: '$1', expected '$2'"; fi; }
-exists() { if [ -e "$1" ]; then pass; else fail "missing: $1"; fi; }
+has() { if grep -q -- "$2" "$1"; then ok; else no "$1 lacks '$2'"; sed 's/^/  | /' "$1" | head -20; fi; }
+hasnt() { if grep -q -- "$2" "$1"; then no "$1 has '$2'"; else ok; fi; }
+eq() { if [ "$1" = "$2" ]; then ok; else no "$3: '$1', expected '$2'"; fi; }
+exists() { if [ -e "$1" ]; then ok; else no "missing: $1"; fi; }
 
 echo "-- make install / uninstall (PREFIX=/usr/local, DESTDIR)"
 I="$T/inst"
-if make --no-print-directory -s install B="$B" DESTDIR="$I" PREFIX=/usr/local >"$T/install.log" 2>&1; then pass; else
-  fail "make install"
+if make --no-print-directory -s install B="$B" DESTDIR="$I" PREFIX=/usr/local >"$T/install.log" 2>&1; then ok; else
+  no "make install"
   tail -20 "$T/install.log"
 fi
 for f in bin/gpupool bin/gpupoold bin/gpupool-agent share/man/man1/gpupool.1 share/man/man8/gpupoold.8 \
@@ -53,14 +44,14 @@ done
 has "$I/usr/local/lib/systemd/system/gpupoold.service" "^ExecStart=/usr/local/bin/gpupoold "
 eq "$("$I/usr/local/bin/gpupool" --version)" "gpupool $VERSION" "installed gpupool --version"
 has "$I/usr/local/share/man/man1/gpupool.1" "nodepool add"
-if make --no-print-directory -s uninstall B="$B" DESTDIR="$I" PREFIX=/usr/local >"$T/uninstall.log" 2>&1; then pass; else
-  fail "make uninstall"
+if make --no-print-directory -s uninstall B="$B" DESTDIR="$I" PREFIX=/usr/local >"$T/uninstall.log" 2>&1; then ok; else
+  no "make uninstall"
 fi
 eq "$(cd "$I" && find . -type f | sort)" "./usr/local/etc/default/gpupoold" "what uninstall leaves"
 
 echo "-- make deb (dpkg-buildpackage, debhelper)"
-if scripts/make-deb.sh "$T/deb" >"$T/deb.out" 2>&1; then pass; else
-  fail "scripts/make-deb.sh"
+if scripts/make-deb.sh "$T/deb" >"$T/deb.out" 2>&1; then ok; else
+  no "scripts/make-deb.sh"
   cat "$T/deb.out"
   echo "packaging: $passed checks passed, $failed failed"
   exit 1
@@ -90,12 +81,12 @@ mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/var/lib/dpkg/trigg
 : >"$R/var/lib/dpkg/available"
 asroot=
 if [ "$(id -u)" != 0 ]; then
-  if command -v fakeroot >/dev/null 2>&1; then asroot=fakeroot; else fail "dpkg needs root or fakeroot"; fi
+  if command -v fakeroot >/dev/null 2>&1; then asroot=fakeroot; else no "dpkg needs root or fakeroot"; fi
 fi
 # --path-include: a machine whose dpkg.cfg leaves out man pages and docs (container images) still
 # unpacks them here, where they are checked.
-if $asroot dpkg --root="$R" --force-depends --path-include='/*' -i "$DEB" >"$T/dpkg.log" 2>&1; then pass; else
-  fail "dpkg -i"
+if $asroot dpkg --root="$R" --force-depends --path-include='/*' -i "$DEB" >"$T/dpkg.log" 2>&1; then ok; else
+  no "dpkg -i"
   cat "$T/dpkg.log"
 fi
 dpkg --root="$R" -s gpupool >"$T/status" 2>&1
@@ -123,10 +114,10 @@ eq "$?" 0 "systemd-analyze verify gpupoold.service"
 eq "$(cat "$T/verify")" "" "systemd-analyze verify says nothing"
 has "$R/lib/systemd/system/gpupoold.service" "^ExecStart=/usr/bin/gpupoold "
 $asroot dpkg --root="$R" -r gpupool >"$T/dpkg.log" 2>&1
-if [ -e "$R/usr/bin/gpupool" ]; then fail "dpkg -r left /usr/bin/gpupool"; else pass; fi
+if [ -e "$R/usr/bin/gpupool" ]; then no "dpkg -r left /usr/bin/gpupool"; else ok; fi
 exists "$R/etc/default/gpupoold" # a conffile stays until purge
 $asroot dpkg --root="$R" --purge gpupool >"$T/dpkg.log" 2>&1
-if [ -e "$R/etc/default/gpupoold" ]; then fail "dpkg --purge left /etc/default/gpupoold"; else pass; fi
+if [ -e "$R/etc/default/gpupoold" ]; then no "dpkg --purge left /etc/default/gpupoold"; else ok; fi
 
 echo "packaging: $passed checks passed, $failed failed"
 [ "$failed" = 0 ]
