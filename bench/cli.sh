@@ -34,7 +34,7 @@ ms() { awk -v k="$1" -v n="$2" 'BEGIN{RS="\"command\""} NR==n+1 { if (match($0, 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 section=$(cat <<TXT
 <!-- cli:begin -->
-## cli (issue 4): \`gpupool nodepool show\` as a whole process
+## cli (issues 4 and 13): \`gpupool nodepool show\` and a write, as whole processes
 
 \`bench/cli.sh\` — $(date -u +%Y-%m-%d), $(nproc) CPUs ($cpu), $(uname -r). hyperfine, 20 warm-up runs
 then 300 runs, each a new process (exec, libcurl, one GET over loopback to a local gpupoold with
