@@ -5,6 +5,8 @@
 #   make asan       the whole test suite under AddressSanitizer + UBSan (build/asan/)
 #   make valgrind   the core suites under valgrind
 #   make run        the main job (see README.md)
+#   make install    binaries, man pages, completion, systemd units (PREFIX, DESTDIR; mk/install.mk)
+#   make deb        a Debian package under build/deb/ (mk/packaging.mk)
 #   make bench      benchmarks; figures go to bench/RESULTS.md
 #
 # Components add their own rules in mk/*.mk (binaries, test suites, packages).
@@ -19,10 +21,13 @@ ifeq ($(SAN),1)
 endif
 PKGS    := jansson
 CPPFLAGS = -Iinclude -D_GNU_SOURCE
+# The one version of every binary and of the Debian package (lib/version.c compiles it in).
+GP_VERSION := $(shell cat VERSION)
 # Only the library's own objects see its internal headers (lib/*.h): everything else gets the public API.
-LIB_CPPFLAGS = $(CPPFLAGS) -Ilib
-CFLAGS   = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -g $(OPT) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS))
-LDFLAGS  = $(SANFLAGS)
+LIB_CPPFLAGS = $(CPPFLAGS) -Ilib -DGP_VERSION='"$(GP_VERSION)"'
+# EXTRA_CFLAGS / EXTRA_LDFLAGS: a packager's flags on top (the Debian package passes dpkg-buildflags').
+CFLAGS   = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -g $(OPT) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
+LDFLAGS  = $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS   = $(shell pkg-config --libs $(PKGS))
 DEPS_OK := build/.deps-ok
 
@@ -50,9 +55,10 @@ CORE_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/tes
 all: $(LIB) $(BINS)
 
 # Packages: install what scripts/packages.txt lists and is missing (once, then when the list changes).
+# NO_DEPS=1 skips it (a package build, whose Build-Depends are already checked).
 $(DEPS_OK): scripts/packages.txt scripts/ensure-deps.sh
 	@mkdir -p $(dir $@)
-	@scripts/ensure-deps.sh
+	@$(if $(filter 1,$(NO_DEPS)),true,scripts/ensure-deps.sh)
 	@touch $@
 deps: $(DEPS_OK)
 
@@ -67,6 +73,8 @@ $(B)/obj/gen/catalog_data.o: $(B)/gen/catalog_data.c lib/catalog_tables.h includ
 $(B)/obj/lib/%.o: lib/%.c $(wildcard include/gpupool/*.h lib/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/obj/lib/version.o: VERSION
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "gpupool/version.h"
 
 static const char usage[] =
     "Usage: gpupool-agent <command> [options]\n"
@@ -25,6 +26,7 @@ static const char usage[] =
     "\n"
     "Exit status: 0 ok / conformant / new plan, 1 error, 2 usage, 3 drift (check), 4 unchanged (fetch),\n"
     "5 reboot needed to finish a MIG mode change (apply --execute).\n"
+    "--version prints the version.\n"
     "Environment: GPUPOOL_NVML_LIBRARY (NVML library, default libnvidia-ml.so.1), GPUPOOL_TOKEN (fetch).\n";
 
 int ag_usage_error(const char *cmd, const char *fmt, ...) {
@@ -57,6 +59,10 @@ int main(int argc, char **argv) {
   int rc;
   if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
     fputs(usage, stdout);
+    return AG_EXIT_OK;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("gpupool-agent %s\n", gp_version());
     return AG_EXIT_OK;
   }
   xmlInitParser();

@@ -1,4 +1,5 @@
-/* args.c - az-style argument parsing (see args.h). */
+/* args.c - the command table's driver: argument parsing, help, saved defaults, required options and
+ * delete confirmations (see args.h). */
 #include "args.h"
 
 #include <stdarg.h>
@@ -6,17 +7,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
-static const cli_opt globals[G_COUNT] = {
-    {"endpoint", 0, NULL, OPT_VALUE, "URL", "gpupoold base URL (env GPUPOOL_ENDPOINT; default http://127.0.0.1:8080)"},
-    {"subscription", 0, NULL, OPT_VALUE, "ID",
-     "subscription id (env GPUPOOL_SUBSCRIPTION; default 00000000-0000-0000-0000-000000000000)"},
-    {"token", 0, NULL, OPT_VALUE, "T", "bearer token (env GPUPOOL_TOKEN)"},
-    {"cacert", 0, NULL, OPT_VALUE, "FILE", "CA certificates (PEM) to trust for an https endpoint (env GPUPOOL_CACERT)"},
-    {"output", 'o', NULL, OPT_VALUE, "FORMAT", "output format: json (default), table, yaml, tsv"},
-    {"debug", 0, NULL, OPT_FLAG, NULL, "print HTTP requests and responses on stderr"},
-    {"help", 'h', NULL, OPT_FLAG, NULL, "show this help"},
+#include "defaults.h"
+#include "gpupool/version.h"
+
+static const char *const output_formats[] = {NULL, "json", "table", "yaml", "tsv", "none"};
+static const gp_enum_names output_names = {output_formats, 6};
+
+const cli_opt cli_global_opts[G_COUNT] = {
+    [G_ENDPOINT] = {"endpoint", 0, NULL, OPT_VALUE, "URL",
+                    "gpupoold base URL (env GPUPOOL_ENDPOINT; default http://127.0.0.1:8080)", "endpoint",
+                    COMPLETE_NONE, NULL},
+    [G_SUBSCRIPTION] = {"subscription", 0, NULL, OPT_VALUE, "ID",
+                        "subscription id (env GPUPOOL_SUBSCRIPTION; default 00000000-0000-0000-0000-000000000000)",
+                        "subscription", COMPLETE_NONE, NULL},
+    [G_TOKEN] = {"token", 0, NULL, OPT_VALUE, "T", "bearer token (env GPUPOOL_TOKEN)", NULL, COMPLETE_NONE, NULL},
+    [G_CACERT] = {"cacert", 0, NULL, OPT_VALUE, "FILE",
+                  "CA certificates (PEM) to trust for an https endpoint (env GPUPOOL_CACERT)", NULL, COMPLETE_FILE,
+                  NULL},
+    [G_OUTPUT] = {"output", 'o', NULL, OPT_VALUE, "FORMAT", "output format: json (default), table, yaml, tsv, none",
+                  "output", COMPLETE_CHOICES, &output_names},
+    [G_DEBUG] = {"debug", 0, NULL, OPT_FLAG, NULL, "print HTTP requests and responses on stderr", NULL, COMPLETE_NONE,
+                 NULL},
+    [G_HELP] = {"help", 'h', NULL, OPT_FLAG, NULL, "show this help", NULL, COMPLETE_NONE, NULL},
+    [G_YES] = {"yes", 'y', NULL, OPT_FLAG, NULL, "do not prompt for confirmation", NULL, COMPLETE_NONE, NULL},
 };
+
+bool cli_global_applies(const cli_command *cmd, int g) {
+  if (g == G_YES) return (cmd->flags & CLI_CONFIRM) != 0;
+  if (cmd->flags & CLI_OFFLINE) return g == G_OUTPUT || g == G_HELP;
+  return true;
+}
 
 int cli_usage_error(const char *command, const char *fmt, ...) {
   va_list ap;
@@ -42,13 +64,17 @@ bool cli_enum(const char *command, const char *flag, const char *value, const ch
   return false;
 }
 
-static void print_opt(const cli_opt *o) {
+/* ---- help ------------------------------------------------------------------------------------ */
+
+static bool listed(const int *list, int i) {
+  for (size_t k = 0; list && list[k] != CLI_END; k++)
+    if (list[k] == i) return true;
+  return false;
+}
+
+static void print_opt(FILE *f, const cli_opt *o, bool required) {
   char left[96];
-  int n = 0;
-  if (o->short_name)
-    n = snprintf(left, sizeof left, "-%c, ", o->short_name);
-  else
-    n = snprintf(left, sizeof left, "    ");
+  int n = o->short_name ? snprintf(left, sizeof left, "-%c, ", o->short_name) : snprintf(left, sizeof left, "    ");
   n += snprintf(left + n, sizeof left - n, "--%s", o->name);
   if (o->kind == OPT_VALUE)
     snprintf(left + n, sizeof left - n, " %s", o->metavar ? o->metavar : "VALUE");
@@ -56,32 +82,108 @@ static void print_opt(const cli_opt *o) {
     snprintf(left + n, sizeof left - n, " %s ...", o->metavar ? o->metavar : "VALUE");
   else if (o->kind == OPT_OPT_BOOL)
     snprintf(left + n, sizeof left - n, "[=true|false]");
-  printf("  %-34s %s", left, o->help);
-  if (o->alias) printf(" (alias --%s)", o->alias);
-  putchar('\n');
+  fprintf(f, "  %-34s %s", left, o->help);
+  if (o->alias) fprintf(f, " (alias --%s)", o->alias);
+  if (required && o->defaults_key)
+    fprintf(f, " (required unless set by 'gpupool configure --defaults %s=...')", o->defaults_key);
+  else if (required)
+    fprintf(f, " (required)");
+  fputc('\n', f);
 }
 
-static void print_help(const char *command, const char *summary, const cli_opt *opts, size_t nopts) {
-  printf("Usage: gpupool %s [options]\n\n%s\n\nOptions:\n", command, summary);
-  for (size_t i = 0; i < nopts; i++)
-    print_opt(&opts[i]);
-  printf("\nGlobal options:\n");
-  for (size_t i = 0; i < G_COUNT; i++)
-    print_opt(&globals[i]);
+static void command_name(char *out, size_t size, const cli_group *g, const cli_command *c) {
+  snprintf(out, size, "%s%s%s", g->name, c->name ? " " : "", c->name ? c->name : "");
 }
 
-/* Finds an option by long name/alias or short letter; *global says which table. */
-static int find(const cli_opt *opts, size_t n, const char *name, size_t len, char short_name) {
-  for (size_t i = 0; i < n; i++) {
-    if (short_name) {
-      if (opts[i].short_name == short_name) return (int)i;
-      continue;
-    }
-    if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0) return (int)i;
-    if (opts[i].alias && strlen(opts[i].alias) == len && strncmp(opts[i].alias, name, len) == 0) return (int)i;
+static void print_globals(FILE *f, const cli_command *c) {
+  fprintf(f, "\nGlobal options:\n");
+  for (int i = 0; i < G_COUNT; i++)
+    if (i != G_YES && (!c || cli_global_applies(c, i))) print_opt(f, &cli_global_opts[i], false);
+}
+
+static void print_command_body(FILE *f, const cli_group *g, const cli_command *c) {
+  char name[64];
+  command_name(name, sizeof name, g, c);
+  fprintf(f, "Usage: gpupool %s [options]\n\n%s\n", name, c->summary);
+  bool any = c->opts && c->opts[0] != CLI_END;
+  if (any || (c->flags & CLI_CONFIRM)) {
+    fprintf(f, "\nOptions:\n");
+    for (size_t k = 0; c->opts && c->opts[k] != CLI_END; k++)
+      print_opt(f, &g->opts[c->opts[k]], listed(c->required, c->opts[k]));
+    if (c->flags & CLI_CONFIRM) print_opt(f, &cli_global_opts[G_YES], false);
   }
-  return -1;
+  if (c->epilog) fprintf(f, "\n%s", c->epilog);
 }
+
+void cli_print_command_help(FILE *f, const cli_group *g, const cli_command *c) {
+  print_command_body(f, g, c);
+  print_globals(f, c);
+}
+
+static bool is_leaf(const cli_group *g) { return g->ncommands == 1 && g->commands[0].name == NULL; }
+
+void cli_print_group_help(FILE *f, const cli_group *g) {
+  fprintf(f, "Usage: gpupool %s <command> [options]\n\n%s\n\nCommands:\n", g->name, g->summary);
+  for (size_t i = 0; i < g->ncommands; i++)
+    if (!(g->commands[i].flags & CLI_HIDDEN)) fprintf(f, "  %-12s %s\n", g->commands[i].name, g->commands[i].help);
+  fprintf(f, "\nRun 'gpupool %s <command> --help' for its options.\n", g->name);
+}
+
+static bool group_online(const cli_group *g) {
+  for (size_t i = 0; i < g->ncommands; i++)
+    if (!(g->commands[i].flags & CLI_OFFLINE)) return true;
+  return false;
+}
+
+static void print_usage(FILE *f) {
+  fprintf(f, "Usage: gpupool <command> [options]\n\n"
+             "Managed GPU node pools for Kubernetes, AKS-style: az-like commands against gpupoold, and offline\n"
+             "commands that need no server.\n");
+  for (int online = 1; online >= 0; online--) {
+    fprintf(f, "\n%s\n", online ? "Commands against gpupoold:" : "Commands that need no server:");
+    for (size_t i = 0; i < cli_ngroups; i++) {
+      const cli_group *g = cli_groups[i];
+      if (group_online(g) != online) continue;
+      char line[256];
+      int n = snprintf(line, sizeof line, "%s", g->help);
+      for (size_t k = 0; !is_leaf(g) && k < g->ncommands && n < (int)sizeof line; k++)
+        if (!(g->commands[k].flags & CLI_HIDDEN))
+          n += snprintf(line + n, sizeof line - n, "%s%s", k ? ", " : ": ", g->commands[k].name);
+      fprintf(f, "  %-20s %s", g->name, line);
+      if (g->alias) fprintf(f, " (alias: %s)", g->alias);
+      fputc('\n', f);
+    }
+  }
+  fprintf(f, "\nGlobal options (every command that talks to gpupoold; offline commands take -o and --help):\n");
+  for (int i = 0; i < G_COUNT; i++)
+    if (i != G_YES) print_opt(f, &cli_global_opts[i], false);
+  fprintf(f, "\n"
+             "Saved defaults for -g, --cluster-name, -l, -o, --endpoint and --subscription: 'gpupool configure'.\n"
+             "Run 'gpupool <command> --help' for a command's options, 'gpupool --help-all' for all of them.\n"
+             "Exit status: 0 success, 1 refused or failed (the error on stderr), 2 usage error.\n");
+}
+
+/* Every command's help, one after the other: what the man page is made of (help2man makes each
+ * "gpupool COMMAND [options]:" line a subsection). */
+static void print_help_all(FILE *f) {
+  print_usage(f);
+  for (size_t i = 0; i < cli_ngroups; i++) {
+    const cli_group *g = cli_groups[i];
+    for (size_t k = 0; k < g->ncommands; k++) {
+      const cli_command *c = &g->commands[k];
+      char name[64];
+      if (c->flags & CLI_HIDDEN) continue;
+      command_name(name, sizeof name, g, c);
+      fprintf(f, "\ngpupool %s [options]:\n  %s\n\n", name, c->summary);
+      for (size_t o = 0; c->opts && c->opts[o] != CLI_END; o++)
+        print_opt(f, &g->opts[c->opts[o]], listed(c->required, c->opts[o]));
+      if (c->flags & CLI_CONFIRM) print_opt(f, &cli_global_opts[G_YES], false);
+      if (c->epilog) fprintf(f, "%s", c->epilog);
+    }
+  }
+}
+
+/* ---- parsing --------------------------------------------------------------------------------- */
 
 static bool is_option(const char *s) {
   if (s[0] != '-' || s[1] == '\0') return false;
@@ -89,14 +191,16 @@ static bool is_option(const char *s) {
   return true;
 }
 
-int cli_parse(cli_args *a, const char *command, const char *summary, const cli_opt *opts, size_t nopts, cli_val *vals,
-              int argc, char **argv) {
-  memset(a, 0, sizeof *a);
-  memset(vals, 0, nopts * sizeof *vals);
-  a->command = command;
-  a->opts = opts;
-  a->nopts = nopts;
-  a->vals = vals;
+static bool matches(const cli_opt *o, const char *name, size_t len, char short_name) {
+  if (short_name) return o->short_name == short_name;
+  if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) return true;
+  return o->alias && strlen(o->alias) == len && strncmp(o->alias, name, len) == 0;
+}
+
+static int parse(cli_args *a, int argc, char **argv) {
+  const cli_group *g = a->group;
+  const cli_command *c = a->cmd;
+  const char *command = a->command;
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
     if (!is_option(arg)) return cli_usage_error(command, "unexpected argument '%s'", arg);
@@ -113,18 +217,19 @@ int cli_parse(cli_args *a, const char *command, const char *summary, const cli_o
       name = arg + 1;
       len = 1;
     }
-    const cli_opt *o;
-    cli_val *v;
-    int k = find(opts, nopts, name, len, short_name);
-    if (k >= 0) {
-      o = &opts[k];
-      v = &vals[k];
-    } else if ((k = find(globals, G_COUNT, name, len, short_name)) >= 0) {
-      o = &globals[k];
-      v = &a->global[k];
-    } else {
-      return cli_usage_error(command, "unknown option '%s'", arg);
-    }
+    const cli_opt *o = NULL;
+    cli_val *v = NULL;
+    for (size_t k = 0; !o && c->opts && c->opts[k] != CLI_END; k++)
+      if (matches(&g->opts[c->opts[k]], name, len, short_name)) {
+        o = &g->opts[c->opts[k]];
+        v = &a->v[c->opts[k]];
+      }
+    for (int k = 0; !o && k < G_COUNT; k++)
+      if (cli_global_applies(c, k) && matches(&cli_global_opts[k], name, len, short_name)) {
+        o = &cli_global_opts[k];
+        v = &a->global[k];
+      }
+    if (!o) return cli_usage_error(command, "unknown option '%s'", arg);
     if (v->set && o->kind != OPT_MULTI) return cli_usage_error(command, "option '--%s' is given twice", o->name);
     v->set = true;
     switch (o->kind) {
@@ -139,15 +244,13 @@ int cli_parse(cli_args *a, const char *command, const char *summary, const cli_o
     case OPT_VALUE:
       if (eq)
         v->value = eq + 1;
-      else if (i + 1 < argc && (!is_option(argv[i + 1])))
+      else if (i + 1 < argc && !is_option(argv[i + 1]))
         v->value = argv[++i];
       else
         return cli_usage_error(command, "option '--%s' needs a value", o->name);
       break;
     case OPT_MULTI:
-      if (eq) {
-        if (v->count < CLI_MAX_VALUES) v->values[v->count++] = eq + 1;
-      }
+      if (eq && v->count < CLI_MAX_VALUES) v->values[v->count++] = eq + 1;
       while (i + 1 < argc && !is_option(argv[i + 1])) {
         if (v->count >= CLI_MAX_VALUES) return cli_usage_error(command, "too many values for '--%s'", o->name);
         v->values[v->count++] = argv[++i];
@@ -156,60 +259,133 @@ int cli_parse(cli_args *a, const char *command, const char *summary, const cli_o
       break;
     }
   }
-  if (a->global[G_HELP].set) {
-    print_help(command, summary, opts, nopts);
+  return -1;
+}
+
+/* flag, then environment, then saved default, then built-in */
+static const char *effective(const cli_args *a, int g, const char *env_name, const char *builtin) {
+  const char *env;
+  if (a->global[g].set) return a->global[g].value;
+  if (env_name && (env = getenv(env_name)) && *env) return env;
+  if (cli_global_opts[g].defaults_key && (env = cli_default(cli_global_opts[g].defaults_key))) return env;
+  return builtin;
+}
+
+static int finish(cli_args *a) {
+  const cli_command *c = a->cmd;
+  a->endpoint = effective(a, G_ENDPOINT, "GPUPOOL_ENDPOINT", "http://127.0.0.1:8080");
+  a->subscription = effective(a, G_SUBSCRIPTION, "GPUPOOL_SUBSCRIPTION", "00000000-0000-0000-0000-000000000000");
+  a->token = effective(a, G_TOKEN, "GPUPOOL_TOKEN", NULL);
+  a->cacert = effective(a, G_CACERT, "GPUPOOL_CACERT", NULL);
+  a->debug = a->global[G_DEBUG].set;
+  a->yes = a->global[G_YES].set;
+  const char *out = effective(a, G_OUTPUT, NULL, "json");
+  if (!cli_enum(a->command, "output", out, output_formats + 1, 5, &a->output)) return 2;
+  /* saved defaults fill the options that have none on the command line */
+  for (size_t k = 0; c->opts && c->opts[k] != CLI_END; k++) {
+    const cli_opt *o = &a->group->opts[c->opts[k]];
+    cli_val *v = &a->v[c->opts[k]];
+    const char *d;
+    if (!v->set && o->defaults_key && o->kind == OPT_VALUE && (d = cli_default(o->defaults_key))) {
+      v->set = v->from_defaults = true;
+      v->value = d;
+      if (a->debug) fprintf(stderr, "gpupool: --%s %s (saved default)\n", o->name, d);
+    }
+  }
+  for (size_t k = 0; c->required && c->required[k] != CLI_END; k++)
+    if (!a->v[c->required[k]].set) {
+      const cli_opt *o = &a->group->opts[c->required[k]];
+      if (o->defaults_key)
+        return cli_usage_error(a->command, "--%s is required (or save a default: gpupool configure --defaults %s=...)",
+                               o->name, o->defaults_key);
+      return cli_usage_error(a->command, "--%s is required", o->name);
+    }
+  return -1;
+}
+
+static int run_command(const cli_group *g, const cli_command *c, int argc, char **argv) {
+  cli_val vals[CLI_MAX_OPTS];
+  cli_args a;
+  if (g->nopts > CLI_MAX_OPTS) { /* a table larger than the parser's room: a bug, said plainly */
+    fprintf(stderr, "gpupool %s: %zu options, more than %d\n", g->name, g->nopts, CLI_MAX_OPTS);
+    return 1;
+  }
+  memset(&a, 0, sizeof a);
+  memset(vals, 0, sizeof vals);
+  a.group = g;
+  a.cmd = c;
+  a.v = vals;
+  command_name(a.command, sizeof a.command, g, c);
+  int rc = parse(&a, argc, argv);
+  if (rc >= 0) return rc;
+  if (a.global[G_HELP].set) {
+    cli_print_command_help(stdout, g, c);
     return 0;
   }
-  const char *env;
-  a->endpoint = a->global[G_ENDPOINT].set                    ? a->global[G_ENDPOINT].value
-                : (env = getenv("GPUPOOL_ENDPOINT")) && *env ? env
-                                                             : "http://127.0.0.1:8080";
-  a->subscription = a->global[G_SUBSCRIPTION].set                    ? a->global[G_SUBSCRIPTION].value
-                    : (env = getenv("GPUPOOL_SUBSCRIPTION")) && *env ? env
-                                                                     : "00000000-0000-0000-0000-000000000000";
-  a->token = a->global[G_TOKEN].set ? a->global[G_TOKEN].value : ((env = getenv("GPUPOOL_TOKEN")) && *env ? env : NULL);
-  a->cacert =
-      a->global[G_CACERT].set ? a->global[G_CACERT].value : ((env = getenv("GPUPOOL_CACERT")) && *env ? env : NULL);
-  a->debug = a->global[G_DEBUG].set;
-  a->output = "json";
-  if (a->global[G_OUTPUT].set) {
-    static const char *const formats[] = {"json", "table", "yaml", "tsv"};
-    if (!cli_enum(command, "output", a->global[G_OUTPUT].value, formats, 4, &a->output)) return 2;
-  }
-  return -1;
+  if ((rc = finish(&a)) >= 0) return rc;
+  return c->run(&a);
 }
 
-int cli_parse_subset(cli_args *a, const char *command, const char *summary, const cli_opt *master, size_t nall,
-                     const int *which, size_t n, cli_val *out, int argc, char **argv) {
-  cli_opt opts[CLI_MAX_VALUES] = {{0}};
-  cli_val vals[CLI_MAX_VALUES];
-  if (n > CLI_MAX_VALUES) n = CLI_MAX_VALUES;
-  for (size_t i = 0; i < n; i++)
-    opts[i] = master[which[i]];
-  int rc = cli_parse(a, command, summary, opts, n, vals, argc, argv);
-  memset(out, 0, nall * sizeof *out);
-  for (size_t i = 0; i < n; i++)
-    out[which[i]] = vals[i];
-  return rc;
+static const cli_group *find_group(const char *name) {
+  for (size_t i = 0; i < cli_ngroups; i++)
+    if (strcmp(cli_groups[i]->name, name) == 0 || (cli_groups[i]->alias && strcmp(cli_groups[i]->alias, name) == 0))
+      return cli_groups[i];
+  return NULL;
 }
 
-int cli_require(const char *command, const cli_opt *master, const cli_val *v, const int *req, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!v[req[i]].set) return cli_usage_error(command, "--%s is required", master[req[i]].name);
-  return -1;
-}
+static bool is_help(const char *s) { return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0; }
 
-int cli_dispatch(const char *group, const char *summary, const cli_sub *subs, size_t n, int argc, char **argv) {
-  if (argc >= 1 && strcmp(argv[0], "--help") && strcmp(argv[0], "-h")) {
-    for (size_t i = 0; i < n; i++)
-      if (strcmp(argv[0], subs[i].name) == 0) return subs[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "gpupool %s: unknown command '%s'\nTry 'gpupool %s --help'.\n", group, argv[0], group);
+int cli_main(int argc, char **argv) {
+  if (argc < 1) {
+    print_usage(stderr);
     return 2;
   }
-  FILE *out = argc < 1 ? stderr : stdout;
-  fprintf(out, "Usage: gpupool %s <command> [options]\n\n%s\n\nCommands:\n", group, summary);
-  for (size_t i = 0; i < n; i++)
-    fprintf(out, "  %-12s %s\n", subs[i].name, subs[i].help);
-  fprintf(out, "\nRun 'gpupool %s <command> --help' for its options.\n", group);
-  return argc < 1 ? 2 : 0;
+  if (is_help(argv[0]) || strcmp(argv[0], "help") == 0) {
+    print_usage(stdout);
+    return 0;
+  }
+  if (strcmp(argv[0], "--help-all") == 0) {
+    print_help_all(stdout);
+    return 0;
+  }
+  if (strcmp(argv[0], "--version") == 0) {
+    printf("gpupool %s\n", gp_version());
+    return 0;
+  }
+  const cli_group *g = find_group(argv[0]);
+  if (!g) {
+    fprintf(stderr, "gpupool: unknown command '%s'\nTry 'gpupool --help'.\n", argv[0]);
+    return 2;
+  }
+  if (is_leaf(g)) return run_command(g, &g->commands[0], argc - 1, argv + 1);
+  if (argc < 2 || is_help(argv[1])) {
+    cli_print_group_help(argc < 2 ? stderr : stdout, g);
+    return argc < 2 ? 2 : 0;
+  }
+  for (size_t i = 0; i < g->ncommands; i++)
+    if (strcmp(argv[1], g->commands[i].name) == 0) return run_command(g, &g->commands[i], argc - 2, argv + 2);
+  fprintf(stderr, "gpupool %s: unknown command '%s'\nTry 'gpupool %s --help'.\n", g->name, argv[1], g->name);
+  return 2;
+}
+
+/* ---- confirmation ---------------------------------------------------------------------------- */
+
+bool cli_confirm(const cli_args *a, const char *what, int *status) {
+  *status = 0;
+  if (a->yes) return true;
+  if (!isatty(STDIN_FILENO)) {
+    fprintf(stderr,
+            "gpupool %s: will not %s without confirmation, and stdin is not a terminal to ask on.\n"
+            "Add --yes (-y) to do it without a prompt.\n",
+            a->command, what);
+    *status = 2;
+    return false;
+  }
+  fprintf(stderr, "This will %s.\nAre you sure you want to perform this operation? (y/N): ", what);
+  fflush(stderr);
+  char line[32];
+  if (!fgets(line, sizeof line, stdin)) line[0] = '\0';
+  if (strcasecmp(line, "y\n") == 0 || strcasecmp(line, "yes\n") == 0 || strcasecmp(line, "y") == 0) return true;
+  fprintf(stderr, "Cancelled: nothing was changed.\n");
+  return false;
 }

@@ -37,6 +37,16 @@ bool arm_call(const arm_ctx *c, const char *method, const char *url, const json_
 int arm_write(const arm_ctx *c, const char *method, const char *url, const json_t *body, const http_conditions *cond,
               bool no_wait, const char *get_url, int kind);
 
+/* A PUT that creates (If-None-Match: *): like arm_write, but an existing resource is reported as
+ * "(AlreadyExists) WHAT already exists: nothing was changed. FIX" (FIX names the gpupool commands
+ * that update or show it) rather than as the HTTP precondition the user never wrote. */
+int arm_create(const arm_ctx *c, const char *url, const json_t *body, bool no_wait, int kind, const char *what,
+               const char *fix);
+
+/* Prints "Warning: TEXT" on stderr, once per warning per run (texts that agree up to their first
+ * '.' or ';' are the same warning). */
+void arm_warn(const char *text);
+
 /* GETs one resource and prints it (or its error). Returns the exit status. */
 int arm_show(const arm_ctx *c, const char *url, int kind);
 
@@ -46,10 +56,14 @@ int arm_list(const arm_ctx *c, const char *url, int kind);
 /* GETs a list and every page after it (following nextLink) into *out (a new array). */
 int cli_list_all(const arm_ctx *c, const char *url, json_t **out);
 
+/* Prints an ARM error body ({"error":{code,message,target,details}}) the same way; returns CLI_ERROR. */
+int arm_print_error_body(const json_t *json);
+
 /* Prints an ARM error response ("(Code) Message", "Target: …") to stderr; returns CLI_ERROR. */
 int arm_print_error(const http_response *resp, const json_t *json);
 
-/* Finishes a write: waits for its operation unless no_wait (printing progress on a TTY), then
+/* Finishes a write: waits for its operation unless no_wait (printing progress on a TTY; polls after
+ * 50 ms, doubling up to 5 s, never sooner than Retry-After), then
  * GETs get_url (if non-NULL) into *result. Returns CLI_OK or CLI_ERROR (error printed). */
 int arm_finish(const arm_ctx *c, const http_response *resp, bool no_wait, const char *get_url, json_t **result);
 

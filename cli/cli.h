@@ -19,8 +19,4 @@ json_t *cli_read_json(const char *path, json_t **err_body, bool *usage);
 /* Pretty JSON to stdout followed by a newline. */
 void cli_print_json(const json_t *v);
 
-/* Offline commands (cmd_offline.c). */
-int cmd_validate(int argc, char **argv);
-int cmd_plan(int argc, char **argv);
-
 #endif

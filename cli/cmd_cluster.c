@@ -1,5 +1,6 @@
-/* cmd_cluster.c - `gpupool cluster create|show|list|delete|update`: managed clusters, with az aks's
- * flags. `--managed-gpu` sets the cluster-level default management mode of its NVIDIA pools. */
+/* cmd_cluster.c - `gpupool cluster create|update|show|list|delete` (alias `gpupool aks`): managed
+ * clusters, with az aks's flags. `--managed-gpu` sets the cluster-level default management mode of
+ * its NVIDIA pools. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +14,17 @@
 enum { C_RG, C_NAME, C_LOCATION, C_K8S, C_MANAGED, C_SIZE, C_COUNT_, C_NO_WAIT, C_ALL };
 
 static const cli_opt c_opts[C_ALL] = {
-    [C_RG] = {"resource-group", 'g', NULL, OPT_VALUE, "RG", "resource group"},
+    [C_RG] = {"resource-group", 'g', NULL, OPT_VALUE, "RG", "resource group", "group"},
     [C_NAME] = {"name", 'n', NULL, OPT_VALUE, "NAME", "managed cluster name"},
-    [C_LOCATION] = {"location", 'l', NULL, OPT_VALUE, "LOC", "region (default eastus)"},
+    [C_LOCATION] = {"location", 'l', NULL, OPT_VALUE, "LOC", "region (default eastus)", "location"},
     [C_K8S] = {"kubernetes-version", 'k', NULL, OPT_VALUE, "V", "Kubernetes version (default 1.35)"},
     [C_MANAGED] = {"managed-gpu", 0, NULL, OPT_OPT_BOOL, NULL,
                    "cluster-level default for NVIDIA pools without their own: Managed (true) or Unmanaged (false)"},
     [C_SIZE] = {"node-vm-size", 0, NULL, OPT_VALUE, "SIZE",
-                "VM size of the first (system) pool (default Standard_D4s_v5)"},
+                "VM size of the first (system) pool (default Standard_D4s_v5)", NULL, COMPLETE_VM_SIZE, NULL},
     [C_COUNT_] = {"node-count", 0, NULL, OPT_VALUE, "N", "nodes of the first (system) pool (default 3)"},
     [C_NO_WAIT] = {"no-wait", 0, NULL, OPT_FLAG, NULL, "do not wait for the operation to finish"},
 };
-
-static int parse_subset(cli_args *a, const char *cmd, const char *summary, const int *which, size_t n,
-                        cli_val out[C_ALL], int argc, char **argv) {
-  return cli_parse_subset(a, cmd, summary, c_opts, C_ALL, which, n, out, argc, argv);
-}
-
-static int require(const char *cmd, const cli_val *v, const int *req, size_t n) {
-  return cli_require(cmd, c_opts, v, req, n);
-}
 
 static void cluster_url(const arm_ctx *c, const cli_val *v, char *url, size_t size) {
   char path[800];
@@ -45,14 +37,9 @@ static json_t *gpu_profile(const cli_val *v) {
                    strcasecmp(v[C_MANAGED].value, "true") == 0 ? "Managed" : "Unmanaged");
 }
 
-static int cl_create(int argc, char **argv) {
-  static const int which[] = {C_RG, C_NAME, C_LOCATION, C_K8S, C_MANAGED, C_SIZE, C_COUNT_, C_NO_WAIT};
-  const char *cmd = "cluster create";
-  cli_args a;
-  cli_val v[C_ALL];
-  int rc = parse_subset(&a, cmd, "Creates a managed cluster with one system node pool (nodepool1).", which, 8, v, argc,
-                        argv);
-  if (rc >= 0 || (rc = require(cmd, v, which, 2)) >= 0) return rc;
+static int cl_create(cli_args *a) {
+  const cli_val *v = a->v;
+  const char *cmd = a->command;
   long count = 3;
   if (v[C_COUNT_].set) {
     char *end;
@@ -74,29 +61,26 @@ static int cl_create(int argc, char **argv) {
   json_t *body =
       json_pack("{s:s,s:o}", "location", v[C_LOCATION].set ? v[C_LOCATION].value : "eastus", "properties", props);
   arm_ctx c;
-  arm_init(&c, &a);
-  char url[2048];
+  arm_init(&c, a);
+  char url[2048], what[600], fix[1200];
   cluster_url(&c, v, url, sizeof url);
-  http_conditions cond = {NULL, "*"}; /* create never overwrites an existing cluster */
-  rc = arm_write(&c, "PUT", url, body, &cond, v[C_NO_WAIT].set, url, KIND_CLUSTER);
+  snprintf(what, sizeof what, "Managed cluster '%s' in resource group '%s'", v[C_NAME].value, v[C_RG].value);
+  snprintf(fix, sizeof fix,
+           "Change it with 'gpupool cluster update -g %s -n %s', see it with 'gpupool cluster show -g %s -n %s'.",
+           v[C_RG].value, v[C_NAME].value, v[C_RG].value, v[C_NAME].value);
+  int rc = arm_create(&c, url, body, v[C_NO_WAIT].set, KIND_CLUSTER, what, fix);
   json_decref(body);
   return rc;
 }
 
-static int cl_update(int argc, char **argv) {
-  static const int which[] = {C_RG, C_NAME, C_K8S, C_MANAGED, C_NO_WAIT};
-  const char *cmd = "cluster update";
-  cli_args a;
-  cli_val v[C_ALL];
-  int rc = parse_subset(&a, cmd,
-                        "Updates a managed cluster (Kubernetes version, cluster-level managed GPU default): GET, then "
-                        "PUT with If-Match carrying only the settings given here.",
-                        which, 5, v, argc, argv);
-  if (rc >= 0 || (rc = require(cmd, v, which, 2)) >= 0) return rc;
+static int cl_update(cli_args *a) {
+  const cli_val *v = a->v;
+  const char *cmd = a->command;
+  int rc;
   if (!v[C_K8S].set && !v[C_MANAGED].set)
     return cli_usage_error(cmd, "nothing to update: give --kubernetes-version or --managed-gpu");
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char url[2048];
   cluster_url(&c, v, url, sizeof url);
   http_response g;
@@ -124,30 +108,18 @@ static int cl_update(int argc, char **argv) {
   return rc;
 }
 
-static int cl_show(int argc, char **argv) {
-  static const int which[] = {C_RG, C_NAME};
-  const char *cmd = "cluster show";
-  cli_args a;
-  cli_val v[C_ALL];
-  int rc = parse_subset(&a, cmd, "Shows a managed cluster.", which, 2, v, argc, argv);
-  if (rc >= 0 || (rc = require(cmd, v, which, 2)) >= 0) return rc;
+static int cl_show(cli_args *a) {
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char url[2048];
-  cluster_url(&c, v, url, sizeof url);
+  cluster_url(&c, a->v, url, sizeof url);
   return arm_show(&c, url, KIND_CLUSTER);
 }
 
-static int cl_list(int argc, char **argv) {
-  static const int which[] = {C_RG};
-  const char *cmd = "cluster list";
-  cli_args a;
-  cli_val v[C_ALL];
-  int rc = parse_subset(&a, cmd, "Lists managed clusters of a resource group, or of the subscription without -g.",
-                        which, 1, v, argc, argv);
-  if (rc >= 0) return rc;
+static int cl_list(cli_args *a) {
+  const cli_val *v = a->v;
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char path[800], url[2048], rg[300];
   if (v[C_RG].set) {
     http_escape_segment(v[C_RG].value, rg, sizeof rg);
@@ -159,27 +131,41 @@ static int cl_list(int argc, char **argv) {
   return arm_list(&c, url, KIND_CLUSTER);
 }
 
-static int cl_delete(int argc, char **argv) {
-  static const int which[] = {C_RG, C_NAME, C_NO_WAIT};
-  const char *cmd = "cluster delete";
-  cli_args a;
-  cli_val v[C_ALL];
-  int rc = parse_subset(&a, cmd, "Deletes a managed cluster and its node pools.", which, 3, v, argc, argv);
-  if (rc >= 0 || (rc = require(cmd, v, which, 2)) >= 0) return rc;
+static int cl_delete(cli_args *a) {
+  const cli_val *v = a->v;
+  char what[600];
+  int status;
+  snprintf(what, sizeof what, "delete managed cluster '%s' in resource group '%s' and all its node pools",
+           v[C_NAME].value, v[C_RG].value);
+  if (!cli_confirm(a, what, &status)) return status;
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char url[2048];
   cluster_url(&c, v, url, sizeof url);
   return arm_write(&c, "DELETE", url, NULL, NULL, v[C_NO_WAIT].set, NULL, KIND_OPERATION);
 }
 
-int cmd_cluster(int argc, char **argv) {
-  static const cli_sub subs[] = {
-      {"create", "create a cluster (with a system node pool)", cl_create},
-      {"update", "change its Kubernetes version or managed GPU default", cl_update},
-      {"show", "show a cluster", cl_show},
-      {"list", "list clusters", cl_list},
-      {"delete", "delete a cluster and its node pools", cl_delete},
-  };
-  return cli_dispatch("cluster", "Managed clusters.", subs, sizeof subs / sizeof subs[0], argc, argv);
-}
+static const int create_opts[] = {C_RG, C_NAME, C_LOCATION, C_K8S, C_MANAGED, C_SIZE, C_COUNT_, C_NO_WAIT, CLI_END};
+static const int update_opts[] = {C_RG, C_NAME, C_K8S, C_MANAGED, C_NO_WAIT, CLI_END};
+static const int name_opts[] = {C_RG, C_NAME, CLI_END};
+static const int list_opts[] = {C_RG, CLI_END};
+static const int delete_opts[] = {C_RG, C_NAME, C_NO_WAIT, CLI_END};
+
+static const cli_command commands[] = {
+    {"create", "create a cluster (with a system node pool)",
+     "Creates a managed cluster with one system node pool (nodepool1). An existing cluster is left as it is.",
+     create_opts, name_opts, 0, NULL, cl_create},
+    {"update", "change its Kubernetes version or managed GPU default",
+     "Updates a managed cluster (Kubernetes version, cluster-level managed GPU default): GET, then PUT with If-Match "
+     "carrying only the settings given here.",
+     update_opts, name_opts, 0, NULL, cl_update},
+    {"show", "show a cluster", "Shows a managed cluster.", name_opts, name_opts, 0, NULL, cl_show},
+    {"list", "list clusters", "Lists managed clusters of a resource group, or of the subscription without -g.",
+     list_opts, NULL, 0, NULL, cl_list},
+    {"delete", "delete a cluster and its node pools",
+     "Deletes a managed cluster and its node pools. Asks first on a terminal; elsewhere needs --yes.", delete_opts,
+     name_opts, CLI_CONFIRM, NULL, cl_delete},
+};
+
+const cli_group cli_group_cluster = {"cluster", "aks", "managed clusters", "Managed clusters (az aks).",
+                                     c_opts,    C_ALL, commands,           sizeof commands / sizeof commands[0]};

@@ -18,8 +18,8 @@
 enum { M_RG, M_CLUSTER, M_POOL, M_NAME, M_ALL };
 
 static const cli_opt m_opts[M_ALL] = {
-    [M_RG] = {"resource-group", 'g', NULL, OPT_VALUE, "RG", "resource group"},
-    [M_CLUSTER] = {"cluster-name", 0, NULL, OPT_VALUE, "NAME", "managed cluster"},
+    [M_RG] = {"resource-group", 'g', NULL, OPT_VALUE, "RG", "resource group", "group"},
+    [M_CLUSTER] = {"cluster-name", 0, NULL, OPT_VALUE, "NAME", "managed cluster", "cluster"},
     [M_POOL] = {"nodepool-name", 0, NULL, OPT_VALUE, "NAME", "node pool"},
     [M_NAME] = {"name", 'n', "machine-name", OPT_VALUE, "NAME", "machine name (the Kubernetes node name)"},
 };
@@ -132,58 +132,56 @@ static int print(const arm_ctx *c, const json_t *value, bool list) {
   return CLI_OK;
 }
 
-static int m_list(int argc, char **argv) {
-  static const int which[] = {M_RG, M_CLUSTER, M_POOL};
-  const char *cmd = "machine list";
-  cli_args a;
-  cli_val v[M_ALL];
-  int rc = cli_parse_subset(&a, cmd, "Lists the machines (nodes) of a node pool that registered with their agent.",
-                            m_opts, M_ALL, which, 3, v, argc, argv);
-  if (rc >= 0 || (rc = cli_require(cmd, m_opts, v, which, 3)) >= 0) return rc;
+static int m_list(cli_args *a) {
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char url[2048];
   json_t *all;
-  machine_url(&c, v, url, sizeof url);
-  if ((rc = cli_list_all(&c, url, &all)) != CLI_OK) return rc;
+  machine_url(&c, a->v, url, sizeof url);
+  int rc = cli_list_all(&c, url, &all);
+  if (rc != CLI_OK) return rc;
   rc = print(&c, all, true);
   json_decref(all);
   return rc;
 }
 
-static int m_show(int argc, char **argv) {
-  static const int which[] = {M_RG, M_CLUSTER, M_POOL, M_NAME};
-  const char *cmd = "machine show";
-  cli_args a;
-  cli_val v[M_ALL];
-  int rc = cli_parse_subset(&a, cmd,
-                            "Shows a machine (node) as its agent reported it: state, GPUs, health, findings, the "
-                            "plan generation it applied and the one it should run.",
-                            m_opts, M_ALL, which, 4, v, argc, argv);
-  if (rc >= 0 || (rc = cli_require(cmd, m_opts, v, which, 4)) >= 0) return rc;
+static int m_show(cli_args *a) {
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char url[2048];
   http_response r;
   json_t *body;
-  machine_url(&c, v, url, sizeof url);
+  machine_url(&c, a->v, url, sizeof url);
   if (!arm_call(&c, "GET", url, NULL, NULL, &r, &body)) {
     http_response_free(&r);
     return CLI_ERROR;
   }
-  rc = r.status == 200 ? print(&c, body, false) : arm_print_error(&r, body);
+  int rc = r.status == 200 ? print(&c, body, false) : arm_print_error(&r, body);
   json_decref(body);
   http_response_free(&r);
   return rc;
 }
 
-int cmd_machine(int argc, char **argv) {
-  static const cli_sub subs[] = {
-      {"list", "list the machines of a node pool", m_list},
-      {"show", "show one machine", m_show},
-  };
-  return cli_dispatch("machine",
-                      "The machines (nodes) of a node pool, as their node agents report them. Nodes are brought by "
-                      "their owners: an agent registers its node (PUT …/machines/{name}); gpupool creates no VM.",
-                      subs, sizeof subs / sizeof subs[0], argc, argv);
-}
+static const int list_opts[] = {M_RG, M_CLUSTER, M_POOL, CLI_END};
+static const int show_opts[] = {M_RG, M_CLUSTER, M_POOL, M_NAME, CLI_END};
+
+static const cli_command commands[] = {
+    {"list", "list the machines of a node pool",
+     "Lists the machines (nodes) of a node pool that registered with their agent.", list_opts, list_opts, 0, NULL,
+     m_list},
+    {"show", "show one machine",
+     "Shows a machine (node) as its agent reported it: state, GPUs, health, findings, the plan generation it applied "
+     "and the one it should run.",
+     show_opts, show_opts, 0, NULL, m_show},
+};
+
+const cli_group cli_group_machine = {
+    "machine",
+    NULL,
+    "the nodes of a node pool, as their agents report them",
+    "The machines (nodes) of a node pool, as their node agents report them (az aks machine). Nodes are brought by "
+    "their owners: an agent registers its node (PUT …/machines/{name}); gpupool creates no VM.",
+    m_opts,
+    M_ALL,
+    commands,
+    sizeof commands / sizeof commands[0]};

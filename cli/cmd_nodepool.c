@@ -9,7 +9,10 @@
 #include "arm.h"
 #include "cli.h"
 #include "commands.h"
+#include "gpupool/catalog.h"
 #include "gpupool/enums.h"
+#include "gpupool/mig.h"
+#include "migdraw.h"
 #include "output.h"
 
 enum {
@@ -36,40 +39,39 @@ enum {
 };
 
 static const cli_opt np_opts[NP_ALL] = {
-    [NP_RG] = {"resource-group", 'g', NULL, OPT_VALUE, "RG", "resource group"},
-    [NP_CLUSTER] = {"cluster-name", 0, NULL, OPT_VALUE, "NAME", "managed cluster"},
+    [NP_RG] = {"resource-group", 'g', NULL, OPT_VALUE, "RG", "resource group", "group"},
+    [NP_CLUSTER] = {"cluster-name", 0, NULL, OPT_VALUE, "NAME", "managed cluster", "cluster"},
     [NP_NAME] = {"name", 'n', "nodepool-name", OPT_VALUE, "NAME", "node pool name (1-12 lowercase letters/digits)"},
-    [NP_SIZE] = {"node-vm-size", 's', NULL, OPT_VALUE, "SIZE", "VM size, e.g. Standard_NC24ads_A100_v4"},
-    [NP_COUNT_] = {"node-count", 'c', NULL, OPT_VALUE, "N", "number of nodes (0-1000)"},
+    [NP_SIZE] = {"node-vm-size", 's', NULL, OPT_VALUE, "SIZE",
+                 "VM size, e.g. Standard_NC24ads_A100_v4 ('gpupool vm-size list' shows the GPU sizes)", NULL,
+                 COMPLETE_VM_SIZE, NULL},
+    [NP_COUNT_] = {"node-count", 'c', NULL, OPT_VALUE, "N", "number of nodes (0-1000; add: default 3)"},
     [NP_K8S] = {"kubernetes-version", 'k', NULL, OPT_VALUE, "V", "Kubernetes version (default: the cluster's)"},
-    [NP_OS_TYPE] = {"os-type", 0, NULL, OPT_VALUE, "TYPE", "Linux or Windows"},
-    [NP_OS_SKU] = {"os-sku", 0, NULL, OPT_VALUE, "SKU", "Ubuntu, AzureLinux, AzureLinux3, Windows2022, ..."},
-    [NP_MODE] = {"mode", 0, NULL, OPT_VALUE, "MODE", "System or User"},
-    [NP_DRIVER] = {"gpu-driver", 0, NULL, OPT_VALUE, "Install|None", "install the GPU driver (fixed at creation)"},
+    [NP_OS_TYPE] = {"os-type", 0, NULL, OPT_VALUE, "TYPE", "Linux or Windows", NULL, COMPLETE_CHOICES,
+                    &gp_os_type_names},
+    [NP_OS_SKU] = {"os-sku", 0, NULL, OPT_VALUE, "SKU", "Ubuntu, AzureLinux, AzureLinux3, Windows2022, ...", NULL,
+                   COMPLETE_CHOICES, &gp_os_sku_names},
+    [NP_MODE] = {"mode", 0, NULL, OPT_VALUE, "MODE", "System or User", NULL, COMPLETE_CHOICES, &gp_pool_mode_names},
+    [NP_DRIVER] = {"gpu-driver", 0, NULL, OPT_VALUE, "Install|None", "install the GPU driver (fixed at creation)", NULL,
+                   COMPLETE_CHOICES, &gp_driver_names},
     [NP_MANAGED] = {"enable-managed-gpu", 0, NULL, OPT_OPT_BOOL, NULL,
                     "managed GPU experience: managementMode Managed (true) or Unmanaged (false)"},
     [NP_GIP] = {"gpu-instance-profile", 0, "mig-profile", OPT_VALUE, "MIGng",
-                "MIG profile filling every GPU: MIG1g, MIG2g, MIG3g, MIG4g, MIG7g"},
+                "MIG profile filling every GPU: MIG1g, MIG2g, MIG3g, MIG4g, MIG7g", NULL, COMPLETE_CHOICES,
+                &gp_mig_profile_names},
     [NP_STRATEGY] = {"gpu-mig-strategy", 0, "mig-strategy", OPT_VALUE, "STRATEGY",
-                     "device plugin MIG strategy: None, Single, Mixed"},
+                     "device plugin MIG strategy: None, Single, Mixed", NULL, COMPLETE_CHOICES, &gp_mig_strategy_names},
     [NP_MIG_PROFILES] = {"mig-profiles", 0, NULL, OPT_VALUE, "LIST",
-                         "MIG instances of each GPU, e.g. MIG3g,MIG2g,MIG1g,MIG1g"},
-    [NP_DRIVER_MODE] = {"gpu-driver-mode", 0, NULL, OPT_VALUE, "MODE", "DevicePlugin or DRA"},
+                         "MIG instances of each GPU, e.g. MIG3g,MIG2g,MIG1g,MIG1g ('gpupool vm-size show' lists "
+                         "the valid ones)",
+                         NULL, COMPLETE_CHOICES, &gp_mig_profile_names},
+    [NP_DRIVER_MODE] = {"gpu-driver-mode", 0, NULL, OPT_VALUE, "MODE", "DevicePlugin or DRA", NULL, COMPLETE_CHOICES,
+                        &gp_driver_mode_names},
     [NP_LABELS] = {"labels", 0, NULL, OPT_MULTI, "K=V", "node labels"},
     [NP_TAINTS] = {"node-taints", 0, NULL, OPT_VALUE, "K=V:EFFECT,...", "node taints, comma separated"},
     [NP_TAGS] = {"tags", 0, NULL, OPT_MULTI, "K=V", "tags"},
     [NP_NO_WAIT] = {"no-wait", 0, NULL, OPT_FLAG, NULL, "do not wait for the operation to finish"},
 };
-
-/* Parses with the subset `which` of np_opts; values land at their NP_ index in out. */
-static int parse_subset(cli_args *a, const char *cmd, const char *summary, const int *which, size_t n,
-                        cli_val out[NP_ALL], int argc, char **argv) {
-  return cli_parse_subset(a, cmd, summary, np_opts, NP_ALL, which, n, out, argc, argv);
-}
-
-static int require(const char *cmd, const cli_val *v, const int *req, size_t n) {
-  return cli_require(cmd, np_opts, v, req, n);
-}
 
 /* Enum flag through the core's spelling table; on success sets *out to the canonical name. */
 static bool enum_flag(const char *cmd, const cli_val *v, int idx, const gp_enum_names *t, const char **out) {
@@ -179,42 +181,61 @@ static void pool_url(const arm_ctx *c, const cli_val *v, char *url, size_t size,
   arm_url(c, url, size, path, CLI_API_VERSION);
 }
 
-static int np_add(int argc, char **argv) {
-  static const int which[] = {NP_RG,      NP_CLUSTER, NP_NAME,     NP_SIZE,         NP_COUNT_,
-                              NP_K8S,     NP_OS_TYPE, NP_OS_SKU,   NP_MODE,         NP_DRIVER,
-                              NP_MANAGED, NP_GIP,     NP_STRATEGY, NP_MIG_PROFILES, NP_DRIVER_MODE,
-                              NP_LABELS,  NP_TAINTS,  NP_TAGS,     NP_NO_WAIT};
-  static const int req[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_SIZE};
-  const char *cmd = "nodepool add";
-  cli_args a;
-  cli_val v[NP_ALL];
-  int rc = parse_subset(&a, cmd, "Adds a node pool to a managed cluster.", which, sizeof which / sizeof *which, v, argc,
-                        argv);
-  if (rc >= 0 || (rc = require(cmd, v, req, 4)) >= 0) return rc;
-  json_t *props = props_from_flags(cmd, v);
+/* Warnings of the pool's plan (no NoSchedule taint, MIG needs a reboot, ...), once its operation
+ * ended: what `nodepool plan` would show, said when it matters. */
+static void plan_warnings(const arm_ctx *c, const cli_val *v) {
+  char url[2048];
+  pool_url(c, v, url, sizeof url, "/plan");
+  http_response r;
+  json_t *plan;
+  if (arm_call(c, "GET", url, NULL, NULL, &r, &plan) && r.status == 200) {
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(plan, "warnings"), i, w) {
+      if (json_is_string(w)) arm_warn(json_string_value(w));
+    }
+  }
+  json_decref(plan);
+  http_response_free(&r);
+}
+
+/* After a refusal: when --mig-profiles cannot be placed on the size's GPU, the picture says why. */
+static void explain_layout(const cli_val *v) {
+  gp_mig_profile list[CLI_MIG_MAX_LIST];
+  size_t n;
+  const gp_vm_size *sz = v[NP_SIZE].set ? gp_catalog_vm_size(v[NP_SIZE].value) : NULL;
+  if (!sz || !sz->mig || !v[NP_MIG_PROFILES].set || !mig_parse_list(v[NP_MIG_PROFILES].value, list, &n)) return;
+  if (n <= GP_MIG_MAX_PER_GPU && gp_mig_place(list, n, NULL)) return;
+  mig_draw_profiles(stderr, sz->gpu_model, list, n, false);
+}
+
+static int np_add(cli_args *a) {
+  const cli_val *v = a->v;
+  json_t *props = props_from_flags(a->command, v);
   if (!props) return CLI_USAGE;
+  if (!v[NP_COUNT_].set) json_object_set_new(props, "count", json_integer(3)); /* as az aks nodepool add */
   json_t *body = json_pack("{s:o}", "properties", props);
   arm_ctx c;
-  arm_init(&c, &a);
-  char url[2048];
+  arm_init(&c, a);
+  char url[2048], what[800], fix[1600];
   pool_url(&c, v, url, sizeof url, "");
-  http_conditions cond = {NULL, "*"}; /* add never overwrites an existing pool */
-  rc = arm_write(&c, "PUT", url, body, &cond, v[NP_NO_WAIT].set, url, KIND_NODEPOOL);
+  snprintf(what, sizeof what, "Node pool '%s' of managed cluster '%s'", v[NP_NAME].value, v[NP_CLUSTER].value);
+  snprintf(fix, sizeof fix,
+           "Change it with 'gpupool nodepool update -g %s --cluster-name %s -n %s', see it with 'gpupool nodepool "
+           "show -g %s --cluster-name %s -n %s'.",
+           v[NP_RG].value, v[NP_CLUSTER].value, v[NP_NAME].value, v[NP_RG].value, v[NP_CLUSTER].value,
+           v[NP_NAME].value);
+  int rc = arm_create(&c, url, body, v[NP_NO_WAIT].set, KIND_NODEPOOL, what, fix);
   json_decref(body);
+  if (rc == CLI_OK && !v[NP_NO_WAIT].set) plan_warnings(&c, v);
+  if (rc == CLI_ERROR) explain_layout(v);
   return rc;
 }
 
-static int np_update(int argc, char **argv) {
-  static const int which[] = {NP_RG,      NP_CLUSTER,  NP_NAME,        NP_COUNT_, NP_K8S,    NP_OS_SKU, NP_MODE,
-                              NP_MANAGED, NP_STRATEGY, NP_DRIVER_MODE, NP_LABELS, NP_TAINTS, NP_TAGS,   NP_NO_WAIT};
-  static const int req[] = {NP_RG, NP_CLUSTER, NP_NAME};
-  const char *cmd = "nodepool update";
-  cli_args a;
-  cli_val v[NP_ALL];
-  int rc =
-      parse_subset(&a, cmd, "Updates a node pool: GET, then PUT with If-Match carrying only the settings given here.",
-                   which, sizeof which / sizeof *which, v, argc, argv);
-  if (rc >= 0 || (rc = require(cmd, v, req, 3)) >= 0) return rc;
+static int np_update(cli_args *a) {
+  const cli_val *v = a->v;
+  const char *cmd = a->command;
+  int rc;
   json_t *props = props_from_flags(cmd, v);
   if (!props) return CLI_USAGE;
   if (json_object_size(props) == 0) {
@@ -222,7 +243,7 @@ static int np_update(int argc, char **argv) {
     return cli_usage_error(cmd, "nothing to update: give at least one setting to change");
   }
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char url[2048];
   pool_url(&c, v, url, sizeof url, "");
   http_response g;
@@ -243,6 +264,7 @@ static int np_update(int argc, char **argv) {
     http_conditions cond = {etag, NULL};
     rc = arm_write(&c, "PUT", url, body, &cond, v[NP_NO_WAIT].set, url, KIND_NODEPOOL);
     json_decref(body);
+    if (rc == CLI_OK && !v[NP_NO_WAIT].set) plan_warnings(&c, v);
   }
   json_decref(cur);
   json_decref(props);
@@ -250,97 +272,76 @@ static int np_update(int argc, char **argv) {
   return rc;
 }
 
-static int np_get(const char *cmd, const char *summary, const char *suffix, out_kind kind, int argc, char **argv);
-
-static int np_show(int argc, char **argv) {
-  return np_get("nodepool show", "Shows a node pool.", "", KIND_NODEPOOL, argc, argv);
-}
-
-static int np_plan(int argc, char **argv) {
-  return np_get("nodepool plan",
-                "Shows the pool's install plan: components, versions, MIG layout, allocatable, decisions.", "/plan",
-                KIND_PLAN, argc, argv);
-}
-
-static int np_get(const char *cmd, const char *summary, const char *suffix, out_kind kind, int argc, char **argv) {
-  static const int which[] = {NP_RG, NP_CLUSTER, NP_NAME};
-  cli_args a;
-  cli_val v[NP_ALL];
-  int rc = parse_subset(&a, cmd, summary, which, 3, v, argc, argv);
-  if (rc >= 0 || (rc = require(cmd, v, which, 3)) >= 0) return rc;
+static int np_get(cli_args *a, const char *suffix, out_kind kind) {
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char url[2048];
-  pool_url(&c, v, url, sizeof url, suffix);
+  pool_url(&c, a->v, url, sizeof url, suffix);
   return arm_show(&c, url, kind);
 }
 
-static int np_delete(int argc, char **argv) {
-  static const int which[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_NO_WAIT};
-  const char *cmd = "nodepool delete";
-  cli_args a;
-  cli_val v[NP_ALL];
-  int rc = parse_subset(&a, cmd, "Deletes a node pool.", which, 4, v, argc, argv);
-  if (rc >= 0 || (rc = require(cmd, v, which, 3)) >= 0) return rc;
+static int np_show(cli_args *a) { return np_get(a, "", KIND_NODEPOOL); }
+static int np_plan(cli_args *a) { return np_get(a, "/plan", KIND_PLAN); }
+
+static int np_delete(cli_args *a) {
+  const cli_val *v = a->v;
+  char what[800];
+  int status;
+  snprintf(what, sizeof what, "delete node pool '%s' of managed cluster '%s' in resource group '%s'", v[NP_NAME].value,
+           v[NP_CLUSTER].value, v[NP_RG].value);
+  if (!cli_confirm(a, what, &status)) return status;
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char url[2048];
   pool_url(&c, v, url, sizeof url, "");
   return arm_write(&c, "DELETE", url, NULL, NULL, v[NP_NO_WAIT].set, NULL, KIND_OPERATION);
 }
 
-int cli_list_all(const arm_ctx *c, const char *url, json_t **out) {
-  json_t *all = json_array();
-  char next[4096];
-  snprintf(next, sizeof next, "%s", url);
-  for (int page = 0; page < 10000; page++) {
-    http_response r;
-    json_t *body;
-    if (!arm_call(c, "GET", next, NULL, NULL, &r, &body)) {
-      http_response_free(&r);
-      json_decref(all);
-      return CLI_ERROR;
-    }
-    if (r.status != 200) {
-      int rc = arm_print_error(&r, body);
-      json_decref(body);
-      http_response_free(&r);
-      json_decref(all);
-      return rc;
-    }
-    json_array_extend(all, json_object_get(body, "value"));
-    const char *nl = json_string_value(json_object_get(body, "nextLink"));
-    if (nl) snprintf(next, sizeof next, "%s", nl);
-    json_decref(body);
-    http_response_free(&r);
-    if (!nl) break;
-  }
-  *out = all;
-  return CLI_OK;
-}
-
-static int np_list(int argc, char **argv) {
-  static const int which[] = {NP_RG, NP_CLUSTER};
-  const char *cmd = "nodepool list";
-  cli_args a;
-  cli_val v[NP_ALL];
-  int rc = parse_subset(&a, cmd, "Lists the node pools of a managed cluster.", which, 2, v, argc, argv);
-  if (rc >= 0 || (rc = require(cmd, v, which, 2)) >= 0) return rc;
+static int np_list(cli_args *a) {
   arm_ctx c;
-  arm_init(&c, &a);
+  arm_init(&c, a);
   char path[1200], url[2048];
-  arm_cluster_path(path, sizeof path, v[NP_RG].value, v[NP_CLUSTER].value);
+  arm_cluster_path(path, sizeof path, a->v[NP_RG].value, a->v[NP_CLUSTER].value);
   strncat(path, "/agentPools", sizeof path - strlen(path) - 1);
   arm_url(&c, url, sizeof url, path, CLI_API_VERSION);
   return arm_list(&c, url, KIND_NODEPOOL);
 }
 
-int cmd_nodepool(int argc, char **argv) {
-  static const cli_sub subs[] = {
-      {"add", "add a node pool", np_add},          {"update", "change a node pool's mutable settings", np_update},
-      {"show", "show a node pool", np_show},       {"list", "list the node pools of a cluster", np_list},
-      {"delete", "delete a node pool", np_delete}, {"plan", "show what gets installed on the pool's nodes", np_plan},
-  };
-  return cli_dispatch("nodepool", "Node pools (agent pools) of a managed cluster.", subs, sizeof subs / sizeof subs[0],
-                      argc, argv);
-}
+static const int add_opts[] = {NP_RG,      NP_CLUSTER, NP_NAME,     NP_SIZE,         NP_COUNT_,
+                               NP_K8S,     NP_OS_TYPE, NP_OS_SKU,   NP_MODE,         NP_DRIVER,
+                               NP_MANAGED, NP_GIP,     NP_STRATEGY, NP_MIG_PROFILES, NP_DRIVER_MODE,
+                               NP_LABELS,  NP_TAINTS,  NP_TAGS,     NP_NO_WAIT,      CLI_END};
+static const int add_req[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_SIZE, CLI_END};
+static const int update_opts[] = {NP_RG,     NP_CLUSTER, NP_NAME,    NP_COUNT_,   NP_K8S,
+                                  NP_OS_SKU, NP_MODE,    NP_MANAGED, NP_STRATEGY, NP_DRIVER_MODE,
+                                  NP_LABELS, NP_TAINTS,  NP_TAGS,    NP_NO_WAIT,  CLI_END};
+static const int pool_opts[] = {NP_RG, NP_CLUSTER, NP_NAME, CLI_END};
+static const int delete_opts[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_NO_WAIT, CLI_END};
+static const int list_opts[] = {NP_RG, NP_CLUSTER, CLI_END};
+
+static const cli_command commands[] = {
+    {"add", "add a node pool",
+     "Adds a node pool to a managed cluster (3 nodes unless --node-count). An existing pool is left as it is.",
+     add_opts, add_req, 0, NULL, np_add},
+    {"update", "change a node pool's mutable settings",
+     "Updates a node pool: GET, then PUT with If-Match carrying only the settings given here.", update_opts, pool_opts,
+     0, NULL, np_update},
+    {"show", "show a node pool", "Shows a node pool.", pool_opts, pool_opts, 0, NULL, np_show},
+    {"list", "list the node pools of a cluster", "Lists the node pools of a managed cluster.", list_opts, list_opts, 0,
+     NULL, np_list},
+    {"delete", "delete a node pool", "Deletes a node pool. Asks first on a terminal; elsewhere needs --yes.",
+     delete_opts, pool_opts, CLI_CONFIRM, NULL, np_delete},
+    {"plan", "show what gets installed on the pool's nodes",
+     "Shows the pool's install plan: components, versions, the MIG layout of each GPU (a picture with -o table), "
+     "allocatable resources, decisions. -o tsv: one line per component (name, version, image, args).",
+     pool_opts, pool_opts, 0, NULL, np_plan},
+};
+
+const cli_group cli_group_nodepool = {"nodepool",
+                                      NULL,
+                                      "node pools (agent pools) of a managed cluster",
+                                      "Node pools (agent pools) of a managed cluster (az aks nodepool).",
+                                      np_opts,
+                                      NP_ALL,
+                                      commands,
+                                      sizeof commands / sizeof commands[0]};

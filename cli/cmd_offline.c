@@ -1,121 +1,121 @@
-/* cmd_offline.c - `gpupool validate` and `gpupool plan` (SPEC §7): decide an agent pool PUT
- * body locally, with no server, exactly as gpupoold would. */
-#include <getopt.h>
-#include <stdarg.h>
+/* cmd_offline.c - `gpupool validate` and `gpupool plan`: decide an agent pool PUT body locally, with
+ * no server, exactly as gpupoold would. json (the default) prints the pool or plan, or the ARM error
+ * body, on stdout, as scripts and the decision-matrix cases expect; table, yaml, tsv and none are
+ * the other commands' formats (a refusal then goes to stderr as "(Code) Message"). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "args.h"
+#include "arm.h"
 #include "cli.h"
+#include "commands.h"
 #include "gpupool/gpupool.h"
+#include "migdraw.h"
+#include "output.h"
 
-static const char offline_usage[] =
-    "Usage: gpupool %s -f POOL.json [options]\n"
-    "\n"
-    "%s\n"
-    "\n"
-    "Options:\n"
-    "  -f, --file FILE               agent pool PUT body ({\"properties\":{...}}); '-' reads stdin\n"
-    "      --cluster FILE            managed cluster body: its kubernetesVersion and\n"
-    "                                gpuProfile.nvidia.managementMode (the pools' default)\n"
-    "      --existing FILE           body of the pool's earlier accepted PUT: makes this an update\n"
-    "                                (immutability, declared versus effective, upgrades)\n"
-    "      --feature NAME            a registered subscription feature: ManagedGPU or\n"
-    "                                ManagedGPUExperience (repeatable)\n"
-    "      --phase preview|ga        rollout phase (default preview)\n"
-    "      --ga-kubernetes-version V first Kubernetes version that defaults to Managed in the GA\n"
-    "                                phase (default " GP_DEFAULT_GA_KUBERNETES_VERSION ")\n"
-    "      --api-version V           api-version the body is written in (default %s)\n"
-    "  -h, --help                    this help\n"
-    "\n"
-    "The Kubernetes version is the pool's orchestratorVersion, else the cluster's kubernetesVersion,\n"
+enum { O_FILE, O_CLUSTER, O_EXISTING, O_FEATURE, O_PHASE, O_GA, O_API, O_ALL };
+
+static const char *const phase_names[] = {NULL, "preview", "ga"};
+static const gp_enum_names phases = {phase_names, 3};
+static const char *const feature_names[] = {NULL, "ManagedGPU", "ManagedGPUExperience"};
+static const gp_enum_names features = {feature_names, 3};
+
+static const cli_opt o_opts[O_ALL] = {
+    [O_FILE] = {"file", 'f', NULL, OPT_VALUE, "FILE", "agent pool PUT body ({\"properties\":{...}}); '-' reads stdin",
+                NULL, COMPLETE_FILE, NULL},
+    [O_CLUSTER] = {"cluster", 0, NULL, OPT_VALUE, "FILE",
+                   "managed cluster body: its kubernetesVersion and gpuProfile.nvidia.managementMode (the pools' "
+                   "default)",
+                   NULL, COMPLETE_FILE, NULL},
+    [O_EXISTING] = {"existing", 0, NULL, OPT_VALUE, "FILE",
+                    "body of the pool's earlier accepted PUT: makes this an update (immutability, declared versus "
+                    "effective, upgrades)",
+                    NULL, COMPLETE_FILE, NULL},
+    [O_FEATURE] = {"feature", 0, NULL, OPT_MULTI, "NAME",
+                   "a registered subscription feature: ManagedGPU or ManagedGPUExperience (repeatable)", NULL,
+                   COMPLETE_CHOICES, &features},
+    [O_PHASE] = {"phase", 0, NULL, OPT_VALUE, "PHASE", "rollout phase: preview (default) or ga", NULL, COMPLETE_CHOICES,
+                 &phases},
+    [O_GA] =
+        {"ga-kubernetes-version", 0, NULL, OPT_VALUE, "V",
+         "first Kubernetes version that defaults to Managed in the GA phase (default " GP_DEFAULT_GA_KUBERNETES_VERSION
+         ")"},
+    [O_API] = {"api-version", 0, NULL, OPT_VALUE, "V", "api-version the body is written in (default: the newest)"},
+};
+
+static const char epilog[] =
+    "The Kubernetes version is the pool's orchestratorVersion, else the cluster's kubernetesVersion, "
     "else " GP_DEFAULT_KUBERNETES_VERSION ".\n"
-    "Exit status: 0 accepted, 1 refused (the ARM error body is printed), 2 usage error.\n";
+    "Exit status: 0 accepted, 1 refused (-o json: the ARM error body on stdout; other formats: on stderr), 2 usage "
+    "error.\n";
 
 typedef struct {
-  const char *file, *cluster, *existing, *api_version;
+  const char *api_version;
   gp_policy_context ctx;
 } offline_args;
 
-/* Parses the shared options; returns -1 to go on, else the exit status. */
-static int parse_args(const char *cmd, const char *summary, int argc, char **argv, offline_args *a) {
-  enum { O_CLUSTER = 256, O_EXISTING, O_FEATURE, O_PHASE, O_GA, O_API };
-  static const struct option opts[] = {{"file", required_argument, NULL, 'f'},
-                                       {"cluster", required_argument, NULL, O_CLUSTER},
-                                       {"existing", required_argument, NULL, O_EXISTING},
-                                       {"feature", required_argument, NULL, O_FEATURE},
-                                       {"phase", required_argument, NULL, O_PHASE},
-                                       {"ga-kubernetes-version", required_argument, NULL, O_GA},
-                                       {"api-version", required_argument, NULL, O_API},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
-  memset(a, 0, sizeof *a);
-  gp_policy_context_init(&a->ctx);
-  a->api_version = gp_api_version_latest(GP_API_PREVIEW);
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'f': a->file = optarg; break;
-    case O_CLUSTER: a->cluster = optarg; break;
-    case O_EXISTING: a->existing = optarg; break;
-    case O_FEATURE: {
-      const char *n = optarg;
-      if (strncasecmp(n, "Microsoft.ContainerService/", 27) == 0) n += 27;
-      if (strcasecmp(n, GP_FEATURE_MANAGED_GPU) == 0)
-        a->ctx.feature_managed_gpu = true;
-      else if (strcasecmp(n, GP_FEATURE_MANAGED_GPU_EXPERIENCE) == 0)
-        a->ctx.feature_managed_gpu_experience = true;
-      else
-        return cli_usage_error(cmd, "unknown feature '%s' (known: ManagedGPU, ManagedGPUExperience)", optarg);
-      break;
-    }
-    case O_PHASE:
-      if (strcasecmp(optarg, "preview") == 0)
-        a->ctx.phase = GP_PHASE_PREVIEW;
-      else if (strcasecmp(optarg, "ga") == 0)
-        a->ctx.phase = GP_PHASE_GA;
-      else
-        return cli_usage_error(cmd, "--phase must be preview or ga, not '%s'", optarg);
-      break;
-    case O_GA:
-      if (!gp_k8s_version_parse(optarg, &a->ctx.ga_version))
-        return cli_usage_error(cmd, "--ga-kubernetes-version must look like 1.36, not '%s'", optarg);
-      break;
-    case O_API: a->api_version = optarg; break;
-    case 'h': printf(offline_usage, cmd, summary, gp_api_version_latest(GP_API_PREVIEW)); return CLI_OK;
-    case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-    default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-    }
+/* The settings of the flags; -1 to go on, else the exit status. */
+static int settings(cli_args *a, offline_args *o) {
+  const cli_val *v = a->v;
+  const char *cmd = a->command;
+  memset(o, 0, sizeof *o);
+  gp_policy_context_init(&o->ctx);
+  o->api_version = v[O_API].set ? v[O_API].value : gp_api_version_latest(GP_API_PREVIEW);
+  for (size_t i = 0; i < v[O_FEATURE].count; i++) {
+    const char *n = v[O_FEATURE].values[i];
+    if (strncasecmp(n, "Microsoft.ContainerService/", 27) == 0) n += 27;
+    if (strcasecmp(n, GP_FEATURE_MANAGED_GPU) == 0)
+      o->ctx.feature_managed_gpu = true;
+    else if (strcasecmp(n, GP_FEATURE_MANAGED_GPU_EXPERIENCE) == 0)
+      o->ctx.feature_managed_gpu_experience = true;
+    else
+      return cli_usage_error(cmd, "unknown feature '%s' (known: ManagedGPU, ManagedGPUExperience)",
+                             v[O_FEATURE].values[i]);
   }
-  if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-  if (!a->file) return cli_usage_error(cmd, "%s", "-f POOL.json is required");
-  a->ctx.api = gp_api_version_group(a->api_version);
-  if (a->ctx.api == GP_API_UNKNOWN) {
-    fprintf(stderr, "gpupool %s: unknown --api-version '%s'. Supported: %s.\nTry 'gpupool %s --help'.\n", cmd,
-            a->api_version, gp_api_versions_supported(), cmd);
-    return CLI_USAGE;
+  if (v[O_PHASE].set) {
+    if (strcasecmp(v[O_PHASE].value, "preview") == 0)
+      o->ctx.phase = GP_PHASE_PREVIEW;
+    else if (strcasecmp(v[O_PHASE].value, "ga") == 0)
+      o->ctx.phase = GP_PHASE_GA;
+    else
+      return cli_usage_error(cmd, "--phase must be preview or ga, not '%s'", v[O_PHASE].value);
   }
+  if (v[O_GA].set && !gp_k8s_version_parse(v[O_GA].value, &o->ctx.ga_version))
+    return cli_usage_error(cmd, "--ga-kubernetes-version must look like 1.36, not '%s'", v[O_GA].value);
+  o->ctx.api = gp_api_version_group(o->api_version);
+  if (o->ctx.api == GP_API_UNKNOWN)
+    return cli_usage_error(cmd, "unknown --api-version '%s'. Supported: %s.", o->api_version,
+                           gp_api_versions_supported());
   return -1;
 }
 
-/* Prints an ARM error body and returns CLI_ERROR. */
-static int print_error(gp_error *err) {
-  json_t *body = gp_error_to_json(err);
-  if (body) cli_print_json(body);
-  json_decref(body);
+static bool human(const cli_args *a) { return strcmp(a->output, "json") != 0 && strcmp(a->output, "yaml") != 0; }
+
+/* A refusal: the error body in the machine formats, "(Code) Message" on stderr in the others. */
+static int refused(const cli_args *a, const json_t *err_body) {
+  if (human(a)) return arm_print_error_body(err_body);
+  if (!strcmp(a->output, "json"))
+    cli_print_json(err_body);
+  else
+    out_print(a->output, KIND_PLAN, err_body, 0);
   return CLI_ERROR;
 }
 
-static json_t *load(const char *path, int *status) {
+static int print_error(const cli_args *a, gp_error *err) {
+  json_t *body = gp_error_to_json(err);
+  int rc = body ? refused(a, body) : CLI_ERROR;
+  json_decref(body);
+  return rc;
+}
+
+static json_t *load(const cli_args *a, const char *path, int *status) {
   json_t *err_body;
   bool usage;
   json_t *v = cli_read_json(path, &err_body, &usage);
   if (!v) {
     *status = usage ? CLI_USAGE : CLI_ERROR;
-    if (err_body) cli_print_json(err_body);
+    if (err_body) refused(a, err_body);
     json_decref(err_body);
   }
   return v;
@@ -126,49 +126,72 @@ static void print_warnings(const gp_warnings *w) {
     fprintf(stderr, "Warning: %s\n", w->items[i]);
 }
 
+/* For a human reader of a refusal: when the body's migProfiles cannot be placed on its size's GPU,
+ * the picture of why. */
+static void explain_layout(const cli_args *a, const json_t *body) {
+  const json_t *props = json_object_get(body, "properties");
+  const gp_vm_size *sz = gp_catalog_vm_size(json_string_value(json_object_get(props, "vmSize")));
+  const json_t *list = json_object_get(json_object_get(json_object_get(props, "gpuProfile"), "nvidia"), "migProfiles");
+  gp_mig_profile p[CLI_MIG_MAX_LIST];
+  size_t n = 0, i;
+  json_t *x;
+  if (!human(a) || !sz || !sz->mig || !json_is_array(list)) return;
+  json_array_foreach(list, i, x) {
+    int v = gp_enum_parse(&gp_mig_profile_names, json_string_value(x));
+    if (v <= 0 || n >= CLI_MIG_MAX_LIST) return;
+    p[n++] = (gp_mig_profile)v;
+  }
+  if (n == 0 || (n <= GP_MIG_MAX_PER_GPU && gp_mig_place(p, n, NULL))) return;
+  mig_draw_profiles(stderr, sz->gpu_model, p, n, false);
+}
+
 /* Decides the pool; on success *out is the new pool and ctx->cluster may point into *cluster_out. */
-static int decide(offline_args *a, gp_pool **out, gp_pool **existing_out, gp_cluster_result **cluster_out) {
+static int decide(const cli_args *a, offline_args *o, gp_pool **out, gp_pool **existing_out,
+                  gp_cluster_result **cluster_out) {
   int status = CLI_OK;
   gp_error err;
   gp_warnings w = {0};
   json_t *body = NULL, *cbody = NULL, *ebody = NULL;
+  const cli_val *v = a->v;
   gp_error_init(&err);
   *out = *existing_out = NULL;
   *cluster_out = NULL;
-  if (!(body = load(a->file, &status))) goto done;
-  if (a->cluster) {
-    if (!(cbody = load(a->cluster, &status))) goto done;
-    gp_cluster_request *cr = gp_cluster_request_parse(cbody, a->ctx.api, false, &err);
+  if (!(body = load(a, v[O_FILE].value, &status))) goto done;
+  if (v[O_CLUSTER].set) {
+    if (!(cbody = load(a, v[O_CLUSTER].value, &status))) goto done;
+    gp_cluster_request *cr = gp_cluster_request_parse(cbody, o->ctx.api, false, &err);
     if (cr) {
       size_t listed = cr->pool_count;
       cr->pool_count = 0; /* only the cluster's own settings matter here, not its agentPoolProfiles */
-      *cluster_out = gp_policy_apply_cluster(&a->ctx, cr, NULL, NULL, 0, &err);
+      *cluster_out = gp_policy_apply_cluster(&o->ctx, cr, NULL, NULL, 0, &err);
       cr->pool_count = listed;
     }
     gp_cluster_request_free(cr);
     if (!*cluster_out) {
       fprintf(stderr, "gpupool: the --cluster body is refused:\n");
-      status = print_error(&err);
+      status = print_error(a, &err);
       goto done;
     }
-    a->ctx.cluster = (*cluster_out)->cluster;
+    o->ctx.cluster = (*cluster_out)->cluster;
   }
-  if (a->existing) {
-    if (!(ebody = load(a->existing, &status))) goto done;
+  if (v[O_EXISTING].set) {
+    if (!(ebody = load(a, v[O_EXISTING].value, &status))) goto done;
     gp_warnings ignored = {0};
-    *existing_out = gp_pool_put(&a->ctx, ebody, NULL, &ignored, &err);
+    *existing_out = gp_pool_put(&o->ctx, ebody, NULL, &ignored, &err);
     gp_warnings_free(&ignored);
     if (!*existing_out) {
       fprintf(stderr, "gpupool: the --existing body is not valid under these settings:\n");
-      status = print_error(&err);
+      status = print_error(a, &err);
       goto done;
     }
   }
-  *out = gp_pool_put(&a->ctx, body, *existing_out, &w, &err);
-  if (!*out)
-    status = print_error(&err);
-  else
+  *out = gp_pool_put(&o->ctx, body, *existing_out, &w, &err);
+  if (!*out) {
+    status = print_error(a, &err);
+    explain_layout(a, body);
+  } else {
     print_warnings(&w);
+  }
 done:
   gp_warnings_free(&w);
   gp_error_clear(&err);
@@ -178,20 +201,22 @@ done:
   return status;
 }
 
-static int run(const char *cmd, const char *summary, bool plan, int argc, char **argv) {
-  offline_args a;
-  int status = parse_args(cmd, summary, argc, argv, &a);
+static int run(cli_args *a, bool plan) {
+  offline_args o;
+  int status = settings(a, &o);
   if (status >= 0) return status;
   gp_pool *p, *existing;
   gp_cluster_result *cluster;
-  status = decide(&a, &p, &existing, &cluster);
+  status = decide(a, &o, &p, &existing, &cluster);
   if (status == CLI_OK) {
-    json_t *out = plan ? gp_plan_build(p, &a.ctx, existing ? 2 : 1) : gp_pool_to_json(p, a.ctx.api);
-    if (out)
-      cli_print_json(out);
-    else {
+    json_t *out = plan ? gp_plan_build(p, &o.ctx, existing ? 2 : 1) : gp_pool_to_json(p, o.ctx.api);
+    if (!out) {
       fprintf(stderr, "gpupool: out of memory\n");
       status = CLI_ERROR;
+    } else if (!strcmp(a->output, "json")) {
+      cli_print_json(out);
+    } else {
+      status = out_print(a->output, plan ? KIND_PLAN : KIND_NODEPOOL, out, 0);
     }
     json_decref(out);
   }
@@ -201,12 +226,23 @@ static int run(const char *cmd, const char *summary, bool plan, int argc, char *
   return status;
 }
 
-int cmd_validate(int argc, char **argv) {
-  return run("validate", "Validates an agent pool PUT body offline and prints the pool as a GET would show it.", false,
-             argc, argv);
-}
+static int validate(cli_args *a) { return run(a, false); }
+static int plan(cli_args *a) { return run(a, true); }
 
-int cmd_plan(int argc, char **argv) {
-  return run("plan", "Prints the install plan of an agent pool PUT body, offline: what gets installed on its nodes.",
-             true, argc, argv);
-}
+static const int opts[] = {O_FILE, O_CLUSTER, O_EXISTING, O_FEATURE, O_PHASE, O_GA, O_API, CLI_END};
+static const int req[] = {O_FILE, CLI_END};
+
+static const cli_command validate_cmd[] = {{NULL, "validate a pool body",
+                                            "Validates an agent pool PUT body offline and prints the pool as a GET "
+                                            "would show it.",
+                                            opts, req, CLI_OFFLINE, epilog, validate}};
+static const cli_command plan_cmd[] = {{NULL, "the install plan of a pool body",
+                                        "Prints the install plan of an agent pool PUT body, offline: what gets "
+                                        "installed on its nodes (-o table draws the MIG layout of each GPU).",
+                                        opts, req, CLI_OFFLINE, epilog, plan}};
+
+const cli_group cli_group_validate = {
+    "validate",   NULL, "validate an agent pool body; print the pool as a GET would", NULL, o_opts, O_ALL,
+    validate_cmd, 1};
+const cli_group cli_group_plan = {"plan",   NULL, "print the install plan of an agent pool body", NULL, o_opts, O_ALL,
+                                  plan_cmd, 1};

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gpupool/version.h"
+
 typedef struct {
   char *data;
   size_t len, cap;
@@ -52,6 +54,25 @@ typedef struct {
   bool debug;
 } header_ctx;
 
+/* Keeps the text of a Warning header (RFC 7234: code agent "text"), unquoted. */
+static void add_warning(http_response *r, const char *v, size_t len) {
+  char raw[1024], text[1024];
+  copy_value(raw, sizeof raw, v, len);
+  const char *q = strchr(raw, '"');
+  size_t j = 0;
+  if (q) {
+    for (const char *p = q + 1; *p && *p != '"' && j + 1 < sizeof text; p++) {
+      if (*p == '\\' && p[1]) p++;
+      text[j++] = *p;
+    }
+    text[j] = '\0';
+  } else {
+    snprintf(text, sizeof text, "%s", raw);
+  }
+  size_t used = strlen(r->warnings);
+  snprintf(r->warnings + used, sizeof r->warnings - used, "%s\n", text);
+}
+
 static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata) {
   header_ctx *h = userdata;
   size_t n = size * nmemb;
@@ -68,7 +89,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata) {
   else if (IS("Location"))
     copy_value(h->r->location, sizeof h->r->location, v, vlen);
   else if (IS("Warning"))
-    copy_value(h->r->warning, sizeof h->r->warning, v, vlen);
+    add_warning(h->r, v, vlen);
   else if (IS("Retry-After")) {
     char tmp[32];
     copy_value(tmp, sizeof tmp, v, vlen);
@@ -105,7 +126,8 @@ bool http_request(const http_client *c, const char *method, const char *url, con
     snprintf(line, sizeof line, "If-None-Match: %s", cond->if_none_match);
     headers = curl_slist_append(headers, line);
   }
-  headers = curl_slist_append(headers, "User-Agent: gpupool-cli/1");
+  snprintf(line, sizeof line, "User-Agent: gpupool-cli/%s", gp_version());
+  headers = curl_slist_append(headers, line);
   curl_easy_setopt(curl, CURLOPT_URL, url);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -132,8 +154,10 @@ bool http_request(const http_client *c, const char *method, const char *url, con
   CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK)
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-  else
+  else {
     snprintf(resp->error, sizeof resp->error, "%s", curl_easy_strerror(rc));
+    resp->curl_code = (int)rc;
+  }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   if (b.failed) {

@@ -13,9 +13,10 @@ typedef struct {
   char etag[256];
   char async_op[2048]; /* Azure-AsyncOperation */
   char location[2048];
-  char warning[1024];
-  int retry_after; /* seconds, -1 when absent */
-  char error[256]; /* transport error text when status is 0 */
+  char warnings[4096]; /* the texts of the Warning headers (299 - "text"), one a line */
+  int retry_after;     /* seconds, -1 when absent */
+  char error[256];     /* transport error text when status is 0 */
+  int curl_code;       /* libcurl's CURLcode when status is 0 */
 } http_response;
 
 typedef struct {

@@ -5,9 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "cli.h"
+#include "gpupool/enums.h"
+#include "gpupool/mig.h"
+#include "migdraw.h"
 
 json_t *out_flatten(const json_t *resource) {
   json_t *o = json_object();
@@ -38,7 +42,7 @@ json_t *out_flatten(const json_t *resource) {
 
 typedef struct {
   const char *header;
-  const char *path; /* dotted path in the flattened resource */
+  const char *path; /* dotted path in the flattened resource; "a|b": the first present */
 } column;
 
 static const column cluster_cols[] = {{"Name", "name"},
@@ -57,23 +61,42 @@ static const column pool_cols[] = {{"Name", "name"},
                                    {"Mode", "mode"},
                                    {"GpuDriver", "gpuProfile.driver"},
                                    {"ManagementMode", "gpuProfile.nvidia.managementMode"},
-                                   {"MigProfile", "gpuInstanceProfile"},
+                                   {"MigProfile", "gpuInstanceProfile|gpuProfile.nvidia.migProfiles"},
                                    {"ProvisioningState", "provisioningState"},
                                    {NULL, NULL}};
 static const column feature_cols[] = {{"Name", "name"}, {"RegistrationState", "properties.state"}, {NULL, NULL}};
 static const column op_cols[] = {
     {"Name", "name"}, {"Status", "status"}, {"StartTime", "startTime"}, {"EndTime", "endTime"}, {NULL, NULL}};
+static const column vm_size_cols[] = {{"Name", "name"},
+                                      {"Gpu", "gpuModel"},
+                                      {"GpuCount", "gpuCount"},
+                                      {"Mig", "migCapable"},
+                                      {"FabricManager", "fabricManager"},
+                                      {"Driver", "driverFamily"},
+                                      {"OsSkus", "osSkus"},
+                                      {NULL, NULL}};
+static const column k8s_cols[] = {
+    {"KubernetesVersion", "kubernetesVersion"},           {"Default", "default"},
+    {"ManagedByDefaultWhenGa", "managedByDefaultWhenGa"}, {"DevicePlugin", "components.nvidia-device-plugin"},
+    {"DraDriver", "components.nvidia-dra-driver"},        {"Dcgm", "components.nvidia-dcgm"},
+    {"DcgmExporter", "components.dcgm-exporter"},         {NULL, NULL}};
+static const column default_cols[] = {{"Name", "name"}, {"Value", "value"}, {"Source", "source"}, {NULL, NULL}};
+static const column version_cols[] = {{"Program", "program"}, {"Version", "version"}, {NULL, NULL}};
 
 static const json_t *get_path(const json_t *o, const char *path) {
   char buf[256];
   snprintf(buf, sizeof buf, "%s", path);
-  const json_t *cur = o;
-  for (char *save = NULL, *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
-    cur = json_object_get(cur, t);
-  return cur;
+  for (char *save_alt = NULL, *alt = strtok_r(buf, "|", &save_alt); alt; alt = strtok_r(NULL, "|", &save_alt)) {
+    const json_t *cur = o;
+    for (char *save = NULL, *t = strtok_r(alt, ".", &save); t && cur; t = strtok_r(NULL, ".", &save))
+      cur = json_object_get(cur, t);
+    if (cur && !json_is_null(cur)) return cur;
+  }
+  return NULL;
 }
 
-/* Text of a scalar for tables and tsv; "" for null/absent, compact JSON for containers. */
+/* Text of a value for tables and tsv: "" for null/absent, scalars as text, a list of scalars
+ * joined with ',' (MIG3g,MIG2g), compact JSON for anything else. */
 static char *scalar_text(const json_t *v) {
   char *s = NULL;
   if (!v || json_is_null(v)) return strdup("");
@@ -87,16 +110,35 @@ static char *scalar_text(const json_t *v) {
     return s;
   }
   if (json_is_boolean(v)) return strdup(json_is_true(v) ? "True" : "False");
+  if (json_is_array(v)) {
+    size_t i, len = 1;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+      if (json_is_object(x) || json_is_array(x)) return json_dumps(v, JSON_COMPACT);
+      char *t = scalar_text(x);
+      len += (t ? strlen(t) : 0) + 1;
+      free(t);
+    }
+    if (!(s = calloc(len, 1))) return NULL;
+    json_array_foreach(v, i, x) {
+      char *t = scalar_text(x);
+      if (i) strcat(s, ",");
+      if (t) strcat(s, t);
+      free(t);
+    }
+    return s;
+  }
   return json_dumps(v, JSON_COMPACT);
 }
 
+/* Prints rows (array of arrays of strings) aligned under headers, az style. */
 void out_grid(const char *const *headers, size_t ncols, char ***rows, size_t nrows) {
   size_t *w = calloc(ncols, sizeof *w);
   if (!w) return;
   for (size_t c = 0; c < ncols; c++)
     w[c] = strlen(headers[c]);
   for (size_t r = 0; r < nrows; r++)
-    for (size_t c = 0; c < ncols; c++)
+    for (size_t c = 0; rows[r] && c < ncols; c++)
       if (rows[r][c] && strlen(rows[r][c]) > w[c]) w[c] = strlen(rows[r][c]);
   for (size_t c = 0; c < ncols; c++)
     printf("%s%-*s", c ? "  " : "", c + 1 < ncols ? (int)w[c] : 0, headers[c]);
@@ -108,7 +150,7 @@ void out_grid(const char *const *headers, size_t ncols, char ***rows, size_t nro
   }
   putchar('\n');
   for (size_t r = 0; r < nrows; r++) {
-    for (size_t c = 0; c < ncols; c++)
+    for (size_t c = 0; rows[r] && c < ncols; c++)
       printf("%s%-*s", c ? "  " : "", c + 1 < ncols ? (int)w[c] : 0, rows[r][c] ? rows[r][c] : "");
     putchar('\n');
   }
@@ -117,14 +159,15 @@ void out_grid(const char *const *headers, size_t ncols, char ***rows, size_t nro
 
 static void free_rows(char ***rows, size_t nrows, size_t ncols) {
   for (size_t r = 0; r < nrows; r++) {
-    for (size_t c = 0; c < ncols; c++)
+    for (size_t c = 0; rows[r] && c < ncols; c++)
       free(rows[r][c]);
     free(rows[r]);
   }
   free(rows);
 }
 
-static void table_of(const column *cols, json_t *items) {
+/* A table of the items (an array of objects), one column per entry of cols. */
+static void table_of(const column *cols, const json_t *items) {
   size_t ncols = 0, n = json_array_size(items);
   while (cols[ncols].header)
     ncols++;
@@ -159,40 +202,52 @@ static void nodes_table(const json_t *pool) {
     free(cells[i]);
 }
 
-static void plan_table(const json_t *plan) {
-  const json_t *comps = json_object_get(plan, "components"), *alloc = json_object_get(plan, "allocatable");
-  const json_t *dec = json_object_get(plan, "decisions"), *warn = json_object_get(plan, "warnings");
-  size_t n = json_array_size(comps);
-  char ***rows = calloc(n ? n : 1, sizeof *rows);
-  const char *h1[] = {"Component", "Version", "Args"};
-  for (size_t i = 0; rows && i < n; i++) {
-    const json_t *c = json_array_get(comps, i);
-    rows[i] = calloc(3, sizeof *rows[i]);
-    if (!rows[i]) continue;
-    rows[i][0] = scalar_text(json_object_get(c, "name"));
-    rows[i][1] = scalar_text(json_object_get(c, "version"));
-    /* args joined by spaces */
-    size_t len = 1;
+bool out_color(void) {
+  const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+  return isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
+}
+
+static const column component_cols[] = {{"Component", "name"}, {"Version", "version"}, {"Args", "args"}, {NULL, NULL}};
+static const column decision_cols[] = {{"Rule", "rule"}, {"Outcome", "outcome"}, {"Reason", "reason"}, {NULL, NULL}};
+
+/* Component args are shown as the command line they make. */
+static json_t *components_view(const json_t *comps) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *c;
+  json_array_foreach(comps, i, c) {
+    json_t *v = json_deep_copy(c);
     const json_t *args = json_object_get(c, "args");
-    for (size_t k = 0; k < json_array_size(args); k++)
-      len += strlen(json_string_value(json_array_get(args, k)) ?: "") + 1;
-    rows[i][2] = calloc(len, 1);
-    for (size_t k = 0; rows[i][2] && k < json_array_size(args); k++) {
-      if (k) strcat(rows[i][2], " ");
-      strcat(rows[i][2], json_string_value(json_array_get(args, k)) ?: "");
+    if (v && json_is_array(args)) {
+      size_t len = 1, k;
+      json_t *a;
+      json_array_foreach(args, k, a) len += strlen(json_string_value(a) ?: "") + 1;
+      char *line = calloc(len, 1);
+      json_array_foreach(args, k, a) {
+        if (!line) break;
+        if (k) strcat(line, " ");
+        strcat(line, json_string_value(a) ?: "");
+      }
+      json_object_set_new(v, "args", json_string(line ? line : ""));
+      free(line);
     }
+    json_array_append_new(out, v);
   }
-  if (rows) {
-    out_grid(h1, 3, rows, n);
-    free_rows(rows, n, 3);
-  }
+  return out;
+}
+
+static void plan_table(const json_t *plan) {
+  const json_t *alloc = json_object_get(plan, "allocatable"), *warn = json_object_get(plan, "warnings");
+  json_t *comps = components_view(json_object_get(plan, "components"));
+  table_of(component_cols, comps);
+  json_decref(comps);
   putchar('\n');
+  if (mig_draw_plan(stdout, plan, out_color())) putchar('\n');
   const char *h2[] = {"Resource", "Allocatable"};
-  n = json_object_size(alloc);
-  rows = calloc(n ? n : 1, sizeof *rows);
+  size_t n = json_object_size(alloc), i = 0;
+  char ***rows = calloc(n ? n : 1, sizeof *rows);
   const char *k;
   json_t *v;
-  size_t i = 0;
   json_object_foreach((json_t *)alloc, k, v) {
     if (!rows || !(rows[i] = calloc(2, sizeof *rows[i]))) break;
     rows[i][0] = strdup(k);
@@ -204,22 +259,63 @@ static void plan_table(const json_t *plan) {
     free_rows(rows, i, 2);
   }
   putchar('\n');
-  const char *h3[] = {"Rule", "Outcome", "Reason"};
-  n = json_array_size(dec);
-  rows = calloc(n ? n : 1, sizeof *rows);
-  for (i = 0; rows && i < n; i++) {
-    const json_t *d = json_array_get(dec, i);
-    if (!(rows[i] = calloc(3, sizeof *rows[i]))) continue;
-    rows[i][0] = scalar_text(json_object_get(d, "rule"));
-    rows[i][1] = scalar_text(json_object_get(d, "outcome"));
-    rows[i][2] = scalar_text(json_object_get(d, "reason"));
-  }
-  if (rows) {
-    out_grid(h3, 3, rows, n);
-    free_rows(rows, n, 3);
-  }
+  table_of(decision_cols, json_object_get(plan, "decisions"));
   for (i = 0; i < json_array_size(warn); i++)
     printf("%sWarning: %s\n", i ? "" : "\n", json_string_value(json_array_get(warn, i)));
+}
+
+static const column mig_profile_cols[] = {{"Profile", "profile"},
+                                          {"NvidiaProfile", "nvidiaProfile"},
+                                          {"Id", "id"},
+                                          {"ComputeSlices", "computeSlices"},
+                                          {"MemorySlices", "memorySlices"},
+                                          {"MaxPerGpu", "maxPerGpu"},
+                                          {"StartSlices", "startSlices"},
+                                          {NULL, NULL}};
+
+/* vm-size show: the size, its MIG profiles, where each may sit, the full layouts; and the layout
+ * asked for with --mig-profiles. */
+static void vm_size_table(const json_t *s) {
+  json_t *one = json_pack("[O]", s);
+  table_of(vm_size_cols, one);
+  json_decref(one);
+  const char *note = json_string_value(json_object_get(s, "note"));
+  if (note && *note) printf("Note: %s\n", note);
+  const char *model = json_string_value(json_object_get(s, "gpuModel"));
+  const json_t *profiles = json_object_get(s, "migProfiles"), *layouts = json_object_get(s, "migLayouts");
+  if (!json_array_size(profiles) || !model) {
+    printf("\nNo MIG: the GPU is used whole (nvidia.com/gpu).\n");
+    return;
+  }
+  printf("\nMIG profiles of each %s (%d compute slices, %d memory slices):\n", model, GP_MIG_COMPUTE_SLICES,
+         GP_MIG_MEMORY_SLICES);
+  table_of(mig_profile_cols, profiles);
+  printf("\nWhere each profile can be placed (a box per start slice):\n");
+  mig_draw_geometry(stdout, model, out_color());
+  size_t i, nfull = 0;
+  json_t *l;
+  json_array_foreach(layouts, i, l) nfull += json_is_true(json_object_get(l, "full"));
+  printf("\nValid --mig-profiles of one GPU (strategy Mixed): %zu layouts in all (-o json lists them); each is\n"
+         "one of these %zu full layouts or part of one:\n",
+         json_array_size(layouts), nfull);
+  json_array_foreach(layouts, i, l) {
+    if (!json_is_true(json_object_get(l, "full"))) continue;
+    char *t = scalar_text(json_object_get(l, "profiles"));
+    printf("  %s\n", t ? t : "");
+    free(t);
+  }
+  const json_t *ask = json_object_get(s, "layout");
+  if (ask) {
+    gp_mig_profile list[CLI_MIG_MAX_LIST];
+    size_t n = 0;
+    json_t *p;
+    json_array_foreach(json_object_get(ask, "profiles"), i, p) {
+      int v = gp_enum_parse(&gp_mig_profile_names, json_string_value(p));
+      if (v > 0 && n < CLI_MIG_MAX_LIST) list[n++] = (gp_mig_profile)v;
+    }
+    putchar('\n');
+    mig_draw_profiles(stdout, model, list, n, out_color());
+  }
 }
 
 /* ---- yaml ---------------------------------------------------------------------------------- */
@@ -316,17 +412,18 @@ static void tsv_line(const json_t *o) {
   putchar('\n');
 }
 
+/* ARM resources are shown the az way; everything else as it is. */
+static bool flattened(out_kind kind) { return kind == KIND_CLUSTER || kind == KIND_NODEPOOL || kind == KIND_MACHINE; }
+
 int out_print(const char *format, out_kind kind, const json_t *value, int is_list) {
   json_t *view;
   if (is_list) {
     view = json_array();
     size_t i;
     json_t *x;
-    json_array_foreach(value, i, x) json_array_append_new(
-        view, kind == KIND_PLAN || kind == KIND_FEATURE || kind == KIND_OPERATION ? json_incref(x) : out_flatten(x));
+    json_array_foreach(value, i, x) json_array_append_new(view, flattened(kind) ? out_flatten(x) : json_incref(x));
   } else {
-    view = kind == KIND_PLAN || kind == KIND_FEATURE || kind == KIND_OPERATION ? json_incref((json_t *)value)
-                                                                               : out_flatten(value);
+    view = flattened(kind) ? out_flatten(value) : json_incref((json_t *)value);
   }
   if (!view) return CLI_ERROR;
   int rc = CLI_OK;
@@ -334,6 +431,23 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
     cli_print_json(view);
   } else if (strcmp(format, "yaml") == 0) {
     rc = print_yaml(view);
+  } else if (strcmp(format, "none") == 0) {
+    /* nothing: the exit status says it */
+  } else if (strcmp(format, "tsv") == 0 && kind == KIND_PLAN && !is_list) {
+    /* one line per component: name, version, image, args (what a plan is for) */
+    json_t *comps = components_view(json_object_get(view, "components"));
+    size_t i;
+    json_t *c;
+    json_array_foreach(comps, i, c) {
+      const char *f[] = {"name", "version", "image", "args"};
+      for (size_t k = 0; k < 4; k++) {
+        char *t = scalar_text(json_object_get(c, f[k]));
+        printf("%s%s", k ? "\t" : "", t ? t : "");
+        free(t);
+      }
+      putchar('\n');
+    }
+    json_decref(comps);
   } else if (strcmp(format, "tsv") == 0) {
     if (is_list) {
       size_t i;
@@ -344,13 +458,22 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
     }
   } else if (kind == KIND_PLAN && !is_list) {
     plan_table(view);
+  } else if (kind == KIND_VM_SIZE_DETAIL && !is_list) {
+    vm_size_table(view);
   } else {
     json_t *items = is_list ? json_incref(view) : json_pack("[O]", view);
-    const column *cols = kind == KIND_CLUSTER    ? cluster_cols
-                         : kind == KIND_NODEPOOL ? pool_cols
-                         : kind == KIND_FEATURE  ? feature_cols
-                                                 : op_cols;
-    table_of(cols, items);
+    static const column *const cols_of[] = {[KIND_CLUSTER] = cluster_cols,
+                                            [KIND_NODEPOOL] = pool_cols,
+                                            [KIND_FEATURE] = feature_cols,
+                                            [KIND_PLAN] = NULL,
+                                            [KIND_OPERATION] = op_cols,
+                                            [KIND_VM_SIZE] = vm_size_cols,
+                                            [KIND_VM_SIZE_DETAIL] = vm_size_cols,
+                                            [KIND_K8S_VERSION] = k8s_cols,
+                                            [KIND_DEFAULT] = default_cols,
+                                            [KIND_VERSION] = version_cols,
+                                            [KIND_MACHINE] = NULL};
+    table_of(cols_of[kind] ? cols_of[kind] : op_cols, items);
     json_decref(items);
     if (kind == KIND_NODEPOOL && !is_list) nodes_table(view);
   }

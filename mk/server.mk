@@ -43,8 +43,9 @@ test-server-pg: $(B)/gpupoold $(HTTP_TESTS) $(PG_HTTP_TESTS)
 	@tests/pg/pg.sh run tests/http/pg-suite.sh $(B)
 
 RUN_DEFINED := 1
+PORT ?= 8080
 run: all
-	@scripts/run-server.sh $(B)/gpupoold $(RUN_ARGS)
+	@PORT=$(PORT) scripts/run-server.sh $(B)/gpupoold $(RUN_ARGS)
 
 .PHONY: bench-server bench-pg
 bench-server: all

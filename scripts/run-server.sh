@@ -1,42 +1,32 @@
 #!/bin/sh
-# run-server.sh - `make run`: prints a quickstart (curl and gpupool CLI commands), then runs gpupoold
-# in the foreground on 127.0.0.1:8080 with the SQLite default (./var/gpupool.db, created on first
-# start). Ctrl-C stops it; the store stays. Extra gpupoold flags: make run RUN_ARGS="--phase ga".
-# Usage: scripts/run-server.sh BUILD/gpupoold [gpupoold flags...]
+# run-server.sh - `make run`: runs gpupoold in the foreground on 127.0.0.1:$PORT (default 8080) with
+# the SQLite default (./var/gpupool.db, created on first start) and says what to do next. Ctrl-C
+# stops it; the store stays. Extra gpupoold flags: make run RUN_ARGS="--phase ga"; another port:
+# make run PORT=8081 (PORT=0 picks a free one; gpupoold prints the URL it serves either way).
+# Usage: [PORT=N] scripts/run-server.sh BUILD/gpupoold [gpupoold flags...]
 set -eu
 bin=${1:-build/gpupoold}
 [ $# -gt 0 ] && shift
 cli=$(dirname "$bin")/gpupool
-api=2026-08-02-preview
+port=${PORT:-8080}
+mkdir -p var
 cat <<TXT
-gpupoold: the managed GPU control plane, serving the ARM API on http://127.0.0.1:8080
-Quickstart, in another terminal:
+gpupoold: the managed GPU control plane (the ARM API), store ./var/gpupool.db.
+In another terminal, follow README.md from its walkthrough on, for example:
 
-  S=00000000-0000-0000-0000-000000000000          # any GUID; the gpupool CLI uses this one by default
-  B=http://127.0.0.1:8080/subscriptions/\$S
-  C=\$B/resourceGroups/demo/providers/Microsoft.ContainerService/managedClusters/gpu
+  $cli vm-size list -o table
+  $cli cluster create -g demo -n gpu -o table
+TXT
+if [ "$port" != 8080 ]; then
+  cat <<TXT
 
-  # 1. register the preview feature of the managed GPU experience
-  curl -s -X POST "\$B/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/ManagedGPU/register?api-version=2021-07-01"
-  # 2. a managed cluster (asynchronous: 201 with provisioningState Creating and an Azure-AsyncOperation URL)
-  curl -s -X PUT -H 'Content-Type: application/json' "\$C?api-version=$api" \\
-       -d '{"location":"eastus","properties":{"kubernetesVersion":"1.35"}}'
-  # 3. an H100 pool, MIG 1g on every GPU, managed (driver, device plugin, DCGM, exporter, fabric manager)
-  curl -s -i -X PUT -H 'Content-Type: application/json' "\$C/agentPools/h100?api-version=$api" \\
-       -d @examples/pool-h100-mig1g-managed.json
-  # 4. what gets installed on its nodes: the plan node agents poll (ETag = generation, If-None-Match -> 304)
-  curl -s "\$C/agentPools/h100/plan?api-version=$api"
+The CLI's default endpoint is http://127.0.0.1:8080: point it at this gpupoold first, with the URL
+of the "gpupoold listening on" line below:  export GPUPOOL_ENDPOINT=http://127.0.0.1:$port
+TXT
+fi
+cat <<TXT
 
-The same with the CLI ($cli):
-
-  $cli feature register -n ManagedGPU
-  $cli cluster create -g demo -n gpu
-  $cli nodepool add -g demo --cluster-name gpu -n h100 -s Standard_ND96isr_H100_v5 -c 2 \\
-      --gpu-instance-profile MIG1g --enable-managed-gpu -o table
-  $cli nodepool plan -g demo --cluster-name gpu -n h100 -o table
-
-Health and metrics: curl http://127.0.0.1:8080/healthz; curl http://127.0.0.1:8080/metrics
-Flags: $bin --help. Ctrl-C stops gpupoold; the store stays in ./var/gpupool.db.
+Ctrl-C stops gpupoold; the store stays. Flags: $bin --help (make run RUN_ARGS="--phase ga").
 
 TXT
-exec "$bin" --listen 127.0.0.1:8080 --db sqlite:./var/gpupool.db "$@"
+exec "$bin" --listen "127.0.0.1:$port" --db sqlite:./var/gpupool.db "$@"

@@ -30,7 +30,8 @@ static const char usage[] =
     "                                  (default " GP_DEFAULT_GA_KUBERNETES_VERSION ")\n"
     "      --public-url URL            base of the absolute URLs in Azure-AsyncOperation, Location and\n"
     "                                  nextLink (default: http:// and the request's Host)\n"
-    "      --retry-after SECONDS       Retry-After of asynchronous responses (default 1)\n"
+    "      --retry-after SECONDS       the longest Retry-After of an operation (default 1); it says\n"
+    "                                  when the operation is due: 0 once it is\n"
     "      --log-format text|json      one log line per request on stderr (default text)\n"
     "      --threads N                 HTTP worker threads (default 64; a write holds its thread\n"
     "                                  until its group commit is durable)\n"
@@ -41,7 +42,8 @@ static const char usage[] =
     "      --report-coalesce-ms MS     a machine report that changes nothing but lastSeen is kept in memory\n"
     "                                  and stored with others at most this long after (and never later than\n"
     "                                  the machine's report interval); 0 to 30000 (default 10000)\n"
-    "  -h, --help                      this help\n";
+    "  -h, --help                      this help\n"
+    "      --version                   print the version and exit\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad(const char *fmt, ...) {

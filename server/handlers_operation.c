@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "security/authz.h"
 #include "handlers.h"
 #include "resource.h"
+#include "security/authz.h"
 
 /* The operation of the URL, when it belongs to the URL's subscription. */
 static bool load_op(gpd_request *r, gpd_operation *op, gpd_response *resp) {
@@ -63,7 +63,7 @@ void gpd_operation_get(gpd_request *r, gpd_response *resp) {
     }
     json_decref(e);
   }
-  if (body && r->srv->cfg.retry_after && running) gpd_resp_header(resp, "Retry-After", "%d", r->srv->cfg.retry_after);
+  if (body && running) gpd_resp_header(resp, "Retry-After", "%d", gpd_retry_after(r->srv, op.not_before_ms));
   gpd_resp_json(resp, 200, body);
   gpd_operation_clear(&op);
 }
@@ -76,7 +76,7 @@ void gpd_operation_result_get(gpd_request *r, gpd_response *resp) {
     gpd_req_base_url(r, base, sizeof base);
     gpd_resp_empty(resp, 202);
     gpd_resp_header(resp, "Location", "%s%.1000s?api-version=%s", base, r->path, r->api_version);
-    gpd_resp_header(resp, "Retry-After", "%d", r->srv->cfg.retry_after);
+    gpd_resp_header(resp, "Retry-After", "%d", gpd_retry_after(r->srv, op.not_before_ms));
   } else if (strcmp(op.status, "Succeeded") != 0) {
     json_t *e = op.error ? json_loads(op.error, 0, NULL) : NULL;
     if (!e) e = gp_error_body("InternalServerError", NULL, "The operation did not succeed.");

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "fleet.h"
+#include "gpupool/version.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -24,6 +25,11 @@ int main(int argc, char **argv) {
   gpd_server srv;
   char err[512];
   memset(&srv, 0, sizeof srv);
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--version") == 0) {
+      printf("gpupoold %s\n", gp_version());
+      return 0;
+    }
   int rc = gpd_config_parse(&srv.cfg, argc, argv);
   if (rc >= 0) return rc;
   gpd_log_set_json(srv.cfg.log_json);

@@ -363,7 +363,15 @@ void gpd_async_headers(const gpd_request *r, gpd_response *resp, const char *loc
                     "%s/subscriptions/%s/providers/Microsoft.ContainerService/locations/%s/operationresults/%s"
                     "?api-version=%s",
                     base, sub, location, op_id, r->api_version);
-  gpd_resp_header(resp, "Retry-After", "%d", r->srv->cfg.retry_after);
+  /* a new operation is due after --operation-delay-ms */
+  gpd_resp_header(resp, "Retry-After", "%d", gpd_retry_after(r->srv, gpd_now_ms() + r->srv->cfg.operation_delay_ms));
+}
+
+int gpd_retry_after(const gpd_server *srv, int64_t due_ms) {
+  int64_t left = due_ms - gpd_now_ms();
+  if (left <= 0) return 0;
+  int64_t s = (left + 999) / 1000;
+  return s < srv->cfg.retry_after ? (int)s : srv->cfg.retry_after;
 }
 
 void gpd_warning_headers(gpd_response *resp, const gp_warnings *w) {

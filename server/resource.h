@@ -86,6 +86,9 @@ void gpd_new_op_init(gpd_new_op *n, const gpd_request *r, gpd_res_kind kind, con
 /* Azure-AsyncOperation (+ Location when location is true) and Retry-After for an operation. */
 void gpd_async_headers(const gpd_request *r, gpd_response *resp, const char *location, const char *op_id,
                        bool with_location);
+/* Retry-After of an operation due at due_ms: the whole seconds until then, rounded up, at most
+ * --retry-after; 0 once it is due (it ends within milliseconds then), so clients poll at once. */
+int gpd_retry_after(const gpd_server *srv, int64_t due_ms);
 /* Warning: 299 headers for the core's deprecation warnings. */
 void gpd_warning_headers(gpd_response *resp, const gp_warnings *w);
 

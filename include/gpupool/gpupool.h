@@ -12,9 +12,11 @@
 #include "gpupool/k8s_version.h"
 #include "gpupool/machine.h"
 #include "gpupool/mig.h"
+#include "gpupool/mig_layouts.h"
 #include "gpupool/names.h"
 #include "gpupool/plan.h"
 #include "gpupool/policy.h"
 #include "gpupool/pool.h"
+#include "gpupool/version.h"
 
 #endif

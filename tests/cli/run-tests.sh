@@ -2,10 +2,14 @@
 # run-tests.sh - the gpupool CLI against a live gpupoold (`make test-cli`, part of `make test`).
 #
 # Starts gpupoold on a free loopback port with a fresh database, then runs every command and flag:
-# feature, cluster and nodepool commands in every output format, error paths (ARM errors exit 1 with
-# "(Code) Message" on stderr, usage errors exit 2 with a --help hint), table/yaml/tsv output against
-# golden files under tests/cli/golden/ (etags and times normalised), and a terminal test: the
-# progress line of a long operation appears on a TTY (under `script`) and not in a pipe.
+# feature, cluster and nodepool commands in every output format (-o none too), error paths (ARM
+# errors exit 1 with "(Code) Message" on stderr, usage errors exit 2 with a --help hint, connection
+# failures with what to do), table/yaml/tsv output and the MIG layout pictures against golden files
+# under tests/cli/golden/ (etags and times normalised), the offline commands (validate, plan,
+# vm-size, kubernetes-versions, version), saved defaults (configure), delete confirmations (refused
+# in a pipe without --yes, asked on a terminal), warnings on add/update, the bash completion
+# generated from the command table, fast writes (Retry-After 0, polls from 50 ms), colour only on a
+# terminal without NO_COLOR, and the progress line of a long operation on a TTY (under `script`).
 # UPDATE_GOLDEN=1 rewrites the golden files (review the diff!).
 #
 # Environment: B (build directory, default build).
@@ -22,7 +26,9 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-unset GPUPOOL_TOKEN GPUPOOL_SUBSCRIPTION 2>/dev/null || true
+unset GPUPOOL_TOKEN GPUPOOL_SUBSCRIPTION GPUPOOL_CACERT NO_COLOR 2>/dev/null || true
+# saved defaults of the person running the tests must not leak in: an empty config dir of our own
+export XDG_CONFIG_HOME="$T/config"
 
 passed=0
 failed=0
@@ -38,7 +44,7 @@ fail() {
 start_server() {
   name=$1
   shift
-  "$SERVER" --listen 127.0.0.1:0 --db "sqlite:$T/$name.db" --retry-after 0 "$@" >"$T/$name.addr" 2>"$T/$name.log" &
+  "$SERVER" --listen 127.0.0.1:0 --db "sqlite:$T/$name.db" "$@" >"$T/$name.addr" 2>"$T/$name.log" &
   PIDS="$PIDS $!"
   i=0
   while [ $i -lt 100 ]; do
@@ -99,10 +105,32 @@ for grp in cluster nodepool feature machine; do
 done
 for c in "cluster create" "cluster update" "cluster show" "cluster list" "cluster delete" "nodepool add" \
          "nodepool update" "nodepool show" "nodepool list" "nodepool delete" "nodepool plan" "feature register" \
-         "feature unregister" "feature show" "feature list" "validate" "plan" "machine list" "machine show"; do
+         "feature unregister" "feature show" "feature list" "validate" "plan" "vm-size list" "vm-size show" \
+         "kubernetes-versions" "configure" "version" "completion bash" "machine list" "machine show"; do
   g 0 $c --help
   has "$T/out" "Usage: gpupool $c"
 done
+# every command of `gpupool --help` has a page in --help-all (what the man page is made of)
+g 0 --help-all
+cp "$T/out" "$T/help-all"
+for grp in $(sed -n '/^Commands/,/^Global/s/^  \([a-z-]*\) .*/\1/p' "$T/help-all"); do
+  has "$T/help-all" "^gpupool $grp.* \[options\]:$"
+done
+g 0 --version
+eq "$(cat "$T/out")" "gpupool $(cat "$ROOT/VERSION")" "gpupool --version"
+g 0 version -o tsv
+eq "$(cut -f1,2 "$T/out")" "gpupool	$(cat "$ROOT/VERSION")" "gpupool version -o tsv"
+g 0 version
+has "$T/out" '"apiVersion": "2026-10-02-preview"'
+g 0 version -o none
+eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "-o none prints nothing"
+eq "$("$SERVER" --version)" "gpupoold $(cat "$ROOT/VERSION")" "gpupoold --version"
+eq "$("$ROOT/$B/gpupool-agent" --version)" "gpupool-agent $(cat "$ROOT/VERSION")" "gpupool-agent --version"
+# offline commands take -o and --help, not the server's options
+g 2 validate -f "$ROOT/examples/pool-t4-unmanaged.json" --endpoint http://x
+has "$T/err" "unknown option '--endpoint'"
+g 2 vm-size show
+has "$T/err" "--name is required"
 g 0 nodepool add --help
 has "$T/out" "alias --mig-profile"
 has "$T/out" "alias --mig-strategy"
@@ -128,7 +156,7 @@ has "$T/err" "key=value"
 g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --frobnicate
 has "$T/err" "unknown option '--frobnicate'"
 g 2 nodepool show $G -n gpu1 -o xml
-has "$T/err" "json, table, yaml, tsv"
+has "$T/err" "json, table, yaml, tsv, none"
 g 2 nodepool update $G -n gpu1
 has "$T/err" "nothing to update"
 g 2 cluster update -g rg1 -n c1
@@ -139,6 +167,28 @@ echo "-- unreachable server"
 GPUPOOL_ENDPOINT=http://127.0.0.1:9 "$CLI" cluster list >"$T/out" 2>"$T/err"
 eq "$?" 1 "cluster list against a closed port"
 has "$T/err" "cannot reach http://127.0.0.1:9"
+has "$T/err" "Is gpupoold running at http://127.0.0.1:9?"
+GPUPOOL_ENDPOINT=https://127.0.0.1:${EP##*:} "$CLI" cluster list >"$T/out" 2>"$T/err"
+eq "$?" 1 "https to a plain http gpupoold"
+has "$T/err" "does gpupoold serve https there?"
+
+echo "-- TLS: what to do when the certificate is not trusted or the scheme is wrong"
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" -out "$T/tls.pem" >/dev/null 2>&1; then
+  MAIN_EP=$EP
+  start_server tls --tls-cert "$T/tls.pem" --tls-key "$T/tls.key"
+  g 1 cluster list
+  has "$T/err" "pass the CA certificate (PEM) that signed it with --cacert FILE"
+  g 0 cluster list --cacert "$T/tls.pem"
+  g 1 cluster list --cacert "$T/nosuch.pem"
+  has "$T/err" "or that file cannot be read"
+  GPUPOOL_ENDPOINT="http://${EP#https://}" "$CLI" cluster list >"$T/out" 2>"$T/err"
+  eq "$?" 1 "http to a TLS gpupoold"
+  has "$T/err" "use an https:// endpoint"
+  EP=$MAIN_EP
+else
+  fail "openssl cannot make a test certificate (package openssl)"
+fi
 
 echo "-- features"
 g 0 feature list -o table
@@ -159,7 +209,10 @@ echo "-- clusters"
 g 0 cluster create -g rg1 -n c1 -k 1.35 --node-vm-size Standard_D4s_v5 --node-count 2 --managed-gpu=false -o table
 golden cluster-create.table
 g 1 cluster create -g rg1 -n c1
-has "$T/err" "("
+has "$T/err" "(AlreadyExists) Managed cluster 'c1' in resource group 'rg1' already exists: nothing was changed."
+has "$T/err" "gpupool cluster update -g rg1 -n c1"
+has "$T/err" "gpupool cluster show -g rg1 -n c1"
+hasnt "$T/err" "If-None-Match"
 g 0 cluster show -g rg1 -n c1
 eq "$(val provisioningState)" Succeeded "cluster provisioningState"
 eq "$(val resourceGroup)" rg1 "cluster resourceGroup (az-style flattening)"
@@ -213,16 +266,26 @@ g 0 nodepool plan $G -n gpu1 -o table
 golden nodepool-plan.table
 g 0 nodepool plan $G -n gpu1
 has "$T/out" '"nvidia.com/gpu": 56'
+g 0 nodepool plan $G -n gpu1 -o tsv
+golden nodepool-plan.tsv
 # the seed's spellings and the az ones, any case
 g 0 nodepool add $G -n mixed -s Standard_NC24ads_A100_v4 --enable-managed-gpu=TRUE --mig-strategy MIXED \
   --mig-profiles mig3g,MIG2g,MIG1g,MIG1g --node-taints sku=gpu:NoSchedule
 has "$T/out" '"migStrategy": "Mixed"'
+# the plan's warnings come on add, on stderr, each once; a tainted pool gets no taint warning
+eq "$(grep -c 'Warning: Enabling MIG mode needs a reboot' "$T/err")" 1 "MIG reboot warning on add, once"
+hasnt "$T/err" "NoSchedule taint"
+eq "$(val count)" 3 "nodepool add defaults to 3 nodes, as az"
 g 0 nodepool plan $G -n mixed
 has "$T/out" '"nvidia.com/mig-3g.40gb": 1'
+g 0 nodepool plan $G -n mixed -o table
+golden nodepool-plan-mixed.table
 g 0 nodepool add $G -n dra -s Standard_NC80adis_H100_v5 --enable-managed-gpu --gpu-driver-mode dra
 has "$T/out" '"driverMode": "DRA"'
-g 0 nodepool add $G -n unmgd -s Standard_NC4as_T4_v3 --enable-managed-gpu=false --gpu-driver Install -c 0
+has "$T/err" "Warning: GPU pool without a NoSchedule taint"
+g 0 nodepool add $G -n unmgd -s Standard_NC4as_T4_v3 --enable-managed-gpu=false --gpu-driver Install -c 0 --no-wait
 has "$T/out" '"managementMode": "Unmanaged"'
+hasnt "$T/err" "Warning" # --no-wait: no plan yet, so nothing to say
 g 0 nodepool add $G -n win -s Standard_NC4as_T4_v3 --os-type Windows --os-sku Windows2022 --mode user
 has "$T/out" '"osType": "Windows"'
 # a refused pool: the ARM error on stderr, exit 1, nothing stored
@@ -233,8 +296,16 @@ g 1 nodepool show $G -n bad
 has "$T/err" "(ResourceNotFound)"
 g 1 nodepool add $G -n bad2 -s Standard_NC4as_T4_v3 --mig-profile MIG1g --gpu-mig-strategy Mixed
 has "$T/err" "MIGNotSupportedOnVMSize"
+# a layout that cannot be placed: the error, then the picture of why (on stderr)
+g 1 nodepool add $G -n bad3 -s Standard_NC24ads_A100_v4 --enable-managed-gpu --gpu-mig-strategy Mixed \
+  --mig-profiles MIG3g,MIG3g,MIG1g
+has "$T/err" "(InvalidMIGLayout)"
+has "$T/err" "x MIG1g (1g.10gb) cannot be placed"
+has "$T/err" "|3g.40gb                        |3g.40gb                        |"
 g 1 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3
-has "$T/err" "("
+has "$T/err" "(AlreadyExists) Node pool 'gpu1' of managed cluster 'c1' already exists"
+has "$T/err" "gpupool nodepool update -g rg1 --cluster-name c1 -n gpu1"
+hasnt "$T/err" "If-None-Match"
 g 0 nodepool list $G -o table
 golden nodepool-list.table
 g 0 nodepool list $G -o json
@@ -300,6 +371,7 @@ g 1 nodepool update $G -n gpu1 --enable-managed-gpu=false
 has "$T/err" "(MIGStrategyRequiresManagedGPU)"
 g 0 nodepool update $G -n gpu1 --enable-managed-gpu=false --gpu-mig-strategy None
 has "$T/out" '"managementMode": "Unmanaged"'
+has "$T/err" "Warning: MIG instances are created but no managed device plugin advertises them"
 g 1 nodepool update $G -n gpu1 --enable-managed-gpu=false --gpu-mig-strategy Single
 has "$T/err" "(MIGStrategyRequiresManagedGPU)"
 g 0 nodepool update $G -n gpu1 --enable-managed-gpu --gpu-driver-mode DevicePlugin --mode User --os-sku Ubuntu \
@@ -318,14 +390,189 @@ GPUPOOL_ENDPOINT="$EP" GPUPOOL_TOKEN=envtoken "$CLI" nodepool show $G -n gpu1 --
 has "$T/err" "Authorization: Bearer"
 hasnt "$T/err" "envtoken"
 
-echo "-- deletes"
-g 0 nodepool delete $G -n dra
+echo "-- legacy tag: the Warning header and the plan say the same thing once"
+g 0 feature register -n ManagedGPUExperience
+g 0 cluster create -g rg3 -n legacy -o none # no cluster default: the tag decides
+g 0 nodepool add -g rg3 --cluster-name legacy -n legacy -s Standard_NC4as_T4_v3 --tags EnableManagedGPUExperience=true \
+  --node-taints sku=gpu:NoSchedule
+eq "$(grep -c 'EnableManagedGPUExperience=true is deprecated' "$T/err")" 1 "deprecation warning once"
+g 0 feature unregister -n ManagedGPUExperience
+
+echo "-- fast writes: Retry-After says when the operation is due, the CLI polls from 50 ms"
+g 0 nodepool update $G -n unmgd -c 1 --debug
+has "$T/err" "< Retry-After: 0"
+best=999999
+for i in 1 2 3; do
+  t0=$(date +%s%N)
+  g 0 nodepool update $G -n unmgd -c $i -o none
+  t1=$(date +%s%N)
+  ms=$(((t1 - t0) / 1000000))
+  [ "$ms" -lt "$best" ] && best=$ms
+done
+# the old CLI slept the server's 1 s before its first poll: any write took over 1000 ms
+if [ "$best" -lt 1000 ]; then pass; else fail "a write took $best ms at best (should end in well under 1 s)"; fi
+
+echo "-- -o none, MigProfile column"
+g 0 cluster show -g rg1 -n c1 -o none
+eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "cluster show -o none"
+g 1 cluster show -g rg1 -n nosuch -o none
+has "$T/err" "(ResourceNotFound)"
+g 0 nodepool show $G -n mixed -o table
+has "$T/out" "MIG3g,MIG2g,MIG1g,MIG1g"
+
+echo "-- offline: validate and plan in every format"
+X="$ROOT/examples"
+g 0 validate -f "$X/pool-t4-unmanaged.json" --feature ManagedGPU -o table
+golden validate.table
+g 0 validate -f "$X/pool-t4-unmanaged.json" --feature ManagedGPU -o none
+eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "validate -o none"
+g 0 plan -f "$X/pool-a100-mixed-mig.json" --feature ManagedGPU -o table
+golden plan-a100-mixed.table
+g 0 plan -f "$X/pool-a100-mixed-mig.json" --feature ManagedGPU -o tsv
+golden plan-a100-mixed.tsv
+g 0 plan -f "$X/pool-a100-mixed-mig.json" --feature ManagedGPU -o yaml
+has "$T/out" "^migLayout:"
+g 0 plan -f "$X/pool-h100-mig1g-managed.json" --feature ManagedGPU --feature ManagedGPUExperience --phase ga \
+  --ga-kubernetes-version 1.35 --api-version 2026-10-02-preview -o table
+has "$T/out" "MIG layout of each of the 8 H100-80GB GPUs"
+cat >"$T/bad-layout.json" <<'JSON'
+{"properties": {"vmSize": "Standard_NC24ads_A100_v4", "gpuProfile": {"nvidia": {"managementMode": "Managed",
+ "migStrategy": "Mixed", "migProfiles": ["MIG3g", "MIG3g", "MIG1g"]}}}}
+JSON
+g 1 plan -f "$T/bad-layout.json" --feature ManagedGPU
+has "$T/out" '"code": "InvalidMIGLayout"' # json: the error body on stdout, as before
+hasnt "$T/err" "cannot be placed"
+g 1 plan -f "$T/bad-layout.json" --feature ManagedGPU -o table
+eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "a refusal in a table prints nothing on stdout"
+cp "$T/err" "$T/out"
+golden plan-refused-layout.txt
+g 1 validate -f "$T/bad-layout.json" --feature ManagedGPU -o yaml
+has "$T/out" "code: InvalidMIGLayout"
+
+echo "-- vm-size and kubernetes-versions (the catalog)"
+g 0 vm-size list -o table
+golden vm-size-list.table
+has "$T/out" "Standard_ND96isr_H100_v5"
+g 0 vm-size list
+eq "$(grep -c '"name"' "$T/out")" "$(grep -c '^Standard_' "$ROOT/data/gpu-vm-sizes.csv")" "every size of the catalog"
+g 0 vm-size show -n standard_nc24ads_a100_v4 -o table
+golden vm-size-show-a100.table
+g 0 vm-size show -n Standard_NC24ads_A100_v4
+eq "$(grep -c '"full"' "$T/out")" 37 "37 valid layouts of one GPU (the placement search's answer)"
+has "$T/out" '"resource": "nvidia.com/mig-1g.10gb"'
+g 0 vm-size show -n Standard_ND96isr_H200_v5 --mig-profiles MIG3g,MIG2g,MIG1g,MIG1g -o table
+golden vm-size-layout-h200.table
+g 1 vm-size show -n Standard_NC24ads_A100_v4 --mig-profiles mig3g,mig3g,mig1g -o table
+golden vm-size-layout-refused.table
+g 1 vm-size show -n Standard_NC24ads_A100_v4 --mig-profiles MIG3g,MIG3g,MIG1g
+has "$T/out" '"valid": false'
+has "$T/out" '"leftOut": \['
+g 0 vm-size show -n Standard_NC4as_T4_v3 -o table
+has "$T/out" "No MIG"
+g 1 vm-size show -n Standard_NC4as_T4_v3 --mig-profiles MIG1g
+has "$T/err" "(MIGNotSupportedOnVMSize)"
+g 1 vm-size show -n Standard_NC4as_T4_v99
+has "$T/err" "(VMSizeNotInGPUCatalog)"
+g 2 vm-size show -n Standard_NC24ads_A100_v4 --mig-profiles MIG9g
+has "$T/err" "MIG1g, MIG2g, MIG3g, MIG4g, MIG7g"
+g 0 kubernetes-versions -o table
+golden kubernetes-versions.table
+g 0 kubernetes-versions
+has "$T/out" '"kubernetesVersion": "1.36"'
+
+echo "-- colour: only on a terminal, never with NO_COLOR"
+if command -v script >/dev/null 2>&1; then
+  script -qec "$CLI plan -f $X/pool-a100-mixed-mig.json --feature ManagedGPU -o table" /dev/null >"$T/tty" 2>&1
+  if grep -q "$(printf '\033')\[33m3g.40gb" "$T/tty"; then pass; else fail "no colour on a terminal"; fi
+  NO_COLOR=1 script -qec "$CLI plan -f $X/pool-a100-mixed-mig.json --feature ManagedGPU -o table" /dev/null \
+    >"$T/tty" 2>&1
+  if grep -q "$(printf '\033')" "$T/tty"; then fail "colour with NO_COLOR"; else pass; fi
+  has "$T/tty" "|3g.40gb"
+fi
+g 0 plan -f "$X/pool-a100-mixed-mig.json" --feature ManagedGPU -o table
+if grep -q "$(printf '\033')" "$T/out"; then fail "colour in a pipe"; else pass; fi
+
+echo "-- configure: saved defaults"
+g 0 configure --list-defaults
+eq "$(cat "$T/out")" "[]" "no defaults at first"
+g 2 configure
+g 2 configure --defaults colour=blue
+has "$T/err" "KEY one of group, cluster"
+g 2 configure --defaults output=xml
+g 0 configure --defaults group=rg1 cluster=c1
+if [ -f "$XDG_CONFIG_HOME/gpupool/config.json" ]; then pass; else fail "no $XDG_CONFIG_HOME/gpupool/config.json"; fi
+g 0 configure --list-defaults -o table
+has "$T/out" "^group    rg1 "
+has "$T/out" "^cluster  c1 "
+g 0 nodepool show -n mixed -o tsv
+has "$T/out" "mixed"
+g 0 nodepool list
+has "$T/out" '"name": "mixed"'
+g 1 nodepool show -n mixed --cluster-name nosuch # a flag wins over the saved default
+has "$T/err" "("
+g 0 configure --defaults output=table
+g 0 nodepool show -n mixed
+has "$T/out" "^Name "
+g 0 configure --defaults output= cluster=
+g 2 nodepool show -n mixed
+has "$T/err" "--cluster-name is required (or save a default: gpupool configure --defaults cluster=...)"
+# without XDG_CONFIG_HOME the file is under ~/.config
+mkdir -p "$T/home"
+HOME="$T/home" XDG_CONFIG_HOME= GPUPOOL_ENDPOINT="$EP" "$CLI" configure --defaults group=fromhome >"$T/out" 2>"$T/err"
+eq "$?" 0 "configure with HOME"
+if [ -f "$T/home/.config/gpupool/config.json" ]; then pass; else fail "no ~/.config/gpupool/config.json"; fi
+echo '{"defaults": ' >"$XDG_CONFIG_HOME/gpupool/config.json" # a broken file is reported, not fatal
+g 0 cluster list -g rg1 -o none
+has "$T/err" "ignoring $XDG_CONFIG_HOME/gpupool/config.json"
+rm -f "$XDG_CONFIG_HOME/gpupool/config.json"
+
+echo "-- bash completion from the command table"
+g 0 completion bash
+cp "$T/out" "$T/completion.bash"
+# complete WORDS...: what bash would offer for the last word
+complete_words() {
+  bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _gpupool; echo "${COMPREPLY[*]}"' \
+    sh "$T/completion.bash" "$@"
+}
+eq "$(complete_words gpupool nodepool a)" "add" "completion: nodepool a"
+eq "$(complete_words gpupool v)" "vm-size validate version" "completion: top-level v"
+eq "$(complete_words gpupool nodepool add --gpu-mig-s)" "--gpu-mig-strategy" "completion: an option"
+eq "$(complete_words gpupool nodepool add --gpu-mig-strategy '')" "None Single Mixed" "completion: enum values"
+eq "$(complete_words gpupool nodepool add -s Standard_ND96isr_H)" "Standard_ND96isr_H100_v5 Standard_ND96isr_H200_v5" \
+  "completion: VM sizes from the catalog"
+eq "$(complete_words gpupool cluster show -o y)" "yaml" "completion: output formats"
+eq "$(complete_words gpupool cluster delete --y)" "--yes" "completion: --yes on deletes"
+eq "$(complete_words gpupool validate --endp)" "" "completion: offline commands take no --endpoint"
+# every command of the table has its options there
+for grp in $(sed -n '/^Commands/,/^Global/s/^  \([a-z-]*\) .*/\1/p' "$T/help-all"); do
+  if grep -q "^    $grp" "$T/completion.bash"; then pass; else fail "completion lacks the group $grp"; fi
+done
+
+echo "-- deletes: --yes, or a y/N prompt on a terminal"
+g 2 nodepool delete $G -n dra
+has "$T/err" "will not delete node pool 'dra' of managed cluster 'c1' in resource group 'rg1' without confirmation"
+has "$T/err" "Add --yes (-y)"
+g 0 nodepool show $G -n dra
+g 0 nodepool delete $G -n dra --yes
 eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "delete prints nothing"
 g 1 nodepool show $G -n dra
 has "$T/err" "(ResourceNotFound)"
-g 0 nodepool delete $G -n dra
-g 0 nodepool delete $G -n win --no-wait
-g 0 cluster delete -g rg2 -n other
+g 0 nodepool delete $G -n dra -y
+g 0 nodepool delete $G -n win --no-wait -y
+g 2 cluster delete -g rg2 -n other
+has "$T/err" "and all its node pools"
+g 0 cluster show -g rg2 -n other
+if command -v script >/dev/null 2>&1; then
+  # under script(1) stdin is a terminal: the prompt, then the answer decides
+  printf 'n\n' | GPUPOOL_ENDPOINT="$EP" script -qec "$CLI cluster delete -g rg2 -n other" /dev/null >"$T/tty" 2>&1
+  has "$T/tty" "Are you sure you want to perform this operation? (y/N)"
+  has "$T/tty" "Cancelled: nothing was changed."
+  g 0 cluster show -g rg2 -n other
+  printf 'y\n' | GPUPOOL_ENDPOINT="$EP" script -qec "$CLI cluster delete -g rg2 -n other" /dev/null >"$T/tty" 2>&1
+  has "$T/tty" "This will delete managed cluster 'other' in resource group 'rg2' and all its node pools."
+else
+  fail "script(1) is not installed (package bsdutils)"
+fi
 g 1 cluster show -g rg2 -n other
 
 echo "-- progress line: on a terminal, not in a pipe"
