@@ -241,6 +241,7 @@ int ag_cmd_render(int argc, char **argv);
 int ag_cmd_apply(int argc, char **argv);
 int ag_cmd_fetch(int argc, char **argv);
 int ag_cmd_daemon(int argc, char **argv); /* `run` (run.c) */
+int ag_cmd_xid(int argc, char **argv);
 
 /* Command-line helpers (main.c). */
 int ag_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -123,7 +123,7 @@ stop_agent() {
   wait "$AGENT_PID"
   eq "$?" 0 "exit status after SIGTERM"
   AGENT_PID=
-  has "$LOG" "stop: stopped"
+  if grep -q '"event":"stop","message":"stopped"' "$LOG"; then pass; else has "$LOG" "stop: stopped"; fi
 }
 
 # plans made by the core; generation bumped by editing the number
@@ -158,6 +158,20 @@ mkdir -p "$T/ro" && touch "$T/ro/file"
 eq "$?" 1 "a state directory that cannot be made"
 has "$T/out" "cannot use the state directory"
 
+# `gpupool-agent xid`: the same judgement, for an operator reading dmesg
+"$AGENT" xid 13 79 48 4242 >"$T/out" 2>&1
+eq "$?" 0 "xid"
+has "$T/out" "79    Fatal          Failed    RESTART_BM           ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS"
+has "$T/out" "13    Application    Healthy   RESTART_APP"
+has "$T/out" "4242  ResetRequired  Degraded  -                    (not in the catalog)"
+"$AGENT" xid -o json 48 >"$T/out"
+eq "$(val "$T/out" '0|class')" ResetRequired "xid 48 class (catalog WORKFLOW_XID_48: a reset clears it)"
+eq "$(val "$T/out" '0|gpuHealth')" Degraded "xid 48 GPU health"
+"$AGENT" xid -o json >"$T/out"
+eq "$(val "$T/out" '0|xid')" 8 "xid without arguments: the whole catalog, in Xid order"
+"$AGENT" xid 12x >"$T/out" 2>&1
+eq "$?" 2 "xid with a bad number"
+
 # ---- health, dry run --------------------------------------------------------------------------------
 echo "-- run: registration, health events, dry run (no --execute)"
 SRV="$T/srv1"
@@ -169,7 +183,7 @@ mkdir -p "$D"
 make_commands "$D"
 echo boot-1 >"$D/boot_id"
 # a long interval: every report after the first one comes from a health change, not the heartbeat
-start_agent "$D" node-1 t4x4.json --interval 30s --root "$D/root"
+start_agent "$D" node-1 t4x4.json --interval 30s --root "$D/root" --token s3cret
 wait_for 30 "test -s '$SRV/last-put.json'" && pass || fail "no registration report"
 last_put
 eq "$(val "$T/last.json" 'properties|hardware|vmSize')" Standard_NC64as_T4_v3 "hardware.vmSize"
@@ -195,7 +209,7 @@ eq "$(val "$T/last.json" 'properties|status|health')" '{"state":"Healthy","event
 for owned in state targetGeneration lastSeen; do
   eq "$(val "$T/last.json" "properties|status|$owned")" "<absent>" "server-owned status.$owned not sent"
 done
-has "$SRV/requests.log" "PUT $SUB/node-1 api-version=2026-10-02-preview"
+has "$SRV/requests.log" "PUT $SUB/node-1 api-version=2026-10-02-preview waitSeconds=- if-none-match=- authorization=Bearer s3cret"
 # the plan: long-poll with the ETag once the plan is known
 wait_for 30 "grep -q 'if-none-match=\"' '$SRV/requests.log'" && pass || fail "no long-poll with If-None-Match"
 has "$SRV/requests.log" "GET $SUB/node-1/plan api-version=2026-10-02-preview waitSeconds=60 if-none-match=-"
@@ -278,6 +292,10 @@ if [ "$gets" -ge 3 ] && [ "$gets" -le 5 ]; then pass; else fail "$gets plan GETs
 eq "$(grep -c '^GET.*if-none-match=-' "$SRV/requests.log")" 1 "only the first GET has no If-None-Match"
 if [ -e "$D/root" ]; then fail "a dry run wrote under --root"; else pass; fi
 eq "$(grep -v '^status node-1$' "$D/calls" | wc -l)" 0 "a dry run runs no command but the node status"
+# an Xid the catalog does not list: ResetRequired, the GPU Degraded
+echo "xid 2 4242" >>"$D/events"
+wait_for 30 "tail -n 1 '$SRV/puts.jsonl' | grep -q 'Xid 4242: not in the Xid catalog'" && pass || fail "unknown Xid not reported"
+grep -q '"gpu":2,"xid":4242,"class":"ResetRequired"' "$SRV/last-put.json" && pass || fail "unknown Xid class"
 ls "$D/state" >"$T/files"
 eq "$(tr '\n' ' ' <"$T/files")" "health.json last-report.json plan.json state.json " "state directory files"
 stop_agent
@@ -335,6 +353,7 @@ eq "$(val "$T/last.json" 'properties|status|gpus|1|health')" Failed "GPU 1 still
 grep -q '"xid":79' "$T/last.json" && pass || fail "events kept across the restart"
 sleep 2
 eq "$(grep -vc '^status' "$D/calls")" "$calls" "no drain, apply or taint again after a restart"
+eq "$(grep -c '^GET.*if-none-match=-' "$SRV/requests.log")" 1 "after a restart the plan is asked with the saved ETag"
 stop_agent
 # Reboot (a new boot id): Failed clears, the stale taint is removed
 echo boot-2 >"$D/boot_id"
@@ -347,15 +366,45 @@ eq "$(val "$T/last.json" 'properties|status|health|state')" Healthy "a reboot cl
 has "$LOG" "the node rebooted since the last run"
 stop_agent
 
+# GPUs missing against the plan (4 x T4), one of the two lost at discovery (GPU_IS_LOST from NVML)
+D="$T/missing"
+mkdir -p "$D"
+make_commands "$D"
+echo boot-1 >"$D/boot_id"
+start_agent "$D" node-5 t4x2-gpu-lost.json --interval 1s
+wait_for 30 "tail -n 1 '$SRV/puts.jsonl' | grep -q 'GPUs missing'" && pass || fail "missing GPUs not reported"
+last_put
+eq "$(val "$T/last.json" 'properties|status|health|state')" Failed "GPUs missing: node Failed"
+eq "$(val "$T/last.json" 'properties|status|gpus|1|health')" Failed "a GPU lost at discovery is Failed"
+eq "$(val "$T/last.json" 'properties|status|gpus|1|uuid')" null "a GPU lost at discovery has no uuid"
+eq "$(val "$T/last.json" 'properties|status|gpus|0|health')" Healthy "the other T4 is Healthy"
+grep -q '"gpu":null,"xid":null,"class":"Fatal","message":"2 GPUs missing: the plan' "$T/last.json" && pass ||
+  fail "missing GPUs event"
+# findings against the plan (nothing applied yet: the plan the node is to run), as {code, severity, expected, found}
+eq "$(val "$T/last.json" 'properties|status|findings|0')" '{"code":"gpu-count","severity":"error","expected":4,"found":1}' \
+  "gpu-count finding"
+wait_for 30 "grep -q 'would run $D/bin/taint node-5 gpupool.io/gpu-unhealthy=gpu-lost:NoSchedule' '$LOG'" && pass ||
+  fail "dry-run taint for a lost GPU"
+stop_agent
+
 # A drain that takes long is ended by SIGTERM: the node is uncordoned, nothing is applied
 D="$T/abandon"
 mkdir -p "$D"
 make_commands "$D"
 touch "$D/slow-drain"
 echo boot-1 >"$D/boot_id"
-start_agent "$D" node-3 t4x4.json --interval 2s --execute --root "$D/root"
+start_agent "$D" node-3 t4x4.json --interval 2s --execute --root "$D/root" --log-format json
 wait_for 30 "grep -q '^drain' '$D/calls'" && pass || fail "the drain did not start"
 stop_agent
+# --log-format json: every line one JSON object with time, level, event and message
+n=0
+bad=0
+while IFS= read -r line; do
+  printf '%s\n' "$line" >"$T/line.json"
+  for k in time level event message; do "$TT" get "$T/line.json" "$k" >/dev/null 2>&1 || bad=$((bad + 1)); done
+  n=$((n + 1))
+done <"$LOG"
+[ "$n" -ge 5 ] && [ "$bad" = 0 ] && pass || fail "JSON log: $bad missing fields in $n lines"
 has "$D/calls" "uncordon node-3"
 eq "$(val "$D/state/state.json" appliedGeneration)" 0 "an abandoned step applies nothing"
 if [ -e "$D/root/etc/gpupool/bootstrap.env" ]; then fail "files written after an abandoned drain"; else pass; fi
@@ -379,6 +428,12 @@ gets=$(grep -c '^GET' "$SRV/requests.log")
 sleep 6
 gets=$(($(grep -c '^GET' "$SRV/requests.log") - gets))
 if [ "$gets" -ge 1 ] && [ "$gets" -le 5 ]; then pass; else fail "$gets plan GETs in 6 s against a server that does not hold"; fi
+# a server that ignores If-None-Match (200 with the same plan every time): no loop either
+echo ignore-inm >"$SRV/mode"
+gets=$(grep -c '^GET' "$SRV/requests.log")
+sleep 6
+gets=$(($(grep -c '^GET' "$SRV/requests.log") - gets))
+if [ "$gets" -ge 1 ] && [ "$gets" -le 5 ]; then pass; else fail "$gets plan GETs in 6 s against a server that ignores If-None-Match"; fi
 rm -f "$SRV/mode"
 stop_server
 sleep 4

@@ -60,6 +60,10 @@ AGENT_PID=$!
 i=0
 while [ $i -lt 200 ] && ! grep -qs 'info start:' "$T/log"; do sleep 0.1; i=$((i + 1)); done
 grep -q 'info start:' "$T/log" && pass || { fail "the unit's command line does not start the agent:"; cat "$T/log"; }
+i=0
+while [ $i -lt 200 ] && ! grep -qs 'node status unknown, reported as not ready' "$T/log"; do sleep 0.1; i=$((i + 1)); done
+grep -q "node status unknown, reported as not ready: 'false aks-h100-12345678-vmss000000' failed (exit 1)" "$T/log" &&
+  pass || { fail "a failing node status command is not logged"; cat "$T/log"; }
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
 rc=$?
