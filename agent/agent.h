@@ -68,6 +68,8 @@ void ag_inventory_init(ag_inventory *inv, const char *source);
 void ag_inventory_free(ag_inventory *inv);
 /* Appends a zeroed GPU (index = position); NULL on OOM. */
 ag_gpu *ag_inventory_add_gpu(ag_inventory *inv);
+/* Frees what a GPU holds and leaves it empty (index kept, the rest unknown). */
+void ag_gpu_clear(ag_gpu *g);
 /* Appends a MIG instance with unknown fields; NULL on OOM. */
 ag_mig_instance *ag_gpu_add_instance(ag_gpu *g);
 /* Sorts instances by start then id, sets model from the catalog (PCI id first, then name). */
@@ -232,6 +234,22 @@ void ag_buf_add(ag_buf *b, const char *s);
 void ag_buf_addf(ag_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Takes the string (NULL on OOM; the buffer is reset either way). */
 char *ag_buf_take(ag_buf *b);
+
+/* ---- HTTP responses (http.c), for fetch and the daemon ----------------------------------------- */
+
+#define AG_HTTP_MAX_BODY (1024u * 1024u)
+
+typedef struct {
+  ag_buf body;
+  bool too_big;   /* more than AG_HTTP_MAX_BODY: the transfer was ended */
+  char etag[256]; /* the ETag header, "" when none */
+} ag_http_response;
+
+/* CURLOPT_WRITEFUNCTION and CURLOPT_HEADERFUNCTION with an ag_http_response as their data. */
+size_t ag_http_on_body(char *data, size_t size, size_t nmemb, void *userp);
+size_t ag_http_on_header(char *data, size_t size, size_t nmemb, void *userp);
+/* No control characters: safe to send back in a header. */
+bool ag_header_safe(const char *s);
 
 /* ---- commands (one file each) ------------------------------------------------------------------ */
 

@@ -8,44 +8,6 @@
 
 #include "client.h"
 
-#define BODY_MAX (1024u * 1024u)
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
-  ag_xfer *x = userp;
-  size_t n = size * nmemb;
-  if (x->body.len + n > BODY_MAX) {
-    x->too_big = true;
-    return 0;
-  }
-  char *tmp = malloc(n + 1);
-  if (!tmp) return 0;
-  memcpy(tmp, data, n);
-  tmp[n] = '\0';
-  ag_buf_add(&x->body, tmp);
-  free(tmp);
-  return x->body.oom ? 0 : n;
-}
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
-  ag_xfer *x = userp;
-  size_t n = size * nmemb;
-  if (n > 5 && strncasecmp(data, "etag:", 5) == 0) {
-    const char *v = data + 5;
-    size_t len = n - 5;
-    while (len && (*v == ' ' || *v == '\t'))
-      v++, len--;
-    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
-      len--;
-    if (len < sizeof x->etag) {
-      memcpy(x->etag, v, len);
-      x->etag[len] = '\0';
-      for (char *p = x->etag; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) x->etag[0] = '\0'; /* not something to send back */
-    }
-  }
-  return n;
-}
-
 static double mono(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -56,7 +18,7 @@ static void release(ag_xfer *x) {
   if (x->h) curl_easy_cleanup(x->h);
   curl_slist_free_all(x->hdrs);
   free(x->upload);
-  free(ag_buf_take(&x->body));
+  free(ag_buf_take(&x->resp.body));
   x->h = NULL;
   x->hdrs = NULL;
   x->upload = NULL;
@@ -98,10 +60,10 @@ bool ag_xfer_start(CURLM *multi, ag_xfer *x, const ag_xfer_req *r) {
   curl_easy_setopt(x->h, CURLOPT_TIMEOUT, r->timeout_s);
   curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
-  curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
-  curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, ag_http_on_body);
+  curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->resp);
+  curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, ag_http_on_header);
+  curl_easy_setopt(x->h, CURLOPT_HEADERDATA, &x->resp);
   curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
   if (r->cacert) curl_easy_setopt(x->h, CURLOPT_CAINFO, r->cacert);
   if (x->upload) {
@@ -138,7 +100,7 @@ ag_xfer *ag_xfer_done(CURLM *multi, CURLcode *result) {
 }
 
 char *ag_xfer_take_body(ag_xfer *x) {
-  char *b = ag_buf_take(&x->body);
+  char *b = ag_buf_take(&x->resp.body);
   release(x);
   return b;
 }
@@ -149,7 +111,7 @@ void ag_xfer_cancel(CURLM *multi, ag_xfer *x) {
 }
 
 char *ag_xfer_error(CURLcode cc, const ag_xfer *x) {
-  if (x->too_big) return ag_fmt("the response is larger than 1 MiB");
+  if (x->resp.too_big) return ag_fmt("the response is larger than 1 MiB");
   return ag_fmt("%s", *x->errbuf ? x->errbuf : curl_easy_strerror(cc));
 }
 

@@ -10,9 +10,8 @@ typedef struct {
   CURL *h;
   struct curl_slist *hdrs;
   char *upload;
-  ag_buf body;
-  bool too_big, active;
-  char etag[256]; /* the response's ETag, "" when none (or not printable) */
+  ag_http_response resp; /* body and ETag */
+  bool active;
   char errbuf[CURL_ERROR_SIZE];
   long status;
   double started, elapsed; /* monotonic seconds */

@@ -282,18 +282,8 @@ static bool read_gpu(const nvml_api *api, unsigned i, ag_inventory *inv, bool ke
     ag_seterr(err, "out of memory");
     return false;
   }
-  for (size_t j = 0; j < g->ninst; j++) {
-    free(g->inst[j].profile);
-    free(g->inst[j].candidates);
-  }
-  free(g->inst);
-  free(g->uuid);
-  free(g->name);
-  free(g->bus_id);
-  memset(g, 0, sizeof *g);
   g->index = i;
-  g->memory_mib = AG_UNKNOWN;
-  g->mig_current = g->mig_pending = AG_UNKNOWN;
+  ag_gpu_clear(g);
   g->lost = true;
   return true;
 }

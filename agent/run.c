@@ -583,7 +583,7 @@ static void poll_done(agent *a, ag_xfer *x, CURLcode cc) {
   double now = mono(), started = x->started, elapsed = x->elapsed;
   long status = x->status;
   char etag[256];
-  snprintf(etag, sizeof etag, "%s", x->etag);
+  snprintf(etag, sizeof etag, "%s", ag_header_safe(x->resp.etag) ? x->resp.etag : "");
   char *err = cc != CURLE_OK ? ag_xfer_error(cc, x) : NULL;
   char *body = ag_xfer_take_body(x);
   /* a server that does not hold the request (answers at once) is asked again after an interval,
@@ -910,6 +910,7 @@ int ag_cmd_daemon(int argc, char **argv) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);

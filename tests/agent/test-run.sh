@@ -19,7 +19,8 @@ TT="$ROOT/$B/tests/agent/agent-testtool"
 FLEET="$ROOT/$B/tests/agent/fleetserver"
 FAKE="$ROOT/$B/tests/agent/libfake-nvml.so"
 GPUS="$ROOT/tests/agent/gpus"
-T=$(mktemp -d "${TMPDIR:-/tmp}/gpupool-agent-run.XXXXXX")
+CHECKS_NAME=agent-run
+. "$ROOT/tests/lib/checks.sh" # $T, ok/no counters, cleanup at exit
 SERVER_PID=
 AGENT_PID=
 cleanup() {
@@ -28,18 +29,14 @@ cleanup() {
   wait 2>/dev/null
   rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
 
 export GPUPOOL_NVML_LIBRARY="$FAKE"
 unset GPUPOOL_TOKEN 2>/dev/null || true
 SUB=/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/gpu/machines
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
+pass() { ok; }
 fail() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
+  no "$@"
   if [ -n "${LOG:-}" ] && [ -f "$LOG" ]; then tail -15 "$LOG" | sed 's/^/  agent: /'; fi
 }
 eq() { if [ "$1" = "$2" ]; then pass; else fail "$3: got '$1', want '$2'"; fi; }

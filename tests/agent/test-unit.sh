@@ -13,43 +13,39 @@
 set -u
 B=${B:-build}
 ROOT=$(pwd)
-T=$(mktemp -d "${TMPDIR:-/tmp}/gpupool-agent-unit.XXXXXX")
+CHECKS_NAME=agent-unit
+. "$ROOT/tests/lib/checks.sh" # $T, ok/no counters, cleanup at exit
 AGENT_PID=
-trap '[ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+cleanup() {
+  [ -n "$AGENT_PID" ] && kill -KILL "$AGENT_PID" 2>/dev/null
+  rm -rf "$T"
+}
 UNIT="$ROOT/packaging/systemd/gpupool-agent.service"
 DEFAULTS="$ROOT/packaging/default/gpupool-agent"
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
-
 sed "s|@bindir@|$ROOT/$B|g" "$UNIT" >"$T/gpupool-agent.service"
-if systemd-analyze verify --man=no "$T/gpupool-agent.service" >"$T/out" 2>&1 && [ ! -s "$T/out" ]; then pass; else
-  fail "systemd-analyze verify gpupool-agent.service is not clean:"
+if systemd-analyze verify --man=no "$T/gpupool-agent.service" >"$T/out" 2>&1 && [ ! -s "$T/out" ]; then ok; else
+  no "systemd-analyze verify gpupool-agent.service is not clean:"
   sed 's/^/  | /' "$T/out"
 fi
 sed 's/^KillMode=mixed/KillMode=sometimes/' "$T/gpupool-agent.service" >"$T/broken.service"
 mkdir -p "$T/broken" && mv "$T/broken.service" "$T/broken/gpupool-agent.service"
 if systemd-analyze verify --man=no "$T/broken/gpupool-agent.service" >"$T/out" 2>&1 && [ ! -s "$T/out" ]; then
-  fail "systemd-analyze verify accepts a broken unit: the check proves nothing"
+  no "systemd-analyze verify accepts a broken unit: the check proves nothing"
 else
-  pass
+  ok
 fi
-grep -q '^ExecStart=@bindir@/gpupool-agent run ' "$UNIT" && pass || fail "ExecStart is not @bindir@/gpupool-agent run"
-grep -q '^StateDirectory=gpupool-agent$' "$UNIT" && pass || fail "no StateDirectory=gpupool-agent"
-grep -q '^EnvironmentFile=/etc/default/gpupool-agent$' "$UNIT" && pass || fail "no EnvironmentFile"
-grep -q '^KillMode=mixed$' "$UNIT" && pass || fail "SIGTERM must reach the agent alone (KillMode=mixed)"
+grep -q '^ExecStart=@bindir@/gpupool-agent run ' "$UNIT" && ok || no "ExecStart is not @bindir@/gpupool-agent run"
+grep -q '^StateDirectory=gpupool-agent$' "$UNIT" && ok || no "no StateDirectory=gpupool-agent"
+grep -q '^EnvironmentFile=/etc/default/gpupool-agent$' "$UNIT" && ok || no "no EnvironmentFile"
+grep -q '^KillMode=mixed$' "$UNIT" && ok || no "SIGTERM must reach the agent alone (KillMode=mixed)"
 
 # The command line as systemd builds it: ${VAR} one word, $VAR split on spaces.
 . "$DEFAULTS"
 line=$(sed -n 's/^ExecStart=//p' "$T/gpupool-agent.service")
 case "$line" in
-  *'--state-dir /var/lib/gpupool-agent'*) pass ;;
-  *) fail "ExecStart does not keep the state in the StateDirectory" ;;
+  *'--state-dir /var/lib/gpupool-agent'*) ok ;;
+  *) no "ExecStart does not keep the state in the StateDirectory" ;;
 esac
 line=$(echo "$line" | sed "s|--state-dir /var/lib/gpupool-agent|--state-dir $T/state|")
 eval "set -- $(echo "$line" | sed -e 's/\${GPUPOOL_ENDPOINT}/"$GPUPOOL_ENDPOINT"/' -e 's/\${GPUPOOL_MACHINE}/"$GPUPOOL_MACHINE"/' \
@@ -59,16 +55,16 @@ GPUPOOL_NVML_LIBRARY=/nonexistent/libnvidia-ml.so.1 "$@" --vm-size Standard_ND96
 AGENT_PID=$!
 i=0
 while [ $i -lt 200 ] && ! grep -qs 'info start:' "$T/log"; do sleep 0.1; i=$((i + 1)); done
-grep -q 'info start:' "$T/log" && pass || { fail "the unit's command line does not start the agent:"; cat "$T/log"; }
+grep -q 'info start:' "$T/log" && ok || { no "the unit's command line does not start the agent:"; cat "$T/log"; }
 i=0
 while [ $i -lt 200 ] && ! grep -qs 'node status unknown, reported as not ready' "$T/log"; do sleep 0.1; i=$((i + 1)); done
 grep -q "node status unknown, reported as not ready: 'false aks-h100-12345678-vmss000000' failed (exit 1)" "$T/log" &&
-  pass || { fail "a failing node status command is not logged"; cat "$T/log"; }
+  ok || { no "a failing node status command is not logged"; cat "$T/log"; }
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
 rc=$?
 AGENT_PID=
-[ "$rc" = 0 ] && pass || { fail "the agent started by the unit's command line exited $rc on SIGTERM"; cat "$T/log"; }
+[ "$rc" = 0 ] && ok || { no "the agent started by the unit's command line exited $rc on SIGTERM"; cat "$T/log"; }
 
 echo "agent unit: $passed checks passed, $failed failed"
 [ "$failed" = 0 ]

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gpupool/gpupool.h"
+#include "helpers.h"
 
 static gp_health_class class_of_bucket(const char *bucket, gp_health_class stated) {
   if (!strcmp(bucket, "RESTART_APP") || !strcmp(bucket, "IGNORE")) return GP_HEALTH_CLASS_APPLICATION;
@@ -28,23 +29,11 @@ static void test_every_csv_row(void **state) {
   (void)state;
   FILE *f = fopen("data/xid.csv", "r");
   assert_non_null(f);
-  char line[1024];
+  char line[1024], *field[6];
   int rows = 0;
-  bool header = true;
+  bool header = false;
   unsigned last = 0;
-  while (fgets(line, sizeof line, f)) {
-    if (line[0] == '#' || line[0] == '\n') continue;
-    if (header) {
-      header = false;
-      continue;
-    }
-    line[strcspn(line, "\n")] = '\0';
-    char *field[6] = {0}, *p = line;
-    for (int i = 0; i < 6 && p; i++) {
-      field[i] = p;
-      p = strchr(p, ',');
-      if (p) *p++ = '\0';
-    }
+  while (csv_row(f, line, sizeof line, &header, field, 6)) {
     assert_non_null(field[5]);
     unsigned xid = (unsigned)atoi(field[0]);
     assert_true(xid > last);
