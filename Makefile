@@ -32,7 +32,7 @@ LDLIBS   = $(shell pkg-config --libs $(PKGS))
 DEPS_OK := build/.deps-ok
 
 DATA := data/gpu-vm-sizes.csv data/mig-profiles.csv data/mig-placements.csv data/driver-families.csv \
-        data/components.csv data/gpu-models.csv
+        data/components.csv data/gpu-models.csv data/xid.csv
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIB_SRCS)) $(B)/obj/gen/catalog_data.o
@@ -66,7 +66,7 @@ $(B)/gen/catalog_data.c: tools/gen-catalog.awk $(DATA) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	awk -f tools/gen-catalog.awk $(DATA) > $@.tmp && mv $@.tmp $@
 
-$(B)/obj/gen/catalog_data.o: $(B)/gen/catalog_data.c lib/catalog_tables.h include/gpupool/catalog.h
+$(B)/obj/gen/catalog_data.o: $(B)/gen/catalog_data.c lib/catalog_tables.h include/gpupool/catalog.h include/gpupool/health.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CPPFLAGS) $(CFLAGS) -c $< -o $@
 

@@ -24,6 +24,7 @@ enum {
 /* An error message for the user, filled by the first failure on a path. */
 typedef struct {
   char msg[1024];
+  int nvml_rc; /* the NVML return code when an NVML call failed (nvml.c sets it), else untouched */
 } ag_err;
 
 void ag_seterr(ag_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -51,6 +52,7 @@ typedef struct {
   int mig_current, mig_pending; /* 1 enabled, 0 disabled, AG_UNKNOWN when not MIG-capable */
   ag_mig_instance *inst;        /* sorted by start (then GPU instance id) */
   size_t ninst;
+  bool lost; /* NVML answered GPU_IS_LOST (only with ag_nvml_discover_keep_lost): the rest is unknown */
 } ag_gpu;
 
 typedef struct {
@@ -66,6 +68,8 @@ void ag_inventory_init(ag_inventory *inv, const char *source);
 void ag_inventory_free(ag_inventory *inv);
 /* Appends a zeroed GPU (index = position); NULL on OOM. */
 ag_gpu *ag_inventory_add_gpu(ag_inventory *inv);
+/* Frees what a GPU holds and leaves it empty (index kept, the rest unknown). */
+void ag_gpu_clear(ag_gpu *g);
 /* Appends a MIG instance with unknown fields; NULL on OOM. */
 ag_mig_instance *ag_gpu_add_instance(ag_gpu *g);
 /* Sorts instances by start then id, sets model from the catalog (PCI id first, then name). */
@@ -79,9 +83,18 @@ char *ag_strdup(const char *s, bool *oom);
 
 /* The NVML library path: $GPUPOOL_NVML_LIBRARY, else libnvidia-ml.so.1. */
 const char *ag_nvml_library(void);
+/* Looks a function up in a dlopen'ed NVML into *fnptr (a function pointer of size bytes); false
+ * when the library lacks it. */
+bool ag_nvml_sym(void *lib, const char *name, void *fnptr, size_t size);
+/* "GPU_IS_LOST" for NVML_ERROR_GPU_IS_LOST. */
+const char *ag_nvml_rc_name(int rc);
 /* Fills inv through NVML. Returns false on an NVML error (err says which call failed). A missing
  * library or a driver that is not loaded is not an error: inv->driver_present is false. */
 bool ag_nvml_discover(ag_inventory *inv, ag_err *err);
+/* The same, except that a GPU answering NVML_ERROR_GPU_IS_LOST is kept in the inventory marked lost
+ * (what it had told before is unknown) instead of failing the whole discovery: the daemon reports
+ * a node with a lost GPU rather than no node at all. */
+bool ag_nvml_discover_keep_lost(ag_inventory *inv, ag_err *err);
 /* Fills inv from `nvidia-smi -q -x` output. false on unreadable or malformed input. */
 bool ag_xml_discover(const char *path, ag_inventory *inv, ag_err *err);
 /* The same from memory (path names it in messages): what the fuzzer calls. */
@@ -159,6 +172,13 @@ json_t *ag_check(const ag_plan *p, const ag_inventory *inv, bool *drift);
 /* The findings as text. */
 void ag_check_print_text(FILE *out, const json_t *report);
 
+/* ---- apply (apply.c) -------------------------------------------------------------------------- */
+
+/* Makes the node (read into inv) what the plan says, files under root: prints the steps on out and
+ * with exec runs them (failures on errout). The `apply` command and the daemon both call it.
+ * Returns AG_EXIT_OK, AG_EXIT_ERROR or AG_EXIT_REBOOT (a MIG mode change waits for a reboot). */
+int ag_apply_plan(const ag_plan *p, const ag_inventory *inv, const char *root, bool exec, FILE *out, FILE *errout);
+
 /* ---- YAML through libyaml (yaml_out.c) -------------------------------------------------------- */
 
 /* Emits the JSON values as YAML documents ("---" between them) into a new NUL-terminated buffer. */
@@ -215,6 +235,22 @@ void ag_buf_addf(ag_buf *b, const char *fmt, ...) __attribute__((format(printf, 
 /* Takes the string (NULL on OOM; the buffer is reset either way). */
 char *ag_buf_take(ag_buf *b);
 
+/* ---- HTTP responses (http.c), for fetch and the daemon ----------------------------------------- */
+
+#define AG_HTTP_MAX_BODY (1024u * 1024u)
+
+typedef struct {
+  ag_buf body;
+  bool too_big;   /* more than AG_HTTP_MAX_BODY: the transfer was ended */
+  char etag[256]; /* the ETag header, "" when none */
+} ag_http_response;
+
+/* CURLOPT_WRITEFUNCTION and CURLOPT_HEADERFUNCTION with an ag_http_response as their data. */
+size_t ag_http_on_body(char *data, size_t size, size_t nmemb, void *userp);
+size_t ag_http_on_header(char *data, size_t size, size_t nmemb, void *userp);
+/* No control characters: safe to send back in a header. */
+bool ag_header_safe(const char *s);
+
 /* ---- commands (one file each) ------------------------------------------------------------------ */
 
 int ag_cmd_discover(int argc, char **argv);
@@ -222,6 +258,8 @@ int ag_cmd_check(int argc, char **argv);
 int ag_cmd_render(int argc, char **argv);
 int ag_cmd_apply(int argc, char **argv);
 int ag_cmd_fetch(int argc, char **argv);
+int ag_cmd_daemon(int argc, char **argv); /* `run` (run.c) */
+int ag_cmd_xid(int argc, char **argv);
 
 /* Command-line helpers (main.c). */
 int ag_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -363,36 +363,37 @@ static bool gate_passes(const step *s) {
   return ok;
 }
 
-static int execute(const steps *st) {
+static int execute(const steps *st, FILE *out, FILE *errout) {
   for (size_t i = 0; i < st->n; i++) {
     const step *s = &st->s[i];
     ag_err err;
-    print_step(stdout, s);
+    print_step(out, s);
+    fflush(out);
     switch (s->kind) {
     case STEP_WRITE:
       if (!ag_write_file(s->path, s->content, strlen(s->content), &err)) {
-        fprintf(stderr, "gpupool-agent apply: %s\n", err.msg);
+        fprintf(errout, "gpupool-agent apply: %s\n", err.msg);
         return AG_EXIT_ERROR;
       }
       break;
     case STEP_REMOVE:
       if (unlink(s->path) != 0 && errno != ENOENT) {
-        fprintf(stderr, "gpupool-agent apply: cannot remove %s: %s\n", s->path, strerror(errno));
+        fprintf(errout, "gpupool-agent apply: cannot remove %s: %s\n", s->path, strerror(errno));
         return AG_EXIT_ERROR;
       }
       break;
     case STEP_RUN: {
       int rc = exec_argv(s->argv);
       if (rc != 0 && !s->may_fail) {
-        fprintf(stderr, "gpupool-agent apply: '%s' failed (exit %d); stopping\n", s->argv[0], rc);
+        fprintf(errout, "gpupool-agent apply: '%s' failed (exit %d); stopping\n", s->argv[0], rc);
         return AG_EXIT_ERROR;
       }
-      if (rc != 0) fprintf(stderr, "gpupool-agent apply: '%s' failed (exit %d); going on\n", s->argv[0], rc);
+      if (rc != 0) fprintf(errout, "gpupool-agent apply: '%s' failed (exit %d); going on\n", s->argv[0], rc);
       break;
     }
     case STEP_GATE:
       if (!gate_passes(s)) {
-        fprintf(stderr,
+        fprintf(errout,
                 "gpupool-agent apply: the MIG mode change is pending: reboot the node, then run gpupool-agent apply "
                 "again\n");
         return AG_EXIT_REBOOT;
@@ -455,8 +456,6 @@ int ag_cmd_apply(int argc, char **argv) {
   ag_plan p;
   ag_err err;
   ag_inventory inv;
-  ag_fileset fs = {0};
-  steps st = {0};
   int rc = AG_EXIT_ERROR;
   ag_inventory_init(&inv, xml ? "nvidia-smi-xml" : "nvml");
   if (!ag_plan_load(plan_path, &p, &err)) {
@@ -467,28 +466,38 @@ int ag_cmd_apply(int argc, char **argv) {
     fprintf(stderr, "gpupool-agent apply: %s\n", err.msg);
     goto out;
   }
-  if (!ag_render_node(&p, &fs, &err) || !plan_steps(&st, &p, &fs, root, &inv, inv.driver_present, &err)) {
-    fprintf(stderr, "gpupool-agent apply: %s\n", err.msg);
+  rc = ag_apply_plan(&p, &inv, root, exec, stdout, stderr);
+out:
+  ag_inventory_free(&inv);
+  ag_plan_free(&p);
+  return rc;
+}
+
+int ag_apply_plan(const ag_plan *p, const ag_inventory *inv, const char *root, bool exec, FILE *out, FILE *errout) {
+  ag_err err;
+  ag_fileset fs = {0};
+  steps st = {0};
+  int rc = AG_EXIT_ERROR;
+  if (!ag_render_node(p, &fs, &err) || !plan_steps(&st, p, &fs, root, inv, inv->driver_present, &err)) {
+    fprintf(errout, "gpupool-agent apply: %s\n", err.msg);
     goto out;
   }
-  printf("# gpupool-agent apply%s: plan of %s (generation %lld) on this node (%s, ", exec ? "" : " (dry run)",
-         p.vm_size, p.generation, inv.source);
-  if (inv.driver_present)
-    printf("driver %s, %zu GPU%s)\n", inv.driver_version ? inv.driver_version : "?", inv.ngpus,
-           inv.ngpus == 1 ? "" : "s");
+  fprintf(out, "# gpupool-agent apply%s: plan of %s (generation %lld) on this node (%s, ", exec ? "" : " (dry run)",
+          p->vm_size, p->generation, inv->source);
+  if (inv->driver_present)
+    fprintf(out, "driver %s, %zu GPU%s)\n", inv->driver_version ? inv->driver_version : "?", inv->ngpus,
+            inv->ngpus == 1 ? "" : "s");
   else
-    printf("no NVIDIA driver)\n");
+    fprintf(out, "no NVIDIA driver)\n");
   if (exec) {
-    rc = execute(&st);
+    rc = execute(&st, out, errout);
   } else {
     for (size_t i = 0; i < st.n; i++)
-      print_step(stdout, &st.s[i]);
+      print_step(out, &st.s[i]);
     rc = AG_EXIT_OK;
   }
 out:
   steps_free(&st);
   ag_fileset_free(&fs);
-  ag_inventory_free(&inv);
-  ag_plan_free(&p);
   return rc;
 }

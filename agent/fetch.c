@@ -11,55 +11,7 @@
 
 #include "agent.h"
 
-#define FETCH_MAX_BODY (1024u * 1024u)
 #define DEFAULT_API_VERSION "2026-10-02-preview"
-
-typedef struct {
-  ag_buf body;
-  bool too_big;
-  char etag[256];
-} response;
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp) {
-  response *r = userp;
-  size_t n = size * nmemb;
-  if (r->body.len + n > FETCH_MAX_BODY) {
-    r->too_big = true;
-    return 0;
-  }
-  char *tmp = malloc(n + 1);
-  if (!tmp) return 0;
-  memcpy(tmp, data, n);
-  tmp[n] = '\0';
-  /* a NUL inside a JSON body makes it invalid anyway; ag_buf_add stops there and parsing fails */
-  ag_buf_add(&r->body, tmp);
-  free(tmp);
-  return r->body.oom ? 0 : n;
-}
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userp) {
-  response *r = userp;
-  size_t n = size * nmemb;
-  if (n > 5 && strncasecmp(data, "etag:", 5) == 0) {
-    const char *v = data + 5;
-    size_t len = n - 5;
-    while (len && (*v == ' ' || *v == '\t'))
-      v++, len--;
-    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
-      len--;
-    if (len < sizeof r->etag) {
-      memcpy(r->etag, v, len);
-      r->etag[len] = '\0';
-    }
-  }
-  return n;
-}
-
-static bool header_safe(const char *s) {
-  for (; *s; s++)
-    if ((unsigned char)*s < 0x20 || *s == 0x7f) return false;
-  return true;
-}
 
 static bool resource_id_ok(const char *id) {
   if (strncasecmp(id, "/subscriptions/", 15) != 0) return false;
@@ -76,7 +28,7 @@ static char *read_etag(const char *path) {
   size_t n = strlen(s);
   while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
     s[--n] = '\0';
-  if (!n || !header_safe(s)) {
+  if (!n || !ag_header_safe(s)) {
     free(s);
     return NULL;
   }
@@ -140,7 +92,7 @@ int ag_cmd_fetch(int argc, char **argv) {
     return ag_usage_error("fetch", "--endpoint must be an http:// or https:// URL");
   if (!resource_id_ok(pool))
     return ag_usage_error("fetch", "--pool must be an agent pool resource id (/subscriptions/...), plain characters");
-  if (!header_safe(endpoint) || strchr(endpoint, ' ') || (token && !header_safe(token)) || !header_safe(api))
+  if (!ag_header_safe(endpoint) || strchr(endpoint, ' ') || (token && !ag_header_safe(token)) || !ag_header_safe(api))
     return ag_usage_error("fetch", "control characters in --endpoint, --token or --api-version");
   for (const char *c = api; *c; c++)
     if (!strchr("0123456789abcdefghijklmnopqrstuvwxyz-", *c))
@@ -155,7 +107,7 @@ int ag_cmd_fetch(int argc, char **argv) {
   if (token && *token) auth = ag_fmt("Authorization: Bearer %s", token);
   if (etag) inm = ag_fmt("If-None-Match: %s", etag);
   int rc = AG_EXIT_ERROR;
-  response r;
+  ag_http_response r;
   memset(&r, 0, sizeof r);
   CURL *h = NULL;
   struct curl_slist *hdrs = NULL;
@@ -188,9 +140,9 @@ int ag_cmd_fetch(int argc, char **argv) {
   curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ag_http_on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, ag_http_on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
   if (cacert) curl_easy_setopt(h, CURLOPT_CAINFO, cacert);
   CURLcode cc = curl_easy_perform(h);
@@ -245,7 +197,7 @@ int ag_cmd_fetch(int argc, char **argv) {
   }
   free(body);
   if (etag_file) {
-    if (*r.etag && header_safe(r.etag)) {
+    if (*r.etag && ag_header_safe(r.etag)) {
       char *line = ag_fmt("%s\n", r.etag);
       if (!line || !ag_write_file(etag_file, line, strlen(line), &aerr)) {
         fprintf(stderr, "gpupool-agent fetch: %s\n", line ? aerr.msg : "out of memory");

@@ -13,18 +13,25 @@ void ag_inventory_init(ag_inventory *inv, const char *source) {
   inv->driver_present = true;
 }
 
-void ag_inventory_free(ag_inventory *inv) {
-  for (size_t i = 0; i < inv->ngpus; i++) {
-    ag_gpu *g = &inv->gpus[i];
-    for (size_t j = 0; j < g->ninst; j++) {
-      free(g->inst[j].profile);
-      free(g->inst[j].candidates);
-    }
-    free(g->inst);
-    free(g->uuid);
-    free(g->name);
-    free(g->bus_id);
+void ag_gpu_clear(ag_gpu *g) {
+  unsigned index = g->index;
+  for (size_t j = 0; j < g->ninst; j++) {
+    free(g->inst[j].profile);
+    free(g->inst[j].candidates);
   }
+  free(g->inst);
+  free(g->uuid);
+  free(g->name);
+  free(g->bus_id);
+  memset(g, 0, sizeof *g);
+  g->index = index;
+  g->memory_mib = AG_UNKNOWN;
+  g->mig_current = g->mig_pending = AG_UNKNOWN;
+}
+
+void ag_inventory_free(ag_inventory *inv) {
+  for (size_t i = 0; i < inv->ngpus; i++)
+    ag_gpu_clear(&inv->gpus[i]);
   free(inv->gpus);
   free(inv->driver_version);
   free(inv->cuda_version);
@@ -39,8 +46,7 @@ ag_gpu *ag_inventory_add_gpu(ag_inventory *inv) {
   ag_gpu *g = &gpus[inv->ngpus];
   memset(g, 0, sizeof *g);
   g->index = (unsigned)inv->ngpus;
-  g->memory_mib = AG_UNKNOWN;
-  g->mig_current = g->mig_pending = AG_UNKNOWN;
+  ag_gpu_clear(g);
   inv->ngpus++;
   return g;
 }

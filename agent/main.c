@@ -21,6 +21,8 @@ static const char usage[] =
     "             or with --kubernetes DaemonSet/Service manifests\n"
     "  apply      make the node what the plan says (dry run unless --execute)\n"
     "  fetch      get the plan from gpupoold (If-None-Match with the remembered ETag)\n"
+    "  run        the node daemon: report to gpupoold, long-poll the plan, apply it, watch GPU health\n"
+    "  xid        what an Xid event means for a GPU's health (class, catalog action)\n"
     "\n"
     "Run 'gpupool-agent <command> --help' for a command's options.\n"
     "\n"
@@ -76,6 +78,10 @@ int main(int argc, char **argv) {
     rc = ag_cmd_apply(argc - 1, argv + 1);
   else if (strcmp(cmd, "fetch") == 0)
     rc = ag_cmd_fetch(argc - 1, argv + 1);
+  else if (strcmp(cmd, "run") == 0)
+    rc = ag_cmd_daemon(argc - 1, argv + 1);
+  else if (strcmp(cmd, "xid") == 0)
+    rc = ag_cmd_xid(argc - 1, argv + 1);
   else {
     fprintf(stderr, "gpupool-agent: unknown command '%s'\n\n%s", cmd, usage);
     rc = AG_EXIT_USAGE;

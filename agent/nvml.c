@@ -40,14 +40,14 @@ const char *ag_nvml_library(void) {
 
 /* dlsym returns an object pointer; memcpy moves it into a function pointer without a cast that
  * ISO C leaves undefined. */
-static bool sym(void *lib, const char *name, void *fnptr, size_t size) {
+bool ag_nvml_sym(void *lib, const char *name, void *fnptr, size_t size) {
   void *p = dlsym(lib, name);
   memcpy(fnptr, &p, size);
   return p != NULL;
 }
-#define SYM(api, field, name) sym((api)->lib, name, &(api)->field, sizeof(api)->field)
+#define SYM(api, field, name) ag_nvml_sym((api)->lib, name, &(api)->field, sizeof(api)->field)
 
-static const char *rc_name(nvmlReturn_t rc) {
+const char *ag_nvml_rc_name(int rc) {
   switch (rc) {
   case NVML_SUCCESS: return "SUCCESS";
   case NVML_ERROR_UNINITIALIZED: return "UNINITIALIZED";
@@ -76,8 +76,9 @@ static void nvml_fail(ag_err *err, const nvml_api *api, nvmlReturn_t rc, const c
   const char *text = api->error_string ? api->error_string(rc) : NULL;
   char where[32] = "";
   if (gpu >= 0) snprintf(where, sizeof where, " for GPU %ld", gpu);
-  ag_seterr(err, "NVML: %s failed%s: %s (NVML_ERROR_%s = %d)", call, where, text ? text : "no description", rc_name(rc),
-            rc);
+  err->nvml_rc = rc;
+  ag_seterr(err, "NVML: %s failed%s: %s (NVML_ERROR_%s = %d)", call, where, text ? text : "no description",
+            ag_nvml_rc_name(rc), rc);
 }
 
 /* Copies an NVML string buffer that the library may not have terminated. */
@@ -203,7 +204,7 @@ static bool read_instances(const nvml_api *api, nvmlDevice_t dev, ag_gpu *g, con
   return true;
 }
 
-static bool read_gpu(const nvml_api *api, unsigned i, ag_inventory *inv, ag_err *err) {
+static bool read_gpu_facts(const nvml_api *api, unsigned i, ag_inventory *inv, ag_err *err) {
   nvmlDevice_t dev = NULL;
   bool oom = false;
   nvmlReturn_t rc = api->handle(i, &dev);
@@ -269,6 +270,24 @@ static bool read_gpu(const nvml_api *api, unsigned i, ag_inventory *inv, ag_err 
   return true;
 }
 
+/* One GPU; with keep_lost a GPU that answers GPU_IS_LOST stays in the inventory, marked lost, with
+ * nothing else known (what was read before the loss is dropped as unreliable). */
+static bool read_gpu(const nvml_api *api, unsigned i, ag_inventory *inv, bool keep_lost, ag_err *err) {
+  size_t before = inv->ngpus;
+  err->nvml_rc = NVML_SUCCESS;
+  if (read_gpu_facts(api, i, inv, err)) return true;
+  if (!keep_lost || err->nvml_rc != NVML_ERROR_GPU_IS_LOST) return false;
+  ag_gpu *g = inv->ngpus > before ? &inv->gpus[before] : ag_inventory_add_gpu(inv);
+  if (!g) {
+    ag_seterr(err, "out of memory");
+    return false;
+  }
+  g->index = i;
+  ag_gpu_clear(g);
+  g->lost = true;
+  return true;
+}
+
 static bool load(nvml_api *api, ag_inventory *inv, ag_err *err) {
   const char *path = ag_nvml_library();
   bool oom = false;
@@ -315,7 +334,7 @@ static bool load(nvml_api *api, ag_inventory *inv, ag_err *err) {
   return true;
 }
 
-bool ag_nvml_discover(ag_inventory *inv, ag_err *err) {
+static bool discover(ag_inventory *inv, bool keep_lost, ag_err *err) {
   nvml_api api;
   bool ok = false, inited = false, oom = false;
   memset(&api, 0, sizeof api);
@@ -327,7 +346,7 @@ bool ag_nvml_discover(ag_inventory *inv, ag_err *err) {
     const char *text = api.error_string ? api.error_string(rc) : NULL;
     inv->driver_present = false;
     inv->driver_absent_reason = ag_fmt("nvmlInit_v2: %s (NVML_ERROR_%s): the NVIDIA kernel driver is not loaded",
-                                       text ? text : "no description", rc_name(rc));
+                                       text ? text : "no description", ag_nvml_rc_name(rc));
     ok = inv->driver_absent_reason != NULL;
     if (!ok) ag_seterr(err, "out of memory");
     goto out;
@@ -364,7 +383,7 @@ bool ag_nvml_discover(ag_inventory *inv, ag_err *err) {
     goto out;
   }
   for (unsigned i = 0; i < n; i++)
-    if (!read_gpu(&api, i, inv, err)) goto out;
+    if (!read_gpu(&api, i, inv, keep_lost, err)) goto out;
   ag_inventory_finish(inv);
   ok = true;
 out:
@@ -372,3 +391,7 @@ out:
   if (api.lib) dlclose(api.lib);
   return ok;
 }
+
+bool ag_nvml_discover(ag_inventory *inv, ag_err *err) { return discover(inv, false, err); }
+
+bool ag_nvml_discover_keep_lost(ag_inventory *inv, ag_err *err) { return discover(inv, true, err); }

@@ -138,4 +138,44 @@ typedef nvmlReturn_t (*nvmlDeviceGetGpuInstanceProfileInfoV_fn)(nvmlDevice_t, un
 typedef nvmlReturn_t (*nvmlDeviceGetGpuInstances_fn)(nvmlDevice_t, unsigned int, nvmlGpuInstance_t *, unsigned int *);
 typedef nvmlReturn_t (*nvmlGpuInstanceGetInfo_fn)(nvmlGpuInstance_t, nvmlGpuInstanceInfo_t *);
 
+/* ---- health: events and error counters (gpupool-agent run) ------------------------------------ */
+
+typedef struct nvmlEventSet_st *nvmlEventSet_t;
+
+/* Event type bits (nvmlEventType*). */
+#define AG_NVML_EVENT_SINGLE_BIT_ECC 0x0000000000000001ull
+#define AG_NVML_EVENT_DOUBLE_BIT_ECC 0x0000000000000002ull
+#define AG_NVML_EVENT_XID_CRITICAL 0x0000000000000008ull
+
+typedef struct {
+  nvmlDevice_t device;          /* the GPU the event happened on */
+  unsigned long long eventType; /* one AG_NVML_EVENT_* bit */
+  unsigned long long eventData; /* the Xid, for AG_NVML_EVENT_XID_CRITICAL */
+  unsigned int gpuInstanceId;   /* MIG: the GPU instance, when the event is attributable to one */
+  unsigned int computeInstanceId;
+} nvmlEventData_t;
+
+/* nvmlMemoryErrorType_t and nvmlEccCounterType_t */
+enum { NVML_MEMORY_ERROR_TYPE_CORRECTED = 0, NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1 };
+enum { NVML_VOLATILE_ECC = 0, NVML_AGGREGATE_ECC = 1 };
+/* nvmlEnableState_t */
+enum { NVML_FEATURE_DISABLED = 0, NVML_FEATURE_ENABLED = 1 };
+
+typedef nvmlReturn_t (*nvmlEventSetCreate_fn)(nvmlEventSet_t *);
+typedef nvmlReturn_t (*nvmlEventSetFree_fn)(nvmlEventSet_t);
+typedef nvmlReturn_t (*nvmlDeviceGetSupportedEventTypes_fn)(nvmlDevice_t, unsigned long long *);
+typedef nvmlReturn_t (*nvmlDeviceRegisterEvents_fn)(nvmlDevice_t, unsigned long long, nvmlEventSet_t);
+/* "nvmlEventSetWait_v2" (Linux: every Xid is delivered with its own data) */
+typedef nvmlReturn_t (*nvmlEventSetWait_v2_fn)(nvmlEventSet_t, nvmlEventData_t *, unsigned int);
+/* (dev, nvmlMemoryErrorType_t, nvmlEccCounterType_t, count) */
+typedef nvmlReturn_t (*nvmlDeviceGetTotalEccErrors_fn)(nvmlDevice_t, int, int, unsigned long long *);
+/* (dev, rows remapped for correctable errors, for uncorrectable errors, pending, failure occurred) */
+typedef nvmlReturn_t (*nvmlDeviceGetRemappedRows_fn)(nvmlDevice_t, unsigned int *, unsigned int *, unsigned int *,
+                                                     unsigned int *);
+/* (dev, nvmlEnableState_t *) */
+typedef nvmlReturn_t (*nvmlDeviceGetRetiredPagesPendingStatus_fn)(nvmlDevice_t, int *);
+/* "nvmlDeviceGetCurrentClocksEventReasons", or "nvmlDeviceGetCurrentClocksThrottleReasons" on older
+ * drivers (the same function under its former name) */
+typedef nvmlReturn_t (*nvmlDeviceGetCurrentClocksEventReasons_fn)(nvmlDevice_t, unsigned long long *);
+
 #endif

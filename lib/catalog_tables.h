@@ -3,6 +3,7 @@
 #define GPUPOOL_CATALOG_TABLES_H
 
 #include "gpupool/catalog.h"
+#include "gpupool/health.h"
 
 extern const gp_vm_size gp_tbl_vm_sizes[];
 extern const size_t gp_tbl_vm_sizes_count;
@@ -16,5 +17,7 @@ extern const gp_component_version gp_tbl_components[];
 extern const size_t gp_tbl_components_count;
 extern const gp_gpu_model gp_tbl_gpu_models[];
 extern const size_t gp_tbl_gpu_models_count;
+extern const gp_xid_info gp_tbl_xids[];
+extern const size_t gp_tbl_xids_count;
 
 #endif

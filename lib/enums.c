@@ -24,7 +24,7 @@ NAMES(gp_phase_names, "ga");
 NAMES(gp_health_names, "Healthy", "Degraded", "Failed");
 NAMES(gp_mig_mode_names, "Enabled", "Disabled");
 NAMES(gp_severity_names, "error", "warning", "info");
-NAMES(gp_xid_class_names, "Application", "ResetRequired", "Fatal");
+NAMES(gp_health_class_names, "Application", "ResetRequired", "Fatal");
 NAMES(gp_source_names, "declared", "default", "cluster", "kubernetes-version-default", "legacy-tag", "preview-default",
       "mig-default");
 

@@ -389,7 +389,7 @@ static void parse_health(ctx *c, const json_t *status, const char *path, json_t 
     }
     copy_int(c, ev, e, "gpu", p, 0, GP_MACHINE_GPUS_MAX - 1, &v);
     copy_int(c, ev, e, "xid", p, 0, 65535, &v);
-    copy_enum(c, ev, e, "class", p, &gp_xid_class_names);
+    copy_enum(c, ev, e, "class", p, &gp_health_class_names);
     copy_string(c, ev, e, "message", p, 512);
     kept[n++] = (dated){ms, i, ev};
   }

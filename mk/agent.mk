@@ -11,7 +11,7 @@ AGENT_PKGS    := jansson libxml-2.0 yaml-0.1 libcurl
 AGENT_SRCS    := $(wildcard agent/*.c)
 AGENT_OBJS    := $(patsubst agent/%.c,$(B)/obj/agent/%.o,$(AGENT_SRCS))
 AGENT_CFLAGS   = $(shell pkg-config --cflags $(AGENT_PKGS))
-AGENT_LIBS     = $(shell pkg-config --libs $(AGENT_PKGS)) -ldl -lm
+AGENT_LIBS     = $(shell pkg-config --libs $(AGENT_PKGS)) -ldl -lm -pthread
 AGENT_TESTDIR := $(B)/tests/agent
 
 BINS         += $(B)/gpupool-agent
@@ -30,7 +30,7 @@ $(B)/gpupool-agent: $(AGENT_OBJS) $(LIB)
 # `make asan` the ASan runtime of the agent also checks the fake.
 $(AGENT_TESTDIR)/libfake-nvml.so: tests/agent/fake_nvml.c agent/nvml_abi.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Iagent $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS) $(shell pkg-config --libs jansson)
+	$(CC) $(CPPFLAGS) -Iagent $(CFLAGS) -fPIC -shared -pthread -o $@ $< $(LDFLAGS) $(shell pkg-config --libs jansson)
 
 $(AGENT_TESTDIR)/agent-testtool: tests/agent/testtool.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
@@ -40,6 +40,12 @@ $(AGENT_TESTDIR)/agent-testtool: tests/agent/testtool.c | $(DEPS_OK)
 $(AGENT_TESTDIR)/planserver: tests/agent/planserver.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+# The stand-in for gpupoold that the daemon's tests talk to (machine PUT, per-machine plan long-poll).
+$(AGENT_TESTDIR)/fleetserver: tests/agent/fleetserver.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags libmicrohttpd jansson) -pthread -o $@ $< $(LDFLAGS) \
+	  $(shell pkg-config --libs libmicrohttpd jansson)
 
 test-agent: $(B)/gpupool-agent $(B)/gpupool $(AGENT_TESTDIR)/libfake-nvml.so $(AGENT_TESTDIR)/agent-testtool \
             $(AGENT_TESTDIR)/planserver
@@ -60,3 +66,20 @@ test-agent-fetch: $(B)/gpupool-agent $(B)/gpupool $(B)/gpupoold $(AGENT_TESTDIR)
                   $(AGENT_TESTDIR)/agent-testtool
 	@echo "== agent fetch (against gpupoold)"
 	@B=$(B) tests/agent/test-fetch.sh
+
+# `gpupool-agent run` as a real process on the fake NVML against the stand-in server: reports, plan
+# long-poll, dry run and --execute with recording commands, injected GPU health events, the server
+# going away and coming back, SIGTERM, restart from the state directory.
+.PHONY: test-agent-run
+TEST_TARGETS += test-agent-run
+test-agent-run: $(B)/gpupool-agent $(B)/gpupool $(AGENT_TESTDIR)/libfake-nvml.so $(AGENT_TESTDIR)/agent-testtool \
+                $(AGENT_TESTDIR)/fleetserver
+	@echo "== agent run (daemon)"
+	@B=$(B) SAN=$(SAN) tests/agent/test-run.sh
+
+# The agent's systemd unit, verified by systemd-analyze (packaging/systemd/gpupool-agent.service).
+.PHONY: test-agent-unit
+TEST_TARGETS += test-agent-unit
+test-agent-unit: $(B)/gpupool-agent
+	@echo "== agent systemd unit"
+	@B=$(B) tests/agent/test-unit.sh

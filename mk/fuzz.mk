@@ -32,7 +32,7 @@ $(FUZZ_B)/obj/lib/%.o: lib/%.c $(wildcard include/gpupool/*.h lib/*.h) | $(DEPS_
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_CFLAGS) $(shell pkg-config --cflags jansson) -c $< -o $@
 
-$(FUZZ_B)/obj/gen/catalog_data.o: $(B)/gen/catalog_data.c lib/catalog_tables.h include/gpupool/catalog.h
+$(FUZZ_B)/obj/gen/catalog_data.o: $(B)/gen/catalog_data.c lib/catalog_tables.h include/gpupool/catalog.h include/gpupool/health.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(LIB_CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
 

@@ -49,12 +49,12 @@ install: all
 	  echo "install $$u -> $(DESTDIR)$(UNITDIR)/$${u##*/}"; \
 	  sed -e 's|@bindir@|$(BINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}; \
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}; done
-	test -e $(DESTDIR)$(SYSCONFDIR)/default/gpupoold || \
-	  install -m 0644 packaging/default/gpupoold $(DESTDIR)$(SYSCONFDIR)/default/gpupoold
+	@set -e; for d in packaging/default/*; do f=$(DESTDIR)$(SYSCONFDIR)/default/$${d##*/}; \
+	  if [ -e $$f ]; then echo "keep $$f"; else echo "install $$d -> $$f"; install -m 0644 $$d $$f; fi; done
 	install -m 0644 README.md LICENSE $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 examples/*.json $(DESTDIR)$(DOCDIR)/examples/
 
-# /etc/default/gpupoold is the administrator's: it stays.
+# /etc/default/gpupoold and /etc/default/gpupool-agent are the administrator's: they stay.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/gpupool $(DESTDIR)$(BINDIR)/gpupoold $(DESTDIR)$(BINDIR)/gpupool-agent \
 	  $(DESTDIR)$(MANDIR)/man1/gpupool.1 $(DESTDIR)$(MANDIR)/man8/gpupoold.8 $(DESTDIR)$(MANDIR)/man8/gpupool-agent.8 \

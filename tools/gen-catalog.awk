@@ -1,7 +1,8 @@
 # gen-catalog.awk - turns the catalog CSV files under data/ into C tables (build/gen/catalog_data.c).
 #
 # Usage: awk -f tools/gen-catalog.awk data/gpu-vm-sizes.csv data/mig-profiles.csv \
-#            data/mig-placements.csv data/driver-families.csv data/components.csv data/gpu-models.csv
+#            data/mig-placements.csv data/driver-families.csv data/components.csv data/gpu-models.csv \
+#            data/xid.csv
 # Every field is checked; malformed data stops the build with the file and line.
 # The data files are plain comma-separated values without quoting (no field contains a comma).
 
@@ -80,11 +81,30 @@ file == "gpu-models.csv" {
   models[ngm++] = sprintf("  {%s, %s, %s, %s, %d},", cstr($1), vendor($2), cstr($3), cstr($4), int_field($5, 1, 10000000))
   next
 }
+file == "xid.csv" {
+  need(6)
+  x = int_field($1, 1, 65535)
+  if (x <= last_xid) fail("Xid " x " out of order (the rows are sorted by Xid, each once)"); last_xid = x
+  if ($2 !~ /^[A-Z0-9_]+$/) fail("bad mnemonic '" $2 "'")
+  if ($3 == "") fail("empty description")
+  if ($4 !~ /^[A-Z0-9_]+$/) fail("bad bucket '" $4 "'")
+  if ($5 == "Application") cls = "GP_HEALTH_CLASS_APPLICATION"
+  else if ($5 == "ResetRequired") cls = "GP_HEALTH_CLASS_RESET_REQUIRED"
+  else if ($5 == "Fatal") cls = "GP_HEALTH_CLASS_FATAL"
+  else fail("unknown class '" $5 "'")
+  # the plain buckets decide the class; workflow buckets carry a class chosen from their text
+  if (($4 == "RESTART_APP" || $4 == "IGNORE") && $5 != "Application") fail("bucket " $4 " is class Application")
+  if ($4 == "RESET_GPU" && $5 != "ResetRequired") fail("bucket RESET_GPU is class ResetRequired")
+  if (($4 == "RESTART_VM" || $4 == "RESTART_BM" || $4 == "CONTACT_SUPPORT") && $5 != "Fatal") fail("bucket " $4 " is class Fatal")
+  if ($6 !~ /^https:\/\//) fail("source must be an https URL")
+  xids[nx++] = sprintf("  {%d, %s, %s, %s, %s, %s},", x, cstr($2), cstr($3), cstr($4), cls, cstr($6))
+  next
+}
 { fail("unexpected input file " file) }
 
 END {
   if (failed) exit 1
-  if (!ns || !nm || !ng || !nd || !nc || !ngm) { print "gen-catalog: a data file is empty or missing" > "/dev/stderr"; exit 1 }
+  if (!ns || !nm || !ng || !nd || !nc || !ngm || !nx) { print "gen-catalog: a data file is empty or missing" > "/dev/stderr"; exit 1 }
   # every MIG-capable size's model must have MIG profiles
   print "const gp_vm_size gp_tbl_vm_sizes[] = {"; for (i = 0; i < ns; i++) print sizes[i]; print "};"
   print "const size_t gp_tbl_vm_sizes_count = " ns ";\n"
@@ -97,5 +117,7 @@ END {
   print "const gp_component_version gp_tbl_components[] = {"; for (i = 0; i < nc; i++) print comp[i]; print "};"
   print "const size_t gp_tbl_components_count = " nc ";\n"
   print "const gp_gpu_model gp_tbl_gpu_models[] = {"; for (i = 0; i < ngm; i++) print models[i]; print "};"
-  print "const size_t gp_tbl_gpu_models_count = " ngm ";"
+  print "const size_t gp_tbl_gpu_models_count = " ngm ";\n"
+  print "const gp_xid_info gp_tbl_xids[] = {"; for (i = 0; i < nx; i++) print xids[i]; print "};"
+  print "const size_t gp_tbl_xids_count = " nx ";"
 }

@@ -76,11 +76,19 @@ typedef struct {
   size_t count; /* number of entries in names, including index 0 */
 } gp_enum_names;
 
-/* Machine reports (machine.h): GPU and node health, MIG mode, finding severity, Xid class. */
+/* GPU and node health (health.h decides it, machine reports carry it); the order is severity. */
 typedef enum { GP_HEALTH_UNSET = 0, GP_HEALTH_HEALTHY, GP_HEALTH_DEGRADED, GP_HEALTH_FAILED } gp_health;
+/* What a health event asks for (health.h, from NVIDIA's Xid catalog); the order is severity. */
+typedef enum {
+  GP_HEALTH_CLASS_UNSET = 0,
+  GP_HEALTH_CLASS_APPLICATION,    /* the application's fault: recorded, GPU health unchanged */
+  GP_HEALTH_CLASS_RESET_REQUIRED, /* GPU Degraded until it is reset (or the node reboots) */
+  GP_HEALTH_CLASS_FATAL           /* GPU Failed until the node reboots */
+} gp_health_class;
+/* Machine reports (machine.h): MIG mode, finding severity. */
 typedef enum { GP_SEVERITY_UNSET = 0, GP_SEVERITY_ERROR, GP_SEVERITY_WARNING, GP_SEVERITY_INFO } gp_severity;
 
-extern const gp_enum_names gp_health_names, gp_mig_mode_names, gp_severity_names, gp_xid_class_names;
+extern const gp_enum_names gp_health_names, gp_mig_mode_names, gp_severity_names, gp_health_class_names;
 extern const gp_enum_names gp_driver_names, gp_driver_type_names, gp_mode_names, gp_driver_mode_names,
     gp_mig_strategy_names, gp_mig_profile_names, gp_os_type_names, gp_os_sku_names, gp_pool_mode_names, gp_vendor_names,
     gp_phase_names, gp_source_names;

@@ -9,6 +9,7 @@
 #include "gpupool/cluster.h"
 #include "gpupool/enums.h"
 #include "gpupool/error.h"
+#include "gpupool/health.h"
 #include "gpupool/k8s_version.h"
 #include "gpupool/machine.h"
 #include "gpupool/mig.h"

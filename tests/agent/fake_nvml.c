@@ -8,19 +8,47 @@
  *   devices[].gpu_instances: [{"id", "profile_id", "start", "size"}]   existing MIG GPU instances
  *   errors: {"nvmlInit_v2": "DRIVER_NOT_LOADED", ...}                   top-level call failures
  *   devices[].errors: {"nvmlDeviceGetUUID": "GPU_IS_LOST", ...}         per-device call failures
+ *   devices[].event_types: 8                                            events the GPU supports
+ *                                                                       (default Xid | 1- and 2-bit ECC)
+ *   devices[].ecc_uncorrected, .remap_pending, .remap_failure, .retired_pending, .clocks_event_reasons
+ *                                                                       starting counter values (0)
  * Error names are NVML_ERROR_* suffixes or nvmlErrorString texts ("Not Supported"). A device
- * without mig_mode is not MIG-capable (NOT_SUPPORTED), like a T4. */
+ * without mig_mode is not MIG-capable (NOT_SUPPORTED), like a T4.
+ *
+ * Health events are injected through a text file named by $GPUPOOL_FAKE_NVML_EVENTS, which a test
+ * appends to while the agent runs; the fake reads new complete lines on every call. One event a
+ * line ('#' comments and blank lines are ignored; GPU is the device index):
+ *   xid GPU XID [at SECONDS]    an Xid critical error on the GPU, delivered by nvmlEventSetWait_v2 to
+ *                               event sets that registered the GPU for Xid events: at once, or
+ *                               SECONDS after this process first called nvmlInit_v2
+ *   lost GPU                    the GPU falls off the bus: every later call on it answers GPU_IS_LOST
+ *   ecc GPU COUNT               volatile uncorrectable ECC errors (nvmlDeviceGetTotalEccErrors)
+ *   remap GPU PENDING FAILURE   nvmlDeviceGetRemappedRows' pending and failure flags (0 or 1)
+ *   retired GPU PENDING         nvmlDeviceGetRetiredPagesPendingStatus (0 or 1)
+ *   clocks GPU MASK             nvmlDeviceGetCurrentClocksEventReasons (decimal or 0x hex)
+ * Lines already in the file when a process first initialises set the state (lost, counters) and
+ * schedule their `at` events; an `xid` line without `at` fires only in processes running when it is
+ * appended, so a restarted agent does not see old events again. A malformed line is reported on
+ * stderr and skipped.
+ *
+ * NVML is thread-safe and the agent calls it from several threads (its health watcher waits on
+ * events while discovery runs), so every entry point holds one lock; nvmlEventSetWait_v2 drops it
+ * while it sleeps. */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "nvml_abi.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_DEVICES 64
 #define MAX_GIS 16
+#define MAX_PENDING 256
+#define DEFAULT_EVENT_TYPES (AG_NVML_EVENT_XID_CRITICAL | AG_NVML_EVENT_SINGLE_BIT_ECC | AG_NVML_EVENT_DOUBLE_BIT_ECC)
 
 struct nvmlGpuInstance_st {
   int dev;
@@ -32,14 +60,125 @@ struct nvmlDevice_st {
   json_t *desc;
   struct nvmlGpuInstance_st gis[MAX_GIS];
   unsigned ngis;
+  /* health state, from the description and then the events file */
+  int lost;
+  unsigned long long ecc_uncorrected, clocks;
+  unsigned remap_pending, remap_failure, retired_pending;
 };
+
+struct nvmlEventSet_st {
+  unsigned long long types[MAX_DEVICES]; /* registered event types per device */
+};
+
+typedef struct {
+  int dev;
+  unsigned xid;
+  double due; /* seconds since the first nvmlInit_v2 */
+} pending_event;
 
 static struct {
   int inits;
   json_t *root;
   struct nvmlDevice_st devs[MAX_DEVICES];
   unsigned ndevs;
+  /* the events file */
+  int started;     /* the first nvmlInit_v2 of this process has happened */
+  double start;    /* its time (CLOCK_MONOTONIC seconds) */
+  long events_off; /* bytes of the events file already read */
+  pending_event pending[MAX_PENDING];
+  unsigned npending;
 } fake;
+
+static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
+static void unlock_guard(int *unused) {
+  (void)unused;
+  pthread_mutex_unlock(&fake_lock);
+}
+/* Holds the lock until the function returns. */
+#define GUARD                                                                                                          \
+  __attribute__((cleanup(unlock_guard))) int guard_ = (pthread_mutex_lock(&fake_lock), 0);                             \
+  (void)guard_
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fake_warn(const char *line, const char *why) {
+  fprintf(stderr, "fake NVML: events file: %s: %s\n", why, line);
+}
+
+/* One line of the events file. initial: 0 a new line; 1 read at the first init (on-demand Xids
+ * are old: skipped); 2 read again at a later init (only the state: every Xid was seen already). */
+static void apply_line(char *line, int initial) {
+  char word[16] = "";
+  int gpu = -1, n = 0;
+  char *hash = strchr(line, '#');
+  if (hash) *hash = '\0';
+  if (sscanf(line, " %15s%n", word, &n) != 1) return; /* blank */
+  const char *rest = line + n;
+  if (sscanf(rest, " %d%n", &gpu, &n) != 1 || gpu < 0 || (unsigned)gpu >= fake.ndevs) {
+    fake_warn(line, "no such GPU");
+    return;
+  }
+  rest += n;
+  struct nvmlDevice_st *d = &fake.devs[gpu];
+  unsigned a = 0, b = 0;
+  unsigned long long v = 0;
+  if (strcmp(word, "xid") == 0) {
+    double at = -1;
+    char kw[8] = "";
+    if (sscanf(rest, " %u %7s %lf", &a, kw, &at) >= 1 && (at < 0 || strcmp(kw, "at") == 0)) {
+      if ((initial == 1 && at < 0) || initial == 2) return;
+      if (fake.npending == MAX_PENDING) {
+        fake_warn(line, "too many pending events");
+        return;
+      }
+      pending_event *e = &fake.pending[fake.npending++];
+      e->dev = gpu;
+      e->xid = a;
+      e->due = at < 0 ? now_s() - fake.start : at;
+      return;
+    }
+  } else if (strcmp(word, "lost") == 0) {
+    d->lost = 1;
+    return;
+  } else if (strcmp(word, "ecc") == 0 && sscanf(rest, " %llu", &v) == 1) {
+    d->ecc_uncorrected = v;
+    return;
+  } else if (strcmp(word, "remap") == 0 && sscanf(rest, " %u %u", &a, &b) == 2 && a <= 1 && b <= 1) {
+    d->remap_pending = a;
+    d->remap_failure = b;
+    return;
+  } else if (strcmp(word, "retired") == 0 && sscanf(rest, " %u", &a) == 1 && a <= 1) {
+    d->retired_pending = a;
+    return;
+  } else if (strcmp(word, "clocks") == 0 && sscanf(rest, " %lli", (long long *)&v) == 1) {
+    d->clocks = v;
+    return;
+  }
+  fake_warn(line, "not an event");
+}
+
+/* Reads the complete lines appended to the events file since the last call. */
+static void read_events(int initial) {
+  const char *path = getenv("GPUPOOL_FAKE_NVML_EVENTS");
+  if (!path || !*path || !fake.inits) return;
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  if (fseek(f, fake.events_off, SEEK_SET) == 0) {
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+      size_t len = strlen(line);
+      if (len == 0 || line[len - 1] != '\n') break; /* a line still being written: next time */
+      fake.events_off += (long)len;
+      line[len - 1] = '\0';
+      apply_line(line, initial);
+    }
+  }
+  fclose(f);
+}
 
 static const struct {
   const char *name, *text;
@@ -70,6 +209,8 @@ static nvmlReturn_t parse_rc(const char *s) {
 
 /* An injected failure of call `fn` (for a device, or top-level when dev is NULL). */
 static nvmlReturn_t injected(const struct nvmlDevice_st *dev, const char *fn) {
+  read_events(0);
+  if (dev && dev->lost) return NVML_ERROR_GPU_IS_LOST;
   json_t *errs = json_object_get(dev ? dev->desc : fake.root, "errors");
   json_t *e = json_object_get(errs, fn);
   return e ? parse_rc(json_string_value(e)) : NVML_SUCCESS;
@@ -83,7 +224,7 @@ static nvmlReturn_t copy_str(const char *s, char *buf, unsigned len) {
   return NVML_SUCCESS;
 }
 
-static const struct nvmlDevice_st *device(nvmlDevice_t d) {
+static struct nvmlDevice_st *device(nvmlDevice_t d) {
   if (!fake.inits) return NULL;
   for (unsigned i = 0; i < fake.ndevs; i++)
     if (d == &fake.devs[i]) return d;
@@ -91,7 +232,8 @@ static const struct nvmlDevice_st *device(nvmlDevice_t d) {
 }
 
 #define NEED_DEVICE(d, fn)                                                                                             \
-  const struct nvmlDevice_st *dv = device(d);                                                                          \
+  GUARD;                                                                                                               \
+  struct nvmlDevice_st *dv = device(d);                                                                                \
   if (!fake.inits) return NVML_ERROR_UNINITIALIZED;                                                                    \
   if (!dv) return NVML_ERROR_INVALID_ARGUMENT;                                                                         \
   nvmlReturn_t inj = injected(dv, fn);                                                                                 \
@@ -114,7 +256,12 @@ static void load_instances(struct nvmlDevice_st *d) {
   }
 }
 
+static unsigned long long desc_u64(json_t *desc, const char *key) {
+  return (unsigned long long)json_integer_value(json_object_get(desc, key));
+}
+
 EXPORT nvmlReturn_t nvmlInit_v2(void) {
+  GUARD;
   if (fake.inits) {
     fake.inits++;
     return NVML_SUCCESS;
@@ -147,12 +294,25 @@ EXPORT nvmlReturn_t nvmlInit_v2(void) {
     dev->index = (int)fake.ndevs++;
     dev->desc = d;
     load_instances(dev);
+    dev->ecc_uncorrected = desc_u64(d, "ecc_uncorrected");
+    dev->remap_pending = (unsigned)desc_u64(d, "remap_pending");
+    dev->remap_failure = (unsigned)desc_u64(d, "remap_failure");
+    dev->retired_pending = (unsigned)desc_u64(d, "retired_pending");
+    dev->clocks = desc_u64(d, "clocks_event_reasons");
   }
   fake.inits = 1;
+  int first = !fake.started;
+  if (first) {
+    fake.started = 1;
+    fake.start = now_s();
+  }
+  fake.events_off = 0;
+  read_events(first ? 1 : 2);
   return NVML_SUCCESS;
 }
 
 EXPORT nvmlReturn_t nvmlShutdown(void) {
+  GUARD;
   if (!fake.inits) return NVML_ERROR_UNINITIALIZED;
   if (--fake.inits == 0) {
     json_decref(fake.root);
@@ -169,6 +329,7 @@ EXPORT const char *nvmlErrorString(nvmlReturn_t rc) {
 }
 
 EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *buf, unsigned len) {
+  GUARD;
   if (!fake.inits) return NVML_ERROR_UNINITIALIZED;
   nvmlReturn_t inj = injected(NULL, "nvmlSystemGetDriverVersion");
   if (inj != NVML_SUCCESS) return inj;
@@ -176,6 +337,7 @@ EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *buf, unsigned len) {
 }
 
 EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *v) {
+  GUARD;
   if (!fake.inits) return NVML_ERROR_UNINITIALIZED;
   if (!v) return NVML_ERROR_INVALID_ARGUMENT;
   nvmlReturn_t inj = injected(NULL, "nvmlSystemGetCudaDriverVersion_v2");
@@ -185,6 +347,7 @@ EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *v) {
 }
 
 EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *n) {
+  GUARD;
   if (!fake.inits) return NVML_ERROR_UNINITIALIZED;
   if (!n) return NVML_ERROR_INVALID_ARGUMENT;
   nvmlReturn_t inj = injected(NULL, "nvmlDeviceGetCount_v2");
@@ -194,6 +357,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *n) {
 }
 
 EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned i, nvmlDevice_t *out) {
+  GUARD;
   if (!fake.inits) return NVML_ERROR_UNINITIALIZED;
   if (!out || i >= fake.ndevs) return NVML_ERROR_INVALID_ARGUMENT;
   nvmlReturn_t inj = injected(&fake.devs[i], "nvmlDeviceGetHandleByIndex_v2");
@@ -326,6 +490,7 @@ EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t d, unsigned profile_i
 }
 
 EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(nvmlGpuInstance_t gi, nvmlGpuInstanceInfo_t *info) {
+  GUARD;
   if (!fake.inits) return NVML_ERROR_UNINITIALIZED;
   if (!gi || !info) return NVML_ERROR_INVALID_ARGUMENT;
   const struct nvmlDevice_st *dv = &fake.devs[gi->dev];
@@ -336,5 +501,120 @@ EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(nvmlGpuInstance_t gi, nvmlGpuInstance
   info->profileId = gi->profile_id;
   info->placement.start = gi->start;
   info->placement.size = gi->size;
+  return NVML_SUCCESS;
+}
+
+/* ---- health: events and counters ---------------------------------------------------------------- */
+
+EXPORT nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set) {
+  GUARD;
+  if (!fake.inits) return NVML_ERROR_UNINITIALIZED;
+  if (!set) return NVML_ERROR_INVALID_ARGUMENT;
+  nvmlReturn_t inj = injected(NULL, "nvmlEventSetCreate");
+  if (inj != NVML_SUCCESS) return inj;
+  *set = calloc(1, sizeof **set);
+  return *set ? NVML_SUCCESS : NVML_ERROR_MEMORY;
+}
+
+EXPORT nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
+  GUARD;
+  if (!fake.inits) return NVML_ERROR_UNINITIALIZED;
+  free(set);
+  return NVML_SUCCESS;
+}
+
+static unsigned long long supported_events(const struct nvmlDevice_st *dv) {
+  json_t *t = json_object_get(dv->desc, "event_types");
+  return t ? (unsigned long long)json_integer_value(t) : DEFAULT_EVENT_TYPES;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t d, unsigned long long *types) {
+  NEED_DEVICE(d, "nvmlDeviceGetSupportedEventTypes");
+  if (!types) return NVML_ERROR_INVALID_ARGUMENT;
+  *types = supported_events(dv);
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t d, unsigned long long types, nvmlEventSet_t set) {
+  NEED_DEVICE(d, "nvmlDeviceRegisterEvents");
+  if (!set) return NVML_ERROR_INVALID_ARGUMENT;
+  if (types & ~supported_events(dv)) return NVML_ERROR_NOT_SUPPORTED; /* like NVML: any unsupported type */
+  set->types[dv->index] |= types;
+  return NVML_SUCCESS;
+}
+
+/* The first due Xid for a GPU this set registered; events for GPUs nobody registered are dropped
+ * when due, as the driver drops them. */
+static int take_event(nvmlEventSet_t set, nvmlEventData_t *data) {
+  double t = now_s() - fake.start;
+  unsigned i = 0;
+  while (i < fake.npending) {
+    pending_event e = fake.pending[i];
+    if (e.due > t) {
+      i++;
+      continue;
+    }
+    memmove(&fake.pending[i], &fake.pending[i + 1], (fake.npending - i - 1) * sizeof *fake.pending);
+    fake.npending--;
+    if (!(set->types[e.dev] & AG_NVML_EVENT_XID_CRITICAL)) continue;
+    memset(data, 0, sizeof *data);
+    data->device = &fake.devs[e.dev];
+    data->eventType = AG_NVML_EVENT_XID_CRITICAL;
+    data->eventData = e.xid;
+    data->gpuInstanceId = data->computeInstanceId = 0xFFFFFFFFu;
+    return 1;
+  }
+  return 0;
+}
+
+EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeout_ms) {
+  double until = now_s() + timeout_ms / 1000.0;
+  for (;;) {
+    pthread_mutex_lock(&fake_lock);
+    nvmlReturn_t rc = NVML_ERROR_TIMEOUT;
+    if (!fake.inits)
+      rc = NVML_ERROR_UNINITIALIZED;
+    else if (!set || !data)
+      rc = NVML_ERROR_INVALID_ARGUMENT;
+    else if ((rc = injected(NULL, "nvmlEventSetWait_v2")) == NVML_SUCCESS)
+      rc = take_event(set, data) ? NVML_SUCCESS : NVML_ERROR_TIMEOUT;
+    pthread_mutex_unlock(&fake_lock);
+    if (rc != NVML_ERROR_TIMEOUT || now_s() >= until) return rc;
+    struct timespec nap = {0, 20 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+  }
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t d, int type, int counter, unsigned long long *count) {
+  NEED_DEVICE(d, "nvmlDeviceGetTotalEccErrors");
+  if (!count || (type != NVML_MEMORY_ERROR_TYPE_CORRECTED && type != NVML_MEMORY_ERROR_TYPE_UNCORRECTED) ||
+      (counter != NVML_VOLATILE_ECC && counter != NVML_AGGREGATE_ECC))
+    return NVML_ERROR_INVALID_ARGUMENT;
+  *count = type == NVML_MEMORY_ERROR_TYPE_UNCORRECTED ? dv->ecc_uncorrected : 0;
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t d, unsigned *corr, unsigned *unc, unsigned *pending,
+                                              unsigned *failure) {
+  NEED_DEVICE(d, "nvmlDeviceGetRemappedRows");
+  if (!corr || !unc || !pending || !failure) return NVML_ERROR_INVALID_ARGUMENT;
+  *corr = 0;
+  *unc = dv->remap_pending || dv->remap_failure;
+  *pending = dv->remap_pending;
+  *failure = dv->remap_failure;
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t d, int *pending) {
+  NEED_DEVICE(d, "nvmlDeviceGetRetiredPagesPendingStatus");
+  if (!pending) return NVML_ERROR_INVALID_ARGUMENT;
+  *pending = dv->retired_pending ? NVML_FEATURE_ENABLED : NVML_FEATURE_DISABLED;
+  return NVML_SUCCESS;
+}
+
+EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t d, unsigned long long *reasons) {
+  NEED_DEVICE(d, "nvmlDeviceGetCurrentClocksEventReasons");
+  if (!reasons) return NVML_ERROR_INVALID_ARGUMENT;
+  *reasons = dv->clocks;
   return NVML_SUCCESS;
 }

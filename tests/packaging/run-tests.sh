@@ -47,7 +47,8 @@ has "$I/usr/local/share/man/man1/gpupool.1" "nodepool add"
 if make --no-print-directory -s uninstall B="$B" DESTDIR="$I" PREFIX=/usr/local >"$T/uninstall.log" 2>&1; then ok; else
   no "make uninstall"
 fi
-eq "$(cd "$I" && find . -type f | sort)" "./usr/local/etc/default/gpupoold" "what uninstall leaves"
+eq "$(cd "$I" && find . -type f | sort)" "$(for d in packaging/default/*; do echo "./usr/local/etc/default/${d##*/}"; done | sort)" \
+  "what uninstall leaves (the administrator's settings files)"
 
 echo "-- make deb (dpkg-buildpackage, debhelper)"
 if scripts/make-deb.sh "$T/deb" >"$T/deb.out" 2>&1; then ok; else

@@ -4,7 +4,9 @@
 #define GPUPOOL_TEST_HELPERS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "gpupool/gpupool.h"
 
@@ -23,6 +25,26 @@ static inline gp_policy_context ctx_with_feature(void) {
   gp_policy_context_init(&c);
   c.feature_managed_gpu = true;
   return c;
+}
+
+/* The next data row of a CSV file under data/ (comments, blank lines and the header row skipped),
+ * split in place into at most n fields (the rest NULL). false at the end of the file. */
+static inline bool csv_row(FILE *f, char *line, size_t size, bool *header_seen, char **field, size_t n) {
+  while (fgets(line, (int)size, f)) {
+    if (line[0] == '#' || line[0] == '\n') continue;
+    if (!*header_seen) {
+      *header_seen = true;
+      continue;
+    }
+    line[strcspn(line, "\n")] = '\0';
+    char *p = line;
+    for (size_t i = 0; i < n; i++) {
+      field[i] = p;
+      if (p && (p = strchr(p, ','))) *p++ = '\0';
+    }
+    return true;
+  }
+  return false;
 }
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gpupool/gpupool.h"
+#include "helpers.h"
 
 static unsigned os_mask(char *s) {
   unsigned m = 0;
@@ -36,24 +37,10 @@ static void test_every_csv_row(void **state) {
   (void)state;
   FILE *f = fopen("data/gpu-vm-sizes.csv", "r");
   assert_non_null(f);
-  char line[1024];
+  char line[1024], *field[10];
   int rows = 0;
-  bool header = true;
-  while (fgets(line, sizeof line, f)) {
-    if (line[0] == '#' || line[0] == '\n') continue;
-    if (header) {
-      header = false;
-      continue;
-    }
-    line[strcspn(line, "\n")] = '\0';
-    char *field[10] = {0};
-    char *p = line;
-    for (int i = 0; i < 10; i++) {
-      field[i] = p;
-      p = strchr(p, ',');
-      if (!p) break;
-      *p++ = '\0';
-    }
+  bool header = false;
+  while (csv_row(f, line, sizeof line, &header, field, 10)) {
     const gp_vm_size *s = gp_catalog_vm_size(field[0]);
     assert_non_null(s);
     assert_string_equal(s->name, field[0]);
