@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "gpupool/plan.h"
+
 /* Exit statuses of every command (documented in `gpupool-agent --help` and docs/decisions.md). */
 enum {
   AG_EXIT_OK = 0,        /* done; check: conformant; fetch: a new plan was written */
@@ -188,6 +190,8 @@ bool ag_render_kubernetes(const ag_plan *p, const char *pool, ag_fileset *fs, ag
 size_t ag_plan_units(const ag_plan *p, const char **units, size_t max);
 extern const char *const ag_managed_units[];
 extern const size_t ag_managed_unit_count;
+/* The systemd unit a component runs as, NULL when it runs as none. */
+const char *ag_component_unit(const char *component);
 /* Drop-in path (relative) that gpupool writes for a unit, NULL when none. */
 const char *ag_dropin_path(const char *unit);
 

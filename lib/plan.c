@@ -132,10 +132,10 @@ static void add_components(guard *g, json_t *list, const gp_pool *p, install_set
   const char *family = p->size->driver_family;
   if (p->os_type == GP_OS_TYPE_WINDOWS) family = p->effective.driver_type == GP_DRIVER_TYPE_GRID ? "grid" : "cuda-lts";
   const gp_driver_family *df = gp_catalog_driver_family(family);
-  json_t *drv = component(g, "nvidia-driver", df ? df->version : NULL, df ? df->image : NULL);
+  json_t *drv = component(g, GP_COMPONENT_DRIVER, df ? df->version : NULL, df ? df->image : NULL);
   set(g, drv, "driverFamily", str(family));
   push(g, list, drv);
-  if (p->size->fabric_manager) push(g, list, component(g, "nvidia-fabricmanager", df ? df->version : NULL, NULL));
+  if (p->size->fabric_manager) push(g, list, component(g, GP_COMPONENT_FABRIC_MANAGER, df ? df->version : NULL, NULL));
   if (has_layout) {
     char ids[64] = "";
     size_t used = 0;
@@ -144,7 +144,7 @@ static void add_components(guard *g, json_t *list, const gp_pool *p, install_set
       int n = snprintf(ids + used, sizeof ids - used, "%s%d", i ? "," : "", mp ? mp->profile_id : -1);
       if (n > 0 && (size_t)n < sizeof ids - used) used += (size_t)n;
     }
-    json_t *mp = component(g, "mig-partition", NULL, NULL);
+    json_t *mp = component(g, GP_COMPONENT_MIG_PARTITION, NULL, NULL);
     const char *args[] = {"-cgi", ids, "-C"};
     set(g, mp, "args", strings(g, args, 3));
     push(g, list, mp);
@@ -152,24 +152,26 @@ static void add_components(guard *g, json_t *list, const gp_pool *p, install_set
   if (set_ != INSTALL_EVERYTHING) return;
   int minor = p->k8s.minor;
   if (p->effective.driver_mode == GP_DRIVER_MODE_DRA) {
-    const gp_component_version *cv = gp_catalog_component(minor, "nvidia-dra-driver");
-    push(g, list, component(g, "nvidia-dra-driver", cv ? cv->version : NULL, cv ? cv->image : NULL));
+    const gp_component_version *cv = gp_catalog_component(minor, GP_COMPONENT_DRA_DRIVER);
+    push(g, list, component(g, GP_COMPONENT_DRA_DRIVER, cv ? cv->version : NULL, cv ? cv->image : NULL));
   } else {
-    const gp_component_version *cv = gp_catalog_component(minor, "nvidia-device-plugin");
-    json_t *dp = component(g, "nvidia-device-plugin", cv ? cv->version : NULL, cv ? cv->image : NULL);
+    const gp_component_version *cv = gp_catalog_component(minor, GP_COMPONENT_DEVICE_PLUGIN);
+    json_t *dp = component(g, GP_COMPONENT_DEVICE_PLUGIN, cv ? cv->version : NULL, cv ? cv->image : NULL);
     json_t *args = chk(g, json_array());
     if (has_layout) {
-      push(g, args, str("--mig-strategy"));
-      push(g, args, str(p->effective.mig_strategy == GP_MIG_STRATEGY_MIXED ? "mixed" : "single"));
+      push(g, args, str(GP_PLUGIN_STRATEGY_ARG));
+      push(g, args,
+           str(p->effective.mig_strategy == GP_MIG_STRATEGY_MIXED ? GP_PLUGIN_STRATEGY_MIXED
+                                                                  : GP_PLUGIN_STRATEGY_SINGLE));
     }
     push(g, args, str("--pass-device-specs"));
     set(g, dp, "args", args);
     push(g, list, dp);
   }
-  const gp_component_version *dc = gp_catalog_component(minor, "nvidia-dcgm");
-  push(g, list, component(g, "nvidia-dcgm", dc ? dc->version : NULL, dc ? dc->image : NULL));
-  const gp_component_version *ex = gp_catalog_component(minor, "dcgm-exporter");
-  json_t *exp = component(g, "dcgm-exporter", ex ? ex->version : NULL, ex ? ex->image : NULL);
+  const gp_component_version *dc = gp_catalog_component(minor, GP_COMPONENT_DCGM);
+  push(g, list, component(g, GP_COMPONENT_DCGM, dc ? dc->version : NULL, dc ? dc->image : NULL));
+  const gp_component_version *ex = gp_catalog_component(minor, GP_COMPONENT_DCGM_EXPORTER);
+  json_t *exp = component(g, GP_COMPONENT_DCGM_EXPORTER, ex ? ex->version : NULL, ex ? ex->image : NULL);
   set(g, exp, "port", json_integer(DCGM_EXPORTER_PORT));
   static const char *const exporter_args[] = {"-a", ":19400", "-f", "/etc/dcgm-exporter/default-counters.csv"};
   set(g, exp, "args", strings(g, exporter_args, 4));
@@ -333,7 +335,7 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
       decision(&g, dec, "mig-strategy", nm(&gp_mig_strategy_names, e->mig_strategy),
                "migStrategy %s is declared: the device plugin runs with --mig-strategy %s.",
                nm(&gp_mig_strategy_names, e->mig_strategy),
-               e->mig_strategy == GP_MIG_STRATEGY_MIXED ? "mixed" : "single");
+               e->mig_strategy == GP_MIG_STRATEGY_MIXED ? GP_PLUGIN_STRATEGY_MIXED : GP_PLUGIN_STRATEGY_SINGLE);
   }
   if (what == INSTALL_EVERYTHING && e->driver_mode == GP_DRIVER_MODE_DRA)
     decision(&g, dec, "driver-mode", "DRA",
@@ -351,7 +353,8 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
   if (sz) set(&g, labels, "kubernetes.azure.com/accelerator", str(sz->vendor == GP_VENDOR_AMD ? "amd" : "nvidia"));
   if (what == INSTALL_EVERYTHING) set(&g, labels, "kubernetes.azure.com/dcgm-exporter", str("enabled"));
   if (plugin && has_layout)
-    set(&g, labels, "nvidia.com/mig.strategy", str(e->mig_strategy == GP_MIG_STRATEGY_MIXED ? "mixed" : "single"));
+    set(&g, labels, "nvidia.com/mig.strategy",
+        str(e->mig_strategy == GP_MIG_STRATEGY_MIXED ? GP_PLUGIN_STRATEGY_MIXED : GP_PLUGIN_STRATEGY_SINGLE));
   if (p->node_labels) {
     const char *k;
     json_t *v;
