@@ -124,6 +124,7 @@ typedef struct {
   const char *mode, *mig_strategy, *driver; /* effective values, NULL when absent */
   ag_component comps[AG_MAX_COMPONENTS];
   size_t ncomps;
+  gp_node_setup setup; /* what runs on the node, as the core reads it from the components */
   bool has_layout;
   ag_layout_group groups[8];
   size_t ngroups;
@@ -143,8 +144,8 @@ const ag_component *ag_plan_component(const ag_plan *p, const char *name);
 /* Arg i of a component (NULL past the end). */
 const char *ag_component_arg(const ag_component *c, size_t i);
 size_t ag_component_nargs(const ag_component *c);
-/* The device plugin's MIG strategy from its args: "single", "mixed" or "none". NULL when the plan
- * has no device plugin. */
+/* The device plugin's MIG strategy (setup.plugin_strategy): "single", "mixed" or "none". NULL when
+ * the plan has no device plugin. */
 const char *ag_plan_plugin_strategy(const ag_plan *p);
 /* The -cgi ids of mig-partition ("19,19,19"), NULL when the plan has none. */
 const char *ag_plan_cgi_ids(const ag_plan *p);

@@ -77,7 +77,7 @@ static bool device_plugin(ctx *c, ag_fileset *fs, ag_err *err) {
                                  "PASS_DEVICE_SPECS", "value", specs ? "true" : "false", "name", "FAIL_ON_INIT_ERROR",
                                  "value", "false"));
   json_t *sec;
-  if (strcmp(strategy, GP_PLUGIN_STRATEGY_NONE) == 0) {
+  if (c->p->setup.plugin_strategy == GP_MIG_STRATEGY_NONE) {
     sec = chk(c, json_pack("{s:b,s:{s:[s]}}", "allowPrivilegeEscalation", 0, "capabilities", "drop", "ALL"));
   } else {
     /* With MIG the plugin watches MIG devices' health, which needs SYS_ADMIN. */

@@ -268,10 +268,12 @@ bool ag_plan_parse(const char *buf, size_t len, const char *path, ag_plan *p, ag
     free(want);
     if (!same) return fail(err, "%s: mig-partition -cgi '%.64s' does not match migLayout.instances", path, ids);
   }
-  const char *strategy = ag_plan_plugin_strategy(p);
-  if (strategy && strcmp(strategy, GP_PLUGIN_STRATEGY_NONE) != 0 && strcmp(strategy, GP_PLUGIN_STRATEGY_SINGLE) != 0 &&
-      strcmp(strategy, GP_PLUGIN_STRATEGY_MIXED) != 0)
-    return fail(err, "%s: device plugin --mig-strategy '%.16s' is not none, single or mixed", path, strategy);
+  /* read_components accepted every name and arg, so only the plugin's strategy can be wrong here. */
+  if (!gp_plan_node_setup_from_json(p->root, &p->setup)) {
+    const ag_component *dp = ag_plan_component(p, GP_COMPONENT_DEVICE_PLUGIN);
+    return fail(err, "%s: device plugin --mig-strategy '%.16s' is not none, single or mixed", path,
+                dp ? gp_plugin_strategy_of_args(dp->args) : "");
+  }
   return true;
 }
 
@@ -292,20 +294,7 @@ const char *ag_component_arg(const ag_component *c, size_t i) {
   return c && c->args ? json_string_value(json_array_get(c->args, i)) : NULL;
 }
 
-const char *ag_plan_plugin_strategy(const ag_plan *p) {
-  const ag_component *c = ag_plan_component(p, GP_COMPONENT_DEVICE_PLUGIN);
-  if (!c) return NULL;
-  for (size_t i = 0; i < ag_component_nargs(c); i++) {
-    const char *a = ag_component_arg(c, i);
-    if (strcmp(a, GP_PLUGIN_STRATEGY_ARG) == 0) {
-      const char *v = ag_component_arg(c, i + 1);
-      return v ? v : "";
-    }
-    if (strncmp(a, GP_PLUGIN_STRATEGY_ARG "=", sizeof GP_PLUGIN_STRATEGY_ARG) == 0)
-      return a + sizeof GP_PLUGIN_STRATEGY_ARG;
-  }
-  return GP_PLUGIN_STRATEGY_NONE;
-}
+const char *ag_plan_plugin_strategy(const ag_plan *p) { return gp_plugin_strategy_name(p->setup.plugin_strategy); }
 
 const char *ag_plan_cgi_ids(const ag_plan *p) {
   const ag_component *c = ag_plan_component(p, GP_COMPONENT_MIG_PARTITION);

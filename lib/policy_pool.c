@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "gpupool/mig.h"
+#include "gpupool/plan.h"
 #include "gpupool/policy.h"
 #include "json_util.h"
 #include "policy_internal.h"
@@ -443,10 +444,11 @@ static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
                  name_of(&gp_mig_strategy_names, d->mig_strategy));
   if (err->count != before || !list) return;
 
-  /* Layout: when the managed plugin runs in single mode, one profile fills each GPU; otherwise the
-   * listed instances must all be placed on one GPU at once. */
-  bool plugin = managed && e->driver_mode == GP_DRIVER_MODE_DEVICE_PLUGIN && e->driver == GP_DRIVER_INSTALL;
-  bool single = plugin && e->mig_strategy != GP_MIG_STRATEGY_MIXED;
+  /* Layout: when the managed device plugin runs (gp_plan_node_setup says whether) in single mode,
+   * one profile fills each GPU; otherwise the listed instances must all be placed on one GPU at once. */
+  gp_node_setup node;
+  gp_plan_node_setup(p, &node, NULL);
+  bool single = node.device_plugin && e->mig_strategy != GP_MIG_STRATEGY_MIXED;
   char text[128];
   if (single && d->mig_profile_count != 1) {
     mig_list_text(d, text, sizeof text);
