@@ -121,7 +121,7 @@ typedef struct {
   const char *gpu_vendor, *gpu_model;
   int gpu_count;
   bool mig_capable;
-  const char *mode, *mig_strategy, *driver; /* effective values, NULL when absent */
+  const char *management_mode, *mig_strategy, *driver; /* effective values, NULL when absent */
   ag_component comps[AG_MAX_COMPONENTS];
   size_t ncomps;
   gp_node_setup setup; /* what runs on the node, as the core reads it from the components */

@@ -239,11 +239,11 @@ bool ag_plan_parse(const char *buf, size_t len, const char *path, ag_plan *p, ag
   }
   json_t *eff = json_object_get(p->root, "effective");
   if (json_is_object(eff)) {
-    p->mode = json_string_value(json_object_get(eff, "managementMode"));
+    p->management_mode = json_string_value(json_object_get(eff, "managementMode"));
     p->mig_strategy = json_string_value(json_object_get(eff, "migStrategy"));
     p->driver = json_string_value(json_object_get(eff, "driver"));
-    if ((p->mode && !plain(p->mode, 32, NULL)) || (p->mig_strategy && !plain(p->mig_strategy, 32, NULL)) ||
-        (p->driver && !plain(p->driver, 32, NULL)))
+    if ((p->management_mode && !plain(p->management_mode, 32, NULL)) ||
+        (p->mig_strategy && !plain(p->mig_strategy, 32, NULL)) || (p->driver && !plain(p->driver, 32, NULL)))
       return fail(err, "%s: effective values have unexpected characters", path);
   }
   if (!read_components(p, err) || !read_layout(p, err) || !read_objects(p, err)) return false;

@@ -291,7 +291,7 @@ static bool bootstrap_env(const ag_plan *p, ag_fileset *fs, ag_err *err) {
   ag_buf_addf(&b, "GPUPOOL_GPU_MODEL=%s\n", p->has_gpu ? p->gpu_model : "");
   ag_buf_addf(&b, "GPUPOOL_GPU_COUNT=%d\n", p->has_gpu ? p->gpu_count : 0);
   ag_buf_addf(&b, "GPUPOOL_DRIVER=%s\n", p->driver ? p->driver : "");
-  ag_buf_addf(&b, "GPUPOOL_MANAGEMENT_MODE=%s\n", p->mode ? p->mode : "");
+  ag_buf_addf(&b, "GPUPOOL_MANAGEMENT_MODE=%s\n", p->management_mode ? p->management_mode : "");
   ag_buf_addf(&b, "GPUPOOL_MIG_STRATEGY=%s\n", p->mig_strategy ? p->mig_strategy : "");
   ag_buf_add(&b, "GPUPOOL_COMPONENTS=");
   for (size_t i = 0; i < p->ncomps; i++)

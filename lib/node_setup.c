@@ -23,7 +23,7 @@ void gp_plan_node_setup(const gp_pool *p, gp_node_setup *out, gp_mig_layout *lay
   memset(out, 0, sizeof *out);
   /* The decision matrix: no managed driver for AMD, none where the driver is None. */
   if (!p->size || p->size->vendor != GP_VENDOR_NVIDIA || e->driver != GP_DRIVER_INSTALL) return;
-  bool managed = p->os_type != GP_OS_TYPE_WINDOWS && e->mode == GP_MODE_MANAGED;
+  bool managed = p->os_type != GP_OS_TYPE_WINDOWS && e->management_mode == GP_MGMT_MANAGED;
   out->install = managed ? GP_INSTALL_EVERYTHING : GP_INSTALL_DRIVER;
   out->driver = true;
   out->fabric_manager = p->size->fabric_manager;

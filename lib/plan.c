@@ -97,7 +97,7 @@ static json_t *effective_json(build *b) {
     set(b, src, "driver", str(nm(&gp_source_names, p->src_driver)));
   }
   if (nvidia(b) && !windows(b)) {
-    set(b, eff, "managementMode", str(nm(&gp_mode_names, e->mode)));
+    set(b, eff, "managementMode", str(nm(&gp_mgmt_mode_names, e->management_mode)));
     set(b, eff, "driverMode", str(nm(&gp_driver_mode_names, e->driver_mode)));
     set(b, eff, "migStrategy", str(nm(&gp_mig_strategy_names, e->mig_strategy)));
     json_t *mp = chk(b, json_array());
@@ -105,7 +105,7 @@ static json_t *effective_json(build *b) {
     for (size_t i = 0; i < e->mig_profile_count; i++)
       push(b, mp, str(nm(&gp_mig_profile_names, e->mig_profiles[i])));
     set(b, eff, "migProfiles", mp);
-    set(b, src, "managementMode", str(nm(&gp_source_names, p->src_mode)));
+    set(b, src, "managementMode", str(nm(&gp_source_names, p->src_management_mode)));
     set(b, src, "driverMode", str(nm(&gp_source_names, p->src_driver_mode)));
     set(b, src, "migStrategy", str(nm(&gp_source_names, p->src_mig_strategy)));
   } else if (b->size && windows(b)) {
@@ -284,18 +284,18 @@ static void decision(build *b, json_t *list, const char *rule, const char *outco
   push(b, list, d);
 }
 
-static const char *mode_reason(const gp_pool *p, const gp_policy_context *ctx, char *buf, size_t size) {
+static const char *management_mode_reason(const gp_pool *p, const gp_policy_context *ctx, char *buf, size_t size) {
   char ga[32], ver[32];
   snprintf(ga, sizeof ga, "%d.%d", ctx->ga_version.major, ctx->ga_version.minor);
   gp_k8s_version_full(&p->k8s, ver, sizeof ver);
-  switch (p->src_mode) {
+  switch (p->src_management_mode) {
   case GP_SRC_DECLARED:
     snprintf(buf, size, "The pool declares gpuProfile.nvidia.managementMode %s.",
-             nm(&gp_mode_names, p->effective.mode));
+             nm(&gp_mgmt_mode_names, p->effective.management_mode));
     break;
   case GP_SRC_CLUSTER:
     snprintf(buf, size, "The pool declares no managementMode; its cluster's gpuProfile.nvidia.managementMode is %s.",
-             nm(&gp_mode_names, p->effective.mode));
+             nm(&gp_mgmt_mode_names, p->effective.management_mode));
     break;
   case GP_SRC_K8S_VERSION_DEFAULT:
     snprintf(buf, size,
@@ -336,13 +336,14 @@ static void decide_install(build *b, json_t *dec) {
            nm(&gp_vendor_names, sz->vendor), sz->gpu_model, sz->gpus == 1 ? "" : "s", sz->mig ? ", MIG-capable" : "",
            sz->fabric_manager ? ", NVSwitch (fabric manager required)" : "");
   if (nvidia(b)) {
-    decision(b, dec, "management-mode", nm(&gp_mode_names, e->mode), "%s", mode_reason(p, b->ctx, buf, sizeof buf));
+    decision(b, dec, "management-mode", nm(&gp_mgmt_mode_names, e->management_mode), "%s",
+             management_mode_reason(p, b->ctx, buf, sizeof buf));
     const char *cell = what == GP_INSTALL_EVERYTHING ? "everything"
                        : what == GP_INSTALL_DRIVER   ? "driver only"
                                                      : "nothing";
     decision(b, dec, "matrix", cell, "gpuProfile.driver %s (%s) with managementMode %s: %s.",
              nm(&gp_driver_names, e->driver), p->src_driver == GP_SRC_DECLARED ? "declared" : "default",
-             nm(&gp_mode_names, e->mode),
+             nm(&gp_mgmt_mode_names, e->management_mode),
              b->node.dra_driver      ? "the driver, the NVIDIA DRA driver, DCGM and the DCGM exporter are installed"
              : b->node.device_plugin ? "the driver, the device plugin, DCGM and the DCGM exporter are installed"
              : what == GP_INSTALL_DRIVER

@@ -214,8 +214,8 @@ static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_grou
                       "them all.",
                       err))
     ok = false;
-  if (!gpj_enum(nv, "managementMode", np, &gp_mode_names, &e, err)) ok = false;
-  r->gpu.mode = (gp_mgmt_mode)e;
+  if (!gpj_enum(nv, "managementMode", np, &gp_mgmt_mode_names, &e, err)) ok = false;
+  r->gpu.management_mode = (gp_mgmt_mode)e;
   if (!gpj_enum(nv, "driverMode", np, &gp_driver_mode_names, &e, err)) ok = false;
   r->gpu.driver_mode = (gp_driver_mode)e;
   if (!gpj_enum(nv, "migStrategy", np, &gp_mig_strategy_names, &e, err)) ok = false;
@@ -276,7 +276,7 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
   if (!gpj_enum(props, "osSKU", path, &gp_os_sku_names, &e, err)) ok = false;
   r->os_sku = (gp_os_sku)e;
   if (!gpj_enum(props, "mode", path, &gp_pool_mode_names, &e, err)) ok = false;
-  r->mode = (gp_pool_mode)e;
+  r->pool_mode = (gp_pool_mode)e;
   if (!gpj_string(props, "orchestratorVersion", path, MAX_VERSION, &s, err) ||
       !dup_into(&r->orchestrator_version, s, err))
     ok = false;

@@ -60,7 +60,7 @@ json_t *gpd_cluster_view(const gpd_resource *row, const gp_cluster *c, const gpd
 char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_group api, size_t *len,
                          gpd_response *resp);
 /* Effective management mode of a pool for metrics: Managed, Unmanaged or None. */
-const char *gpd_pool_mode_label(const gp_pool *p);
+const char *gpd_pool_management_mode(const gp_pool *p);
 
 /* ARM's conditional request table (reference/arm-protocol.md) for a write on a resource whose
  * current etag is etag (NULL: it does not exist). False with 412 in resp when it must not proceed. */
