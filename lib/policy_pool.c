@@ -31,14 +31,17 @@ void gp_warnings_free(gp_warnings *w) {
   w->count = 0;
 }
 
-void gpp_warn(gp_warnings *w, const char *msg) {
+void gpp_warn(gp_warnings *w, const char *msg, gp_error *err) {
   if (!w) return;
   for (size_t i = 0; i < w->count; i++)
     if (strcmp(w->items[i], msg) == 0) return;
   char **n = realloc(w->items, (w->count + 1) * sizeof *n);
-  if (!n) return;
-  w->items = n;
-  if ((w->items[w->count] = strdup(msg))) w->count++;
+  if (n) w->items = n;
+  if (!n || !(w->items[w->count] = strdup(msg))) {
+    err->oom = true;
+    return;
+  }
+  w->count++;
 }
 
 bool gpp_legacy_tag(const json_t *tags) {
@@ -330,8 +333,10 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
     e->management_mode = default_management_mode(p, ctx, &p->src_management_mode);
     if (p->src_management_mode == GP_SRC_LEGACY_TAG) {
       p->legacy_tag = true;
-      gpp_warn(w, "The tag EnableManagedGPUExperience=true is deprecated; declare "
-                  "gpuProfile.nvidia.managementMode: Managed instead (api-version 2026-08-02-preview or later).");
+      gpp_warn(w,
+               "The tag EnableManagedGPUExperience=true is deprecated; declare "
+               "gpuProfile.nvidia.managementMode: Managed instead (api-version 2026-08-02-preview or later).",
+               err);
     }
   }
   if (linux && legacy && d->management_mode == GP_MGMT_UNMANAGED)

@@ -124,12 +124,10 @@ json_t *gp_pool_properties_json(const gp_pool *p, gp_api_group api) {
 
 json_t *gp_pool_to_json(const gp_pool *p, gp_api_group api) {
   json_t *o = json_object();
-  json_t *props = gp_pool_properties_json(p, api);
-  if (!o || !props || gpj_set_str(o, "name", p->name) ||
+  if (!o || gpj_set_str(o, "name", p->name) ||
       json_object_set_new(o, "type", json_string("Microsoft.ContainerService/managedClusters/agentPools")) ||
-      json_object_set_new(o, "properties", props) || gpj_merge_missing(o, p->extra_top)) {
+      json_object_set_new(o, "properties", gp_pool_properties_json(p, api)) || gpj_merge_missing(o, p->extra_top)) {
     json_decref(o);
-    if (!o) json_decref(props);
     return NULL;
   }
   return o;
@@ -238,24 +236,29 @@ static bool load_json(const json_t *o, const char *key, json_t **out, json_type 
   const json_t *v = json_object_get(o, key);
   if (!v) return true;
   if (json_typeof(v) != type) return false;
-  return (*out = gpj_share(v)) != NULL;
+  *out = gpj_share(v);
+  return true;
 }
 
-static bool load_str(const json_t *o, const char *key, char **out) {
+/* An optional string member; false when it is not a string. A failed copy sets *oom instead: the
+ * document is fine, the memory is not. */
+static bool load_str(const json_t *o, const char *key, char **out, bool *oom) {
   const json_t *v = json_object_get(o, key);
   if (!v) return true;
   if (!json_is_string(v)) return false;
-  return (*out = strdup(json_string_value(v))) != NULL;
+  if (!(*out = strdup(json_string_value(v)))) *oom = true;
+  return true;
 }
 
 gp_pool *gp_pool_from_store(const json_t *doc, gp_error *err) {
   gp_pool *p = calloc(1, sizeof *p);
   const json_t *src = json_object_get(doc, "sources");
   int e;
+  bool oom = !p;
   bool ok = p && json_is_object(doc) && json_is_object(src);
   if (ok) {
-    ok = load_str(doc, "name", &p->name) && load_str(doc, "vmSize", &p->vm_size) &&
-         load_str(doc, "orchestratorVersion", &p->orchestrator_version) &&
+    ok = load_str(doc, "name", &p->name, &oom) && load_str(doc, "vmSize", &p->vm_size, &oom) &&
+         load_str(doc, "orchestratorVersion", &p->orchestrator_version, &oom) &&
          json_is_integer(json_object_get(doc, "count")) && load_json(doc, "nodeLabels", &p->node_labels, JSON_OBJECT) &&
          load_json(doc, "nodeTaints", &p->node_taints, JSON_ARRAY) && load_json(doc, "tags", &p->tags, JSON_OBJECT) &&
          load_json(doc, "extra", &p->extra, JSON_OBJECT) && load_json(doc, "extraTop", &p->extra_top, JSON_OBJECT) &&
@@ -282,6 +285,11 @@ gp_pool *gp_pool_from_store(const json_t *doc, gp_error *err) {
     p->src_mig_strategy = (gp_source)e;
     p->legacy_tag = json_is_true(json_object_get(doc, "legacyTag"));
     ok = ok && p->vm_size;
+  }
+  if (oom) {
+    err->oom = true;
+    gp_pool_free(p);
+    return NULL;
   }
   if (!ok) {
     gp_error_add(err, "InternalServerError", NULL, "A stored agent pool could not be read back.");
