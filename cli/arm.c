@@ -194,6 +194,36 @@ int arm_show(const arm_ctx *c, const char *url, int kind) {
   return rc;
 }
 
+int cli_list_all(const arm_ctx *c, const char *url, json_t **out) {
+  json_t *all = json_array();
+  char next[4096];
+  snprintf(next, sizeof next, "%s", url);
+  for (int page = 0; page < 10000; page++) {
+    http_response r;
+    json_t *body;
+    if (!arm_call(c, "GET", next, NULL, NULL, &r, &body)) {
+      http_response_free(&r);
+      json_decref(all);
+      return CLI_ERROR;
+    }
+    if (r.status != 200) {
+      int rc = arm_print_error(&r, body);
+      json_decref(body);
+      http_response_free(&r);
+      json_decref(all);
+      return rc;
+    }
+    json_array_extend(all, json_object_get(body, "value"));
+    const char *nl = json_string_value(json_object_get(body, "nextLink"));
+    if (nl) snprintf(next, sizeof next, "%s", nl);
+    json_decref(body);
+    http_response_free(&r);
+    if (!nl) break;
+  }
+  *out = all;
+  return CLI_OK;
+}
+
 int arm_list(const arm_ctx *c, const char *url, int kind) {
   json_t *all;
   int rc = cli_list_all(c, url, &all);

@@ -289,36 +289,6 @@ static int np_delete(int argc, char **argv) {
   return arm_write(&c, "DELETE", url, NULL, NULL, v[NP_NO_WAIT].set, NULL, KIND_OPERATION);
 }
 
-int cli_list_all(const arm_ctx *c, const char *url, json_t **out) {
-  json_t *all = json_array();
-  char next[4096];
-  snprintf(next, sizeof next, "%s", url);
-  for (int page = 0; page < 10000; page++) {
-    http_response r;
-    json_t *body;
-    if (!arm_call(c, "GET", next, NULL, NULL, &r, &body)) {
-      http_response_free(&r);
-      json_decref(all);
-      return CLI_ERROR;
-    }
-    if (r.status != 200) {
-      int rc = arm_print_error(&r, body);
-      json_decref(body);
-      http_response_free(&r);
-      json_decref(all);
-      return rc;
-    }
-    json_array_extend(all, json_object_get(body, "value"));
-    const char *nl = json_string_value(json_object_get(body, "nextLink"));
-    if (nl) snprintf(next, sizeof next, "%s", nl);
-    json_decref(body);
-    http_response_free(&r);
-    if (!nl) break;
-  }
-  *out = all;
-  return CLI_OK;
-}
-
 static int np_list(int argc, char **argv) {
   static const int which[] = {NP_RG, NP_CLUSTER};
   const char *cmd = "nodepool list";
