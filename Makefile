@@ -93,6 +93,11 @@ $(B)/tests/%: tests/unit/%.c $(LIB) $(wildcard tests/unit/*.h) | $(DEPS_OK)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(LIB) \
 	  $(LDLIBS) $(shell pkg-config --libs cmocka) $(LDFLAGS)
 
+# The allocation-failure test sees every allocation of the library: the allocator (and json_loadb,
+# see the test) is wrapped at link time.
+ALLOC_WRAPPED := malloc calloc realloc free strdup strndup asprintf json_loadb
+$(B)/tests/test_alloc_failure: LDFLAGS += $(foreach f,$(ALLOC_WRAPPED),-Wl,--wrap=$(f))
+
 $(B)/tests/run-vectors: tests/vectors/run_vectors.c $(LIB) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(LDFLAGS)

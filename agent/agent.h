@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "gpupool/plan.h"
+
 /* Exit statuses of every command (documented in `gpupool-agent --help` and docs/decisions.md). */
 enum {
   AG_EXIT_OK = 0,        /* done; check: conformant; fetch: a new plan was written */
@@ -132,9 +134,10 @@ typedef struct {
   const char *gpu_vendor, *gpu_model;
   int gpu_count;
   bool mig_capable;
-  const char *mode, *mig_strategy, *driver; /* effective values, NULL when absent */
+  const char *management_mode, *mig_strategy, *driver; /* effective values, NULL when absent */
   ag_component comps[AG_MAX_COMPONENTS];
   size_t ncomps;
+  gp_node_setup setup; /* what runs on the node, as the core reads it from the components */
   bool has_layout;
   ag_layout_group groups[8];
   size_t ngroups;
@@ -154,8 +157,8 @@ const ag_component *ag_plan_component(const ag_plan *p, const char *name);
 /* Arg i of a component (NULL past the end). */
 const char *ag_component_arg(const ag_component *c, size_t i);
 size_t ag_component_nargs(const ag_component *c);
-/* The device plugin's MIG strategy from its args: "single", "mixed" or "none". NULL when the plan
- * has no device plugin. */
+/* The device plugin's MIG strategy (setup.plugin_strategy): "single", "mixed" or "none". NULL when
+ * the plan has no device plugin. */
 const char *ag_plan_plugin_strategy(const ag_plan *p);
 /* The -cgi ids of mig-partition ("19,19,19"), NULL when the plan has none. */
 const char *ag_plan_cgi_ids(const ag_plan *p);
@@ -208,6 +211,8 @@ bool ag_render_kubernetes(const ag_plan *p, const char *pool, ag_fileset *fs, ag
 size_t ag_plan_units(const ag_plan *p, const char **units, size_t max);
 extern const char *const ag_managed_units[];
 extern const size_t ag_managed_unit_count;
+/* The systemd unit a component runs as, NULL when it runs as none. */
+const char *ag_component_unit(const char *component);
 /* Drop-in path (relative) that gpupool writes for a unit, NULL when none. */
 const char *ag_dropin_path(const char *unit);
 

@@ -117,18 +117,6 @@ static char *previous_components(const char *root) {
   return out;
 }
 
-static const char *component_unit(const char *component) {
-  static const char *const map[][2] = {{"nvidia-fabricmanager", "nvidia-fabricmanager.service"},
-                                       {"mig-partition", "mig-partition.service"},
-                                       {"nvidia-device-plugin", "nvidia-device-plugin.service"},
-                                       {"nvidia-dra-driver", "gpu-kubelet-plugin.service"},
-                                       {"nvidia-dcgm", "nvidia-dcgm.service"},
-                                       {"dcgm-exporter", "dcgm-exporter.service"}};
-  for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-    if (strcmp(map[i][0], component) == 0) return map[i][1];
-  return NULL;
-}
-
 static bool file_exists(const char *path) {
   struct stat sb;
   return stat(path, &sb) == 0;
@@ -139,7 +127,7 @@ static bool mig_steps(steps *st, const ag_plan *p, const ag_inventory *inv, bool
   const char *ids = ag_plan_cgi_ids(p);
   size_t n = inv->ngpus;
   bool enable[64] = {0}, destroy[64] = {0}, create[64] = {0}, disable[64] = {0};
-  if (!p->has_gpu || !ag_plan_component(p, "nvidia-driver")) return true;
+  if (!p->has_gpu || !ag_plan_component(p, GP_COMPONENT_DRIVER)) return true;
   if (!known) {
     if (!p->has_layout) return true;
     /* No NVML to ask (the driver comes with this boot): the whole sequence, as AKS runs it. */
@@ -236,13 +224,14 @@ static bool plan_steps(steps *st, const ag_plan *p, const ag_fileset *fs, const 
     const char *unit = ag_managed_units[i], *dropin = ag_dropin_path(unit);
     bool in_plan = false, before = false;
     for (size_t c = 0; c < p->ncomps; c++)
-      in_plan = in_plan || (component_unit(p->comps[c].name) && strcmp(component_unit(p->comps[c].name), unit) == 0);
+      in_plan =
+          in_plan || (ag_component_unit(p->comps[c].name) && strcmp(ag_component_unit(p->comps[c].name), unit) == 0);
     if (in_plan) continue;
     for (const char *q = prev; q && *q;) {
       const char *comma = strchr(q, ',');
       char name[64];
       snprintf(name, sizeof name, "%.*s", (int)(comma ? (size_t)(comma - q) : strlen(q)), q);
-      if (component_unit(name) && strcmp(component_unit(name), unit) == 0) before = true;
+      if (ag_component_unit(name) && strcmp(ag_component_unit(name), unit) == 0) before = true;
       q = comma ? comma + 1 : NULL;
     }
     if (before) gone[ngone++] = unit;

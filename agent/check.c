@@ -64,7 +64,7 @@ static void merge(findings *f) {
 
 static json_t *derive_allocatable(const ag_plan *p, const ag_inventory *inv, const char **why) {
   json_t *a = json_object();
-  const char *strategy = ag_plan_plugin_strategy(p);
+  gp_mig_strategy strategy = p->setup.plugin_strategy;
   *why = NULL;
   if (!a || !strategy || !inv->driver_present || inv->ngpus == 0) return a;
   size_t mig_gpus = 0, instances = 0;
@@ -83,7 +83,7 @@ static json_t *derive_allocatable(const ag_plan *p, const ag_inventory *inv, con
     }
   }
   bool bad = false;
-  if (strcmp(strategy, "mixed") == 0) {
+  if (strategy == GP_MIG_STRATEGY_MIXED) {
     for (size_t i = 0; i < inv->ngpus; i++) {
       const ag_gpu *g = &inv->gpus[i];
       if (g->mig_current != 1) {
@@ -98,7 +98,7 @@ static json_t *derive_allocatable(const ag_plan *p, const ag_inventory *inv, con
         bad |= json_object_set_new(a, key, json_integer(n + 1)) != 0;
       }
     }
-  } else if (strcmp(strategy, "single") == 0 && mig_gpus > 0) {
+  } else if (strategy == GP_MIG_STRATEGY_SINGLE && mig_gpus > 0) {
     if (mig_gpus != inv->ngpus)
       *why = "refuses a node where only some GPUs have MIG enabled, so it advertises nothing";
     else if (!uniform)
@@ -126,7 +126,7 @@ json_t *ag_node_allocatable(const ag_plan *p, const ag_inventory *inv) {
 /* ---- the checks ---------------------------------------------------------------------------- */
 
 static void check_driver(findings *f, const ag_plan *p, const ag_inventory *inv) {
-  const ag_component *drv = ag_plan_component(p, "nvidia-driver");
+  const ag_component *drv = ag_plan_component(p, GP_COMPONENT_DRIVER);
   if (drv && !inv->driver_present) {
     add(f, "error", "driver", -1, "NVIDIA driver", json_pack("s+", "installed ", drv->version ? drv->version : ""),
         json_pack("s+", "absent: ", inv->driver_absent_reason ? inv->driver_absent_reason : "NVML unavailable"),

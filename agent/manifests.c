@@ -63,7 +63,7 @@ static json_t *daemonset(ctx *c, const char *name, const char *app, const char *
 }
 
 static bool device_plugin(ctx *c, ag_fileset *fs, ag_err *err) {
-  const ag_component *dp = ag_plan_component(c->p, "nvidia-device-plugin");
+  const ag_component *dp = ag_plan_component(c->p, GP_COMPONENT_DEVICE_PLUGIN);
   if (!dp) return true;
   if (!dp->image) {
     ag_seterr(err, "the plan's nvidia-device-plugin has no image; it cannot run as a pod");
@@ -77,7 +77,7 @@ static bool device_plugin(ctx *c, ag_fileset *fs, ag_err *err) {
                                  "PASS_DEVICE_SPECS", "value", specs ? "true" : "false", "name", "FAIL_ON_INIT_ERROR",
                                  "value", "false"));
   json_t *sec;
-  if (strcmp(strategy, "none") == 0) {
+  if (c->p->setup.plugin_strategy == GP_MIG_STRATEGY_NONE) {
     sec = chk(c, json_pack("{s:b,s:{s:[s]}}", "allowPrivilegeEscalation", 0, "capabilities", "drop", "ALL"));
   } else {
     /* With MIG the plugin watches MIG devices' health, which needs SYS_ADMIN. */
@@ -91,8 +91,8 @@ static bool device_plugin(ctx *c, ag_fileset *fs, ag_err *err) {
                                  "mountPath", "/var/lib/kubelet/device-plugins"));
   json_t *vols = chk(
       c, json_pack("[{s:s,s:{s:s}}]", "name", "device-plugin", "hostPath", "path", "/var/lib/kubelet/device-plugins"));
-  char *name = object_name(c, "nvidia-device-plugin");
-  json_t *ds = name ? daemonset(c, name, "nvidia-device-plugin", dp->version, ctr, vols) : NULL;
+  char *name = object_name(c, GP_COMPONENT_DEVICE_PLUGIN);
+  json_t *ds = name ? daemonset(c, name, GP_COMPONENT_DEVICE_PLUGIN, dp->version, ctr, vols) : NULL;
   free(name);
   if (c->oom || !ds) {
     json_decref(ds);
@@ -113,7 +113,7 @@ static bool device_plugin(ctx *c, ag_fileset *fs, ag_err *err) {
 }
 
 static bool exporter(ctx *c, ag_fileset *fs, ag_err *err) {
-  const ag_component *ex = ag_plan_component(c->p, "dcgm-exporter");
+  const ag_component *ex = ag_plan_component(c->p, GP_COMPONENT_DCGM_EXPORTER);
   if (!ex) return true;
   if (!ex->image) {
     ag_seterr(err, "the plan's dcgm-exporter has no image; it cannot run as a pod");
@@ -139,17 +139,18 @@ static bool exporter(ctx *c, ag_fileset *fs, ag_err *err) {
                        "pod-gpu-resources", "mountPath", "/var/lib/kubelet/pod-resources", "readOnly", 1));
   json_t *vols = chk(c, json_pack("[{s:s,s:{s:s}}]", "name", "pod-gpu-resources", "hostPath", "path",
                                   "/var/lib/kubelet/pod-resources"));
-  char *name = object_name(c, "dcgm-exporter");
+  char *name = object_name(c, GP_COMPONENT_DCGM_EXPORTER);
   json_t *docs[2] = {NULL, NULL};
   if (name) {
-    docs[0] = daemonset(c, name, "dcgm-exporter", ex->version, ctr, vols);
-    json_t *sel = chk(c, json_pack("{s:s}", "app.kubernetes.io/name", "dcgm-exporter"));
+    docs[0] = daemonset(c, name, GP_COMPONENT_DCGM_EXPORTER, ex->version, ctr, vols);
+    json_t *sel = chk(c, json_pack("{s:s}", "app.kubernetes.io/name", GP_COMPONENT_DCGM_EXPORTER));
     if (sel && c->pool && json_object_set_new(sel, "kubernetes.azure.com/agentpool", json_string(c->pool)))
       c->oom = true;
-    docs[1] = chk(c, json_pack("{s:s,s:s,s:{s:s,s:s,s:o},s:{s:s,s:o,s:[{s:s,s:i,s:s,s:s}]}}", "apiVersion", "v1",
-                               "kind", "Service", "metadata", "name", name, "namespace", "kube-system", "labels",
-                               labels(c, "dcgm-exporter", ex->version), "spec", "type", "ClusterIP", "selector", sel,
-                               "ports", "name", "metrics", "port", port, "targetPort", "metrics", "protocol", "TCP"));
+    docs[1] =
+        chk(c, json_pack("{s:s,s:s,s:{s:s,s:s,s:o},s:{s:s,s:o,s:[{s:s,s:i,s:s,s:s}]}}", "apiVersion", "v1", "kind",
+                         "Service", "metadata", "name", name, "namespace", "kube-system", "labels",
+                         labels(c, GP_COMPONENT_DCGM_EXPORTER, ex->version), "spec", "type", "ClusterIP", "selector",
+                         sel, "ports", "name", "metrics", "port", port, "targetPort", "metrics", "protocol", "TCP"));
   } else {
     json_decref(ctr);
     json_decref(vols);

@@ -10,12 +10,13 @@
 
 #include "agent.h"
 #include "gpupool/catalog.h"
+#include "gpupool/plan.h"
 
 #define PLAN_MAX_BYTES (1024u * 1024u)
 
-static const char *const known_components[] = {"nvidia-driver",        "nvidia-fabricmanager", "mig-partition",
-                                               "nvidia-device-plugin", "nvidia-dra-driver",    "nvidia-dcgm",
-                                               "dcgm-exporter"};
+static const char *const known_components[] = {
+    GP_COMPONENT_DRIVER,     GP_COMPONENT_FABRIC_MANAGER, GP_COMPONENT_MIG_PARTITION, GP_COMPONENT_DEVICE_PLUGIN,
+    GP_COMPONENT_DRA_DRIVER, GP_COMPONENT_DCGM,           GP_COMPONENT_DCGM_EXPORTER};
 
 /* Characters allowed in values that land in files and command lines: printable ASCII, no quotes,
  * backslashes, spaces or shell/systemd specials. */
@@ -77,9 +78,10 @@ static bool read_components(ag_plan *p, ag_err *err) {
       known = known || strcmp(comp->name, known_components[k]) == 0;
     if (!known) {
       ag_seterr(err,
-                "%s: %s: unknown component '%.64s'; this gpupool-agent knows nvidia-driver, nvidia-fabricmanager, "
-                "mig-partition, nvidia-device-plugin, nvidia-dra-driver, nvidia-dcgm and dcgm-exporter (update the "
-                "agent)",
+                "%s: %s: unknown component '%.64s'; this gpupool-agent knows " GP_COMPONENT_DRIVER
+                ", " GP_COMPONENT_FABRIC_MANAGER ", " GP_COMPONENT_MIG_PARTITION ", " GP_COMPONENT_DEVICE_PLUGIN
+                ", " GP_COMPONENT_DRA_DRIVER ", " GP_COMPONENT_DCGM " and " GP_COMPONENT_DCGM_EXPORTER
+                " (update the agent)",
                 p->path, where, comp->name);
       return false;
     }
@@ -237,20 +239,21 @@ bool ag_plan_parse(const char *buf, size_t len, const char *path, ag_plan *p, ag
   }
   json_t *eff = json_object_get(p->root, "effective");
   if (json_is_object(eff)) {
-    p->mode = json_string_value(json_object_get(eff, "managementMode"));
+    p->management_mode = json_string_value(json_object_get(eff, "managementMode"));
     p->mig_strategy = json_string_value(json_object_get(eff, "migStrategy"));
     p->driver = json_string_value(json_object_get(eff, "driver"));
-    if ((p->mode && !plain(p->mode, 32, NULL)) || (p->mig_strategy && !plain(p->mig_strategy, 32, NULL)) ||
-        (p->driver && !plain(p->driver, 32, NULL)))
+    if ((p->management_mode && !plain(p->management_mode, 32, NULL)) ||
+        (p->mig_strategy && !plain(p->mig_strategy, 32, NULL)) || (p->driver && !plain(p->driver, 32, NULL)))
       return fail(err, "%s: effective values have unexpected characters", path);
   }
   if (!read_components(p, err) || !read_layout(p, err) || !read_objects(p, err)) return false;
 
   /* Cross-checks that keep node files consistent with each other. */
-  if ((p->has_layout || ag_plan_component(p, "nvidia-device-plugin") || ag_plan_component(p, "dcgm-exporter")) &&
+  if ((p->has_layout || ag_plan_component(p, GP_COMPONENT_DEVICE_PLUGIN) ||
+       ag_plan_component(p, GP_COMPONENT_DCGM_EXPORTER)) &&
       !p->has_gpu)
     return fail(err, "%s: GPU components without a GPU (gpu is null)", path);
-  const ag_component *mp = ag_plan_component(p, "mig-partition");
+  const ag_component *mp = ag_plan_component(p, GP_COMPONENT_MIG_PARTITION);
   if ((mp != NULL) != p->has_layout) return fail(err, "%s: mig-partition and migLayout must come together", path);
   if (mp) {
     const char *ids = ag_plan_cgi_ids(p);
@@ -265,9 +268,12 @@ bool ag_plan_parse(const char *buf, size_t len, const char *path, ag_plan *p, ag
     free(want);
     if (!same) return fail(err, "%s: mig-partition -cgi '%.64s' does not match migLayout.instances", path, ids);
   }
-  const char *strategy = ag_plan_plugin_strategy(p);
-  if (strategy && strcmp(strategy, "none") != 0 && strcmp(strategy, "single") != 0 && strcmp(strategy, "mixed") != 0)
-    return fail(err, "%s: device plugin --mig-strategy '%.16s' is not none, single or mixed", path, strategy);
+  /* read_components accepted every name and arg, so only the plugin's strategy can be wrong here. */
+  if (!gp_plan_node_setup_from_json(p->root, &p->setup)) {
+    const ag_component *dp = ag_plan_component(p, GP_COMPONENT_DEVICE_PLUGIN);
+    return fail(err, "%s: device plugin --mig-strategy '%.16s' is not none, single or mixed", path,
+                dp ? gp_plugin_strategy_of_args(dp->args) : "");
+  }
   return true;
 }
 
@@ -288,22 +294,10 @@ const char *ag_component_arg(const ag_component *c, size_t i) {
   return c && c->args ? json_string_value(json_array_get(c->args, i)) : NULL;
 }
 
-const char *ag_plan_plugin_strategy(const ag_plan *p) {
-  const ag_component *c = ag_plan_component(p, "nvidia-device-plugin");
-  if (!c) return NULL;
-  for (size_t i = 0; i < ag_component_nargs(c); i++) {
-    const char *a = ag_component_arg(c, i);
-    if (strcmp(a, "--mig-strategy") == 0) {
-      const char *v = ag_component_arg(c, i + 1);
-      return v ? v : "";
-    }
-    if (strncmp(a, "--mig-strategy=", 15) == 0) return a + 15;
-  }
-  return "none";
-}
+const char *ag_plan_plugin_strategy(const ag_plan *p) { return gp_plugin_strategy_name(p->setup.plugin_strategy); }
 
 const char *ag_plan_cgi_ids(const ag_plan *p) {
-  const ag_component *c = ag_plan_component(p, "mig-partition");
+  const ag_component *c = ag_plan_component(p, GP_COMPONENT_MIG_PARTITION);
   for (size_t i = 0; c && i + 1 < ag_component_nargs(c); i++)
     if (strcmp(ag_component_arg(c, i), "-cgi") == 0) return ag_component_arg(c, i + 1);
   return NULL;

@@ -14,14 +14,14 @@
 static const struct {
   const char *component, *unit, *dropin;
 } units[] = {
-    {"nvidia-fabricmanager", "nvidia-fabricmanager.service", NULL},
-    {"mig-partition", "mig-partition.service", "etc/systemd/system/mig-partition.service.d/10-gpupool.conf"},
-    {"nvidia-device-plugin", "nvidia-device-plugin.service",
+    {GP_COMPONENT_FABRIC_MANAGER, "nvidia-fabricmanager.service", NULL},
+    {GP_COMPONENT_MIG_PARTITION, "mig-partition.service", "etc/systemd/system/mig-partition.service.d/10-gpupool.conf"},
+    {GP_COMPONENT_DEVICE_PLUGIN, "nvidia-device-plugin.service",
      "etc/systemd/system/nvidia-device-plugin.service.d/10-gpupool.conf"},
-    {"nvidia-dra-driver", "gpu-kubelet-plugin.service",
+    {GP_COMPONENT_DRA_DRIVER, "gpu-kubelet-plugin.service",
      "etc/systemd/system/gpu-kubelet-plugin.service.d/10-gpupool.conf"},
-    {"nvidia-dcgm", "nvidia-dcgm.service", NULL},
-    {"dcgm-exporter", "dcgm-exporter.service", "etc/systemd/system/dcgm-exporter.service.d/10-gpupool.conf"},
+    {GP_COMPONENT_DCGM, "nvidia-dcgm.service", NULL},
+    {GP_COMPONENT_DCGM_EXPORTER, "dcgm-exporter.service", "etc/systemd/system/dcgm-exporter.service.d/10-gpupool.conf"},
 };
 #define NUNITS (sizeof units / sizeof *units)
 
@@ -36,7 +36,7 @@ const char *ag_dropin_path(const char *unit) {
   return NULL;
 }
 
-static const char *unit_of(const char *component) {
+const char *ag_component_unit(const char *component) {
   for (size_t i = 0; i < NUNITS; i++)
     if (strcmp(units[i].component, component) == 0) return units[i].unit;
   return NULL;
@@ -45,7 +45,7 @@ static const char *unit_of(const char *component) {
 size_t ag_plan_units(const ag_plan *p, const char **out, size_t max) {
   size_t n = 0;
   for (size_t i = 0; i < p->ncomps && n < max; i++) {
-    const char *u = unit_of(p->comps[i].name);
+    const char *u = ag_component_unit(p->comps[i].name);
     if (u) out[n++] = u;
   }
   return n;
@@ -100,7 +100,7 @@ static bool has_arg(const ag_component *c, const char *a1, const char *a2) {
 }
 
 static bool device_plugin(const ag_plan *p, ag_fileset *fs, ag_err *err) {
-  const ag_component *c = ag_plan_component(p, "nvidia-device-plugin");
+  const ag_component *c = ag_plan_component(p, GP_COMPONENT_DEVICE_PLUGIN);
   if (!c) return true;
   const char *bin = ag_component_binary(p, c->name);
   if (!bin) {
@@ -111,7 +111,7 @@ static bool device_plugin(const ag_plan *p, ag_fileset *fs, ag_err *err) {
   header(&b, p);
   ag_buf_addf(&b, "# nvidia-device-plugin %s, MIG strategy %s.\n", c->version ? c->version : "",
               ag_plan_plugin_strategy(p));
-  if (ag_plan_component(p, "mig-partition")) ag_buf_add(&b, "[Unit]\nAfter=mig-partition.service\n\n");
+  if (ag_plan_component(p, GP_COMPONENT_MIG_PARTITION)) ag_buf_add(&b, "[Unit]\nAfter=mig-partition.service\n\n");
   ag_buf_add(&b, "[Service]\n");
   exec_line(&b, bin, c);
   ag_buf_add(&b, "\n");
@@ -120,7 +120,7 @@ static bool device_plugin(const ag_plan *p, ag_fileset *fs, ag_err *err) {
 }
 
 static bool dra_driver(const ag_plan *p, ag_fileset *fs, ag_err *err) {
-  const ag_component *c = ag_plan_component(p, "nvidia-dra-driver");
+  const ag_component *c = ag_plan_component(p, GP_COMPONENT_DRA_DRIVER);
   if (!c) return true;
   ag_buf b = {0};
   header(&b, p);
@@ -138,7 +138,7 @@ static bool dra_driver(const ag_plan *p, ag_fileset *fs, ag_err *err) {
 }
 
 static bool exporter(const ag_plan *p, ag_fileset *fs, ag_err *err) {
-  const ag_component *c = ag_plan_component(p, "dcgm-exporter");
+  const ag_component *c = ag_plan_component(p, GP_COMPONENT_DCGM_EXPORTER);
   if (!c) return true;
   const char *bin = ag_component_binary(p, c->name);
   if (!bin) {
@@ -151,7 +151,7 @@ static bool exporter(const ag_plan *p, ag_fileset *fs, ag_err *err) {
               "# dcgm-exporter %s on port %d (AKS uses 19400, not 9400, so that an exporter users install "
               "themselves does not clash).\n",
               c->version ? c->version : "", c->port ? c->port : 19400);
-  if (ag_plan_component(p, "nvidia-dcgm"))
+  if (ag_plan_component(p, GP_COMPONENT_DCGM))
     ag_buf_add(&b, "# DCGM failing is not fatal: Wants=, not Requires=.\n[Unit]\nAfter=nvidia-dcgm.service\n"
                    "Wants=nvidia-dcgm.service\n\n");
   ag_buf_add(&b, "[Service]\n");
@@ -163,7 +163,7 @@ static bool exporter(const ag_plan *p, ag_fileset *fs, ag_err *err) {
 }
 
 static bool mig_partition(const ag_plan *p, ag_fileset *fs, ag_err *err) {
-  const ag_component *c = ag_plan_component(p, "mig-partition");
+  const ag_component *c = ag_plan_component(p, GP_COMPONENT_MIG_PARTITION);
   if (!c) return true;
   ag_buf b = {0}, args = {0};
   for (size_t i = 0; i < ag_component_nargs(c); i++)
@@ -178,7 +178,8 @@ static bool mig_partition(const ag_plan *p, ag_fileset *fs, ag_err *err) {
   for (size_t i = 0; i < p->ngroups; i++)
     ag_buf_addf(&b, "%s %d x %s", i ? "," : "", p->groups[i].count, p->groups[i].profile);
   ag_buf_addf(&b, ". Created in this order with nvidia-smi -mig 1, then nvidia-smi mig %s.\n", create);
-  if (ag_plan_component(p, "nvidia-device-plugin")) ag_buf_add(&b, "[Unit]\nBefore=nvidia-device-plugin.service\n\n");
+  if (ag_plan_component(p, GP_COMPONENT_DEVICE_PLUGIN))
+    ag_buf_add(&b, "[Unit]\nBefore=nvidia-device-plugin.service\n\n");
   ag_buf_add(&b, "[Service]\n");
   if (p->ngroups == 1 && p->groups[0].aks_profile)
     ag_buf_addf(&b, "Environment=GPU_INSTANCE_PROFILE=%s\n", p->groups[0].aks_profile);
@@ -191,7 +192,7 @@ static bool mig_partition(const ag_plan *p, ag_fileset *fs, ag_err *err) {
 
 /* mig-parted's config: `gpupool` is the layout of this plan, `all-disabled` the way back. */
 static bool mig_parted(const ag_plan *p, ag_fileset *fs, ag_err *err) {
-  if (!p->mig_capable || !ag_plan_component(p, "nvidia-driver")) return true;
+  if (!p->mig_capable || !ag_plan_component(p, GP_COMPONENT_DRIVER)) return true;
   json_t *devices = json_object(), *cfg = NULL;
   bool bad = !devices;
   for (size_t i = 0; !bad && i < p->ngroups; i++) {
@@ -278,7 +279,8 @@ static void kv_list(ag_buf *b, json_t *obj, bool ints) {
 
 static bool bootstrap_env(const ag_plan *p, ag_fileset *fs, ag_err *err) {
   ag_buf b = {0};
-  const ag_component *drv = ag_plan_component(p, "nvidia-driver"), *exp = ag_plan_component(p, "dcgm-exporter");
+  const ag_component *drv = ag_plan_component(p, GP_COMPONENT_DRIVER),
+                     *exp = ag_plan_component(p, GP_COMPONENT_DCGM_EXPORTER);
   const char *strategy = ag_plan_plugin_strategy(p), *ids = ag_plan_cgi_ids(p);
   header(&b, p);
   ag_buf_add(&b, "# The node's GPU setup for its bootstrap (a systemd EnvironmentFile; also valid sh).\n");
@@ -289,7 +291,7 @@ static bool bootstrap_env(const ag_plan *p, ag_fileset *fs, ag_err *err) {
   ag_buf_addf(&b, "GPUPOOL_GPU_MODEL=%s\n", p->has_gpu ? p->gpu_model : "");
   ag_buf_addf(&b, "GPUPOOL_GPU_COUNT=%d\n", p->has_gpu ? p->gpu_count : 0);
   ag_buf_addf(&b, "GPUPOOL_DRIVER=%s\n", p->driver ? p->driver : "");
-  ag_buf_addf(&b, "GPUPOOL_MANAGEMENT_MODE=%s\n", p->mode ? p->mode : "");
+  ag_buf_addf(&b, "GPUPOOL_MANAGEMENT_MODE=%s\n", p->management_mode ? p->management_mode : "");
   ag_buf_addf(&b, "GPUPOOL_MIG_STRATEGY=%s\n", p->mig_strategy ? p->mig_strategy : "");
   ag_buf_add(&b, "GPUPOOL_COMPONENTS=");
   for (size_t i = 0; i < p->ncomps; i++)

@@ -84,8 +84,8 @@ static bool parse_cluster_gpu_profile(const json_t *props, gp_api_group api, gp_
                       "A cluster only sets the default 'managementMode' of its pools.", err))
     ok = false;
   int e;
-  if (!gpj_enum(nv, "managementMode", "properties.gpuProfile.nvidia", &gp_mode_names, &e, err)) ok = false;
-  r->mode = (gp_mgmt_mode)e;
+  if (!gpj_enum(nv, "managementMode", "properties.gpuProfile.nvidia", &gp_mgmt_mode_names, &e, err)) ok = false;
+  r->management_mode = (gp_mgmt_mode)e;
   return ok;
 }
 
@@ -140,8 +140,8 @@ gp_cluster_request *gp_cluster_request_parse(const json_t *body, gp_api_group ap
     err->oom = true;
     return NULL;
   }
-  if (!gpj_string(body, "name", "", 256, &s, err) || !dup_str(&r->name, s)) ok = false;
-  if (!gpj_string(body, "location", "", MAX_LOCATION, &s, err) || !dup_str(&r->location, s)) ok = false;
+  if (!gpj_string(body, "name", "", 256, &s, err) || !gpj_dup_into(&r->name, s, err)) ok = false;
+  if (!gpj_string(body, "location", "", MAX_LOCATION, &s, err) || !gpj_dup_into(&r->location, s, err)) ok = false;
   if (ok && require_location && (!r->location || !*r->location)) {
     gp_error_add(err, "InvalidParameter", "location",
                  "'location' is required when creating a managed cluster, for example \"eastus\".");
@@ -163,9 +163,10 @@ gp_cluster_request *gp_cluster_request_parse(const json_t *body, gp_api_group ap
     return NULL;
   }
   if (props) {
-    if (!gpj_string(props, "kubernetesVersion", "properties", 32, &s, err) || !dup_str(&r->kubernetes_version, s))
+    if (!gpj_string(props, "kubernetesVersion", "properties", 32, &s, err) ||
+        !gpj_dup_into(&r->kubernetes_version, s, err))
       ok = false;
-    if (!gpj_string(props, "dnsPrefix", "properties", MAX_DNS_PREFIX, &s, err) || !dup_str(&r->dns_prefix, s))
+    if (!gpj_string(props, "dnsPrefix", "properties", MAX_DNS_PREFIX, &s, err) || !gpj_dup_into(&r->dns_prefix, s, err))
       ok = false;
     if (!parse_cluster_gpu_profile(props, api, r, err)) ok = false;
     if (!parse_pools(props, api, r, err)) ok = false;
@@ -185,7 +186,7 @@ gp_cluster *gp_cluster_clone(const gp_cluster *c) {
   gp_cluster *n = calloc(1, sizeof *n);
   if (!n) return NULL;
   n->k8s = c->k8s;
-  n->mode = c->mode;
+  n->management_mode = c->management_mode;
   bool ok = dup_str(&n->name, c->name) && dup_str(&n->location, c->location) &&
             dup_str(&n->kubernetes_version, c->kubernetes_version) && dup_str(&n->dns_prefix, c->dns_prefix);
   if (ok && c->tags) ok = (n->tags = gpj_share(c->tags)) != NULL;
@@ -228,17 +229,19 @@ json_t *gp_cluster_to_json(const gp_cluster *c, gp_pool *const *pools, size_t np
     }
     /* agentPoolProfiles entries are flat: the name sits beside the properties */
     json_t *entry = json_object();
-    if (!entry || gpj_set_str(entry, "name", pools[i]->name) || json_object_update(entry, pp)) rc = -1;
+    bool bad = !entry || gpj_set_str(entry, "name", pools[i]->name) || json_object_update(entry, pp);
     json_decref(pp);
-    if (rc || json_array_append_new(list, entry)) {
+    if (bad) json_decref(entry);
+    if (bad || json_array_append_new(list, entry)) { /* append_new releases entry when it fails */
       rc = -1;
       break;
     }
   }
   rc |= json_object_set_new(props, "agentPoolProfiles", list);
   list = NULL;
-  if (api == GP_API_PREVIEW && c->mode) {
-    json_t *g = json_pack("{s:{s:s}}", "nvidia", "managementMode", gp_enum_name(&gp_mode_names, c->mode));
+  if (api == GP_API_PREVIEW && c->management_mode) {
+    json_t *g =
+        json_pack("{s:{s:s}}", "nvidia", "managementMode", gp_enum_name(&gp_mgmt_mode_names, c->management_mode));
     rc |= json_object_set_new(props, "gpuProfile", g);
   }
   rc |= gpj_merge_missing(props, c->extra);
@@ -267,7 +270,7 @@ json_t *gp_cluster_to_store(const gp_cluster *c) {
   rc |= gpj_set_str(o, "kubernetesVersionDeclared", c->kubernetes_version);
   rc |= gpj_set_str(o, "kubernetesVersion", ver);
   rc |= gpj_set_str(o, "dnsPrefix", c->dns_prefix);
-  if (c->mode) rc |= gpj_set_str(o, "managementMode", gp_enum_name(&gp_mode_names, c->mode));
+  if (c->management_mode) rc |= gpj_set_str(o, "managementMode", gp_enum_name(&gp_mgmt_mode_names, c->management_mode));
   if (c->tags) rc |= json_object_set_new(o, "tags", gpj_share(c->tags));
   if (c->extra) rc |= json_object_set_new(o, "extra", gpj_share(c->extra));
   if (c->extra_top) rc |= json_object_set_new(o, "extraTop", gpj_share(c->extra_top));
@@ -280,11 +283,13 @@ json_t *gp_cluster_to_store(const gp_cluster *c) {
 
 gp_cluster *gp_cluster_from_store(const json_t *doc, gp_error *err) {
   gp_cluster *c = calloc(1, sizeof *c);
+  bool oom = !c; /* the document is fine, the memory is not */
   bool ok = c && json_is_object(doc);
   const json_t *v;
 #define LOAD_STR(key, field)                                                                                           \
   if (ok && (v = json_object_get(doc, key))) {                                                                         \
-    ok = json_is_string(v) && (c->field = strdup(json_string_value(v)));                                               \
+    ok = json_is_string(v);                                                                                            \
+    if (ok && !(c->field = strdup(json_string_value(v)))) oom = true;                                                  \
   }
 #define LOAD_OBJ(key, field)                                                                                           \
   if (ok && (v = json_object_get(doc, key))) {                                                                         \
@@ -301,8 +306,13 @@ gp_cluster *gp_cluster_from_store(const json_t *doc, gp_error *err) {
 #undef LOAD_OBJ
   if (ok) ok = gp_k8s_version_parse(json_string_value(json_object_get(doc, "kubernetesVersion")), &c->k8s);
   if (ok && (v = json_object_get(doc, "managementMode"))) {
-    c->mode = (gp_mgmt_mode)gp_enum_parse(&gp_mode_names, json_string_value(v));
-    ok = c->mode != GP_MODE_UNSET;
+    c->management_mode = (gp_mgmt_mode)gp_enum_parse(&gp_mgmt_mode_names, json_string_value(v));
+    ok = c->management_mode != GP_MGMT_UNSET;
+  }
+  if (oom) {
+    err->oom = true;
+    gp_cluster_free(c);
+    return NULL;
   }
   if (!ok) {
     gp_error_add(err, "InternalServerError", NULL, "A stored managed cluster could not be read back.");

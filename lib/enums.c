@@ -11,7 +11,7 @@
 
 NAMES(gp_driver_names, "Install", "None");
 NAMES(gp_driver_type_names, "GRID", "CUDA");
-NAMES(gp_mode_names, "Managed", "Unmanaged");
+NAMES(gp_mgmt_mode_names, "Managed", "Unmanaged");
 NAMES(gp_driver_mode_names, "DevicePlugin", "DRA");
 NAMES(gp_mig_strategy_names, "None", "Single", "Mixed");
 NAMES(gp_mig_profile_names, "MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g");

@@ -70,6 +70,8 @@ bool gpj_enum(const json_t *obj, const char *key, const char *path, const gp_enu
       if (asprintf(&m, "%s Allowed values: %s.", v->message, list) >= 0) {
         free(v->message);
         v->message = m;
+      } else {
+        err->oom = true; /* the message would lack what to do */
       }
     }
     return false;
@@ -173,6 +175,15 @@ json_t *gpj_copy_without(const json_t *obj, const char *const *skip) {
 }
 
 char *gpj_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+bool gpj_dup_into(char **dst, const char *src, gp_error *err) {
+  if (!src) return true;
+  if (!(*dst = strdup(src))) {
+    err->oom = true;
+    return false;
+  }
+  return true;
+}
 
 bool gpj_streq_ci(const char *a, const char *b) {
   if (!a || !b) return a == b;

@@ -46,6 +46,8 @@ int gpj_merge_missing(json_t *dst, const json_t *extra);
 
 /* strdup that treats NULL as NULL. */
 char *gpj_strdup(const char *s);
+/* *dst = a copy of src (nothing when src is NULL); false with err->oom set when the copy fails. */
+bool gpj_dup_into(char **dst, const char *src, gp_error *err);
 
 /* Case-insensitive equality of two possibly-NULL strings. */
 bool gpj_streq_ci(const char *a, const char *b);

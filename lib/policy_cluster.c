@@ -79,12 +79,12 @@ static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_
   } else {
     c->k8s = v;
   }
-  if (r->mode) {
-    if (r->mode != c->mode && ctx->phase == GP_PHASE_PREVIEW && !ctx->feature_managed_gpu &&
+  if (r->management_mode) {
+    if (r->management_mode != c->management_mode && ctx->phase == GP_PHASE_PREVIEW && !ctx->feature_managed_gpu &&
         !ctx->feature_managed_gpu_experience)
       gp_error_add(err, "PreviewFeatureNotRegistered", "properties.gpuProfile.nvidia.managementMode",
                    "'properties.gpuProfile.nvidia.managementMode' is a preview setting. " GPP_REGISTER_FEATURE_HINT);
-    c->mode = r->mode;
+    c->management_mode = r->management_mode;
   }
 }
 
@@ -177,9 +177,10 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
                        pools[i]->name ? pools[i]->name : "");
       if (n > 0 && (size_t)n < sizeof names - used) used += (size_t)n;
       conflicts++;
-      conflict_target = res->cluster->mode && (!existing || existing->mode != res->cluster->mode)
-                            ? "properties.gpuProfile.nvidia.managementMode"
-                            : "properties.kubernetesVersion";
+      conflict_target =
+          res->cluster->management_mode && (!existing || existing->management_mode != res->cluster->management_mode)
+              ? "properties.gpuProfile.nvidia.managementMode"
+              : "properties.kubernetesVersion";
     } else {
       for (size_t v = 0; v < perr.count; v++)
         gp_error_add(err, perr.items[v].code, perr.items[v].target, "Agent pool '%s': %s",

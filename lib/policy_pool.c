@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "gpupool/mig.h"
+#include "gpupool/plan.h"
 #include "gpupool/policy.h"
 #include "json_util.h"
 #include "policy_internal.h"
@@ -30,14 +31,17 @@ void gp_warnings_free(gp_warnings *w) {
   w->count = 0;
 }
 
-void gpp_warn(gp_warnings *w, const char *msg) {
+void gpp_warn(gp_warnings *w, const char *msg, gp_error *err) {
   if (!w) return;
   for (size_t i = 0; i < w->count; i++)
     if (strcmp(w->items[i], msg) == 0) return;
   char **n = realloc(w->items, (w->count + 1) * sizeof *n);
-  if (!n) return;
-  w->items = n;
-  if ((w->items[w->count] = strdup(msg))) w->count++;
+  if (n) w->items = n;
+  if (!n || !(w->items[w->count] = strdup(msg))) {
+    err->oom = true;
+    return;
+  }
+  w->count++;
 }
 
 bool gpp_legacy_tag(const json_t *tags) {
@@ -136,9 +140,11 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, g
   const gp_gpu_settings *eff = old ? &old->effective : d;
   /* A driver None pool can never follow a Managed default, so for it an explicit Unmanaged is a
    * real declaration: it is what ManagedGPUDefaultConflict asks the user to send. */
-  if (!create && r->mode == GP_MODE_UNMANAGED && old->effective.driver == GP_DRIVER_NONE && !d->mode)
-    d->mode = GP_MODE_UNMANAGED;
-  d->mode = (gp_mgmt_mode)merge_mutable(d->mode, eff->mode, r->mode, create);
+  if (!create && r->management_mode == GP_MGMT_UNMANAGED && old->effective.driver == GP_DRIVER_NONE &&
+      !d->management_mode)
+    d->management_mode = GP_MGMT_UNMANAGED;
+  d->management_mode =
+      (gp_mgmt_mode)merge_mutable(d->management_mode, eff->management_mode, r->management_mode, create);
   d->driver_mode = (gp_driver_mode)merge_mutable(d->driver_mode, eff->driver_mode, r->driver_mode, create);
   d->mig_strategy = (gp_mig_strategy)merge_mutable(d->mig_strategy, eff->mig_strategy, r->mig_strategy, create);
 }
@@ -176,10 +182,10 @@ static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, path
     p->count = r->count;
   else if (create)
     p->count = 1;
-  if (r->mode)
-    p->mode = r->mode;
+  if (r->pool_mode)
+    p->pool_mode = r->pool_mode;
   else if (create)
-    p->mode = GP_POOL_MODE_USER;
+    p->pool_mode = GP_POOL_MODE_USER;
 #define REPLACE_JSON(field)                                                                                            \
   if (r->field) {                                                                                                      \
     json_t *c = gpj_share(r->field);                                                                                   \
@@ -247,25 +253,25 @@ static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *
 }
 
 /* The default management mode of a pool that declares none (SPEC §4, first match wins). */
-static gp_mgmt_mode default_mode(const gp_pool *p, const gp_policy_context *ctx, gp_source *src) {
-  if (ctx->cluster && ctx->cluster->mode) {
+static gp_mgmt_mode default_management_mode(const gp_pool *p, const gp_policy_context *ctx, gp_source *src) {
+  if (ctx->cluster && ctx->cluster->management_mode) {
     *src = GP_SRC_CLUSTER;
-    return ctx->cluster->mode;
+    return ctx->cluster->management_mode;
   }
   if (ctx->phase == GP_PHASE_GA && gp_k8s_minor_cmp(&p->k8s, &ctx->ga_version) >= 0) {
     *src = GP_SRC_K8S_VERSION_DEFAULT;
-    return GP_MODE_MANAGED;
+    return GP_MGMT_MANAGED;
   }
   if (ctx->feature_managed_gpu_experience && gpp_legacy_tag(p->tags)) {
     *src = GP_SRC_LEGACY_TAG;
-    return GP_MODE_MANAGED;
+    return GP_MGMT_MANAGED;
   }
   *src = GP_SRC_PREVIEW_DEFAULT;
-  return GP_MODE_UNMANAGED;
+  return GP_MGMT_UNMANAGED;
 }
 
 static bool any_nvidia(const gp_gpu_settings *d) {
-  return d->mode || d->driver_mode || d->mig_strategy || d->mig_profile_count;
+  return d->management_mode || d->driver_mode || d->mig_strategy || d->mig_profile_count;
 }
 
 /* Preview gating: newly declared or changed gpuProfile.nvidia fields need a registered feature. */
@@ -277,7 +283,7 @@ static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_c
   size_t n = 0;
   /* A declaration equal to what the pool already has changes nothing and is not gated. */
   const gp_gpu_settings *e = old ? &old->effective : &none;
-  if (d->mode && d->mode != o->mode && d->mode != e->mode)
+  if (d->management_mode && d->management_mode != o->management_mode && d->management_mode != e->management_mode)
     changed[n++] = path_of(ps, "gpuProfile.nvidia.managementMode");
   if (d->driver_mode && d->driver_mode != o->driver_mode && d->driver_mode != e->driver_mode)
     changed[n++] = path_of(ps, "gpuProfile.nvidia.driverMode");
@@ -318,39 +324,41 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
   /* management mode */
   p->legacy_tag = false;
   if (!linux) {
-    e->mode = GP_MODE_UNMANAGED;
-    p->src_mode = GP_SRC_DEFAULT;
-  } else if (d->mode) {
-    e->mode = d->mode;
-    p->src_mode = GP_SRC_DECLARED;
+    e->management_mode = GP_MGMT_UNMANAGED;
+    p->src_management_mode = GP_SRC_DEFAULT;
+  } else if (d->management_mode) {
+    e->management_mode = d->management_mode;
+    p->src_management_mode = GP_SRC_DECLARED;
   } else {
-    e->mode = default_mode(p, ctx, &p->src_mode);
-    if (p->src_mode == GP_SRC_LEGACY_TAG) {
+    e->management_mode = default_management_mode(p, ctx, &p->src_management_mode);
+    if (p->src_management_mode == GP_SRC_LEGACY_TAG) {
       p->legacy_tag = true;
-      gpp_warn(w, "The tag EnableManagedGPUExperience=true is deprecated; declare "
-                  "gpuProfile.nvidia.managementMode: Managed instead (api-version 2026-08-02-preview or later).");
+      gpp_warn(w,
+               "The tag EnableManagedGPUExperience=true is deprecated; declare "
+               "gpuProfile.nvidia.managementMode: Managed instead (api-version 2026-08-02-preview or later).",
+               err);
     }
   }
-  if (linux && legacy && d->mode == GP_MODE_UNMANAGED)
+  if (linux && legacy && d->management_mode == GP_MGMT_UNMANAGED)
     gp_error_add(err, "ConflictingManagedGPUSettings", path_of(ps, "gpuProfile.nvidia.managementMode"),
                  "The tag EnableManagedGPUExperience=true asks for a managed pool but managementMode is Unmanaged. "
                  "Remove the tag, or the Unmanaged setting.");
 
   /* driver: the decision matrix. On an update the driver fixed at creation counts as declared. */
   gp_driver drv = create ? d->driver : old->effective.driver;
-  if (e->mode == GP_MODE_MANAGED) {
+  if (e->management_mode == GP_MGMT_MANAGED) {
     if (drv == GP_DRIVER_NONE) {
-      if (!create && old->src_mode != GP_SRC_DECLARED && old->effective.mode == GP_MODE_UNMANAGED &&
-          p->src_mode != GP_SRC_DECLARED) {
-        const char *target = p->src_mode == GP_SRC_CLUSTER               ? "properties.gpuProfile.nvidia.managementMode"
-                             : p->src_mode == GP_SRC_K8S_VERSION_DEFAULT ? path_of(ps, "orchestratorVersion")
-                                                                         : path_of(ps, "tags");
+      if (!create && old->src_management_mode != GP_SRC_DECLARED &&
+          old->effective.management_mode == GP_MGMT_UNMANAGED && p->src_management_mode != GP_SRC_DECLARED) {
+        const char *target = p->src_management_mode == GP_SRC_CLUSTER ? "properties.gpuProfile.nvidia.managementMode"
+                             : p->src_management_mode == GP_SRC_K8S_VERSION_DEFAULT ? path_of(ps, "orchestratorVersion")
+                                                                                    : path_of(ps, "tags");
         gp_error_add(err, "ManagedGPUDefaultConflict", target,
                      "Pool '%s' has gpuProfile.driver None and no managementMode; this change would make it Managed "
                      "by default (%s), which needs the NVIDIA driver. Declare gpuProfile.nvidia.managementMode: "
                      "Unmanaged on the pool first.",
-                     p->name ? p->name : "", name_of(&gp_source_names, p->src_mode));
-      } else if (p->src_mode == GP_SRC_DECLARED) {
+                     p->name ? p->name : "", name_of(&gp_source_names, p->src_management_mode));
+      } else if (p->src_management_mode == GP_SRC_DECLARED) {
         gp_error_add(err, "ManagedGPURequiresDriver", path_of(ps, "gpuProfile.driver"),
                      "managementMode Managed installs the NVIDIA driver and the GPU components, so driver None "
                      "contradicts it. Set gpuProfile.driver to Install (or leave it out), or set managementMode "
@@ -360,12 +368,12 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
                      "This pool is Managed by default (%s), which installs the NVIDIA driver, so driver None "
                      "contradicts it. Declare gpuProfile.nvidia.managementMode: Unmanaged to keep driver None, or "
                      "remove driver None.",
-                     name_of(&gp_source_names, p->src_mode));
+                     name_of(&gp_source_names, p->src_management_mode));
       }
     }
     e->driver = GP_DRIVER_INSTALL;
   } else if (drv == GP_DRIVER_UNSET) {
-    if (create && d->mode == GP_MODE_UNMANAGED)
+    if (create && d->management_mode == GP_MGMT_UNMANAGED)
       gp_error_add(err, "GPUDriverNotSpecified", path_of(ps, "gpuProfile.driver"),
                    "With managementMode Unmanaged, say whether the NVIDIA driver is installed: set gpuProfile.driver "
                    "to Install or None.");
@@ -384,7 +392,7 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
   }
 
   bool mig = d->instance_profile || d->mig_profile_count;
-  bool managed = e->mode == GP_MODE_MANAGED;
+  bool managed = e->management_mode == GP_MGMT_MANAGED;
   e->driver_mode = d->driver_mode ? d->driver_mode : GP_DRIVER_MODE_DEVICE_PLUGIN;
   p->src_driver_mode = d->driver_mode ? GP_SRC_DECLARED : GP_SRC_DEFAULT;
   if (d->mig_strategy) {
@@ -405,7 +413,7 @@ static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
   bool gip = d->instance_profile != GP_MIG_UNSET, list = d->mig_profile_count > 0;
   bool mig = gip || list;
   bool strategy = d->mig_strategy == GP_MIG_STRATEGY_SINGLE || d->mig_strategy == GP_MIG_STRATEGY_MIXED;
-  bool managed = e->mode == GP_MODE_MANAGED;
+  bool managed = e->management_mode == GP_MGMT_MANAGED;
   size_t before = err->count;
   const char *mig_path = list ? path_of(ps, "gpuProfile.nvidia.migProfiles") : path_of(ps, "gpuInstanceProfile");
 
@@ -430,12 +438,12 @@ static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
     gp_error_add(err, "MIGStrategyRequiresManagedGPU", path_of(ps, "gpuProfile.nvidia.migStrategy"),
                  "migStrategy %s configures the managed device plugin, but this pool's managementMode is %s. Set "
                  "managementMode Managed, or leave migStrategy out.",
-                 name_of(&gp_mig_strategy_names, d->mig_strategy), name_of(&gp_mode_names, e->mode));
+                 name_of(&gp_mig_strategy_names, d->mig_strategy), name_of(&gp_mgmt_mode_names, e->management_mode));
   if (d->driver_mode == GP_DRIVER_MODE_DRA && !managed)
     gp_error_add(err, "DriverModeRequiresManagedGPU", path_of(ps, "gpuProfile.nvidia.driverMode"),
                  "driverMode DRA installs the managed NVIDIA DRA driver, but this pool's managementMode is %s. Set "
                  "managementMode Managed, or driverMode DevicePlugin.",
-                 name_of(&gp_mode_names, e->mode));
+                 name_of(&gp_mgmt_mode_names, e->management_mode));
   if (d->driver_mode == GP_DRIVER_MODE_DRA && strategy)
     gp_error_add(err, "ConflictingMIGSettings", path_of(ps, "gpuProfile.nvidia.migStrategy"),
                  "migStrategy %s configures the device plugin, which driverMode DRA replaces. Leave migStrategy out "
@@ -443,10 +451,11 @@ static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
                  name_of(&gp_mig_strategy_names, d->mig_strategy));
   if (err->count != before || !list) return;
 
-  /* Layout: when the managed plugin runs in single mode, one profile fills each GPU; otherwise the
-   * listed instances must all be placed on one GPU at once. */
-  bool plugin = managed && e->driver_mode == GP_DRIVER_MODE_DEVICE_PLUGIN && e->driver == GP_DRIVER_INSTALL;
-  bool single = plugin && e->mig_strategy != GP_MIG_STRATEGY_MIXED;
+  /* Layout: when the managed device plugin runs (gp_plan_node_setup says whether) in single mode,
+   * one profile fills each GPU; otherwise the listed instances must all be placed on one GPU at once. */
+  gp_node_setup node;
+  gp_plan_node_setup(p, &node, NULL);
+  bool single = node.device_plugin && e->mig_strategy != GP_MIG_STRATEGY_MIXED;
   char text[128];
   if (single && d->mig_profile_count != 1) {
     mig_list_text(d, text, sizeof text);
@@ -513,7 +522,7 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
   decide_version(p, req, existing, ctx, &ps, err);
   merge_gpu(req ? &req->gpu : NULL, existing, &ps, &p->declared, err);
   memset(&p->effective, 0, sizeof p->effective);
-  p->src_driver = p->src_mode = p->src_driver_mode = p->src_mig_strategy = GP_SRC_NONE;
+  p->src_driver = p->src_management_mode = p->src_driver_mode = p->src_mig_strategy = GP_SRC_NONE;
   p->legacy_tag = false;
 
   const gp_gpu_settings *d = &p->declared;

@@ -79,7 +79,7 @@ static json_t *gpu_profile_json(const gp_pool *p, gp_api_group api) {
       if (!nv)
         rc = -1;
       else {
-        rc |= set_enum(nv, "managementMode", &gp_mode_names, e->mode);
+        rc |= set_enum(nv, "managementMode", &gp_mgmt_mode_names, e->management_mode);
         rc |= set_enum(nv, "driverMode", &gp_driver_mode_names, e->driver_mode);
         rc |= set_enum(nv, "migStrategy", &gp_mig_strategy_names, e->mig_strategy);
         if (e->mig_profile_count) rc |= json_object_set_new(nv, "migProfiles", mig_list_json(e));
@@ -105,7 +105,7 @@ json_t *gp_pool_properties_json(const gp_pool *p, gp_api_group api) {
   rc |= gpj_set_str(o, "vmSize", p->vm_size);
   rc |= set_enum(o, "osType", &gp_os_type_names, p->os_type);
   rc |= set_enum(o, "osSKU", &gp_os_sku_names, p->os_sku);
-  rc |= set_enum(o, "mode", &gp_pool_mode_names, p->mode);
+  rc |= set_enum(o, "mode", &gp_pool_mode_names, p->pool_mode);
   rc |= gpj_set_str(o, "orchestratorVersion", p->orchestrator_version ? p->orchestrator_version : ver);
   rc |= gpj_set_str(o, "currentOrchestratorVersion", full);
   if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", gpj_share(p->node_labels));
@@ -124,12 +124,10 @@ json_t *gp_pool_properties_json(const gp_pool *p, gp_api_group api) {
 
 json_t *gp_pool_to_json(const gp_pool *p, gp_api_group api) {
   json_t *o = json_object();
-  json_t *props = gp_pool_properties_json(p, api);
-  if (!o || !props || gpj_set_str(o, "name", p->name) ||
+  if (!o || gpj_set_str(o, "name", p->name) ||
       json_object_set_new(o, "type", json_string("Microsoft.ContainerService/managedClusters/agentPools")) ||
-      json_object_set_new(o, "properties", props) || gpj_merge_missing(o, p->extra_top)) {
+      json_object_set_new(o, "properties", gp_pool_properties_json(p, api)) || gpj_merge_missing(o, p->extra_top)) {
     json_decref(o);
-    if (!o) json_decref(props);
     return NULL;
   }
   return o;
@@ -143,7 +141,7 @@ static json_t *settings_store(const gp_gpu_settings *s) {
   if (!o) return NULL;
   rc |= set_enum(o, "driver", &gp_driver_names, s->driver);
   rc |= set_enum(o, "driverType", &gp_driver_type_names, s->driver_type);
-  rc |= set_enum(o, "managementMode", &gp_mode_names, s->mode);
+  rc |= set_enum(o, "managementMode", &gp_mgmt_mode_names, s->management_mode);
   rc |= set_enum(o, "driverMode", &gp_driver_mode_names, s->driver_mode);
   rc |= set_enum(o, "migStrategy", &gp_mig_strategy_names, s->mig_strategy);
   rc |= set_enum(o, "gpuInstanceProfile", &gp_mig_profile_names, s->instance_profile);
@@ -171,7 +169,7 @@ json_t *gp_pool_to_store(const gp_pool *p) {
   rc |= json_object_set_new(o, "count", json_integer(p->count));
   rc |= set_enum(o, "osType", &gp_os_type_names, p->os_type);
   rc |= set_enum(o, "osSKU", &gp_os_sku_names, p->os_sku);
-  rc |= set_enum(o, "mode", &gp_pool_mode_names, p->mode);
+  rc |= set_enum(o, "mode", &gp_pool_mode_names, p->pool_mode);
   rc |= gpj_set_str(o, "orchestratorVersion", p->orchestrator_version);
   rc |= gpj_set_str(o, "kubernetesVersion", ver);
   if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", gpj_share(p->node_labels));
@@ -182,7 +180,7 @@ json_t *gp_pool_to_store(const gp_pool *p) {
   rc |= json_object_set_new(o, "declared", settings_store(&p->declared));
   rc |= json_object_set_new(o, "effective", settings_store(&p->effective));
   rc |= set_enum(src, "driver", &gp_source_names, p->src_driver);
-  rc |= set_enum(src, "managementMode", &gp_source_names, p->src_mode);
+  rc |= set_enum(src, "managementMode", &gp_source_names, p->src_management_mode);
   rc |= set_enum(src, "driverMode", &gp_source_names, p->src_driver_mode);
   rc |= set_enum(src, "migStrategy", &gp_source_names, p->src_mig_strategy);
   rc |= json_object_set_new(o, "sources", src);
@@ -211,8 +209,8 @@ static bool settings_load(const json_t *o, gp_gpu_settings *s) {
   s->driver = (gp_driver)e;
   if (!load_enum(o, "driverType", &gp_driver_type_names, &e)) return false;
   s->driver_type = (gp_driver_type)e;
-  if (!load_enum(o, "managementMode", &gp_mode_names, &e)) return false;
-  s->mode = (gp_mgmt_mode)e;
+  if (!load_enum(o, "managementMode", &gp_mgmt_mode_names, &e)) return false;
+  s->management_mode = (gp_mgmt_mode)e;
   if (!load_enum(o, "driverMode", &gp_driver_mode_names, &e)) return false;
   s->driver_mode = (gp_driver_mode)e;
   if (!load_enum(o, "migStrategy", &gp_mig_strategy_names, &e)) return false;
@@ -238,24 +236,29 @@ static bool load_json(const json_t *o, const char *key, json_t **out, json_type 
   const json_t *v = json_object_get(o, key);
   if (!v) return true;
   if (json_typeof(v) != type) return false;
-  return (*out = gpj_share(v)) != NULL;
+  *out = gpj_share(v);
+  return true;
 }
 
-static bool load_str(const json_t *o, const char *key, char **out) {
+/* An optional string member; false when it is not a string. A failed copy sets *oom instead: the
+ * document is fine, the memory is not. */
+static bool load_str(const json_t *o, const char *key, char **out, bool *oom) {
   const json_t *v = json_object_get(o, key);
   if (!v) return true;
   if (!json_is_string(v)) return false;
-  return (*out = strdup(json_string_value(v))) != NULL;
+  if (!(*out = strdup(json_string_value(v)))) *oom = true;
+  return true;
 }
 
 gp_pool *gp_pool_from_store(const json_t *doc, gp_error *err) {
   gp_pool *p = calloc(1, sizeof *p);
   const json_t *src = json_object_get(doc, "sources");
   int e;
+  bool oom = !p;
   bool ok = p && json_is_object(doc) && json_is_object(src);
   if (ok) {
-    ok = load_str(doc, "name", &p->name) && load_str(doc, "vmSize", &p->vm_size) &&
-         load_str(doc, "orchestratorVersion", &p->orchestrator_version) &&
+    ok = load_str(doc, "name", &p->name, &oom) && load_str(doc, "vmSize", &p->vm_size, &oom) &&
+         load_str(doc, "orchestratorVersion", &p->orchestrator_version, &oom) &&
          json_is_integer(json_object_get(doc, "count")) && load_json(doc, "nodeLabels", &p->node_labels, JSON_OBJECT) &&
          load_json(doc, "nodeTaints", &p->node_taints, JSON_ARRAY) && load_json(doc, "tags", &p->tags, JSON_OBJECT) &&
          load_json(doc, "extra", &p->extra, JSON_OBJECT) && load_json(doc, "extraTop", &p->extra_top, JSON_OBJECT) &&
@@ -271,17 +274,22 @@ gp_pool *gp_pool_from_store(const json_t *doc, gp_error *err) {
     ok = ok && load_enum(doc, "osSKU", &gp_os_sku_names, &e) && e;
     p->os_sku = (gp_os_sku)e;
     ok = ok && load_enum(doc, "mode", &gp_pool_mode_names, &e) && e;
-    p->mode = (gp_pool_mode)e;
+    p->pool_mode = (gp_pool_mode)e;
     ok = ok && load_enum(src, "driver", &gp_source_names, &e);
     p->src_driver = (gp_source)e;
     ok = ok && load_enum(src, "managementMode", &gp_source_names, &e);
-    p->src_mode = (gp_source)e;
+    p->src_management_mode = (gp_source)e;
     ok = ok && load_enum(src, "driverMode", &gp_source_names, &e);
     p->src_driver_mode = (gp_source)e;
     ok = ok && load_enum(src, "migStrategy", &gp_source_names, &e);
     p->src_mig_strategy = (gp_source)e;
     p->legacy_tag = json_is_true(json_object_get(doc, "legacyTag"));
     ok = ok && p->vm_size;
+  }
+  if (oom) {
+    err->oom = true;
+    gp_pool_free(p);
+    return NULL;
   }
   if (!ok) {
     gp_error_add(err, "InternalServerError", NULL, "A stored agent pool could not be read back.");

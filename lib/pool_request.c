@@ -215,8 +215,8 @@ static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_grou
                       "them all.",
                       err))
     ok = false;
-  if (!gpj_enum(nv, "managementMode", np, &gp_mode_names, &e, err)) ok = false;
-  r->gpu.mode = (gp_mgmt_mode)e;
+  if (!gpj_enum(nv, "managementMode", np, &gp_mgmt_mode_names, &e, err)) ok = false;
+  r->gpu.management_mode = (gp_mgmt_mode)e;
   if (!gpj_enum(nv, "driverMode", np, &gp_driver_mode_names, &e, err)) ok = false;
   r->gpu.driver_mode = (gp_driver_mode)e;
   if (!gpj_enum(nv, "migStrategy", np, &gp_mig_strategy_names, &e, err)) ok = false;
@@ -245,15 +245,6 @@ static bool parse_count(const json_t *props, const char *path, gp_pool_request *
   return true;
 }
 
-static bool dup_into(char **dst, const char *src, gp_error *err) {
-  if (!src) return true;
-  if (!(*dst = strdup(src))) {
-    err->oom = true;
-    return false;
-  }
-  return true;
-}
-
 static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_api_group api, const char *path,
                                     bool flat, gp_error *err) {
   gp_pool_request *r = calloc(1, sizeof *r);
@@ -266,20 +257,20 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
     return NULL;
   }
   if (flat) {
-    if (!gpj_string(props, "name", path, MAX_NAME, &s, err) || !dup_into(&r->name, s, err)) ok = false;
+    if (!gpj_string(props, "name", path, MAX_NAME, &s, err) || !gpj_dup_into(&r->name, s, err)) ok = false;
   } else if (top) {
-    if (!gpj_string(top, "name", "", MAX_NAME, &s, err) || !dup_into(&r->name, s, err)) ok = false;
+    if (!gpj_string(top, "name", "", MAX_NAME, &s, err) || !gpj_dup_into(&r->name, s, err)) ok = false;
   }
-  if (!gpj_string(props, "vmSize", path, MAX_VM_SIZE, &s, err) || !dup_into(&r->vm_size, s, err)) ok = false;
+  if (!gpj_string(props, "vmSize", path, MAX_VM_SIZE, &s, err) || !gpj_dup_into(&r->vm_size, s, err)) ok = false;
   if (!parse_count(props, path, r, err)) ok = false;
   if (!gpj_enum(props, "osType", path, &gp_os_type_names, &e, err)) ok = false;
   r->os_type = (gp_os_type)e;
   if (!gpj_enum(props, "osSKU", path, &gp_os_sku_names, &e, err)) ok = false;
   r->os_sku = (gp_os_sku)e;
   if (!gpj_enum(props, "mode", path, &gp_pool_mode_names, &e, err)) ok = false;
-  r->mode = (gp_pool_mode)e;
+  r->pool_mode = (gp_pool_mode)e;
   if (!gpj_string(props, "orchestratorVersion", path, MAX_VERSION, &s, err) ||
-      !dup_into(&r->orchestrator_version, s, err))
+      !gpj_dup_into(&r->orchestrator_version, s, err))
     ok = false;
   const json_t *m;
   if (!gpj_string_map(props, "nodeLabels", path, MAX_LABELS, MAX_LABEL_KEY, MAX_LABEL_VALUE, &m, err))

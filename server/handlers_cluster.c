@@ -175,7 +175,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
                             .etag = c->etag,
                             .state = c->old ? "Updating" : "Creating",
                             .op_id = c->op.id,
-                            .mode = (char *)gpd_pool_mode_label(p),
+                            .management_mode = (char *)gpd_pool_management_mode(p),
                             .plan_generation = c->old ? c->old->plan_generation : 0};
     writes[nw++] = (gpd_write){GPD_W_PUT, GPD_RES_POOL, c->key, c->old ? c->old->etag : NULL, &c->row};
     ops[nops++] = c->op.op;

@@ -127,7 +127,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
                        .etag = etag,
                        .state = pfound ? "Updating" : "Creating",
                        .op_id = op.id,
-                       .mode = (char *)gpd_pool_mode_label(pool),
+                       .management_mode = (char *)gpd_pool_management_mode(pool),
                        .plan_generation = prow.plan_generation};
   gpd_write writes[2] = {
       {GPD_W_CHECK, GPD_RES_CLUSTER, ckey, crow.etag, NULL},

@@ -247,8 +247,8 @@ char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_g
   return text;
 }
 
-const char *gpd_pool_mode_label(const gp_pool *p) {
-  const char *m = gp_enum_name(&gp_mode_names, p->effective.mode);
+const char *gpd_pool_management_mode(const gp_pool *p) {
+  const char *m = gp_enum_name(&gp_mgmt_mode_names, p->effective.management_mode);
   return p->size && m ? m : "None";
 }
 

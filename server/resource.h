@@ -64,7 +64,7 @@ bool gpd_pool_view_set_nodes(json_t *view, const gp_machine_counts *c, int64_t c
 char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_group api, size_t *len,
                          gpd_response *resp);
 /* Effective management mode of a pool for metrics: Managed, Unmanaged or None. */
-const char *gpd_pool_mode_label(const gp_pool *p);
+const char *gpd_pool_management_mode(const gp_pool *p);
 
 /* ARM's conditional request table (reference/arm-protocol.md) for a write on a resource whose
  * current etag is etag (NULL: it does not exist). False with 412 in resp when it must not proceed. */

@@ -20,10 +20,10 @@ typedef struct gp_cluster_request {
   char *kubernetes_version;
   char *dns_prefix;
   json_t *tags;
-  json_t *extra;           /* unknown members of properties */
-  json_t *extra_top;       /* unknown top-level members */
-  gp_mgmt_mode mode;       /* properties.gpuProfile.nvidia.managementMode, UNSET when absent */
-  gp_pool_request **pools; /* properties.agentPoolProfiles */
+  json_t *extra;                /* unknown members of properties */
+  json_t *extra_top;            /* unknown top-level members */
+  gp_mgmt_mode management_mode; /* properties.gpuProfile.nvidia.managementMode, UNSET when absent */
+  gp_pool_request **pools;      /* properties.agentPoolProfiles */
   size_t pool_count;
   bool has_pools;
 } gp_cluster_request;
@@ -35,7 +35,7 @@ typedef struct gp_cluster {
   gp_k8s_version k8s;       /* effective */
   char *dns_prefix;
   json_t *tags, *extra, *extra_top;
-  gp_mgmt_mode mode; /* declared cluster default, UNSET when none */
+  gp_mgmt_mode management_mode; /* declared cluster default, UNSET when none */
 } gp_cluster;
 
 /* Parses a managed cluster PUT body. `location` is required only when require_location. */

@@ -14,7 +14,8 @@ typedef enum { GP_DRIVER_UNSET = 0, GP_DRIVER_INSTALL, GP_DRIVER_NONE } gp_drive
 
 typedef enum { GP_DRIVER_TYPE_UNSET = 0, GP_DRIVER_TYPE_GRID, GP_DRIVER_TYPE_CUDA } gp_driver_type;
 
-typedef enum { GP_MODE_UNSET = 0, GP_MODE_MANAGED, GP_MODE_UNMANAGED } gp_mgmt_mode;
+/* gpuProfile.nvidia.managementMode (not to be confused with the pool's System/User gp_pool_mode). */
+typedef enum { GP_MGMT_UNSET = 0, GP_MGMT_MANAGED, GP_MGMT_UNMANAGED } gp_mgmt_mode;
 
 typedef enum { GP_DRIVER_MODE_UNSET = 0, GP_DRIVER_MODE_DEVICE_PLUGIN, GP_DRIVER_MODE_DRA } gp_driver_mode;
 
@@ -89,7 +90,7 @@ typedef enum {
 typedef enum { GP_SEVERITY_UNSET = 0, GP_SEVERITY_ERROR, GP_SEVERITY_WARNING, GP_SEVERITY_INFO } gp_severity;
 
 extern const gp_enum_names gp_health_names, gp_mig_mode_names, gp_severity_names, gp_health_class_names;
-extern const gp_enum_names gp_driver_names, gp_driver_type_names, gp_mode_names, gp_driver_mode_names,
+extern const gp_enum_names gp_driver_names, gp_driver_type_names, gp_mgmt_mode_names, gp_driver_mode_names,
     gp_mig_strategy_names, gp_mig_profile_names, gp_os_type_names, gp_os_sku_names, gp_pool_mode_names, gp_vendor_names,
     gp_phase_names, gp_source_names;
 

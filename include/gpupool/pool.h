@@ -27,7 +27,7 @@
 typedef struct {
   gp_driver driver;
   gp_driver_type driver_type;
-  gp_mgmt_mode mode;
+  gp_mgmt_mode management_mode; /* gpuProfile.nvidia.managementMode */
   gp_driver_mode driver_mode;
   gp_mig_strategy mig_strategy;
   gp_mig_profile instance_profile; /* properties.gpuInstanceProfile */
@@ -44,7 +44,7 @@ typedef struct gp_pool_request {
   int64_t count;
   gp_os_type os_type;
   gp_os_sku os_sku;
-  gp_pool_mode mode;
+  gp_pool_mode pool_mode; /* properties.mode: System or User */
   char *orchestrator_version;
   json_t *node_labels; /* object of strings */
   json_t *node_taints; /* array of strings */
@@ -63,13 +63,13 @@ typedef struct gp_pool {
   int64_t count;
   gp_os_type os_type;
   gp_os_sku os_sku;
-  gp_pool_mode mode;
+  gp_pool_mode pool_mode;     /* properties.mode: System or User */
   char *orchestrator_version; /* declared; NULL = follows the cluster */
   gp_k8s_version k8s;         /* effective */
   json_t *node_labels, *node_taints, *tags, *extra, *extra_top;
   gp_gpu_settings declared;  /* what the user declared (echo rule applied) */
   gp_gpu_settings effective; /* what applies; GET shows these */
-  gp_source src_driver, src_mode, src_driver_mode, src_mig_strategy;
+  gp_source src_driver, src_management_mode, src_driver_mode, src_mig_strategy;
   bool legacy_tag; /* managed through the deprecated EnableManagedGPUExperience tag */
 } gp_pool;
 

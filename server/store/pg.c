@@ -523,7 +523,7 @@ static gpd_store_rc check_row(pg_conn *c, const gpd_write *w) {
 static gpd_store_rc put_row(pg_conn *c, const gpd_write *w) {
   const gpd_resource *r = w->row;
   bool pool = w->kind == GPD_RES_POOL;
-  const char *p[9] = {w->key, r->id, r->name, r->doc, r->etag, r->state, r->op_id, r->mode, NULL};
+  const char *p[9] = {w->key, r->id, r->name, r->doc, r->etag, r->state, r->op_id, r->management_mode, NULL};
   long changed;
   if (!w->expect_etag) {
     changed = exec_changed(c, pool ? S_INSERT_POOL : S_INSERT_CLUSTER, pool ? 8 : 7, p);

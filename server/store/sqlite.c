@@ -790,7 +790,7 @@ static gpd_store_rc put_row(sq_store *s, const gpd_write *w, bool exists) {
   bind_text(st, 5, r->etag);
   bind_text(st, 6, r->state);
   bind_text(st, 7, r->op_id);
-  if (pool) bind_text(st, 8, r->mode);
+  if (pool) bind_text(st, 8, r->management_mode);
   return step_done(st);
 }
 

@@ -41,7 +41,7 @@ void gpd_resource_clear(gpd_resource *r) {
   free(r->etag);
   free(r->state);
   free(r->op_id);
-  free(r->mode);
+  free(r->management_mode);
   memset(r, 0, sizeof *r);
 }
 
@@ -92,7 +92,7 @@ bool gpd_resource_from_text(gpd_resource *r, const char *const *c) {
   r->etag = dup_col(c[4], &oom);
   r->state = dup_col(c[5], &oom);
   r->op_id = dup_col(c[6], &oom);
-  r->mode = dup_col(c[7], &oom);
+  r->management_mode = dup_col(c[7], &oom);
   r->plan_generation = int_col(c[8]);
   if (oom || !r->key || !r->doc || !r->etag || !r->state) {
     gpd_resource_clear(r);

@@ -36,7 +36,7 @@ typedef struct {
   char *etag;              /* changes with every user write; the reconciler never changes it */
   char *state;             /* provisioningState: Creating, Updating, Deleting, Succeeded, Failed */
   char *op_id;             /* the operation that last changed the row */
-  char *mode;              /* pools: effective management mode, for metrics (Managed, Unmanaged, None) */
+  char *management_mode;   /* pools: effective management mode, for metrics (Managed, Unmanaged, None) */
   int64_t plan_generation; /* pools: generation of the stored plan, 0 = none yet */
 } gpd_resource;
 
@@ -62,7 +62,7 @@ typedef struct {
 /* One precondition or write of a changeset. */
 typedef enum {
   GPD_W_CHECK,   /* only the precondition */
-  GPD_W_PUT,     /* insert or replace id/name/doc/etag/state/op_id/mode; a pool keeps its plan */
+  GPD_W_PUT,     /* insert or replace id/name/doc/etag/state/op_id/management_mode; a pool keeps its plan */
   GPD_W_DELETING /* set etag/state/op_id from row; a cluster also marks its pools Deleting */
 } gpd_write_action;
 

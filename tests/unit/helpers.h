@@ -3,9 +3,11 @@
 #ifndef GPUPOOL_TEST_HELPERS_H
 #define GPUPOOL_TEST_HELPERS_H
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gpupool/gpupool.h"
@@ -45,6 +47,38 @@ static inline bool csv_row(FILE *f, char *line, size_t size, bool *header_seen, 
     return true;
   }
   return false;
+}
+
+#define TEST_FILE_MAX (2 * 1024 * 1024)
+
+/* Calls fn with the bytes (NUL-terminated, at most TEST_FILE_MAX) of every file of dir whose name
+ * ends in suffix (NULL: every file but dot files), in name order; returns how many, -1 when dir
+ * cannot be read. */
+static inline int for_each_file(const char *dir, const char *suffix,
+                                void (*fn)(const char *path, const char *buf, size_t len, void *arg), void *arg) {
+  static char buf[TEST_FILE_MAX + 1];
+  struct dirent **list;
+  int n = scandir(dir, &list, NULL, alphasort), files = 0;
+  if (n < 0) return -1;
+  for (int i = 0; i < n; i++) {
+    const char *name = list[i]->d_name;
+    size_t len = strlen(name);
+    bool wanted =
+        name[0] != '.' && (!suffix || (len > strlen(suffix) && strcmp(name + len - strlen(suffix), suffix) == 0));
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = wanted ? fopen(path, "rb") : NULL;
+    if (f) {
+      size_t got = fread(buf, 1, TEST_FILE_MAX, f);
+      fclose(f);
+      buf[got] = '\0';
+      fn(path, buf, got, arg);
+      files++;
+    }
+    free(list[i]);
+  }
+  free(list);
+  return files;
 }
 
 #endif

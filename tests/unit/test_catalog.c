@@ -112,13 +112,14 @@ static void test_components(void **state) {
   gp_catalog_k8s_range(&lo, &hi);
   assert_int_equal(lo, 33);
   assert_int_equal(hi, 37);
-  static const char *const names[] = {"nvidia-device-plugin", "nvidia-dra-driver", "nvidia-dcgm", "dcgm-exporter"};
+  static const char *const names[] = {GP_COMPONENT_DEVICE_PLUGIN, GP_COMPONENT_DRA_DRIVER, GP_COMPONENT_DCGM,
+                                      GP_COMPONENT_DCGM_EXPORTER};
   for (int m = lo; m <= hi; m++)
     for (size_t i = 0; i < 4; i++)
       assert_non_null(gp_catalog_component(m, names[i]));
-  assert_string_equal(gp_catalog_component(35, "nvidia-device-plugin")->version, "0.19.3");
-  assert_string_equal(gp_catalog_component(36, "dcgm-exporter")->version, "4.8.2");
-  assert_null(gp_catalog_component(32, "nvidia-dcgm"));
+  assert_string_equal(gp_catalog_component(35, GP_COMPONENT_DEVICE_PLUGIN)->version, "0.19.3");
+  assert_string_equal(gp_catalog_component(36, GP_COMPONENT_DCGM_EXPORTER)->version, "4.8.2");
+  assert_null(gp_catalog_component(32, GP_COMPONENT_DCGM));
   assert_string_equal(gp_catalog_driver_family("cuda-lts")->version, "580.159.04");
   assert_string_equal(gp_catalog_driver_family("grid")->version, "570.211.01");
   assert_null(gp_catalog_driver_family("amd"));

@@ -10,7 +10,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,26 +60,14 @@ static void expect_clean_error(const char *what, const char *buf, size_t len) {
   checked++;
 }
 
+static void corpus_file(const char *path, const char *buf, size_t len, void *arg) {
+  (void)arg;
+  expect_clean_error(strrchr(path, '/') + 1, buf, len);
+}
+
 static void test_corpus_files(void **state) {
   (void)state;
-  DIR *d = opendir("tests/corpus");
-  assert_non_null(d);
-  struct dirent *de;
-  int files = 0;
-  while ((de = readdir(d))) {
-    if (de->d_name[0] == '.') continue;
-    char path[512];
-    snprintf(path, sizeof path, "tests/corpus/%s", de->d_name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char buf[2 * 1024 * 1024];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    expect_clean_error(de->d_name, buf, n);
-    files++;
-  }
-  closedir(d);
-  assert_true(files >= 20);
+  assert_true(for_each_file("tests/corpus", NULL, corpus_file, NULL) >= 20);
 }
 
 /* Field paths (inside a valid base body) and the JSON type each expects. */

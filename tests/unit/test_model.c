@@ -125,7 +125,7 @@ static void test_corrupt_cluster_store(void **state) {
   gp_error_init(&err);
   gp_cluster *c = gp_cluster_from_store(ok, &err);
   assert_non_null(c);
-  assert_int_equal(c->mode, GP_MODE_MANAGED);
+  assert_int_equal(c->management_mode, GP_MGMT_MANAGED);
   assert_int_equal(c->k8s.minor, 36);
   gp_cluster_free(c);
   json_decref(ok);
@@ -166,7 +166,7 @@ static void test_old_version_keeps_preview(void **state) {
   ctx.api = GP_API_OLD_STABLE;
   gp_pool *q = must_put(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"count\":5}}", p);
   assert_int_equal(q->count, 5);
-  assert_int_equal(q->declared.mode, GP_MODE_MANAGED);
+  assert_int_equal(q->declared.management_mode, GP_MGMT_MANAGED);
   assert_int_equal(q->declared.mig_strategy, GP_MIG_STRATEGY_MIXED);
   assert_int_equal(q->declared.mig_profile_count, 2);
   /* ... and on a stable version, which shows driver but not nvidia */
@@ -175,7 +175,7 @@ static void test_old_version_keeps_preview(void **state) {
                         "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"driver\":"
                         "\"Install\"}}}",
                         q);
-  assert_int_equal(r->effective.mode, GP_MODE_MANAGED);
+  assert_int_equal(r->effective.management_mode, GP_MGMT_MANAGED);
   assert_int_equal(r->effective.mig_strategy, GP_MIG_STRATEGY_MIXED);
   gp_pool_free(p);
   gp_pool_free(q);
@@ -186,17 +186,17 @@ static void test_reevaluate_follows_cluster(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
   gp_pool *p = must_put(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
-  assert_int_equal(p->effective.mode, GP_MODE_UNMANAGED);
+  assert_int_equal(p->effective.management_mode, GP_MGMT_UNMANAGED);
   gp_cluster c = {0};
   gp_k8s_version_parse("1.35", &c.k8s);
-  c.mode = GP_MODE_MANAGED;
+  c.management_mode = GP_MGMT_MANAGED;
   ctx.cluster = &c;
   gp_error err;
   gp_error_init(&err);
   gp_pool *q = gp_policy_apply_pool(&ctx, NULL, p, NULL, &err);
   assert_non_null(q);
-  assert_int_equal(q->effective.mode, GP_MODE_MANAGED);
-  assert_int_equal(q->src_mode, GP_SRC_CLUSTER);
+  assert_int_equal(q->effective.management_mode, GP_MGMT_MANAGED);
+  assert_int_equal(q->src_management_mode, GP_SRC_CLUSTER);
   gp_pool_free(p);
   gp_pool_free(q);
 }
@@ -311,10 +311,10 @@ static void test_cluster_default_conflict(void **state) {
   for (size_t i = 0; i < 3; i++) {
     assert_false(r->listed[i] || r->created[i]);
     if (strcmp(r->pools[i]->name, "plain") == 0) {
-      assert_int_equal(r->pools[i]->effective.mode, GP_MODE_MANAGED);
-      assert_int_equal(r->pools[i]->src_mode, GP_SRC_CLUSTER);
+      assert_int_equal(r->pools[i]->effective.management_mode, GP_MGMT_MANAGED);
+      assert_int_equal(r->pools[i]->src_management_mode, GP_SRC_CLUSTER);
     } else {
-      assert_int_equal(r->pools[i]->effective.mode, GP_MODE_UNMANAGED);
+      assert_int_equal(r->pools[i]->effective.management_mode, GP_MGMT_UNMANAGED);
     }
   }
   gp_cluster_result_free(r);
@@ -416,7 +416,7 @@ static void test_warnings(void **state) {
   json_t *body = gp_body_parse(text, strlen(text), &err);
   gp_pool *p = gp_pool_put(&ctx, body, NULL, &w, &err);
   assert_non_null(p);
-  assert_int_equal(p->effective.mode, GP_MODE_MANAGED);
+  assert_int_equal(p->effective.management_mode, GP_MGMT_MANAGED);
   assert_int_equal(w.count, 1);
   assert_non_null(strstr(w.items[0], "deprecated"));
   gp_warnings_free(&w);

@@ -68,6 +68,20 @@ static json_t *lookup(json_t *root, const char *path) {
   return cur;
 }
 
+/* The first member of obj whose key is not in allowed (NULL-terminated); NULL when there is none.
+ * A misspelt expectation would otherwise check nothing. */
+static const char *unknown_key(json_t *obj, const char *const *allowed) {
+  const char *k;
+  json_t *v;
+  json_object_foreach(obj, k, v) {
+    size_t i = 0;
+    while (allowed[i] && strcmp(allowed[i], k) != 0)
+      i++;
+    if (!allowed[i]) return k;
+  }
+  return NULL;
+}
+
 static int write_json(const char *path, json_t *v) { return json_dump_file(v, path, JSON_INDENT(1)); }
 
 static char *read_all(FILE *f) {
@@ -102,6 +116,23 @@ static void run_case(const char *cli, const char *path, const char *name) {
   if (!cmd) cmd = "validate";
   if (!json_is_object(expect) || !json_object_get(c, "pool")) {
     fail(name, "case needs 'pool' and 'expect'");
+    json_decref(c);
+    return;
+  }
+  static const char *const case_keys[] = {"description", "spec",     "command", "args", "pool",
+                                          "cluster",     "existing", "expect",  NULL};
+  static const char *const args_keys[] = {"phase", "gaKubernetesVersion", "apiVersion", "features", NULL};
+  static const char *const expect_keys[] = {"exit",       "error",           "output",         "absent",
+                                            "components", "warningContains", "stderrContains", NULL};
+  static const char *const error_keys[] = {"code", "target", "details", "messageContains", NULL};
+  const char *bad = unknown_key(c, case_keys);
+  const char *in = "the case";
+  if (!bad && json_is_object(args)) bad = unknown_key(args, args_keys), in = "args";
+  if (!bad) bad = unknown_key(expect, expect_keys), in = "expect";
+  if (!bad && json_is_object(json_object_get(expect, "error")))
+    bad = unknown_key(json_object_get(expect, "error"), error_keys), in = "expect.error";
+  if (bad) {
+    fail(name, "unknown key '%s' in %s (tests/vectors/README.md lists the keys)", bad, in);
     json_decref(c);
     return;
   }
