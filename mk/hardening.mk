@@ -1,0 +1,22 @@
+# mk/hardening.mk - issue 16: gpupoold against idle and hostile connections, ambiguous HTTP, a
+# second process on one SQLite file, a store that goes away, log injection and JWT work; and the
+# long-poll facility under load (bench). Each test starts its own gpupoold (tests/http/harness.c).
+#
+#   make test-hardening    the suite (part of `make test`; `make asan` runs it under ASan+UBSan)
+#   make bench-hardening   figures for bench/RESULTS.md (held connections, /metrics, long-polls)
+
+HARDENING_COMMON = tests/hardening/hlib.c $(HTTP_TEST_COMMON)
+HARDENING_PROGS := framing
+HARDENING_TESTS := $(patsubst %,$(B)/tests/hardening-%,$(HARDENING_PROGS))
+
+TEST_TARGETS += test-hardening
+
+$(B)/tests/hardening-%: tests/hardening/%.c $(HARDENING_COMMON) $(wildcard tests/hardening/*.h tests/http/*.h) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/http -Itests/hardening $(CFLAGS) $(shell pkg-config --cflags $(HTTP_TEST_PKGS)) -o $@ \
+	  $< $(HARDENING_COMMON) $(shell pkg-config --libs $(HTTP_TEST_PKGS)) -lpthread $(LDFLAGS)
+
+.PHONY: test-hardening
+test-hardening: $(B)/gpupoold $(HARDENING_TESTS)
+	@echo "== hardening"
+	@set -e; for t in $(HARDENING_TESTS); do $$t --server $(B)/gpupoold; done
