@@ -80,8 +80,8 @@ void gpd_limits_apply(gpd_limits_config *l, int reserve, char *info, size_t info
            "limits: open files %ld (hard %ld); connections %d%s; per client address %s; request headers within %d "
            "s; idle %d s",
            soft, hard, l->max_connections,
-           l->max_connections < asked ? " (--max-connections lowered to fit the open-file limit; raise it with "
-                                        "ulimit -n or LimitNOFILE=)"
+           l->max_connections < asked ? " (lowered from --max-connections to fit the open-file limit; raise that "
+                                        "with ulimit -n or LimitNOFILE=)"
                                       : "",
            per_ip, l->header_timeout, l->idle_timeout);
 }

@@ -92,13 +92,13 @@ int main(int argc, char **argv) {
   }
   char store_name[512];
   gpd_store_url_display(srv.cfg.db, store_name, sizeof store_name);
-  printf("gpupoold listening on %s\n", srv.default_base);
-  fflush(stdout);
-  gpd_log_info("%s", limits);
+  gpd_log_info("%s", limits); /* logged before "listening": whoever waits for that line finds these */
   if (gpd_http_metrics_port(http) >= 0)
     gpd_log_info("metrics (/metrics and /healthz, no authentication) on http://%s%s%s:%d",
                  strchr(srv.cfg.metrics_host, ':') ? "[" : "", srv.cfg.metrics_host,
                  strchr(srv.cfg.metrics_host, ':') ? "]" : "", gpd_http_metrics_port(http));
+  printf("gpupoold listening on %s\n", srv.default_base);
+  fflush(stdout);
   gpd_log_info("gpupoold listening on %s (store %s, phase %s, GA Kubernetes %d.%d)", srv.default_base, store_name,
                srv.cfg.phase == GP_PHASE_GA ? "ga" : "preview", srv.cfg.ga_version.major, srv.cfg.ga_version.minor);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MIN_DB_SIZE 512 /* SQLite's smallest page: a database file that held data is never shorter */
@@ -19,6 +20,16 @@ static bool exists(const char *path, const char *suffix) {
   struct stat st;
   snprintf(p, sizeof p, "%s%s", path, suffix);
   return lstat(p, &st) == 0;
+}
+
+/* Renames path+suffix to path+suffix+".orphaned-SECONDS" (what --init does to a dead store's log). */
+static bool set_aside(const char *path, const char *suffix, char *err, size_t errlen) {
+  char from[4200], to[4300];
+  snprintf(from, sizeof from, "%s%s", path, suffix);
+  snprintf(to, sizeof to, "%s.orphaned-%lld", from, (long long)time(NULL));
+  if (rename(from, to) == 0) return true;
+  snprintf(err, errlen, "--init: cannot move %s aside to %s: %s", from, to, strerror(errno));
+  return false;
 }
 
 /* mkdir -p of the directory holding path. */
@@ -57,22 +68,19 @@ bool gpd_db_file_open(gpd_db_file *f, const char *path, bool init, char *err, si
   }
   if (!have) {
     bool wal = exists(path, "-wal"), shm = exists(path, "-shm"), lock = exists(path, ".lock");
-    if (wal || shm) {
+    if ((wal || shm || lock) && !init) {
       snprintf(err, errlen,
-               "%s is missing but %s%s is there: a store was here and its database file was deleted. Restore %s "
-               "from a backup; to start a new, empty store instead, move %s-wal and %s-shm away first "
-               "(SQLite would replay that log into a new file)",
-               path, path, wal ? "-wal" : "-shm", path, path, path);
-      goto fail;
-    }
-    if (lock && !init) {
-      snprintf(err, errlen,
-               "%s is missing but %s.lock shows gpupoold kept a store there: its file was deleted, or the volume "
+               "%s is missing but %s%s shows gpupoold kept a store there: its file was deleted, or the volume "
                "holding it is not mounted. Restore it from a backup, or start gpupoold with --init to create a new, "
                "empty store",
-               path, path);
+               path, path,
+               wal   ? "-wal"
+               : shm ? "-shm"
+                     : ".lock");
       goto fail;
     }
+    /* --init: the log of the file that is gone must not be replayed into the new one; kept aside */
+    if ((wal && !set_aside(path, "-wal", err, errlen)) || (shm && !set_aside(path, "-shm", err, errlen))) goto fail;
     if (!make_parent_dirs(path, err, errlen)) goto fail;
   }
   snprintf(lock_path, sizeof lock_path, "%s.lock", path);
@@ -114,21 +122,19 @@ fail:
 
 bool gpd_db_file_same(const gpd_db_file *f, char *why, size_t whylen) {
   struct stat mine, now;
-  if (fstat(f->fd, &mine) != 0) {
-    snprintf(why, whylen, "the database file %s cannot be checked: %s", f->path, strerror(errno));
-    return false;
-  }
-  int gone = mine.st_nlink == 0 ? ENOENT : stat(f->path, &now) == 0 ? 0 : errno;
-  if (gone == ENOENT) {
-    snprintf(why, whylen, "the database file %s was deleted (or renamed) while gpupoold ran", f->path);
-    return false;
-  }
-  if (gone) {
-    snprintf(why, whylen, "the database file %s cannot be checked: %s", f->path, strerror(gone));
+  if (stat(f->path, &now) != 0) {
+    if (errno == ENOENT)
+      snprintf(why, whylen, "the database file %s was deleted (or renamed) while gpupoold ran", f->path);
+    else
+      snprintf(why, whylen, "the database file %s cannot be checked: %s", f->path, strerror(errno));
     return false;
   }
   if (now.st_dev != f->dev || now.st_ino != f->ino) {
     snprintf(why, whylen, "the database file %s was replaced by another file while gpupoold ran", f->path);
+    return false;
+  }
+  if (fstat(f->fd, &mine) != 0) {
+    snprintf(why, whylen, "the database file %s cannot be checked: %s", f->path, strerror(errno));
     return false;
   }
   if (mine.st_size < MIN_DB_SIZE) {

@@ -4,10 +4,10 @@
  *     inode), so a hard link, a symlink or "../" reaches the same lock; PATH.lock is locked too,
  *     which also keeps out an older gpupoold, which locked only that.
  *   - The first-start rule: a missing database file is created only where no store ever was:
- *     neither PATH-wal nor PATH-shm (SQLite would replay an orphaned log into the new file) nor
- *     PATH.lock (left beside every store gpupoold created, and never removed) may be there. Where
- *     PATH.lock is, --init creates the new, empty store anyway; leftover -wal/-shm files must be
- *     moved away first whatever the flags.
+ *     none of PATH-wal, PATH-shm and PATH.lock (left beside every store gpupoold created, and never
+ *     removed) may be there. Otherwise gpupoold refuses to start, and --init creates the new, empty
+ *     store deliberately; it first renames a leftover PATH-wal / PATH-shm to
+ *     PATH-wal.orphaned-SECONDS, since SQLite would replay that log into the new file.
  *   - While running: is PATH still the file that was opened (not deleted, not replaced by another
  *     file, not truncated)? Writes are refused when it is not.
  *

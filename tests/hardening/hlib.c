@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -66,7 +67,24 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void hl_read(int fd, int quiet_ms, int total_ms, hl_reply *out) {
+/* True once data holds a whole answer. */
+static bool whole_answer(const char *data, size_t len) {
+  const char *end = memmem(data, len, "\r\n\r\n", 4);
+  if (!end) return false;
+  size_t head = (size_t)(end - data) + 4, body = 0;
+  for (const char *p = data; p < end;
+       p = memchr(p, '\n', (size_t)(end - p)) ? memchr(p, '\n', (size_t)(end - p)) + 1 : end)
+    if (strncasecmp(p, "Content-Length:", 15) == 0) body = strtoul(p + 15, NULL, 10);
+  return len >= head + body;
+}
+
+static void read_until(int fd, int quiet_ms, int total_ms, bool one_answer, hl_reply *out);
+
+void hl_read(int fd, int quiet_ms, int total_ms, hl_reply *out) { read_until(fd, quiet_ms, total_ms, false, out); }
+
+void hl_read_answer(int fd, int total_ms, hl_reply *out) { read_until(fd, total_ms, total_ms, true, out); }
+
+static void read_until(int fd, int quiet_ms, int total_ms, bool one_answer, hl_reply *out) {
   memset(out, 0, sizeof *out);
   size_t cap = 4096;
   out->data = calloc(1, cap);
@@ -97,6 +115,7 @@ void hl_read(int fd, int quiet_ms, int total_ms, hl_reply *out) {
       break;
     }
     out->len += (size_t)n;
+    if (one_answer && whole_answer(out->data, out->len)) break;
   }
   if (out->data) out->data[out->len] = '\0';
 }
@@ -174,4 +193,31 @@ double hl_metric(const char *base_url, const char *sample, const char *auth_head
   }
   gpt_response_free(&r);
   return v;
+}
+
+bool hl_add_token(const char *path, const char *token, const char *principal, const char *role, const char *scope) {
+  char cmd[512], hash[80] = "";
+  snprintf(cmd, sizeof cmd, "printf %%s '%s' | sha256sum", token);
+  FILE *p = popen(cmd, "r");
+  if (!p) return false;
+  bool got = fgets(hash, sizeof hash, p) != NULL;
+  pclose(p);
+  hash[strcspn(hash, " \n")] = '\0';
+  FILE *f = got && strlen(hash) == 64 ? fopen(path, "a") : NULL;
+  if (!f) return false;
+  fprintf(f, "%s %s %s %s\n", hash, principal, role, scope);
+  return fclose(f) == 0;
+}
+
+bool hl_file_line(const char *path, const char *text, char *out, size_t size) {
+  FILE *f = fopen(path, "r");
+  char line[4096];
+  bool found = false;
+  while (f && !found && fgets(line, sizeof line, f))
+    if (strstr(line, text)) {
+      snprintf(out, size, "%s", line);
+      found = true;
+    }
+  if (f) fclose(f);
+  return found;
 }

@@ -28,6 +28,9 @@ typedef struct {
 
 /* Reads until the server closes, or nothing arrives for quiet_ms, or total_ms passed. */
 void hl_read(int fd, int quiet_ms, int total_ms, hl_reply *out);
+/* Reads one whole answer (status line, headers, Content-Length bytes of body), or until the server
+ * closes or total_ms passed. */
+void hl_read_answer(int fd, int total_ms, hl_reply *out);
 void hl_reply_free(hl_reply *r);
 /* Sends raw on a new connection from src and reads the reply (hl_read). False if it could not connect. */
 bool hl_exchange(const char *src, int port, const char *raw, size_t len, int quiet_ms, hl_reply *out);
@@ -41,5 +44,10 @@ long hl_wait_closed(int fd, int timeout_ms);
 long hl_rss_kb(pid_t pid);
 /* A /metrics sample's value ("name{labels}" as written), -1 when absent or not answered. */
 double hl_metric(const char *base_url, const char *sample, const char *auth_header);
+
+/* Appends a tokens-file line for token (its SHA-256, through sha256sum) to path. */
+bool hl_add_token(const char *path, const char *token, const char *principal, const char *role, const char *scope);
+/* The first line of the file at path that contains text, copied into out; false when none does. */
+bool hl_file_line(const char *path, const char *text, char *out, size_t size);
 
 #endif
