@@ -31,3 +31,12 @@ $(B)/tests/hardening-jwt: tests/hardening/jwt.c tests/security/mint.c $(HARDENIN
 
 # tests/http/pg-suite.sh runs the long-poll test across two replicas on PostgreSQL too
 test-server-pg: $(B)/tests/hardening-longpoll
+
+# ---- benchmark ------------------------------------------------------------------------------------
+$(B)/bench-hardening-load: bench/hardening/load.c | $(DEPS_OK)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags sqlite3) -o $@ $< $(shell pkg-config --libs sqlite3) -lpthread $(LDFLAGS)
+
+.PHONY: bench-hardening
+bench-hardening: $(B)/gpupoold $(B)/bench-hardening-load
+	@bench/hardening.sh $(B)/gpupoold $(B)/bench-hardening-load
+BENCH_TARGETS += bench-hardening

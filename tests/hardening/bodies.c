@@ -25,17 +25,9 @@
 static gpt_server srv;
 
 int main(int argc, char **argv) {
-  const char *bin = NULL;
   gpt_test_name = "hardening-bodies";
-  gpt_store_args(&argc, argv);
-  for (int i = 1; i + 1 < argc; i += 2)
-    if (strcmp(argv[i], "--server") == 0) bin = argv[i + 1];
-  if (!bin) {
-    fprintf(stderr, "usage: hardening-bodies --server BUILD/gpupoold\n");
-    return 2;
-  }
+  const char *bin = hl_setup(&argc, argv);
   hl_raise_nofile();
-  gpt_client_init();
   char tokens[400];
   if (!gpt_dir_make(&srv)) return 1;
   snprintf(tokens, sizeof tokens, "%s/tokens", srv.dir);
@@ -109,9 +101,6 @@ int main(int argc, char **argv) {
     gpt_fail("an authenticated PUT: %ld %s", r.status, r.body ? r.body : r.error);
   gpt_response_free(&r);
   free(body);
-  if (gpt_server_stop(&srv) != 0) gpt_fail("gpupoold did not exit cleanly");
-  if (gpt_failures) gpt_server_log_tail(&srv, 10);
-  gpt_dir_remove(&srv);
-  if (!gpt_failures) printf("%s: ok\n", gpt_test_name);
-  return gpt_failures ? 1 : 0;
+  hl_stop(&srv);
+  return hl_result();
 }

@@ -107,11 +107,7 @@ static bool start(const char *bin, const char *const *args) {
   return false;
 }
 
-static void stop(void) {
-  if (gpt_server_stop(&srv) != 0) gpt_fail("gpupoold did not exit cleanly");
-  if (gpt_failures) gpt_server_log_tail(&srv, 20);
-  gpt_dir_remove(&srv);
-}
+static void stop(void) { hl_stop(&srv); }
 
 static bool log_has(const char *text) {
   char line[2048];
@@ -231,24 +227,15 @@ static void limits(const char *bin) {
 }
 
 int main(int argc, char **argv) {
-  const char *bin = NULL;
   gpt_test_name = "hardening-conns";
-  gpt_store_args(&argc, argv);
-  for (int i = 1; i + 1 < argc; i += 2)
-    if (strcmp(argv[i], "--server") == 0) bin = argv[i + 1];
-  if (!bin) {
-    fprintf(stderr, "usage: hardening-conns --server BUILD/gpupoold\n");
-    return 2;
-  }
+  const char *bin = hl_setup(&argc, argv);
   long files = hl_raise_nofile();
   if (files < IDLE + SLOW + 256) {
     fprintf(stderr, "hardening-conns: the open-file limit is %ld; this test needs %d (raise the hard limit)\n", files,
             IDLE + SLOW + 256);
     return 1;
   }
-  gpt_client_init();
   capacity(bin);
   limits(bin);
-  if (!gpt_failures) printf("%s: ok\n", gpt_test_name);
-  return gpt_failures ? 1 : 0;
+  return hl_result();
 }

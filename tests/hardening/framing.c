@@ -49,16 +49,8 @@ static void refused(const char *what, const char *raw, size_t len, int status, c
 }
 
 int main(int argc, char **argv) {
-  const char *bin = NULL;
   gpt_test_name = "hardening-framing";
-  gpt_store_args(&argc, argv);
-  for (int i = 1; i + 1 < argc; i += 2)
-    if (strcmp(argv[i], "--server") == 0) bin = argv[i + 1];
-  if (!bin) {
-    fprintf(stderr, "usage: hardening-framing --server BUILD/gpupoold\n");
-    return 2;
-  }
-  gpt_client_init();
+  const char *bin = hl_setup(&argc, argv);
   if (!gpt_dir_make(&srv) || !gpt_server_start(&srv, bin, NULL)) return 1;
 
   gpt_response r;
@@ -144,9 +136,6 @@ int main(int argc, char **argv) {
   hl_reply_free(&rep);
   cluster_there("a chunked PATCH");
 
-  if (gpt_server_stop(&srv) != 0) gpt_fail("gpupoold did not exit cleanly");
-  if (gpt_failures) gpt_server_log_tail(&srv, 20);
-  gpt_dir_remove(&srv);
-  if (!gpt_failures) printf("%s: ok\n", gpt_test_name);
-  return gpt_failures ? 1 : 0;
+  hl_stop(&srv);
+  return hl_result();
 }

@@ -3,18 +3,22 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "testutil.h"
 
 long hl_raise_nofile(void) {
   struct rlimit rl;
@@ -220,4 +224,52 @@ bool hl_file_line(const char *path, const char *text, char *out, size_t size) {
     }
   if (f) fclose(f);
   return found;
+}
+
+const char *hl_setup(int *argc, char **argv) {
+  const char *bin = NULL;
+  gpt_store_args(argc, argv);
+  for (int i = 1; i + 1 < *argc; i += 2)
+    if (strcmp(argv[i], "--server") == 0) bin = argv[i + 1];
+  if (!bin) {
+    fprintf(stderr, "usage: %s --server BUILD/gpupoold [--pg URL]\n", gpt_test_name);
+    exit(2);
+  }
+  gpt_client_init();
+  return bin;
+}
+
+void hl_stop(gpt_server *s) {
+  if (s->pid > 0 && gpt_server_stop(s) != 0) gpt_fail("gpupoold did not exit cleanly");
+  if (gpt_failures) gpt_server_log_tail(s, 15);
+  gpt_dir_remove(s);
+}
+
+int hl_result(void) {
+  if (!gpt_failures) printf("%s: ok\n", gpt_test_name);
+  return gpt_failures ? 1 : 0;
+}
+
+int hl_run(const char *const *argv, const char *out_path, int timeout_ms) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  if (pid < 0) return -1;
+  int status = 0;
+  pid_t got = 0;
+  for (int waited = 0; (got = waitpid(pid, &status, WNOHANG)) == 0 && waited < timeout_ms; waited += 50)
+    gpt_sleep_ms(50);
+  if (got == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "harness.h"
+
 /* Raises RLIMIT_NOFILE's soft limit to the hard one; returns the soft limit now in effect. */
 long hl_raise_nofile(void);
 
@@ -49,5 +51,16 @@ double hl_metric(const char *base_url, const char *sample, const char *auth_head
 bool hl_add_token(const char *path, const char *token, const char *principal, const char *role, const char *scope);
 /* The first line of the file at path that contains text, copied into out; false when none does. */
 bool hl_file_line(const char *path, const char *text, char *out, size_t size);
+
+/* The test's arguments: takes --pg URL (harness.h), returns --server's value, or exits 2 with the
+ * usage line of the test named gpt_test_name. Starts the HTTP client too. */
+const char *hl_setup(int *argc, char **argv);
+/* Stops s (it must exit 0), shows its log after a failure, removes its directory and store. */
+void hl_stop(gpt_server *s);
+/* "NAME: ok" when nothing failed; the exit status for main. */
+int hl_result(void);
+/* Runs argv (NULL-terminated) with stdout and stderr into out_path; its exit status, or -1 when
+ * it ran past timeout_ms (it is killed then) or did not exit normally. */
+int hl_run(const char *const *argv, const char *out_path, int timeout_ms);
 
 #endif

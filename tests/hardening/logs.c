@@ -103,18 +103,9 @@ static void run(const char *bin, bool json) {
 }
 
 int main(int argc, char **argv) {
-  const char *bin = NULL;
   gpt_test_name = "hardening-logs";
-  gpt_store_args(&argc, argv);
-  for (int i = 1; i + 1 < argc; i += 2)
-    if (strcmp(argv[i], "--server") == 0) bin = argv[i + 1];
-  if (!bin) {
-    fprintf(stderr, "usage: hardening-logs --server BUILD/gpupoold\n");
-    return 2;
-  }
-  gpt_client_init();
+  const char *bin = hl_setup(&argc, argv);
   run(bin, false);
   run(bin, true);
-  if (!gpt_failures) printf("%s: ok\n", gpt_test_name);
-  return gpt_failures ? 1 : 0;
+  return hl_result();
 }

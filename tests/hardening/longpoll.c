@@ -108,9 +108,7 @@ static void many_woken(void) {
          took);
   if (ok != MANY) gpt_fail("only %d of %d held long-polls got the new plan", ok, MANY);
   if (hl_metric(s.base, "gpupoold_long_polls", NULL) != 0) gpt_fail("requests are still held after the wake");
-  if (gpt_server_stop(&s) != 0) gpt_fail("gpupoold did not exit cleanly");
-  if (gpt_failures) gpt_server_log_tail(&s, 10);
-  gpt_dir_remove(&s);
+  hl_stop(&s);
 }
 
 static void held_at_stop(void) {
@@ -156,21 +154,13 @@ static void across_replicas(void) {
 
 int main(int argc, char **argv) {
   gpt_test_name = "hardening-longpoll";
-  gpt_store_args(&argc, argv);
-  for (int i = 1; i + 1 < argc; i += 2)
-    if (strcmp(argv[i], "--server") == 0) bin = argv[i + 1];
-  if (!bin) {
-    fprintf(stderr, "usage: hardening-longpoll --server BUILD/gpupoold [--pg URL]\n");
-    return 2;
-  }
+  bin = hl_setup(&argc, argv);
   hl_raise_nofile();
-  gpt_client_init();
   if (gpt_store_is_pg()) {
     across_replicas(); /* the rest does not depend on the store */
     return gpt_failures ? 1 : 0;
   }
   many_woken();
   held_at_stop();
-  if (!gpt_failures) printf("%s: ok\n", gpt_test_name);
-  return gpt_failures ? 1 : 0;
+  return hl_result();
 }

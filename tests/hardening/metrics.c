@@ -51,16 +51,8 @@ static void add_operations(int n) {
 }
 
 int main(int argc, char **argv) {
-  const char *bin = NULL;
   gpt_test_name = "hardening-metrics";
-  gpt_store_args(&argc, argv);
-  for (int i = 1; i + 1 < argc; i += 2)
-    if (strcmp(argv[i], "--server") == 0) bin = argv[i + 1];
-  if (!bin) {
-    fprintf(stderr, "usage: hardening-metrics --server BUILD/gpupoold\n");
-    return 2;
-  }
-  gpt_client_init();
+  const char *bin = hl_setup(&argc, argv);
   char tokens[400];
   if (!gpt_dir_make(&srv)) return 1;
   snprintf(tokens, sizeof tokens, "%s/tokens", srv.dir);
@@ -112,9 +104,6 @@ int main(int argc, char **argv) {
     double later = hl_metric(mbase, SUCCEEDED, NULL);
     if (later != before + 50) gpt_fail("%s is %g a second later, want %g", SUCCEEDED, later, before + 50);
   }
-  if (gpt_server_stop(&srv) != 0) gpt_fail("gpupoold did not exit cleanly");
-  if (gpt_failures) gpt_server_log_tail(&srv, 10);
-  gpt_dir_remove(&srv);
-  if (!gpt_failures) printf("%s: ok\n", gpt_test_name);
-  return gpt_failures ? 1 : 0;
+  hl_stop(&srv);
+  return hl_result();
 }

@@ -31,36 +31,13 @@ static const char *bin;
 
 /* gpupoold with db must exit 1 at once, saying text on stderr. */
 static void refused(const char *what, const char *db, const char *extra, const char *text) {
-  char out[600], url[600];
+  char out[600], url[600], line[1024];
   snprintf(out, sizeof out, "%s.refused.err", db);
   snprintf(url, sizeof url, "sqlite:%s", db);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(bin, bin, "--listen", "127.0.0.1:0", "--db", url, extra, (char *)NULL);
-    _exit(127);
-  }
-  int status = 0;
-  pid_t got = 0;
-  for (int i = 0; i < 300 && (got = waitpid(pid, &status, WNOHANG)) == 0; i++)
-    gpt_sleep_ms(100);
-  if (got == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    gpt_fail("%s: gpupoold started (or hung) instead of refusing", what);
-  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 1) {
-    gpt_fail("%s: gpupoold exited %d, want 1", what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-  }
-  char line[1024];
-  if (!hl_file_line(out, text, line, sizeof line)) {
-    FILE *f = fopen(out, "r");
-    size_t n = f ? fread(line, 1, sizeof line - 1, f) : 0;
-    line[n] = '\0';
-    if (f) fclose(f);
-    gpt_fail("%s: stderr does not say '%s': %s", what, text, line);
-  }
+  const char *argv[] = {bin, "--listen", "127.0.0.1:0", "--db", url, extra, NULL};
+  int rc = hl_run(argv, out, 30000);
+  if (rc != 1) gpt_fail("%s: gpupoold exited %d, want 1 (-1: it started, or hung)", what, rc);
+  if (!hl_file_line(out, text, line, sizeof line)) gpt_fail("%s: its output does not say '%s'", what, text);
   unlink(out);
 }
 
@@ -93,6 +70,7 @@ static bool start_on(gpt_server *s, const char *db, const char *const *args) {
 static void finish(gpt_server *s) {
   if (s->pid > 0 && gpt_server_stop(s) != 0) gpt_fail("gpupoold did not exit cleanly");
   if (gpt_failures) gpt_server_log_tail(s, 12);
+  s->pid = 0;
 }
 
 static void one_process_per_file(void) {
@@ -214,18 +192,11 @@ static void disk_full(void) {
 
 int main(int argc, char **argv) {
   gpt_test_name = "hardening-store";
-  for (int i = 1; i + 1 < argc; i += 2)
-    if (strcmp(argv[i], "--server") == 0) bin = argv[i + 1];
-  if (!bin) {
-    fprintf(stderr, "usage: hardening-store --server BUILD/gpupoold\n");
-    return 2;
-  }
-  gpt_client_init();
+  bin = hl_setup(&argc, argv);
   one_process_per_file();
   deleted();
   replaced_or_truncated(false);
   replaced_or_truncated(true);
   disk_full();
-  if (!gpt_failures) printf("%s: ok\n", gpt_test_name);
-  return gpt_failures ? 1 : 0;
+  return hl_result();
 }
