@@ -59,7 +59,7 @@ rss_idle=$(rss_mb "$gpid")
 "$load" held "$port" "$idle" "$slow" "$pool_path?api-version=$api" 2000 >"$work/held.txt"
 read -r held_p50 held_p99 held_max < <(sed -n 2p "$work/held.txt")
 opened=$(awk '/^opened/ { print $2 }' "$work/held.txt")
-conns=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^gpupoold_connections / { print $2 }')
+conns=$(awk '/^opened/ { print $4 }' "$work/held.txt")
 stop_gpupoold "$gpid"
 
 # ---- 2. /metrics against the operations stored ------------------------------------------------------

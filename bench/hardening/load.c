@@ -168,7 +168,7 @@ static int held(int nidle, int nslow_, const char *path, int n) {
   pthread_t t;
   pthread_create(&t, NULL, trickle, NULL);
   sleep_ms(1000);
-  fprintf(stderr, "load: %d connections opened, gpupoold counts %.0f\n", opened, metric("gpupoold_connections"));
+  double counted = metric("gpupoold_connections");
   double *ms = calloc((size_t)n, sizeof *ms);
   int bad = 0;
   for (int i = 0; i < n; i++) {
@@ -176,7 +176,7 @@ static int held(int nidle, int nslow_, const char *path, int n) {
     if (request("GET", path, NULL, NULL, NULL, 0) != 200) bad++;
     ms[i] = now_ms() - t0;
   }
-  printf("opened %d\n", opened);
+  printf("opened %d counted %.0f\n", opened, counted);
   print_percentiles("", ms, (size_t)n);
   atomic_store(&stop_trickle, true);
   pthread_join(t, NULL);
@@ -311,11 +311,11 @@ static int fill(const char *db, long n) {
 static int scan(const char *db) {
   sqlite3 *s;
   if (sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) return 1;
-  sqlite3_exec(s, "PRAGMA cache_size=-128", NULL, NULL, NULL); /* a reader connection of gpupoold's */
+  sqlite3_exec(s, "PRAGMA cache_size=-128", NULL, NULL, NULL); /* a reader connection of gpupoold's; the table scan it ran */
   double best = 1e9;
   for (int k = 0; k < 5; k++) {
     double t0 = now_ms();
-    sqlite3_exec(s, "SELECT status, COUNT(*) FROM operations GROUP BY status ORDER BY status", NULL, NULL, NULL);
+    sqlite3_exec(s, "SELECT status, COUNT(*) FROM operations NOT INDEXED GROUP BY status ORDER BY status", NULL, NULL, NULL);
     double t = now_ms() - t0;
     if (t < best) best = t;
   }
