@@ -75,6 +75,7 @@ typedef struct {
   char correlation_id[80];
   gpd_request req;
   gpd_hold hold;
+  gpd_response *deferred; /* a refusal of a request without a body, sent at libmicrohttpd's next call */
 } conn_ctx;
 
 /* ---- request accessors used by the handlers -------------------------------------------------------- */
@@ -232,6 +233,21 @@ static enum MHD_Result finish(struct MHD_Connection *conn, conn_ctx *c, gpd_resp
   return rc;
 }
 
+static bool has_body(struct MHD_Connection *conn) {
+  const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  return (cl && strcmp(cl, "0") != 0) ||
+         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/* A refusal at the headers. With a body on its way it is sent now: libmicrohttpd then reads none of
+ * the body and ends the connection. Without one it is sent at libmicrohttpd's next call, which
+ * comes at once, so that a kept-alive connection stays usable after a 403, 404, 405 or 429. */
+static enum MHD_Result refuse(struct MHD_Connection *conn, conn_ctx *c, gpd_response *resp, bool close) {
+  if (close || has_body(conn) || !(c->deferred = malloc(sizeof *c->deferred))) return finish(conn, c, resp, close);
+  *c->deferred = *resp; /* it owns what resp held now */
+  return MHD_YES;
+}
+
 /* The headers are in: framing, route, guard. Answers at once what is refused; else the body may come. */
 static enum MHD_Result on_headers(listener *l, struct MHD_Connection *conn, conn_ctx *c, const char *method,
                                   const char *version) {
@@ -271,12 +287,12 @@ static enum MHD_Result on_headers(listener *l, struct MHD_Connection *conn, conn
       gpd_resp_error(&resp, 404, "NotFound", NULL,
                      "This address (--metrics-listen) serves only GET /metrics and GET /healthz; the API is on the "
                      "--listen address.");
-      return finish(conn, c, &resp, false);
+      return refuse(conn, c, &resp, false);
     }
   } else if (!gpd_security_guard(req, &resp, routed)) {
-    return finish(conn, c, &resp, resp.status == 401);
+    return refuse(conn, c, &resp, resp.status == 401);
   }
-  if (!routed) return finish(conn, c, &resp, false);
+  if (!routed) return refuse(conn, c, &resp, false);
   const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
   if (cl && strtoull(cl, NULL, 10) > GP_BODY_MAX) { /* answered now: the client need not send the body */
     gpd_resp_error(&resp, 413, "RequestEntityTooLarge", NULL,
@@ -355,6 +371,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
   if (c->answered) return MHD_YES;
+  if (c->deferred) {
+    gpd_response resp = *c->deferred;
+    free(c->deferred);
+    c->deferred = NULL;
+    return finish(conn, c, &resp, false);
+  }
   if (!c->guarded || c->hold.why == GPD_HOLD_GONE) return MHD_NO; /* the client left while held: close */
   if (c->too_large) {
     gpd_response resp;
@@ -382,6 +404,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     gpd_log_request(&line);
   }
   if (c->hold.was_held) atomic_fetch_sub(&l->h->held_open, 1);
+  if (c->deferred) gpd_resp_clear(c->deferred);
+  free(c->deferred);
   gpd_security_abandon(&c->req); /* what an unanswered request's guard kept */
   free(c->req.path);
   free(c->req.segbuf);

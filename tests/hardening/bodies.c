@@ -1,7 +1,8 @@
 /* bodies.c - issue 16 item 2: with --auth tokens, a request is authenticated on its headers, before
  * a byte of its body is read. 300 clients without a token each send a PUT with a 1 MiB body: each
  * gets 401 and its connection closed without gpupoold reading the body, and gpupoold's resident
- * size grows by a few MB, not by 300 MB. A client with a token is served as before.
+ * size grows by a few MB, not by 300 MB. A refused request without a body (403) keeps its
+ * connection alive; a client with a token is served as before.
  * Usage: hardening-bodies --server BUILD/gpupoold */
 #include <errno.h>
 #include <stdio.h>
@@ -94,6 +95,19 @@ int main(int argc, char **argv) {
   }
   if (not401) gpt_fail("%d of %d unauthenticated PUTs were not answered 401", not401, CLIENTS);
   if (open) gpt_fail("%d of %d connections stayed open after their 401", open, CLIENTS);
+
+  /* A refusal of a request without a body keeps the connection: a 403 then the next request on it. */
+  static const char twice[] =
+      "GET /subscriptions/9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a/providers/Microsoft.ContainerService/managedClusters"
+      "?api-version=2026-06-01 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " TOKEN "\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  hl_reply two;
+  int first = 0;
+  hl_exchange(NULL, srv.port, twice, sizeof twice - 1, 1500, &two);
+  if (hl_status_lines(&two, &first) != 2 || first != 403)
+    gpt_fail("a 403 then /healthz on one kept-alive connection: want two answers, the first 403: %.400s",
+             two.data ? two.data : "");
+  hl_reply_free(&two);
 
   /* With the token, the same server takes the request as before. */
   gpt_response r;
