@@ -6,7 +6,7 @@
 #   make bench-hardening   figures for bench/RESULTS.md (held connections, /metrics, long-polls)
 
 HARDENING_COMMON = tests/hardening/hlib.c $(HTTP_TEST_COMMON)
-HARDENING_PROGS := framing conns bodies metrics store logs longpoll
+HARDENING_PROGS := framing conns bodies metrics store logs longpoll jwt
 HARDENING_TESTS := $(patsubst %,$(B)/tests/hardening-%,$(HARDENING_PROGS))
 
 TEST_TARGETS += test-hardening
@@ -16,18 +16,17 @@ $(B)/tests/hardening-%: tests/hardening/%.c $(HARDENING_COMMON) $(wildcard tests
 	$(CC) $(CPPFLAGS) -Itests/http -Itests/hardening $(CFLAGS) $(shell pkg-config --cflags $(HTTP_TEST_PKGS)) -o $@ \
 	  $< $(HARDENING_COMMON) $(shell pkg-config --libs $(HTTP_TEST_PKGS)) -lpthread $(LDFLAGS)
 
-.PHONY: test-hardening
-test-hardening: $(B)/gpupoold $(HARDENING_TESTS)
-	@echo "== hardening"
-	@set -e; for t in $(HARDENING_TESTS); do $$t --server $(B)/gpupoold; done
-
 # JWTs are signed at test time with GnuTLS (tests/security/mint.c)
-HARDENING_TESTS += $(B)/tests/hardening-jwt
 $(B)/tests/hardening-jwt: tests/hardening/jwt.c tests/security/mint.c $(HARDENING_COMMON) $(wildcard tests/hardening/*.h tests/http/*.h tests/security/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/http -Itests/hardening -Itests/security $(CFLAGS) \
 	  $(shell pkg-config --cflags $(HTTP_TEST_PKGS) gnutls) -o $@ $< tests/security/mint.c $(HARDENING_COMMON) \
 	  $(shell pkg-config --libs $(HTTP_TEST_PKGS) gnutls) -lpthread $(LDFLAGS)
+
+.PHONY: test-hardening
+test-hardening: $(B)/gpupoold $(HARDENING_TESTS)
+	@echo "== hardening"
+	@set -e; for t in $(HARDENING_TESTS); do $$t --server $(B)/gpupoold; done
 
 # tests/http/pg-suite.sh runs the long-poll test across two replicas on PostgreSQL too
 test-server-pg: $(B)/tests/hardening-longpoll
