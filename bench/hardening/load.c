@@ -258,7 +258,7 @@ static int longpoll(const char *pool, int n) {
       }
     }
   }
-  printf("put %d acknowledged in %.1f ms; %zu answered 200, %zu otherwise\n", st, acked, got, wrong);
+  printf("put %d %.1f %zu %zu\n", st, acked, got, wrong); /* status, ms to its answer, waiters answered 200, otherwise */
   print_percentiles("answered ", ms, got);
   for (int i = 0; i < n; i++)
     if (w[i].fd >= 0) close(w[i].fd);
