@@ -16,17 +16,18 @@
  *   that many requests share costs each of them one re-check); once the deadline has passed,
  *   gpd_longpoll_hold returns false and the handler answers "unchanged". A handler never needs to
  *   know why it runs. It returns false too when wait_s <= 0, the server is stopping, or the request
- *   cannot be held (out of memory): answer "unchanged" at once.
+ *   cannot be held (out of memory): answer "unchanged" at once. Since it runs again, a handler must
+ *   change nothing before it holds (a GET), and leave resp empty when gpd_longpoll_hold returns true.
  *
  *   Keys are strings the waker and the handler agree on: "<kind>:<store key>", e.g.
  *   "plan:<pool key>" (GPD_CHANGE_PLAN in store/store.h). A handler may wait on a broader key than
  *   its own (a machine's plan on its pool's plan key): it re-checks and holds again.
  *
- * WAKERS: gpd_longpoll_wake(lp, key) from any thread; "*" wakes every held request (used when
- *   change notices may have been lost). main.c connects the store's change notices (store.h,
- *   `watch`: SQLite in process, PostgreSQL through LISTEN/NOTIFY, so a change made through another
- *   replica wakes this one's waiters too) to gpd_longpoll_wake. A new kind of change is published by
- *   the store write that makes it (see store.h).
+ * WAKERS: gpd_longpoll_wake(lp, key) (lp is srv->longpoll) from any thread; "*" wakes every held
+ *   request (used when change notices may have been lost). main.c connects the store's change
+ *   notices (store.h, `watch`: SQLite in process, PostgreSQL through LISTEN/NOTIFY, so a change
+ *   made through another replica wakes this one's waiters too) to gpd_longpoll_wake. A new kind of
+ *   change is published by the store write that makes it (see store.h).
  *
  * GUARANTEES
  *   - No lost wake-up: a wake of the key after the handler began this run (even before it called
