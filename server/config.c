@@ -19,12 +19,16 @@ static const char usage[] =
     "Options:\n"
     "      --listen HOST:PORT          address to serve on (default 127.0.0.1:8080; port 0 picks a free\n"
     "                                  port; the address is printed on stdout)\n"
-    "      --db sqlite:PATH            the store (default sqlite:./var/gpupool.db; created on first start;\n"
-    "                                  one gpupoold per file)\n"
+    "      --db sqlite:PATH            the store (default sqlite:./var/gpupool.db; created on first start,\n"
+    "                                  when none of PATH, PATH-wal, PATH-shm and PATH.lock exists; one\n"
+    "                                  gpupoold per file, however the path is spelled)\n"
     "      --db postgres://USER@HOST:PORT/DB\n"
     "                                  PostgreSQL (libpq URI, postgresql:// too, ?param=value allowed;\n"
     "                                  PGPASSWORD or ~/.pgpass keep a password off the command line);\n"
     "                                  any number of gpupoold replicas may share one database\n"
+    "      --init                      create a new, empty SQLite store although PATH.lock (or a PATH-wal)\n"
+    "                                  shows one was there and its file is gone (restore it from a backup\n"
+    "                                  if you can); a leftover PATH-wal/-shm is renamed *.orphaned-TIME\n"
     "      --phase preview|ga          rollout phase of the managed GPU experience (default preview)\n"
     "      --ga-kubernetes-version V   first Kubernetes version that defaults to Managed when ga\n"
     "                                  (default " GP_DEFAULT_GA_KUBERNETES_VERSION ")\n"
@@ -33,6 +37,9 @@ static const char usage[] =
     "      --retry-after SECONDS       the longest Retry-After of an operation (default 1); it says\n"
     "                                  when the operation is due: 0 once it is\n"
     "      --log-format text|json      one log line per request on stderr (default text)\n"
+    "      --metrics-listen HOST:PORT  also serve GET /metrics and /healthz, without authentication, on this\n"
+    "                                  address (for Prometheus on a private network); with --auth tokens|jwt\n"
+    "                                  the API address serves /metrics to authenticated callers only\n"
     "      --threads N                 HTTP worker threads (default 64; a write holds its thread\n"
     "                                  until its group commit is durable)\n"
     "      --operation-delay-ms MS     keep each operation InProgress at least this long, to mimic\n"
@@ -64,29 +71,45 @@ static bool parse_int(const char *s, long lo, long hi, int *out) {
   return true;
 }
 
-/* HOST:PORT, [V6]:PORT or :PORT. */
-static bool parse_listen(const char *s, gpd_config *c) {
+/* HOST:PORT, [V6]:PORT or :PORT into host (256 bytes) and port. */
+static bool parse_listen(const char *s, char *out_host, int *out_port) {
   const char *colon = strrchr(s, ':');
   const char *host = s;
   size_t hlen;
-  if (!colon || !parse_int(colon + 1, 0, 65535, &c->port)) return false;
+  if (!colon || !parse_int(colon + 1, 0, 65535, out_port)) return false;
   hlen = (size_t)(colon - s);
   if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
     host++;
     hlen -= 2;
   }
-  if (hlen >= sizeof c->host) return false;
+  if (hlen >= 256) return false;
   if (hlen == 0) {
-    strcpy(c->host, "0.0.0.0");
+    strcpy(out_host, "0.0.0.0");
   } else {
-    memcpy(c->host, host, hlen);
-    c->host[hlen] = '\0';
+    memcpy(out_host, host, hlen);
+    out_host[hlen] = '\0';
   }
   return true;
 }
 
 int gpd_config_parse(gpd_config *c, int argc, char **argv) {
-  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY, O_LEASE, O_RC, O_SEC };
+  enum {
+    O_LISTEN = 256,
+    O_DB,
+    O_PHASE,
+    O_GA,
+    O_PUBLIC,
+    O_RETRY,
+    O_LOG,
+    O_THREADS,
+    O_DELAY,
+    O_LEASE,
+    O_RC,
+    O_INIT,
+    O_METRICS,
+    O_LIM,
+    O_SEC = O_LIM + GPD_LIM_NOPTS
+  };
   static const struct option opts[] = {{"listen", required_argument, NULL, O_LISTEN},
                                        {"db", required_argument, NULL, O_DB},
                                        {"phase", required_argument, NULL, O_PHASE},
@@ -98,6 +121,9 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
                                        {"operation-delay-ms", required_argument, NULL, O_DELAY},
                                        {"operation-lease-ms", required_argument, NULL, O_LEASE},
                                        {"report-coalesce-ms", required_argument, NULL, O_RC},
+                                       {"init", no_argument, NULL, O_INIT},
+                                       {"metrics-listen", required_argument, NULL, O_METRICS},
+                                       GPD_LIMITS_LONG_OPTIONS(O_LIM),
                                        GPD_SECURITY_LONG_OPTIONS(O_SEC),
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
@@ -111,13 +137,15 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
   c->threads = 64;
   c->operation_lease_ms = 30000;
   c->report_coalesce_ms = 10000;
+  gpd_limits_defaults(&c->limits);
+  c->metrics_port = -1;
   optind = 1;
   opterr = 0;
   int o;
   while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     switch (o) {
     case O_LISTEN:
-      if (!parse_listen(optarg, c)) return bad("--listen must be HOST:PORT, not '%s'", optarg);
+      if (!parse_listen(optarg, c->host, &c->port)) return bad("--listen must be HOST:PORT, not '%s'", optarg);
       break;
     case O_DB: c->db = optarg; break;
     case O_PHASE:
@@ -168,13 +196,23 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
       if (!parse_int(optarg, 0, 30000, &c->report_coalesce_ms))
         return bad("--report-coalesce-ms must be 0 to 30000, not '%s'", optarg);
       break;
+    case O_INIT: c->init_store = true; break;
+    case O_METRICS:
+      if (!parse_listen(optarg, c->metrics_host, &c->metrics_port))
+        return bad("--metrics-listen must be HOST:PORT, not '%s'", optarg);
+      break;
     case 'h':
       fputs(usage, stdout);
+      fputs(gpd_limits_usage, stdout);
       fputs(gpd_security_usage, stdout);
       return 0;
     case ':': return bad("option '%s' needs a value", argv[optind - 1]);
     default: {
       char why[256];
+      if (o >= O_LIM && o < O_LIM + GPD_LIM_NOPTS) {
+        if (!gpd_limits_option(&c->limits, o - O_LIM, optarg, why, sizeof why)) return bad("%s", why);
+        break;
+      }
       if (o < O_SEC || o >= O_SEC + GPD_SEC_NOPTS) return bad("unknown option '%s'", argv[optind - 1]);
       if (!gpd_security_option(&c->sec, o - O_SEC, optarg, why, sizeof why)) return bad("%s", why);
     }

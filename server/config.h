@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "gpupool/gpupool.h"
+#include "limits_config.h"
 #include "security/security_config.h"
 
 typedef struct {
@@ -21,7 +22,11 @@ typedef struct {
   int operation_lease_ms; /* how long a claimed operation stays with its replica past its due time */
   int report_coalesce_ms; /* longest a machine's lastSeen waits in memory before it is stored */
 
-  gpd_security_config sec; /* TLS, authentication, throttling, audit (security_config.h) */
+  gpd_security_config sec;  /* TLS, authentication, throttling, audit (security_config.h) */
+  gpd_limits_config limits; /* connection caps and timeouts (limits_config.h) */
+  bool init_store;          /* --init: create an empty SQLite store where traces of one remain */
+  char metrics_host[256];   /* --metrics-listen: /metrics and /healthz alone, unauthenticated */
+  int metrics_port;         /* -1: no such listener */
 } gpd_config;
 
 /* Parses argv. Returns -1 to go on, else an exit status (0 after --help, 2 on a usage error). */

@@ -103,40 +103,12 @@ void gpd_fleet_changed(const gpd_server *srv, const char *pool_key) {
   pthread_mutex_unlock(&f->lock);
 }
 
-/* A Prometheus label value: backslash, quote and newline escaped. */
-static void label_value(char *out, size_t size, const char *v) {
-  size_t j = 0;
-  for (; *v && j + 3 < size; v++) {
-    if (*v == '\\' || *v == '"') out[j++] = '\\';
-    if (*v == '\n') {
-      out[j++] = '\\';
-      out[j++] = 'n';
-      continue;
-    }
-    out[j++] = *v;
-  }
-  out[j] = '\0';
-}
-
-bool gpd_fleet_metrics(const gpd_server *srv, char **text, size_t *len) {
+bool gpd_fleet_collect(const gpd_server *srv, gpd_metrics_out *o) {
   gpd_machine_group *g = NULL;
   size_t n = 0;
   int64_t lag_cap = gp_machine_lag_ms(GP_MACHINE_INTERVAL_MAX, srv->cfg.report_coalesce_ms);
   if (srv->store->ops->count_machines(srv->store, NULL, gpd_now_ms(), lag_cap, &g, &n) != GPD_STORE_OK) return false;
-  static const char head[] = "# HELP gpupoold_machines Machines (nodes) of agent pools, by state.\n"
-                             "# TYPE gpupoold_machines gauge\n";
-  size_t pools = 0;
-  for (size_t i = 0; i < n; i++)
-    if (i == 0 || strcmp(g[i].pool_id, g[i - 1].pool_id) != 0) pools++;
-  size_t cap = *len + sizeof head + pools * GP_MACHINE_STATE_COUNT * 1200 + 1;
-  char *out = realloc(*text, cap);
-  if (!out) {
-    gpd_machine_groups_free(g, n);
-    return false;
-  }
-  *text = out;
-  size_t used = *len;
-  used += (size_t)snprintf(out + used, cap - used, "%s", head);
+  gpd_metrics_family(o, "gpupoold_machines", "gauge", "Machines (nodes) of agent pools, by state.");
   for (size_t i = 0; i < n;) { /* groups come ordered by pool */
     gp_machine_counts c;
     size_t j = i;
@@ -144,14 +116,11 @@ bool gpd_fleet_metrics(const gpd_server *srv, char **text, size_t *len) {
     while (j < n && strcmp(g[j].pool_id, g[i].pool_id) == 0)
       j++;
     add_groups(&c, g + i, j - i);
-    char id[1100];
-    label_value(id, sizeof id, g[i].pool_id);
     for (int st = 0; st < GP_MACHINE_STATE_COUNT; st++)
-      used += (size_t)snprintf(out + used, cap - used, "gpupoold_machines{pool=\"%s\",state=\"%s\"} %lld\n", id,
-                               gp_machine_state_name((gp_machine_state)st), (long long)c.by_state[st]);
+      gpd_metrics_sample(o, "gpupoold_machines", (double)c.by_state[st], "pool", g[i].pool_id, "state",
+                         gp_machine_state_name((gp_machine_state)st), NULL);
     i = j;
   }
-  *len = used;
   gpd_machine_groups_free(g, n);
   return true;
 }

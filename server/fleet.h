@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "gpupool/machine.h"
+#include "metrics.h"
 #include "server.h"
 
 typedef struct gpd_heartbeats gpd_heartbeats;
@@ -29,9 +30,8 @@ bool gpd_fleet_pool_counts(const gpd_server *srv, const char *pool_key, gp_machi
 /* This replica wrote or deleted a machine of the pool: its counts are read again. */
 void gpd_fleet_changed(const gpd_server *srv, const char *pool_key);
 
-/* Appends the gauge gpupoold_machines{pool="<pool id>",state="<state>"} (every state of every pool
- * that has machines) to the malloc'd exposition text. False when the store failed or memory ran out
- * (the text is left as it was). */
-bool gpd_fleet_metrics(const gpd_server *srv, char **text, size_t *len);
+/* The /metrics collector (metrics.h) of the gauge gpupoold_machines{pool="<pool id>",state="<state>"}:
+ * every state of every pool that has machines. False when the store failed. */
+bool gpd_fleet_collect(const gpd_server *srv, gpd_metrics_out *o);
 
 #endif

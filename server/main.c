@@ -1,6 +1,7 @@
-/* main.c - gpupoold: parses the flags, opens the store, starts the reconciler and the HTTP server,
- * prints where it listens, and runs until SIGINT or SIGTERM, then stops in order (no new requests,
- * reconciler, store). */
+/* main.c - gpupoold: parses the flags, raises the open-file limit, opens the store, starts the
+ * reconciler and the HTTP server, connects the store's change notices to the held long-polls,
+ * prints where it listens, and runs until SIGINT or SIGTERM, then stops in order (held long-polls
+ * answered, no new requests, reconciler, store). */
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include "gpupool/version.h"
 #include "http.h"
 #include "log.h"
+#include "longpoll.h"
 #include "metrics.h"
 #include "reconciler.h"
 #include "security/security.h"
@@ -20,6 +22,9 @@
 #include "view_cache.h"
 
 #define VIEW_CACHE_SLOTS 8192 /* under 1 KB each: bounded whatever the number of pools */
+
+/* The store's change notices wake the long-polls waiting on them (store.h, longpoll.h). */
+static void wake_waiters(void *lp, const char *key) { gpd_longpoll_wake(lp, key); }
 
 int main(int argc, char **argv) {
   gpd_server srv;
@@ -45,28 +50,38 @@ int main(int argc, char **argv) {
   sigaddset(&set, SIGHUP); /* reloads the credentials (security.h) */
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN); /* a file size limit makes writes fail (503), it does not kill the server */
+  char limits[512];
+  /* descriptors beyond the connections: two per HTTP thread (epoll, wake-up), the store, logs */
+  gpd_limits_apply(&srv.cfg.limits, 2 * srv.cfg.threads + 128, limits, sizeof limits);
 
   if (!gpd_security_start(&srv, err, sizeof err)) {
     fprintf(stderr, "gpupoold: %s\n", err);
     return 1;
   }
-  if (!(srv.metrics = gpd_metrics_new()) || !(srv.views = gpd_view_cache_new(VIEW_CACHE_SLOTS))) {
+  if (!(srv.metrics = gpd_metrics_new()) || !(srv.views = gpd_view_cache_new(VIEW_CACHE_SLOTS)) ||
+      !(srv.longpoll = gpd_longpoll_new())) {
     fprintf(stderr, "gpupoold: out of memory\n");
+    gpd_longpoll_free(srv.longpoll);
+    gpd_view_cache_free(srv.views);
     gpd_metrics_free(srv.metrics);
     gpd_security_stop(&srv);
     return 1;
   }
-  if (!(srv.store = gpd_store_open(srv.cfg.db, err, sizeof err))) {
+  if (!(srv.store = gpd_store_open(srv.cfg.db, srv.cfg.init_store, err, sizeof err))) {
     fprintf(stderr, "gpupoold: %s\n", err);
+    gpd_longpoll_free(srv.longpoll);
     gpd_metrics_free(srv.metrics);
     gpd_view_cache_free(srv.views);
     gpd_security_stop(&srv);
     return 1;
   }
+  srv.store->ops->watch(srv.store, wake_waiters, srv.longpoll);
   if (!gpd_fleet_start(&srv, err, sizeof err) || !(srv.reconciler = gpd_reconciler_start(&srv))) {
     fprintf(stderr, "gpupoold: %s\n", srv.fleet ? "cannot start the reconciler" : err);
     gpd_fleet_stop(&srv);
     srv.store->ops->close(srv.store);
+    gpd_longpoll_free(srv.longpoll);
     gpd_metrics_free(srv.metrics);
     gpd_view_cache_free(srv.views);
     gpd_security_stop(&srv);
@@ -78,6 +93,7 @@ int main(int argc, char **argv) {
     gpd_reconciler_stop(srv.reconciler);
     gpd_fleet_stop(&srv);
     srv.store->ops->close(srv.store);
+    gpd_longpoll_free(srv.longpoll);
     gpd_metrics_free(srv.metrics);
     gpd_view_cache_free(srv.views);
     gpd_security_stop(&srv);
@@ -85,6 +101,11 @@ int main(int argc, char **argv) {
   }
   char store_name[512];
   gpd_store_url_display(srv.cfg.db, store_name, sizeof store_name);
+  gpd_log_info("%s", limits); /* logged before "listening": whoever waits for that line finds these */
+  if (gpd_http_metrics_port(http) >= 0)
+    gpd_log_info("metrics (/metrics and /healthz, no authentication) on http://%s%s%s:%d",
+                 strchr(srv.cfg.metrics_host, ':') ? "[" : "", srv.cfg.metrics_host,
+                 strchr(srv.cfg.metrics_host, ':') ? "]" : "", gpd_http_metrics_port(http));
   printf("gpupoold listening on %s\n", srv.default_base);
   fflush(stdout);
   gpd_log_info("gpupoold listening on %s (store %s, phase %s, GA Kubernetes %d.%d)", srv.default_base, store_name,
@@ -96,8 +117,9 @@ int main(int argc, char **argv) {
   gpd_log_info("gpupoold stopping (signal %d)", sig);
   gpd_http_stop(http);
   gpd_reconciler_stop(srv.reconciler);
-  gpd_fleet_stop(&srv); /* stores the lastSeen it still holds */
-  srv.store->ops->close(srv.store);
+  gpd_fleet_stop(&srv);             /* stores the lastSeen it still holds */
+  srv.store->ops->close(srv.store); /* no change notice comes after this */
+  gpd_longpoll_free(srv.longpoll);
   gpd_metrics_free(srv.metrics);
   gpd_view_cache_free(srv.views);
   gpd_security_stop(&srv);

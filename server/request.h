@@ -39,6 +39,7 @@ typedef struct gpd_request {
    * authz.h checks; identity is what security.c keeps until the request is done. */
   const struct gpd_principal *principal;
   struct gpd_identity *identity;
+  struct gpd_hold *hold; /* long-poll state (longpoll.h); NULL where requests cannot be held */
 } gpd_request;
 
 typedef struct {

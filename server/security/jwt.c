@@ -265,6 +265,17 @@ gpd_jwt_keys *gpd_jwt_keys_parse(const char *text, size_t len, const char *name,
     snprintf(err, errlen, "%s has no RS256 or ES256 signature key (%zu skipped)", name, *skipped);
     ok = false;
   }
+  size_t unnamed[2] = {0, 0}; /* keys without kid, by kind: every token would be tried against all of them */
+  for (size_t k = 0; ok && k < ks->n; k++)
+    if (!ks->k[k].kid[0]) unnamed[ks->k[k].kind]++;
+  for (int kind = 0; ok && kind < 2; kind++)
+    if (unnamed[kind] > GPD_JWT_MAX_TRIES) {
+      snprintf(err, errlen,
+               "%s has %zu %s keys without a kid; a token is checked against at most %d keys: give the keys kids "
+               "(a JWKS) or keep at most %d of them",
+               name, unnamed[kind], kind == KEY_RSA ? "RS256" : "ES256", GPD_JWT_MAX_TRIES, GPD_JWT_MAX_TRIES);
+      ok = false;
+    }
   if (!ok) {
     gpd_jwt_keys_free(ks);
     return NULL;
@@ -347,6 +358,17 @@ bool gpd_jwt_verify(const gpd_jwt_keys *keys, const gpd_jwt_rules *rules, const 
 
   bool es256 = alg[0] == 'E', tried = false, good = false;
   gnutls_datum_t data = {(unsigned char *)token, (unsigned)(hlen + 1 + plen_)};
+  /* The keys that may have signed it (its kid's, and those without one); a signature check costs
+   * tens of microseconds, so an unnamed token is refused rather than tried against many keys. */
+  size_t candidates = 0;
+  for (size_t i = 0; keys && i < keys->n; i++)
+    if (keys->k[i].kind == (es256 ? KEY_EC256 : KEY_RSA) &&
+        (!kid || !keys->k[i].kid[0] || !strcmp(kid, keys->k[i].kid)))
+      candidates++;
+  if (candidates > GPD_JWT_MAX_TRIES)
+    REFUSE("%zu %s keys of --jwt-keys could have signed this JWT; gpupoold tries at most %d: the token must name its "
+           "key (kid), and --jwt-keys give each key a kid (a JWKS)",
+           candidates, alg, GPD_JWT_MAX_TRIES);
   for (size_t i = 0; keys && i < keys->n && !good; i++) {
     const jwk *k = &keys->k[i];
     if (k->kind != (es256 ? KEY_EC256 : KEY_RSA)) continue;

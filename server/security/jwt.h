@@ -11,6 +11,9 @@
 #define GPD_JWT_MAX_LEN 16384   /* longer bearer tokens are refused unread */
 #define GPD_JWT_CLOCK_SKEW_S 60 /* exp and nbf tolerance */
 #define GPD_JWT_PRINCIPAL_MAX 256
+/* Signature checks one token may cost: a token that more keys could have signed (no kid, or
+ * --jwt-keys without kids) is refused unverified. */
+#define GPD_JWT_MAX_TRIES 4
 
 typedef struct gpd_jwt_keys gpd_jwt_keys;
 

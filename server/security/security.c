@@ -6,11 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+#include "router.h"
 #include "security/audit.h"
 #include "security/auth.h"
 #include "security/authz.h"
-#include "log.h"
-#include "router.h"
 #include "security/throttle.h"
 #include "security/tls.h"
 
@@ -96,7 +96,10 @@ static gpd_identity *identity_of(gpd_request *req) {
 
 bool gpd_security_guard(gpd_request *req, gpd_response *resp, bool routed) {
   gpd_security *s = req->srv->security;
-  if (!s || req->route == GPD_ROUTE_HEALTHZ || req->route == GPD_ROUTE_METRICS) return true;
+  if (!s || req->route == GPD_ROUTE_HEALTHZ) return true;
+  /* /metrics: open without authentication (loopback only); with it, for any authenticated caller
+   * (--metrics-listen serves it unauthenticated on an address of its own). */
+  if (req->route == GPD_ROUTE_METRICS && !s->auth) return true;
   const char *name = "anonymous";
   if (s->auth) {
     const char *values[MAX_AUTH_HEADERS];
@@ -145,6 +148,15 @@ bool gpd_security_guard(gpd_request *req, gpd_response *resp, bool routed) {
   return false;
 }
 
+void gpd_security_abandon(gpd_request *req) {
+  if (req->identity) {
+    gpd_identity_release(req->identity);
+    free(req->identity);
+    req->identity = NULL;
+  }
+  req->principal = NULL;
+}
+
 void gpd_security_done(gpd_request *req, int status, const char *correlation_id) {
   bool denied = status == 401 || status == 403 || status == 429;
   if (is_write(req->method) || denied) {
@@ -167,10 +179,5 @@ void gpd_security_done(gpd_request *req, int status, const char *correlation_id)
                          status};
     gpd_audit_log(&e);
   }
-  if (req->identity) {
-    gpd_identity_release(req->identity);
-    free(req->identity);
-    req->identity = NULL;
-  }
-  req->principal = NULL;
+  gpd_security_abandon(req);
 }

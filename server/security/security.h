@@ -25,11 +25,14 @@ void gpd_security_reload(gpd_server *srv);
 bool gpd_security_https(const gpd_server *srv);
 const struct MHD_OptionItem *gpd_security_tls_options(const gpd_server *srv);
 
-/* Runs before the handler. routed: the router found the route and method (else resp holds its
- * 404/405, shown only to authenticated callers). False when resp now holds a 401, 403 or 429 and
- * nothing else may run. /healthz and /metrics are open. */
+/* Runs once the request's headers are in, before a byte of its body is read. routed: the router
+ * found the route and method (else resp holds its 404/405, shown only to authenticated callers).
+ * False when resp now holds a 401, 403 or 429 and nothing else may run. /healthz is open; /metrics
+ * too under --auth none, else it needs an authenticated caller (any role). */
 bool gpd_security_guard(gpd_request *req, gpd_response *resp, bool routed);
 /* Runs once the answer is sent: audits writes and denials, releases what the guard kept. */
 void gpd_security_done(gpd_request *req, int status, const char *correlation_id);
+/* The request ends unanswered (the client left): releases what the guard kept, audits nothing. */
+void gpd_security_abandon(gpd_request *req);
 
 #endif

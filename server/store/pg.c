@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+#include "store/pg_listen.h"
 #include "store/pg_pool.h"
 #include "store/pg_schema.h"
 #include "store/store.h"
@@ -86,6 +88,7 @@ enum {
   S_DELETE_MACHINE_DOCS,
   S_DELETE_POOL_HISTORY,
   S_DELETE_HISTORIES,
+  S_NOTIFY,
   S_COUNT
 };
 #define MACHINE_FROM " FROM machines m JOIN pools p ON p.key = m.pool_key"
@@ -183,11 +186,14 @@ static const char *const sql[S_COUNT] = {
     [S_DELETE_MACHINE_DOCS] = "DELETE FROM machine_docs WHERE key > $1 AND key < $2",
     [S_DELETE_POOL_HISTORY] = "DELETE FROM plan_history WHERE pool_key = $1",
     [S_DELETE_HISTORIES] = "DELETE FROM plan_history WHERE pool_key > $1 AND pool_key < $2",
+    /* sent inside the transaction: delivered to every LISTENer when it commits, never when it does not */
+    [S_NOTIFY] = "SELECT pg_notify('" GPD_CHANGE_CHANNEL "', $1)",
 };
 
 typedef struct {
   gpd_store base;
   pg_pool *pool;
+  pg_listener *listener; /* change notices (pg_listen.h) */
 } pg_store;
 
 #define POOL(base) (((pg_store *)(base))->pool)
@@ -494,7 +500,25 @@ static gpd_store_rc do_ping(pg_conn *c, void *arg) {
   return r ? GPD_STORE_OK : GPD_STORE_ERROR;
 }
 
-static gpd_store_rc pg_ping(gpd_store *base) { return pg_run(POOL(base), false, do_ping, NULL); }
+static gpd_store_rc pg_ping(gpd_store *base, char *why, size_t whylen) {
+  gpd_store_rc rc = pg_run(POOL(base), false, do_ping, NULL);
+  if (rc != GPD_STORE_OK) snprintf(why, whylen, "PostgreSQL cannot be reached or does not answer (the log says why)");
+  return rc;
+}
+
+/* Every replica hears what any of them committed: a connection of its own LISTENs (pg_listen.h). */
+static void pg_watch(gpd_store *base, gpd_store_watcher fn, void *ctx) {
+  pg_store *s = (pg_store *)base;
+  if (!s->listener && !(s->listener = pg_listen_start(s->pool, fn, ctx)))
+    gpd_log_error("store: cannot start listening for change notices: long-polls end at their deadline");
+}
+
+/* Tells every replica's waiters, when this transaction commits, that a pool's plan changed. */
+static gpd_store_rc notify_plan(pg_conn *c, const char *pool_key) {
+  char key[600];
+  snprintf(key, sizeof key, GPD_CHANGE_PLAN "%s", pool_key);
+  return EXEC(c, S_NOTIFY, key) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
 
 /* ---- changesets --------------------------------------------------------------------------------- */
 
@@ -685,9 +709,10 @@ static gpd_store_rc finish_one(pg_conn *c, const char *owner, const gpd_op_resul
      * no machine of it can be written any more and the ranges below catch them all. */
     if (!pool && EXEC(c, S_DELETE_POOLS, lo, hi) < 0) return GPD_STORE_ERROR;
     if (EXEC(c, S_DELETE_MACHINES, lo, hi) < 0 || EXEC(c, S_DELETE_MACHINE_DOCS, lo, hi) < 0) return GPD_STORE_ERROR;
-    if (pool)
-      return EXEC(c, S_DELETE_PLAN, o->res_key) < 0 || EXEC(c, S_DELETE_POOL_HISTORY, o->res_key) < 0 ? GPD_STORE_ERROR
-                                                                                                      : GPD_STORE_OK;
+    if (pool) /* the pool's held plan requests learn it is gone */
+      return EXEC(c, S_DELETE_PLAN, o->res_key) < 0 || EXEC(c, S_DELETE_POOL_HISTORY, o->res_key) < 0
+                 ? GPD_STORE_ERROR
+                 : notify_plan(c, o->res_key);
     return EXEC(c, S_DELETE_PLANS, lo, hi) < 0 || EXEC(c, S_DELETE_HISTORIES, lo, hi) < 0 ? GPD_STORE_ERROR
                                                                                           : GPD_STORE_OK;
   }
@@ -699,7 +724,7 @@ static gpd_store_rc finish_one(pg_conn *c, const char *owner, const gpd_op_resul
   if (!gpd_key_pool_range(o->res_key, lo, hi, sizeof lo) || EXEC(c, S_SET_PLAN, o->res_key, plan) < 0 ||
       EXEC(c, S_ADD_HISTORY, o->res_key, gen.s, plan) < 0 || EXEC(c, S_PRUNE_HISTORY, o->res_key, gen.s, lo, hi) < 0)
     return GPD_STORE_ERROR;
-  return GPD_STORE_OK;
+  return notify_plan(c, o->res_key);
 }
 
 static gpd_store_rc do_finish(pg_conn *c, void *arg) {
@@ -909,6 +934,7 @@ static gpd_store_rc pg_touch_machines(gpd_store *base, char *const *keys, const 
 
 static void pg_close(gpd_store *base) {
   if (!base) return;
+  pg_listen_stop(((pg_store *)base)->listener); /* before the pool it connects through */
   pg_pool_close(POOL(base));
   free(base);
 }
@@ -922,6 +948,7 @@ static const gpd_store_ops pg_ops = {
     .get_features = pg_get_features,
     .stats = pg_stats,
     .ping = pg_ping,
+    .watch = pg_watch,
     .commit = pg_commit,
     .set_feature = pg_set_feature,
     .claim_operations = pg_claim_operations,

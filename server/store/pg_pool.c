@@ -330,6 +330,14 @@ pg_pool *pg_pool_open(const char *url, const char *const *stmts, int nstmts, int
   return p;
 }
 
+PGconn *pg_pool_connect(pg_pool *p, char *msg, size_t size) {
+  pg_conn *c = conn_open(p, msg, size);
+  if (!c) return NULL;
+  PGconn *conn = c->conn;
+  free(c);
+  return conn;
+}
+
 void pg_pool_close(pg_pool *p) {
   if (!p) return;
   for (pg_conn *c = p->idle, *next; c; c = next) {

@@ -26,6 +26,8 @@ typedef struct pg_conn pg_conn;
  * must outlive the pool). NULL with the reason in err. */
 pg_pool *pg_pool_open(const char *url, const char *const *stmts, int nstmts, int max_conns, char *err, size_t errlen);
 void pg_pool_close(pg_pool *p);
+/* A connection of its own (not pooled), with the pool's URL and defaults; NULL with why in msg. */
+PGconn *pg_pool_connect(pg_pool *p, char *msg, size_t size);
 
 /* Runs statement i with text parameters (NULL = SQL NULL). The result (PQclear it) when the
  * statement succeeded, else NULL: the connection remembers why, and the unit of work should

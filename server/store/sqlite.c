@@ -8,9 +8,14 @@
  * the whole group durable before any of them is answered. Preconditions are checked inside the
  * transaction, so two writers that read the same etag cannot both succeed.
  *
- * One gpupoold per database file: a lock file next to it enforces that, which also lets start-up
- * release the leases of a process that died (its operations are resumed). Several replicas need
- * the PostgreSQL back-end. */
+ * One gpupoold per database file, whatever the path's spelling: the file itself is locked
+ * (sqlite_file.h), which also lets start-up release the leases of a process that died (its
+ * operations are resumed). Several replicas need the PostgreSQL back-end.
+ *
+ * Health: every group commit first checks that the path still names the file this process opened
+ * (not deleted, replaced or truncated) and refuses to write otherwise; a group whose commit failed
+ * (disk full, I/O error) marks writes as failing until one succeeds, and ping then tries a small
+ * write at most once a second, so /healthz says what the API would do and recovers with the disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -23,11 +28,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "store/sqlite_file.h"
 #include "store/store.h"
+#include "util.h"
 
 #define SCHEMA_VERSION 2 /* 1: clusters, pools, plans, operations, features; 2: machines, plan history */
 #define GPD_STR2(x) #x
 #define GPD_STR(x) GPD_STR2(x)
+#define PROBE_EVERY_NS 1000000000LL /* a failing store is tried with a small write at most this often */
 #define MAX_BATCH 512
 /* Reads take microseconds: a few connections serve any number of HTTP threads, and each one costs
  * its page cache and prepared statements in memory. */
@@ -48,6 +57,8 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS operations_pending ON operations(seq) WHERE status = 'InProgress';"
     "CREATE INDEX IF NOT EXISTS operations_parent ON operations(parent) WHERE parent IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS operations_ended ON operations(end_ms) WHERE status <> 'InProgress';"
+    /* /metrics counts operations by status from this index, not from the table's large rows */
+    "CREATE INDEX IF NOT EXISTS operations_status ON operations(status);"
     "CREATE TABLE IF NOT EXISTS features(sub TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
     " PRIMARY KEY(sub, name));"
     /* Schema 2: machines. The facts a state is decided from sit in a narrow table ordered by key, so
@@ -107,7 +118,12 @@ static const char *const read_sql[R_COUNT] = {
     [R_FEATURES] = "SELECT name, state FROM features WHERE sub = ?1 ORDER BY name",
     [R_STATS_OPS] = "SELECT status, COUNT(*) FROM operations GROUP BY status ORDER BY status",
     [R_STATS_POOLS] = "SELECT COALESCE(mode, 'None'), COUNT(*) FROM pools GROUP BY 1 ORDER BY 1",
-    [R_PING] = "SELECT COUNT(*) FROM sqlite_master",
+    /* the root (and first leaf) of every table, as the API's reads would touch them */
+    [R_PING] = "SELECT (SELECT COUNT(*) FROM sqlite_master), (SELECT key FROM clusters LIMIT 1),"
+               " (SELECT key FROM pools LIMIT 1), (SELECT key FROM plans LIMIT 1),"
+               " (SELECT seq FROM operations ORDER BY seq DESC LIMIT 1), (SELECT name FROM features LIMIT 1),"
+               " (SELECT key FROM machines LIMIT 1), (SELECT key FROM machine_docs LIMIT 1),"
+               " (SELECT pool_key FROM plan_history LIMIT 1)",
     [R_GET_MACHINE] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key = ?1",
     [R_GET_MACHINE_BARE] = "SELECT " GPD_MACHINE_COLS ", NULL, NULL" MACHINE_FROM " WHERE m.key = ?1",
     [R_LIST_MACHINES] = "SELECT " GPD_MACHINE_COLS WITH_DOCS " WHERE m.key > ?1 AND m.key < ?2 ORDER BY m.key LIMIT ?3",
@@ -241,7 +257,7 @@ typedef struct job {
 struct sq_store {
   gpd_store base;
   char *path;
-  int lock_fd;
+  gpd_db_file file;
   pthread_mutex_t readers_lock;
   pthread_cond_t reader_free;
   reader *free_readers, *all_readers;
@@ -254,6 +270,12 @@ struct sq_store {
   pthread_cond_t work;
   job *head, *tail;
   bool stopping;
+  /* health, under lock */
+  bool write_failing;
+  char write_error[300];
+  int64_t last_probe_ns;
+  gpd_store_watcher watcher;
+  void *watcher_ctx;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------------ */
@@ -599,14 +621,47 @@ static gpd_store_rc sq_stats(gpd_store *base, gpd_store_stats *out) {
   return ok ? GPD_STORE_OK : GPD_STORE_ERROR;
 }
 
-static gpd_store_rc sq_ping(gpd_store *base) {
+static gpd_store_rc submit(sq_store *s, gpd_store_rc (*fn)(sq_store *, void *), void *arg);
+
+/* A small write of its own, through the group commit like any other: is the disk writable again? */
+static gpd_store_rc do_probe(sq_store *s, void *arg) {
+  (void)arg;
+  return sqlite3_exec(s->wdb,
+                      "INSERT INTO features(sub, name, state) VALUES('', 'gpupoold-health-probe', 'x')"
+                      " ON CONFLICT(sub, name) DO UPDATE SET state = excluded.state;"
+                      "DELETE FROM features WHERE sub = '' AND name = 'gpupoold-health-probe'",
+                      NULL, NULL, NULL) == SQLITE_OK
+             ? GPD_STORE_OK
+             : GPD_STORE_ERROR;
+}
+
+static gpd_store_rc sq_ping(gpd_store *base, char *why, size_t whylen) {
   sq_store *s = (sq_store *)base;
-  WITH_READER(s, r)
-  sqlite3_stmt *st = rstmt(r, R_PING);
+  if (!gpd_db_file_same(&s->file, why, whylen)) return GPD_STORE_ERROR;
+  reader *r = reader_acquire(s);
+  sqlite3_stmt *st = r ? rstmt(r, R_PING) : NULL;
   int step = st ? sqlite3_step(st) : SQLITE_ERROR;
+  if (step != SQLITE_ROW)
+    snprintf(why, whylen, "the store cannot be read: %s", r ? sqlite3_errmsg(r->db) : "no connection to the database");
   if (st) done_stmt(st);
-  reader_release(s, r);
-  return step == SQLITE_ROW ? GPD_STORE_OK : GPD_STORE_ERROR;
+  if (r) reader_release(s, r);
+  if (step != SQLITE_ROW) return GPD_STORE_ERROR;
+  pthread_mutex_lock(&s->lock);
+  bool probe = s->write_failing && gpd_mono_ns() - s->last_probe_ns >= PROBE_EVERY_NS;
+  if (probe) s->last_probe_ns = gpd_mono_ns();
+  pthread_mutex_unlock(&s->lock);
+  if (probe) submit(s, do_probe, NULL); /* its commit clears the failure when it succeeds */
+  pthread_mutex_lock(&s->lock);
+  bool failing = s->write_failing;
+  if (failing) snprintf(why, whylen, "the store refuses writes: %s", s->write_error);
+  pthread_mutex_unlock(&s->lock);
+  return failing ? GPD_STORE_ERROR : GPD_STORE_OK;
+}
+
+static void sq_watch(gpd_store *base, gpd_store_watcher fn, void *ctx) {
+  sq_store *s = (sq_store *)base;
+  s->watcher = fn;
+  s->watcher_ctx = ctx;
 }
 
 static gpd_store_rc sq_get_machine(gpd_store *base, const char *key, bool with_docs, gpd_machine *out) {
@@ -704,21 +759,61 @@ static gpd_store_rc submit(sq_store *s, gpd_store_rc (*fn)(sq_store *, void *), 
 
 static bool wexec(sq_store *s, const char *sql) { return sqlite3_exec(s->wdb, sql, NULL, NULL, NULL) == SQLITE_OK; }
 
+/* Errors that say the file or the disk is in trouble, not the request. */
+static bool store_trouble(int code) {
+  code &= 0xff;
+  return code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CORRUPT || code == SQLITE_NOTADB ||
+         code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PROTOCOL;
+}
+
+/* Records whether writes work, logging when that changes. Called on the writer thread. */
+static void set_write_state(sq_store *s, const char *error) {
+  pthread_mutex_lock(&s->lock);
+  bool was = s->write_failing, changed = error ? !was || strcmp(error, s->write_error) != 0 : was;
+  s->write_failing = error != NULL;
+  if (error) snprintf(s->write_error, sizeof s->write_error, "%s", error);
+  pthread_mutex_unlock(&s->lock);
+  if (!changed) return;
+  if (error)
+    gpd_log_error("store: refusing writes (503): %s", error);
+  else
+    gpd_log_info("store: writes succeed again");
+}
+
 /* Runs one group: each job in its own savepoint, one durable commit for all. */
 static void run_batch(sq_store *s, job *batch) {
-  bool began = wexec(s, "BEGIN IMMEDIATE");
-  for (job *j = batch; j; j = j->next) {
+  char why[300];
+  for (job *j = batch; j; j = j->next)
     j->rc = GPD_STORE_ERROR;
-    if (!began || !wexec(s, "SAVEPOINT w")) continue;
+  if (!gpd_db_file_same(&s->file, why, sizeof why)) { /* writing on would be writing into a file nobody will read */
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s. Restore it from a backup and restart gpupoold", why);
+    set_write_state(s, msg);
+    return;
+  }
+  const char *trouble = NULL;
+  char error[300] = "";
+  bool began = wexec(s, "BEGIN IMMEDIATE");
+  if (!began) trouble = sqlite3_errmsg(s->wdb);
+  for (job *j = batch; began && j; j = j->next) {
+    if (!wexec(s, "SAVEPOINT w")) continue;
     j->rc = j->fn(s, j->arg);
+    if (j->rc == GPD_STORE_ERROR && store_trouble(sqlite3_extended_errcode(s->wdb))) {
+      snprintf(error, sizeof error, "%s", sqlite3_errmsg(s->wdb));
+      trouble = error;
+    }
     if (j->rc != GPD_STORE_OK) wexec(s, "ROLLBACK TO w");
     if (!wexec(s, "RELEASE w")) j->rc = GPD_STORE_ERROR;
   }
   if (began && !wexec(s, "COMMIT")) {
+    snprintf(error, sizeof error, "%s", sqlite3_errmsg(s->wdb));
+    trouble = error;
     wexec(s, "ROLLBACK");
     for (job *j = batch; j; j = j->next)
       if (j->rc == GPD_STORE_OK) j->rc = GPD_STORE_ERROR;
   }
+  if (trouble) snprintf(why, sizeof why, "%s (SQLite); free disk space or repair the file system", trouble);
+  set_write_state(s, trouble ? why : NULL);
 }
 
 static void *writer_main(void *arg) {
@@ -1015,8 +1110,20 @@ static gpd_store_rc do_finish(sq_store *s, void *arg) {
 
 static gpd_store_rc sq_finish_operations(gpd_store *base, const char *owner, const gpd_op_result *r, size_t n,
                                          int64_t now_ms) {
+  sq_store *s = (sq_store *)base;
   finish_args a = {owner, r, n, now_ms};
-  return submit((sq_store *)base, do_finish, &a);
+  gpd_store_rc rc = submit(s, do_finish, &a);
+  /* Committed: tell the waiters of each pool whose plan was stored or which went away. One whose
+   * lease was lost meanwhile is told too; a waiter that finds nothing new simply waits again. */
+  for (size_t i = 0; rc == GPD_STORE_OK && s->watcher && i < n; i++) {
+    const gpd_operation *o = r[i].op;
+    if (o->res_kind != GPD_RES_POOL || strcmp(r[i].status, "Succeeded") != 0) continue;
+    if (o->kind != GPD_OP_DELETE && !r[i].plan) continue;
+    char key[600];
+    snprintf(key, sizeof key, GPD_CHANGE_PLAN "%s", o->res_key);
+    s->watcher(s->watcher_ctx, key);
+  }
+  return rc;
 }
 
 static gpd_store_rc do_release(sq_store *s, void *arg) {
@@ -1180,7 +1287,7 @@ static void sq_close(gpd_store *base) {
   for (int i = 0; i < W_COUNT; i++)
     sqlite3_finalize(s->wst[i]);
   if (s->wdb) sqlite3_close(s->wdb);
-  if (s->lock_fd >= 0) close(s->lock_fd);
+  gpd_db_file_close(&s->file);
   pthread_mutex_destroy(&s->readers_lock);
   pthread_cond_destroy(&s->reader_free);
   pthread_mutex_destroy(&s->lock);
@@ -1198,6 +1305,7 @@ static const gpd_store_ops sqlite_ops = {
     .get_features = sq_get_features,
     .stats = sq_stats,
     .ping = sq_ping,
+    .watch = sq_watch,
     .commit = sq_commit,
     .set_feature = sq_set_feature,
     .claim_operations = sq_claim_operations,
@@ -1214,26 +1322,8 @@ static const gpd_store_ops sqlite_ops = {
     .close = sq_close,
 };
 
-/* mkdir -p of the directory holding path. */
-static bool make_parent_dirs(const char *path, char *err, size_t errlen) {
-  char *copy = strdup(path);
-  if (!copy) return false;
-  char *dir = dirname(copy);
-  for (char *p = dir + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) break;
-    *p = '/';
-  }
-  bool ok = mkdir(dir, 0755) == 0 || errno == EEXIST;
-  if (!ok) snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
-  free(copy);
-  return ok;
-}
-
-gpd_store *gpd_store_sqlite_open(const char *path, char *err, size_t errlen) {
+gpd_store *gpd_store_sqlite_open(const char *path, bool init, char *err, size_t errlen) {
   sq_store *s = calloc(1, sizeof *s);
-  char lock_path[4096];
   int user_version = -1;
   if (!s || !(s->path = strdup(path))) {
     free(s);
@@ -1241,23 +1331,13 @@ gpd_store *gpd_store_sqlite_open(const char *path, char *err, size_t errlen) {
     return NULL;
   }
   s->base.ops = &sqlite_ops;
-  s->lock_fd = -1;
+  s->file.fd = s->file.lock_fd = -1;
   pthread_mutex_init(&s->readers_lock, NULL);
   pthread_cond_init(&s->reader_free, NULL);
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->work, NULL);
-  if (!make_parent_dirs(path, err, errlen)) goto fail;
-  snprintf(lock_path, sizeof lock_path, "%s.lock", path);
-  s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (s->lock_fd < 0) {
-    snprintf(err, errlen, "cannot open %s: %s", lock_path, strerror(errno));
-    goto fail;
-  }
-  if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    snprintf(err, errlen, "%s is in use by another gpupoold (one process per SQLite file; use PostgreSQL for replicas)",
-             path);
-    goto fail;
-  }
+  if (!gpd_db_file_open(&s->file, path, init, err, errlen)) goto fail;
+  if (s->file.created) gpd_log_info("store: created a new, empty store in %s", path);
   int rc = open_conn(path, true, &s->wdb);
   if (rc != SQLITE_OK) {
     snprintf(err, errlen, "cannot open %s: %s", path, sqlite3_errstr(rc));

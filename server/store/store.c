@@ -10,7 +10,7 @@ static bool is_pg_url(const char *url) {
   return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
 }
 
-gpd_store *gpd_store_open(const char *url, char *err, size_t errlen) {
+gpd_store *gpd_store_open(const char *url, bool init, char *err, size_t errlen) {
   if (strncmp(url, "sqlite:", 7) == 0) {
     const char *path = url + 7;
     if (strncmp(path, "//", 2) == 0) path += 2; /* sqlite://PATH reads the same */
@@ -18,7 +18,7 @@ gpd_store *gpd_store_open(const char *url, char *err, size_t errlen) {
       snprintf(err, errlen, "--db sqlite:PATH needs a file path");
       return NULL;
     }
-    return gpd_store_sqlite_open(path, err, errlen);
+    return gpd_store_sqlite_open(path, init, err, errlen);
   }
   if (is_pg_url(url)) return gpd_store_pg_open(url, err, errlen);
   snprintf(err, errlen, "unknown store '%.200s'; use --db sqlite:PATH or --db postgres://USER@HOST:PORT/DB", url);

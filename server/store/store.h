@@ -136,6 +136,17 @@ typedef struct {
 
 typedef struct gpd_store gpd_store;
 
+/* Change notices, for long-polls (longpoll.h): after a commit that changed what a waiter may wait
+ * for, the store calls its watcher with a key. SQLite: in the process that committed, right after
+ * the commit. PostgreSQL: in every replica, the committing one included, through NOTIFY on the
+ * channel GPD_CHANGE_CHANNEL sent inside the transaction (so only committed changes are told). The
+ * key "*" means notices may have been lost (the listening connection was re-established): anything
+ * may have changed. To publish a new kind of change, give it a prefix here and send it from the
+ * write that makes it: sqlite.c calls the watcher after the commit, pg.c runs S_NOTIFY inside it. */
+#define GPD_CHANGE_PLAN "plan:" /* + pool key: a new plan was stored, or the pool was deleted */
+#define GPD_CHANGE_CHANNEL "gpupool_changes"
+typedef void (*gpd_store_watcher)(void *ctx, const char *key);
+
 typedef struct {
   /* Reads. A resource's plan is not part of gpd_resource (see get_plan). */
   gpd_store_rc (*get_resource)(gpd_store *s, gpd_res_kind kind, const char *key, gpd_resource *out);
@@ -149,7 +160,13 @@ typedef struct {
   /* Registered state of every feature the subscription has touched. */
   gpd_store_rc (*get_features)(gpd_store *s, const char *sub, gpd_feature *out, size_t max, size_t *n);
   gpd_store_rc (*stats)(gpd_store *s, gpd_store_stats *out);
-  gpd_store_rc (*ping)(gpd_store *s);
+  /* What the API would get from the store now: OK, or ERROR with why (a sentence saying what is
+   * wrong and, where it can, what to do): the store cannot be reached or read, its writes fail
+   * (SQLite: disk full, I/O errors; retried at most once a second, so health comes back with the
+   * store), or its file was deleted, replaced or truncated. */
+  gpd_store_rc (*ping)(gpd_store *s, char *why, size_t whylen);
+  /* Sets the watcher of change notices (see above); call once, before serving requests. */
+  void (*watch)(gpd_store *s, gpd_store_watcher fn, void *ctx);
 
   /* Writes: each is durable when it returns OK. */
   gpd_store_rc (*commit)(gpd_store *s, const gpd_changeset *cs);
@@ -198,10 +215,11 @@ struct gpd_store {
   const gpd_store_ops *ops;
 };
 
-/* Opens the store named by url ("sqlite:PATH", "postgres://…" or "postgresql://…"). On failure returns
+/* Opens the store named by url ("sqlite:PATH", "postgres://…" or "postgresql://…"). init: create a new,
+ * empty SQLite store even where PATH.lock shows one was (store/sqlite_file.h). On failure returns
  * NULL and writes why into err. */
-gpd_store *gpd_store_open(const char *url, char *err, size_t errlen);
-gpd_store *gpd_store_sqlite_open(const char *path, char *err, size_t errlen);
+gpd_store *gpd_store_open(const char *url, bool init, char *err, size_t errlen);
+gpd_store *gpd_store_sqlite_open(const char *path, bool init, char *err, size_t errlen);
 gpd_store *gpd_store_pg_open(const char *url, char *err, size_t errlen);
 /* The store URL as logs may show it: a PostgreSQL password is left out. */
 void gpd_store_url_display(const char *url, char *out, size_t size);

@@ -45,7 +45,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg) {
 
 /* One request on a handle (its connection is kept for the next request on it). */
 static bool perform(CURL *c, const char *method, const char *url, const char *const *headers, const char *body,
-                    size_t body_len, gpt_response *out) {
+                    size_t body_len, long timeout_ms, gpt_response *out) {
   struct curl_slist *list = NULL;
   memset(out, 0, sizeof *out);
   if (!c) return false;
@@ -56,7 +56,7 @@ static bool perform(CURL *c, const char *method, const char *url, const char *co
   curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 90000L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send ../ and %2F exactly as written */
   if (cacert) curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
@@ -74,6 +74,7 @@ static bool perform(CURL *c, const char *method, const char *url, const char *co
     if (out->body_len) out->json = json_loadb(out->body, out->body_len, 0, NULL);
   } else {
     snprintf(out->error, sizeof out->error, "%s", curl_easy_strerror(rc));
+    out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
   }
   curl_slist_free_all(list);
   return rc == CURLE_OK;
@@ -81,8 +82,13 @@ static bool perform(CURL *c, const char *method, const char *url, const char *co
 
 bool gpt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len,
               gpt_response *out) {
+  return gpt_http_timeout(method, url, headers, body, body_len, 0, out);
+}
+
+bool gpt_http_timeout(const char *method, const char *url, const char *const *headers, const char *body,
+                      size_t body_len, long timeout_ms, gpt_response *out) {
   CURL *c = curl_easy_init();
-  bool ok = perform(c, method, url, headers, body, body_len, out);
+  bool ok = perform(c, method, url, headers, body, body_len, timeout_ms, out);
   curl_easy_cleanup(c);
   return ok;
 }
@@ -91,7 +97,7 @@ gpt_conn *gpt_conn_open(void) { return (gpt_conn *)curl_easy_init(); }
 
 bool gpt_conn_http(gpt_conn *conn, const char *method, const char *url, const char *const *headers, const char *body,
                    size_t body_len, gpt_response *out) {
-  return perform((CURL *)conn, method, url, headers, body, body_len, out);
+  return perform((CURL *)conn, method, url, headers, body, body_len, 0, out);
 }
 
 void gpt_conn_close(gpt_conn *conn) { curl_easy_cleanup((CURL *)conn); }

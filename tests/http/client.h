@@ -14,11 +14,15 @@ typedef struct {
   char **headers; /* "Name: value" lines */
   size_t nheaders;
   char error[256];
+  bool timed_out; /* no (complete) answer within the time allowed */
 } gpt_response;
 
 /* headers: "Name: value" strings, NULL-terminated (may be NULL). body NULL = no body. */
 bool gpt_http(const char *method, const char *url, const char *const *headers, const char *body, size_t body_len,
               gpt_response *out);
+/* The same, giving up (and closing the connection) after timeout_ms (0: 90 s, the default). */
+bool gpt_http_timeout(const char *method, const char *url, const char *const *headers, const char *body,
+                      size_t body_len, long timeout_ms, gpt_response *out);
 /* A connection kept open between requests (HTTP keep-alive), for requests that must reach the
  * server together: no connection set-up between the start signal and the request. */
 typedef struct gpt_conn gpt_conn;

@@ -2,7 +2,8 @@
 # pg-suite.sh - gpupoold's HTTP suites on PostgreSQL. Runs inside tests/pg/pg.sh run (one PostgreSQL
 # for all of them; every test server gets a new database there): start-up (URL forms, migrations,
 # refusals), the whole scenario suite, the durability and race tests as on SQLite, two replicas on
-# one database, PostgreSQL restarted under load. Usage: tests/pg/pg.sh run tests/http/pg-suite.sh BUILD
+# one database, PostgreSQL restarted under load, long-polls woken across replicas.
+# Usage: tests/pg/pg.sh run tests/http/pg-suite.sh BUILD
 set -eu
 B=${1:-build}
 : "${GPT_PG_URL:?run me inside tests/pg/pg.sh run}"
@@ -22,3 +23,5 @@ echo "== http replicas (postgresql)"
 "$B/tests/http-replicas" --server "$B/gpupoold" --pg "$GPT_PG_URL"
 echo "== http PostgreSQL restart (postgresql)"
 "$B/tests/http-pg_restart" --server "$B/gpupoold" --pg "$GPT_PG_URL" --pg-ctl tests/pg/pg.sh
+echo "== long-polls across replicas (postgresql)"
+"$B/tests/hardening-longpoll" --server "$B/gpupoold" --pg "$GPT_PG_URL"

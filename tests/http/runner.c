@@ -22,17 +22,39 @@
 
 #define POLL_TIMEOUT_MS 20000
 #define MAX_VARS 256
+#define MAX_BACKGROUND 16
 
 typedef struct {
   char *name[MAX_VARS], *value[MAX_VARS];
   size_t n;
 } vars;
 
+/* A request built from a step, ready to send. */
+typedef struct {
+  char *method, *url, *body;
+  size_t body_len;
+  char *headers[32];
+  size_t nheaders;
+  long timeout_ms; /* "timeoutMs": give up (the client disconnects) after this long */
+} request;
+
+/* A request started by a "background" step and collected by a "join" step. */
+typedef struct {
+  char *name;
+  pthread_t thread;
+  request q;
+  gpt_response r;
+  bool sent, joined;
+  int64_t start_ms, end_ms;
+} background;
+
 typedef struct {
   const char *file;
   gpt_server srv;
   vars v;
   char why[4096];
+  background bg[MAX_BACKGROUND];
+  size_t nbg;
 } scenario;
 
 static const char *or_default(const char *s, const char *d) { return s ? s : d; }
@@ -239,14 +261,6 @@ static bool match(scenario *sc, const vars *v, const char *what, json_t *actual,
   return m && ok;
 }
 
-/* A request built from a step, ready to send. */
-typedef struct {
-  char *method, *url, *body;
-  size_t body_len;
-  char *headers[32];
-  size_t nheaders;
-} request;
-
 static void request_free(request *q) {
   free(q->method);
   free(q->url);
@@ -322,11 +336,20 @@ static bool build_request(scenario *sc, const vars *v, const json_t *step, reque
     if (!typed) q->headers[q->nheaders++] = strdup("Content-Type: application/json");
   }
   q->headers[q->nheaders] = NULL;
+  q->timeout_ms = (long)json_integer_value(json_object_get(step, "timeoutMs"));
   return ok;
 }
 
+/* False when no answer came; with timeoutMs, running out of time is an answer of status 0 (the
+ * client gave up and closed the connection), which "expect" can check. */
 static bool send_request(const request *q, gpt_response *r) {
-  return gpt_http(q->method, q->url, (const char *const *)q->headers, q->body, q->body_len, r);
+  bool ok =
+      gpt_http_timeout(q->method, q->url, (const char *const *)q->headers, q->body, q->body_len, q->timeout_ms, r);
+  if (!ok && q->timeout_ms > 0 && r->timed_out) {
+    r->status = 0;
+    return true;
+  }
+  return ok;
 }
 
 static void sleep_ms(long ms) {
@@ -526,14 +549,92 @@ static bool run_parallel(scenario *sc, const json_t *step, int n) {
 
 /* ---- one step ------------------------------------------------------------------------------------ */
 
+/* "elapsedMs": {"min": N, "max": M}: how long the answer took. */
+static bool check_elapsed(scenario *sc, const json_t *limits, int64_t ms) {
+  const json_t *lo = json_object_get(limits, "min"), *hi = json_object_get(limits, "max");
+  if ((lo && ms < json_integer_value(lo)) || (hi && ms > json_integer_value(hi))) {
+    snprintf(sc->why, sizeof sc->why, "the answer took %lld ms, expected %lld to %lld ms", (long long)ms,
+             (long long)(lo ? json_integer_value(lo) : 0), (long long)(hi ? json_integer_value(hi) : -1));
+    return false;
+  }
+  return true;
+}
+
+static void *run_background(void *arg) {
+  background *b = arg;
+  b->sent = send_request(&b->q, &b->r);
+  b->end_ms = now_ms();
+  return NULL;
+}
+
+/* "background": "NAME" starts the step's request and goes on at once; "join": "NAME" waits for it
+ * and checks its answer with the join step's expect, elapsedMs and capture. */
+static bool start_background(scenario *sc, const json_t *step, const char *name) {
+  if (sc->nbg == MAX_BACKGROUND) {
+    snprintf(sc->why, sizeof sc->why, "more than %d background requests", MAX_BACKGROUND);
+    return false;
+  }
+  background *b = &sc->bg[sc->nbg];
+  memset(b, 0, sizeof *b);
+  if (!build_request(sc, &sc->v, step, &b->q)) {
+    request_free(&b->q);
+    return false;
+  }
+  b->name = strdup(name);
+  b->start_ms = now_ms();
+  if (pthread_create(&b->thread, NULL, run_background, b) != 0) {
+    snprintf(sc->why, sizeof sc->why, "cannot start a thread");
+    request_free(&b->q);
+    free(b->name);
+    return false;
+  }
+  sc->nbg++;
+  return true;
+}
+
+static void join_all(scenario *sc) {
+  for (size_t i = 0; i < sc->nbg; i++) {
+    if (!sc->bg[i].joined) pthread_join(sc->bg[i].thread, NULL);
+    request_free(&sc->bg[i].q);
+    gpt_response_free(&sc->bg[i].r);
+    free(sc->bg[i].name);
+  }
+  sc->nbg = 0;
+}
+
+static bool join_background(scenario *sc, const json_t *step, const char *name) {
+  background *b = NULL;
+  for (size_t i = 0; i < sc->nbg && !b; i++)
+    if (sc->bg[i].name && strcmp(sc->bg[i].name, name) == 0) b = &sc->bg[i];
+  if (!b) {
+    snprintf(sc->why, sizeof sc->why, "join: no background request named %s", name);
+    return false;
+  }
+  pthread_join(b->thread, NULL);
+  b->joined = true;
+  free(b->name);
+  b->name = NULL;
+  bool ok = b->sent;
+  if (!ok) snprintf(sc->why, sizeof sc->why, "%s %s: %s", b->q.method, b->q.url, b->r.error);
+  if (ok) ok = check(sc, &sc->v, json_object_get(step, "expect"), &b->r);
+  if (ok) ok = check_elapsed(sc, json_object_get(step, "elapsedMs"), b->end_ms - b->start_ms);
+  if (ok) capture(sc, json_object_get(step, "capture"), &b->r);
+  return ok;
+}
+
 static bool run_once(scenario *sc, const json_t *step) {
   request q;
   gpt_response r;
+  const char *bg = json_string_value(json_object_get(step, "background")),
+             *join = json_string_value(json_object_get(step, "join"));
+  if (bg) return start_background(sc, step, bg);
+  if (join) return join_background(sc, step, join);
   bool ok = build_request(sc, &sc->v, step, &q);
   if (!ok) {
     request_free(&q);
     return false;
   }
+  int64_t started = now_ms();
   if (!send_request(&q, &r)) {
     snprintf(sc->why, sizeof sc->why, "%s %s: %s", q.method, q.url, r.error);
     request_free(&q);
@@ -546,6 +647,7 @@ static bool run_once(scenario *sc, const json_t *step) {
     ok = poll_until(sc, &q, q.url, or_default(json_string_value(json_object_get(poll, "until")), "status"), in, &r);
   }
   if (ok) ok = check(sc, &sc->v, json_object_get(step, "expect"), &r);
+  if (ok && !poll) ok = check_elapsed(sc, json_object_get(step, "elapsedMs"), now_ms() - started);
   if (ok) capture(sc, json_object_get(step, "capture"), &r);
   const json_t *await = json_object_get(step, "await");
   if (ok && await) {
@@ -672,6 +774,7 @@ static bool run_file(const char *bin, const char *file) {
     }
   }
   int status = gpt_server_stop(&sc.srv);
+  join_all(&sc); /* background requests still open ended with the server */
   if (status != 0) {
     fprintf(stderr, "FAIL %s: gpupoold exited with status %d\n", file, status);
     ok = false;
