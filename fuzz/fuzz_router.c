@@ -58,6 +58,10 @@ STUB(gpd_feature_register)
 STUB(gpd_feature_unregister)
 STUB(gpd_healthz)
 STUB(gpd_metrics_get)
+STUB(gpd_gpu_vm_size_list)
+STUB(gpd_gpu_vm_size_get)
+STUB(gpd_ui_root)
+STUB(gpd_ui_get)
 
 static gpd_credentials *creds;
 

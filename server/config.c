@@ -38,6 +38,7 @@ static const char usage[] =
     "                                  provisioning time (default 0)\n"
     "      --operation-lease-ms MS     how long past its due time an operation claimed by a replica\n"
     "                                  that died waits before another takes it over (default 30000)\n"
+    "      --no-ui                     do not serve the web console (default: served under /ui/)\n"
     "  -h, --help                      this help\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -81,7 +82,7 @@ static bool parse_listen(const char *s, gpd_config *c) {
 }
 
 int gpd_config_parse(gpd_config *c, int argc, char **argv) {
-  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY, O_LEASE, O_SEC };
+  enum { O_LISTEN = 256, O_DB, O_PHASE, O_GA, O_PUBLIC, O_RETRY, O_LOG, O_THREADS, O_DELAY, O_LEASE, O_NO_UI, O_SEC };
   static const struct option opts[] = {{"listen", required_argument, NULL, O_LISTEN},
                                        {"db", required_argument, NULL, O_DB},
                                        {"phase", required_argument, NULL, O_PHASE},
@@ -92,6 +93,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
                                        {"threads", required_argument, NULL, O_THREADS},
                                        {"operation-delay-ms", required_argument, NULL, O_DELAY},
                                        {"operation-lease-ms", required_argument, NULL, O_LEASE},
+                                       {"no-ui", no_argument, NULL, O_NO_UI},
                                        GPD_SECURITY_LONG_OPTIONS(O_SEC),
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
@@ -104,6 +106,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
   c->retry_after = 1;
   c->threads = 64;
   c->operation_lease_ms = 30000;
+  c->ui = true;
   optind = 1;
   opterr = 0;
   int o;
@@ -157,6 +160,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
       if (!parse_int(optarg, 100, 3600000, &c->operation_lease_ms))
         return bad("--operation-lease-ms must be 100 to 3600000, not '%s'", optarg);
       break;
+    case O_NO_UI: c->ui = false; break;
     case 'h':
       fputs(usage, stdout);
       fputs(gpd_security_usage, stdout);

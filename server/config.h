@@ -19,6 +19,7 @@ typedef struct {
   int threads;            /* HTTP worker threads */
   int operation_delay_ms; /* minimum time an operation stays InProgress */
   int operation_lease_ms; /* how long a claimed operation stays with its replica past its due time */
+  bool ui;                /* serve the web console under /ui/ (--no-ui: false) */
 
   gpd_security_config sec; /* TLS, authentication, throttling, audit (security_config.h) */
 } gpd_config;

@@ -21,6 +21,11 @@ typedef enum {
   GPD_ROUTE_FEATURE,
   GPD_ROUTE_FEATURE_REGISTER,
   GPD_ROUTE_FEATURE_UNREGISTER,
+  GPD_ROUTE_UI_ROOT, /* the web console (ui.c) */
+  GPD_ROUTE_UI,
+  GPD_ROUTE_UI_FILE,
+  GPD_ROUTE_GPU_VM_SIZES, /* the GPU VM catalog (handlers_catalog.c) */
+  GPD_ROUTE_GPU_VM_SIZE,
   GPD_ROUTE_COUNT
 } gpd_route_id;
 

@@ -97,6 +97,8 @@ static gpd_identity *identity_of(gpd_request *req) {
 bool gpd_security_guard(gpd_request *req, gpd_response *resp, bool routed) {
   gpd_security *s = req->srv->security;
   if (!s || req->route == GPD_ROUTE_HEALTHZ || req->route == GPD_ROUTE_METRICS) return true;
+  /* The web console's static files: a browser cannot send a token for them, and they hold no data. */
+  if (req->route == GPD_ROUTE_UI_ROOT || req->route == GPD_ROUTE_UI || req->route == GPD_ROUTE_UI_FILE) return true;
   const char *name = "anonymous";
   if (s->auth) {
     const char *values[MAX_AUTH_HEADERS];
