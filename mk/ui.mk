@@ -3,7 +3,7 @@
 # its test in a real browser (tests/ui/: Debian's chromium, headless, driven by playwright-core).
 #
 #   make test-ui      the browser suite against a fresh gpupoold (part of `make test`)
-#   make bench-ui     the same suite with a 1,000-pool cluster measured; figures for bench/RESULTS.md
+#   make bench-ui     the same suite measuring more page loads; figures into bench/RESULTS.md (bench/ui.sh)
 
 UI_FILES := $(sort $(wildcard ui/*.html ui/*.js ui/*.css ui/*.svg))
 
@@ -25,4 +25,5 @@ test-ui: $(B)/gpupoold
 	@echo "== web console (chromium)"; tests/ui/run.sh $(B)
 
 bench-ui: $(B)/gpupoold
-	@UI_BENCH=1 tests/ui/run.sh $(B)
+	@bench/ui.sh $(B)
+BENCH_TARGETS += bench-ui

@@ -161,6 +161,14 @@ async function shot(page, name, fullPage = true) {
   await page.screenshot({path: file, fullPage});
   return file;
 }
+// The pictures the README shows (docs/console-*.png with --docs): smaller, one subject each.
+const DOC_SHOTS = [];
+async function docShot(page, name, what) {
+  const file = path.join(OUT, `docs-${name}.png`);
+  if (typeof what === 'string') await page.locator(what).screenshot({path: file});
+  else await page.screenshot({path: file, clip: what, fullPage: true});
+  DOC_SHOTS.push(name);
+}
 
 // ---- the checks ------------------------------------------------------------------------------------
 
@@ -259,11 +267,14 @@ async function checkPoolPages(srv) {
   check(/does not report the pool's machines yet/.test(await page.locator('#panel-nodes').textContent()), 'nodes panel: says the machines API is not there');
   check(/does not report rollouts yet/.test(await page.locator('#panel-rollout').textContent()), 'rollout panel: says rollouts are not reported');
   await shot(page, 'pool-a100');
+  const migBottom = await page.locator('#panel-mig').evaluate((e) => e.getBoundingClientRect().bottom + window.scrollY);
+  await docShot(page, 'pool', {x: 0, y: 0, width: 1280, height: Math.ceil(migBottom) + 16});
   await page.setViewportSize({width: 390, height: 844});
   await sleep(100);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   check(overflow <= 390, 'pool page at 390 px: nothing wider than the screen', overflow);
   await shot(page, 'pool-a100-390', false);
+  await docShot(page, 'pool-390', {x: 0, y: 0, width: 390, height: 844});
   await page.locator('#panel-mig').evaluate((e) => e.scrollIntoView());
   await shot(page, 'pool-a100-390-mig', false);
   await page.setViewportSize({width: 1280, height: 900});
@@ -280,6 +291,7 @@ async function checkPoolPages(srv) {
   check(allOk, 'H100: seven 1g.10gb on slices 0-6 of every GPU');
   check(/nvidia\.com\/gpu56/.test(await page.locator('dl.alloc').textContent()), 'H100: 56 allocatable MIG devices');
   await shot(page, 'pool-h100');
+  await docShot(page, 'mig-h100', '#panel-mig');
 
   // T4 unmanaged: no MIG; a tag that is markup shows as text
   await page.goto(`${srv.url}/ui/${hashFor('demo', 'gpu', 't4')}`);
@@ -384,6 +396,7 @@ async function checkForm(srv) {
   check(await page.locator('#field-migProfiles.invalid').count() === 1 && /InvalidMIGLayout/.test(await page.locator('#form-summary').textContent()) &&
     await page.evaluate(() => document.activeElement.id) === 'form-summary', 'form: the summary lists it and takes the focus');
   await shot(page, 'add-pool-refused');
+  await docShot(page, 'add-pool-refused', '#field-migProfiles');
   await page.setViewportSize({width: 390, height: 844});
   await sleep(100);
   check(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, 'form at 390 px: nothing wider than the screen');
@@ -452,32 +465,39 @@ async function checkContrast(srv) {
   await page.close();
 }
 
-// First render of a pool page in the 1,000-pool cluster, cold (no cache), and what it transfers.
-async function measure(srv, runs) {
+// First render of a page (cold: no cache), and what it transfers: every response body, uncompressed.
+async function measure(srv, hash, readyName, runs) {
   const page = await openPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', {cacheDisabled: true});
   const times = [];
-  let bytes = 0, requests = 0;
+  let last;
   for (let i = 0; i < runs; i++) {
     const sizes = [];
-    const onResp = async (r) => { try { sizes.push((await r.body()).length); } catch { sizes.push(0); } };
+    const onResp = async (r) => {
+      let n = 0;
+      try { n = (await r.body()).length; } catch { /* no body */ }
+      sizes.push({api: !new URL(r.url()).pathname.startsWith('/ui/'), n});
+    };
     page.on('response', onResp);
     await page.goto('about:blank');
-    await page.goto(`${srv.url}/ui/${hashFor('demo', 'big', 'p0502')}`);
-    await ready(page, 'pool');
-    times.push(await page.evaluate(() => performance.getEntriesByName('gp-ready-pool')[0].startTime));
+    await page.goto(`${srv.url}/ui/${hash}`);
+    await ready(page, readyName);
+    times.push(await page.evaluate((n) => performance.getEntriesByName(`gp-ready-${n}`)[0].startTime, readyName));
     await sleep(200);
     page.off('response', onResp);
-    bytes = sizes.reduce((a, b) => a + b, 0);
-    requests = sizes.length;
+    last = sizes;
   }
-  check(await page.locator('svg.mig g.mig-inst').count() === 4, 'the measured page is a full A100 pool page');
-  await clean(page, 'measured pool page');
-  await page.close();
+  const sum = (xs) => xs.reduce((a, b) => a + b.n, 0);
+  const result = {times: times.map((t) => Math.round(t * 10) / 10), runs, requests: last.length, bytes: sum(last),
+    assetBytes: sum(last.filter((x) => !x.api)), apiBytes: sum(last.filter((x) => x.api)), apiRequests: last.filter((x) => x.api).length};
   times.sort((a, b) => a - b);
-  return {median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1], runs, bytes, requests};
+  Object.assign(result, {median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1]});
+  if (readyName === 'pool') check(await page.locator('svg.mig g.mig-inst').count() === 4, 'the measured page is a full A100 pool page');
+  await clean(page, `measured ${readyName} page`);
+  await page.close();
+  return result;
 }
 
 async function checkAuth() {
@@ -545,17 +565,15 @@ async function main() {
   await checkForm(srv);
   await checkLive(srv);
   await checkContrast(srv);
-  const m = await measure(srv, BENCH ? 15 : 5);
+  const m = await measure(srv, hashFor('demo', 'big', 'p0502'), 'pool', BENCH ? 21 : 5);
   check(m.median < FIRST_RENDER_LIMIT_MS, `pool page first render in a 1,000-pool cluster under ${FIRST_RENDER_LIMIT_MS} ms`, m);
   check(m.bytes < TRANSFER_LIMIT, 'pool page transfer under 150 KB uncompressed', m);
+  const mc = BENCH ? await measure(srv, hashFor('demo', 'big'), 'cluster', 9) : null;
   await stopServer(srv);
   await checkAuth();
   await context.close();
-  if (DOCS) {
-    for (const n of ['subscription', 'cluster', 'pool-a100', 'pool-h100', 'add-pool-refused', 'pool-a100-390'])
-      fs.copyFileSync(path.join(OUT, `${n}.png`), path.join(DOCS, `console-${n}.png`));
-  }
-  const figures = {firstRenderMs: m, seedMs: tSeed, totalMs: Date.now() - t0};
+  if (DOCS) for (const n of DOC_SHOTS) fs.copyFileSync(path.join(OUT, `docs-${n}.png`), path.join(DOCS, `console-${n}.png`));
+  const figures = {poolPage: m, clusterPage: mc, seedMs: tSeed, totalMs: Date.now() - t0};
   fs.writeFileSync(path.join(OUT, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
   console.log(`ui: pool page in a 1,000-pool cluster: first render median ${m.median.toFixed(1)} ms (min ${m.min.toFixed(1)}, ` +
     `max ${m.max.toFixed(1)}, ${m.runs} cold loads), ${m.requests} requests, ${m.bytes} bytes; screenshots in ${OUT}`);
