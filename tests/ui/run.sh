@@ -9,10 +9,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 B=${1:-build}
 ROOT=$(pwd)
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
-fi
+. tests/lib/node.sh
+need_node 20 "tests/ui/run.sh: playwright-core 1.65.1"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || { echo "run.sh: $CHROMIUM is missing (Debian package chromium, scripts/packages.txt)" >&2; exit 1; }
 export CHROMIUM
