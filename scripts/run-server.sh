@@ -35,6 +35,7 @@ The same with the CLI ($cli):
       --gpu-instance-profile MIG1g --enable-managed-gpu -o table
   $cli nodepool plan -g demo --cluster-name gpu -n h100 -o table
 
+Web console: open http://127.0.0.1:8080/ui/ in a browser (gpupoold --no-ui turns it off).
 Health and metrics: curl http://127.0.0.1:8080/healthz; curl http://127.0.0.1:8080/metrics
 Flags: $bin --help. Ctrl-C stops gpupoold; the store stays in ./var/gpupool.db.
 

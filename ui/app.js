@@ -54,6 +54,7 @@ function crumbs(items) {
 
 function errorPage(e) {
   const auth = e.status === 401;
+  crumbs([{text: 'Subscriptions', href: link.subscription(subscription())}, {text: auth ? 'Sign in' : 'Error'}]);
   const denied = e.status === 403;
   replace(main,
     h('div', {class: 'page-head'}, h('h1', {id: 'page-title', tabindex: '-1'},

@@ -231,6 +231,10 @@ async function checkSubscriptionAndCluster(srv) {
     'a 1,000-pool cluster shows 200 rows and says so', count);
   await page.fill('#pool-filter', 'p0999');
   check(await page.locator('table.pools tbody tr').count() === 1, 'the pool filter narrows the table');
+  await page.setViewportSize({width: 390, height: 844});
+  await sleep(100);
+  check(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, 'cluster page at 390 px: nothing wider than the screen');
+  await shot(page, 'cluster-390', false);
   await clean(page, 'subscription and cluster pages');
   await page.close();
 }
