@@ -48,6 +48,7 @@ function stopCurrent() {
 }
 
 function crumbs(items) {
+  document.title = `${items[items.length - 1].text} · gpupool console`;
   replace(crumbsEl, h('ol', {}, items.map((c, i) => h('li', {},
     c.href && i < items.length - 1 ? h('a', {href: c.href}, c.text) : h('span', {'aria-current': 'page'}, c.text)))));
 }

@@ -92,7 +92,7 @@ const STATE_KINDS = {
   Degraded: 'warn', NotReporting: 'warn', NotRegistered: 'muted', Idle: 'muted',
 };
 export function stateBadge(state) {
-  return badge(state || '—', STATE_KINDS[state] || 'muted');
+  return badge(state || '—', Object.hasOwn(STATE_KINDS, state) ? STATE_KINDS[state] : 'muted');
 }
 
 // The console's own addresses: everything after '#', so none of it is ever sent to the server.

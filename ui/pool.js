@@ -16,6 +16,7 @@ const SOURCES = {
   'legacy-tag': 'legacy tag EnableManagedGPUExperience',
   'preview-default': 'preview default (driver only)',
   'mig-default': 'MIG default: a profile without a strategy runs Single',
+  'gpu-instance-profile': 'gpuInstanceProfile, as many times as fits',
 };
 
 const dash = (v) => (v === undefined || v === null || v === '' ? h('span', {class: 'muted'}, 'not declared') : String(v));
@@ -36,7 +37,10 @@ function settingsRows(pool, plan) {
     {name: 'MIG strategy', field: 'gpuProfile.nvidia.migStrategy', declared: nv.migStrategy, current: nv.currentMigStrategy,
       effective: eff.migStrategy, source: src.migStrategy},
     {name: 'MIG profiles', field: 'gpuProfile.nvidia.migProfiles', declared: list(nv.migProfiles),
-      effective: list(eff.migProfiles), source: src.migProfiles},
+      effective: list(eff.migProfiles),
+      // the plan names no source for the profiles: they come from one of the two fields that set them
+      source: src.migProfiles || (eff.migProfiles && eff.migProfiles.length
+        ? (p.gpuInstanceProfile ? 'gpu-instance-profile' : nv.migProfiles ? 'declared' : undefined) : undefined)},
     {name: 'GPU instance profile', field: 'gpuInstanceProfile', declared: p.gpuInstanceProfile, effective: undefined,
       source: undefined},
   ].filter((r) => r.declared !== undefined || r.effective !== undefined || r.name !== 'GPU instance profile');
@@ -50,7 +54,7 @@ function settingsPanel(pool, plan, planError) {
       {title: 'Setting', cell: (r) => [r.name, h('code', {class: 'field'}, r.field)]},
       {title: 'Declared', cell: (r) => dash(r.declared)},
       {title: 'Effective', cell: (r) => (r.effective === undefined ? h('span', {class: 'muted'}, '—') : h('strong', {}, r.effective))},
-      {title: 'Where it came from', cell: (r) => (r.source ? h('span', {title: r.source}, SOURCES[r.source] || r.source)
+      {title: 'Where it came from', cell: (r) => (r.source ? h('span', {title: r.source}, Object.hasOwn(SOURCES, r.source) ? SOURCES[r.source] : r.source)
         : h('span', {class: 'muted'}, '—'))},
     ], rows, {class: 'settings', rowAttrs: (r) => ({'data-field': r.field})}),
     planError ? note(planError, 'info') : null,

@@ -251,6 +251,7 @@ async function checkPoolPages(srv) {
   // A100, Mixed MIG3g,MIG2g,MIG1g,MIG1g: one GPU, four instances at memory slices 0-1, 2, 3, 4-7
   await page.goto(`${srv.url}/ui/${hashFor('demo', 'gpu', 'a100')}`);
   await ready(page, 'pool');
+  check(await page.title() === 'a100 · gpupool console', 'the window title names the pool', await page.title());
   check(await page.locator('svg.mig').count() === 1, 'A100: one GPU drawn');
   const inst = (await migRects(page)).sort((a, b) => a.start - b.start);
   const want = [['MIG2g', '2g.20gb', 0, 2], ['MIG1g', '1g.10gb', 2, 1], ['MIG1g', '1g.10gb', 3, 1], ['MIG3g', '3g.40gb', 4, 4]];
