@@ -195,7 +195,8 @@ export async function addPoolPage(ctx) {
       const f = key && F[key] && F[key].wrap.isConnected ? F[key] : null;
       if (f) {
         f.error.hidden = false;
-        f.error.append(h('span', {class: 'err-line'}, h('strong', {class: 'err-code'}, p.code), ' ', p.message));
+        f.error.append(h('span', {class: 'err-line'}, h('strong', {class: 'err-code'}, p.code), ' ', p.message,
+          p.target ? [' ', h('code', {class: 'err-target'}, p.target)] : null));
         f.control.setAttribute('aria-invalid', 'true');
         f.wrap.classList.add('invalid');
       }

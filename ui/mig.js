@@ -10,7 +10,7 @@ const W = 60; // one memory slice
 const PAD = 2;
 const BAR_Y = 4;
 const BAR_H = 46;
-const LANE_Y = 84;
+const LANE_Y = 96;
 
 let uid = 0;
 

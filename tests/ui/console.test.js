@@ -397,7 +397,8 @@ async function checkForm(srv) {
   await page.click('.pool-form button[type=submit]');
   await page.locator('#err-migProfiles:not([hidden])').waitFor({timeout: 10000});
   const err = await page.locator('#err-migProfiles').textContent();
-  check(/^InvalidMIGLayout The MIG instances MIG3g,MIG3g,MIG1g cannot all be placed/.test(err), 'form: the refusal is next to the MIG profiles field', err);
+  check(/^InvalidMIGLayout The MIG instances MIG3g,MIG3g,MIG1g cannot all be placed.* properties\.gpuProfile\.nvidia\.migProfiles$/.test(err),
+    'form: the refusal (code, message, target) is next to the MIG profiles field', err);
   check(await page.locator('#field-migProfiles.invalid').count() === 1 && /InvalidMIGLayout/.test(await page.locator('#form-summary').textContent()) &&
     await page.evaluate(() => document.activeElement.id) === 'form-summary', 'form: the summary lists it and takes the focus');
   await shot(page, 'add-pool-refused');
