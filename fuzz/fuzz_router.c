@@ -63,6 +63,10 @@ STUB(gpd_machine_put)
 STUB(gpd_machine_delete)
 STUB(gpd_machine_list)
 STUB(gpd_machine_plan_get)
+STUB(gpd_gpu_vm_size_list)
+STUB(gpd_gpu_vm_size_get)
+STUB(gpd_ui_root)
+STUB(gpd_ui_get)
 
 static gpd_credentials *creds;
 

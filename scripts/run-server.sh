@@ -26,6 +26,8 @@ TXT
 fi
 cat <<TXT
 
+Web console: open http://127.0.0.1:$port/ui/ in a browser (gpupoold --no-ui turns it off).
+Health and metrics: curl http://127.0.0.1:$port/healthz; curl http://127.0.0.1:$port/metrics
 Ctrl-C stops gpupoold; the store stays. Flags: $bin --help (make run RUN_ARGS="--phase ga").
 
 TXT

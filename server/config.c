@@ -49,6 +49,7 @@ static const char usage[] =
     "      --report-coalesce-ms MS     a machine report that changes nothing but lastSeen is kept in memory\n"
     "                                  and stored with others at most this long after (and never later than\n"
     "                                  the machine's report interval); 0 to 30000 (default 10000)\n"
+    "      --no-ui                     do not serve the web console (default: served under /ui/)\n"
     "  -h, --help                      this help\n"
     "      --version                   print the version and exit\n";
 
@@ -104,6 +105,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
     O_THREADS,
     O_DELAY,
     O_LEASE,
+    O_NO_UI,
     O_RC,
     O_INIT,
     O_METRICS,
@@ -124,6 +126,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
                                        {"init", no_argument, NULL, O_INIT},
                                        {"metrics-listen", required_argument, NULL, O_METRICS},
                                        GPD_LIMITS_LONG_OPTIONS(O_LIM),
+                                       {"no-ui", no_argument, NULL, O_NO_UI},
                                        GPD_SECURITY_LONG_OPTIONS(O_SEC),
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
@@ -139,6 +142,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
   c->report_coalesce_ms = 10000;
   gpd_limits_defaults(&c->limits);
   c->metrics_port = -1;
+  c->ui = true;
   optind = 1;
   opterr = 0;
   int o;
@@ -201,6 +205,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
       if (!parse_listen(optarg, c->metrics_host, &c->metrics_port))
         return bad("--metrics-listen must be HOST:PORT, not '%s'", optarg);
       break;
+    case O_NO_UI: c->ui = false; break;
     case 'h':
       fputs(usage, stdout);
       fputs(gpd_limits_usage, stdout);

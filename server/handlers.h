@@ -44,6 +44,12 @@ void gpd_feature_list(gpd_request *req, gpd_response *resp);
 void gpd_feature_get(gpd_request *req, gpd_response *resp);
 void gpd_feature_register(gpd_request *req, gpd_response *resp);
 void gpd_feature_unregister(gpd_request *req, gpd_response *resp);
+/* handlers_catalog.c */
+void gpd_gpu_vm_size_list(gpd_request *req, gpd_response *resp);
+void gpd_gpu_vm_size_get(gpd_request *req, gpd_response *resp);
+/* ui.c */
+void gpd_ui_root(gpd_request *req, gpd_response *resp);
+void gpd_ui_get(gpd_request *req, gpd_response *resp);
 /* handlers_system.c */
 void gpd_healthz(gpd_request *req, gpd_response *resp);
 void gpd_metrics_get(gpd_request *req, gpd_response *resp);

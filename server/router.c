@@ -39,6 +39,9 @@ typedef struct {
 #define T_LOC T_SUB "/providers/Microsoft.ContainerService/locations/{location}"
 #define T_FEATURES T_SUB "/providers/Microsoft.Features/providers/Microsoft.ContainerService/features"
 
+static const char *const p_root[] = {NULL};
+static const char *const p_ui[] = {"ui", NULL};
+static const char *const p_ui_file[] = {"ui", "{file}", NULL};
 static const char *const p_healthz[] = {"healthz", NULL};
 static const char *const p_metrics[] = {"metrics", NULL};
 static const char *const p_clusters_sub[] = {SUB, CS, "managedClusters", NULL};
@@ -49,6 +52,8 @@ static const char *const p_pool[] = {POOL, NULL};
 static const char *const p_plan[] = {POOL, "plan", NULL};
 static const char *const p_operation[] = {SUB, CS, "locations", "{loc}", "operations", "{op}", NULL};
 static const char *const p_operation_result[] = {SUB, CS, "locations", "{loc}", "operationresults", "{op}", NULL};
+static const char *const p_vm_sizes[] = {SUB, CS, "gpuVMSizes", NULL};
+static const char *const p_vm_size[] = {SUB, CS, "gpuVMSizes", "{vmSize}", NULL};
 static const char *const p_features[] = {FEATURES, NULL};
 static const char *const p_feature[] = {FEATURES, "{feature}", NULL};
 static const char *const p_register[] = {FEATURES, "{feature}", "register", NULL};
@@ -58,6 +63,10 @@ static const char *const p_machine[] = {MACHINE, NULL};
 static const char *const p_machine_plan[] = {MACHINE, "plan", NULL};
 
 static const route routes[] = {
+    /* the web console (ui.c): static files, open like /healthz */
+    {GPD_ROUTE_UI_ROOT, "/", p_root, API_NONE, {[GPD_GET] = gpd_ui_root}},
+    {GPD_ROUTE_UI, "/ui/", p_ui, API_NONE, {[GPD_GET] = gpd_ui_get}},
+    {GPD_ROUTE_UI_FILE, "/ui/{file}", p_ui_file, API_NONE, {[GPD_GET] = gpd_ui_get}},
     {GPD_ROUTE_HEALTHZ, "/healthz", p_healthz, API_NONE, {[GPD_GET] = gpd_healthz}},
     {GPD_ROUTE_METRICS, "/metrics", p_metrics, API_NONE, {[GPD_GET] = gpd_metrics_get}},
     {GPD_ROUTE_CLUSTERS_SUB,
@@ -95,6 +104,16 @@ static const route routes[] = {
      p_operation_result,
      API_CONTAINER_SERVICE,
      {[GPD_GET] = gpd_operation_result_get}},
+    {GPD_ROUTE_GPU_VM_SIZES,
+     T_SUB "/providers/Microsoft.ContainerService/gpuVMSizes",
+     p_vm_sizes,
+     API_CONTAINER_SERVICE,
+     {[GPD_GET] = gpd_gpu_vm_size_list}},
+    {GPD_ROUTE_GPU_VM_SIZE,
+     T_SUB "/providers/Microsoft.ContainerService/gpuVMSizes/{vmSize}",
+     p_vm_size,
+     API_CONTAINER_SERVICE,
+     {[GPD_GET] = gpd_gpu_vm_size_get}},
     {GPD_ROUTE_FEATURES, T_FEATURES, p_features, API_FEATURES, {[GPD_GET] = gpd_feature_list}},
     {GPD_ROUTE_FEATURE, T_FEATURES "/{featureName}", p_feature, API_FEATURES, {[GPD_GET] = gpd_feature_get}},
     {GPD_ROUTE_FEATURE_REGISTER,

@@ -24,6 +24,11 @@ typedef enum {
   GPD_ROUTE_MACHINES,
   GPD_ROUTE_MACHINE,
   GPD_ROUTE_MACHINE_PLAN,
+  GPD_ROUTE_UI_ROOT, /* the web console (ui.c) */
+  GPD_ROUTE_UI,
+  GPD_ROUTE_UI_FILE,
+  GPD_ROUTE_GPU_VM_SIZES, /* the GPU VM catalog (handlers_catalog.c) */
+  GPD_ROUTE_GPU_VM_SIZE,
   GPD_ROUTE_COUNT
 } gpd_route_id;
 

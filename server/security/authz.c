@@ -112,6 +112,12 @@ gpd_access gpd_authz_decide(const gpd_principal *p, int route, gpd_method m, con
     /* The operation's resource decides (handlers_operation.c); here: something in the subscription. */
     *action = "Microsoft.ContainerService/locations/operations/read";
     return list_access(p, seg, nseg < 2 ? nseg : 2);
+  case GPD_ROUTE_GPU_VM_SIZES:
+  case GPD_ROUTE_GPU_VM_SIZE:
+    /* The catalog holds no one's data; like ARM's SKU lists it is read by whoever may read
+     * something in the subscription. */
+    *action = "Microsoft.ContainerService/gpuVMSizes/read";
+    return allow_if(list_access(p, seg, nseg < 2 ? nseg : 2) != GPD_ACCESS_DENY);
   case GPD_ROUTE_FEATURES:
   case GPD_ROUTE_FEATURE: *action = "Microsoft.Features/features/read"; return allow_if(can_read(p, seg, nseg));
   case GPD_ROUTE_FEATURE_REGISTER:

@@ -100,6 +100,8 @@ bool gpd_security_guard(gpd_request *req, gpd_response *resp, bool routed) {
   /* /metrics: open without authentication (loopback only); with it, for any authenticated caller
    * (--metrics-listen serves it unauthenticated on an address of its own). */
   if (req->route == GPD_ROUTE_METRICS && !s->auth) return true;
+  /* The web console's static files: a browser cannot send a token for them, and they hold no data. */
+  if (req->route == GPD_ROUTE_UI_ROOT || req->route == GPD_ROUTE_UI || req->route == GPD_ROUTE_UI_FILE) return true;
   const char *name = "anonymous";
   if (s->auth) {
     const char *values[MAX_AUTH_HEADERS];

@@ -7,15 +7,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 B=${1:-build}
 ROOT=$(pwd)
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
-fi
-major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 20 ]; then
-  echo "run-js.sh: Node.js $major is too old for @azure/arm-containerservice 25.5.0 (needs 20 or later)" >&2
-  exit 1
-fi
+. tests/lib/node.sh
+need_node 20 "run-js.sh: @azure/arm-containerservice 25.5.0"
 cd tests/sdk/js
 if [ ! -d node_modules/@azure/arm-containerservice ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
