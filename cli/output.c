@@ -392,6 +392,86 @@ static int print_yaml(const json_t *v) {
 
 /* ---- tsv ----------------------------------------------------------------------------------- */
 
+/* ---- plan changes (plan --diff, nodepool update --dry-run) ------------------------------------- */
+
+/* A changed value in a table cell: "-" for none, a component as its name and version, a list of
+ * objects (decisions) as its length, scalars as text, the rest compact; cut at 60. */
+static char *change_cell(const json_t *v) {
+  char *t = NULL;
+  const char *name = json_string_value(json_object_get(v, "name")),
+             *version = json_string_value(json_object_get(v, "version"));
+  if (!v || json_is_null(v)) return strdup("-");
+  if (name) {
+    if (asprintf(&t, "%s%s%s", name, version ? " " : "", version ? version : "") < 0) return NULL;
+    return t;
+  }
+  if (json_is_object(json_array_get(v, 0))) {
+    if (asprintf(&t, "(%zu entries)", json_array_size(v)) < 0) return NULL;
+    return t;
+  }
+  t = scalar_text(v);
+  if (t && strlen(t) > 60) strcpy(t + 57, "...");
+  return t;
+}
+
+/* The changes of a diff ("changes") or a what-if ("planDiff"), as rows. */
+static const json_t *diff_changes(const json_t *d) {
+  const json_t *c = json_object_get(d, "changes");
+  return c ? c : json_object_get(d, "planDiff");
+}
+
+static void diff_table(const json_t *d) {
+  const json_t *changes = diff_changes(d), *from = json_object_get(d, "fromGeneration"),
+               *to = json_object_get(d, "toGeneration"), *machines = json_object_get(d, "machines");
+  printf("Class: %s", json_string_value(json_object_get(d, "class")) ?: "?");
+  if (json_is_integer(from) && json_is_integer(to))
+    printf(" (plan generation %lld -> %lld)", (long long)json_integer_value(from), (long long)json_integer_value(to));
+  printf("\n\n");
+  size_t n = json_array_size(changes);
+  if (n == 0) {
+    printf("No change: the plan says what it said.\n");
+  } else {
+    static const char *const h[] = {"Path", "From", "To", "Class"};
+    char ***rows = calloc(n, sizeof *rows);
+    for (size_t r = 0; rows && r < n; r++) {
+      const json_t *c = json_array_get(changes, r);
+      if (!(rows[r] = calloc(4, sizeof *rows[r]))) continue;
+      rows[r][0] = scalar_text(json_object_get(c, "path"));
+      rows[r][1] = change_cell(json_object_get(c, "from"));
+      rows[r][2] = change_cell(json_object_get(c, "to"));
+      rows[r][3] = scalar_text(json_object_get(c, "class"));
+    }
+    if (rows) {
+      out_grid(h, 4, rows, n);
+      free_rows(rows, n, 4);
+    }
+  }
+  if (!json_is_object(machines)) return;
+  /* machines per class, in the order of the classes */
+  static const char *const classes[] = {"None", "InPlace", "Restart", "Drain", "Reboot"};
+  char *cells[5], **row = cells;
+  for (size_t i = 0; i < 5; i++)
+    cells[i] = scalar_text(json_object_get(machines, classes[i]));
+  printf("\nMachines by class (from the plan each applied):\n");
+  out_grid(classes, 5, &row, 1);
+  for (size_t i = 0; i < 5; i++)
+    free(cells[i]);
+}
+
+static void diff_tsv(const json_t *d) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(diff_changes(d), i, c) {
+    const char *f[] = {"path", "from", "to", "class"};
+    for (size_t k = 0; k < 4; k++) {
+      char *t = scalar_text(json_object_get(c, f[k]));
+      printf("%s%s", k ? "\t" : "", t ? t : "");
+      free(t);
+    }
+    putchar('\n');
+  }
+}
+
 static void tsv_line(const json_t *o) {
   if (!json_is_object(o)) {
     char *t = scalar_text(o);
@@ -448,6 +528,8 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
       putchar('\n');
     }
     json_decref(comps);
+  } else if (strcmp(format, "tsv") == 0 && kind == KIND_DIFF && !is_list) {
+    diff_tsv(view); /* one line per change: path, from, to, class */
   } else if (strcmp(format, "tsv") == 0) {
     if (is_list) {
       size_t i;
@@ -460,6 +542,8 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
     plan_table(view);
   } else if (kind == KIND_VM_SIZE_DETAIL && !is_list) {
     vm_size_table(view);
+  } else if (kind == KIND_DIFF && !is_list) {
+    diff_table(view);
   } else {
     json_t *items = is_list ? json_incref(view) : json_pack("[O]", view);
     static const column *const cols_of[] = {[KIND_CLUSTER] = cluster_cols,
@@ -472,7 +556,8 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
                                             [KIND_K8S_VERSION] = k8s_cols,
                                             [KIND_DEFAULT] = default_cols,
                                             [KIND_VERSION] = version_cols,
-                                            [KIND_MACHINE] = NULL};
+                                            [KIND_MACHINE] = NULL,
+                                            [KIND_DIFF] = NULL};
     table_of(cols_of[kind] ? cols_of[kind] : op_cols, items);
     json_decref(items);
     if (kind == KIND_NODEPOOL && !is_list) nodes_table(view);
