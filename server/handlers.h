@@ -18,6 +18,11 @@ void gpd_pool_put(gpd_request *req, gpd_response *resp);
 void gpd_pool_delete(gpd_request *req, gpd_response *resp);
 void gpd_pool_list(gpd_request *req, gpd_response *resp);
 void gpd_plan_get(gpd_request *req, gpd_response *resp);
+/* 404 for the request's pool: ParentResourceNotFound when its cluster is missing too, else
+ * ResourceNotFound (503 when the store fails). */
+void gpd_pool_not_found(gpd_request *req, gpd_response *resp);
+/* handlers_whatif.c */
+void gpd_pool_whatif(gpd_request *req, gpd_response *resp);
 /* handlers_machine.c */
 void gpd_machine_get(gpd_request *req, gpd_response *resp);
 void gpd_machine_put(gpd_request *req, gpd_response *resp);

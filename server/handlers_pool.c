@@ -16,7 +16,7 @@
 #include "resource.h"
 #include "visible.h"
 
-static void pool_not_found(gpd_request *r, gpd_response *resp) {
+void gpd_pool_not_found(gpd_request *r, gpd_response *resp) {
   char ckey[GPD_KEY_MAX];
   gpd_resource crow;
   bool found = false;
@@ -47,7 +47,7 @@ void gpd_pool_get(gpd_request *r, gpd_response *resp) {
   gpd_pool_key(r, key, sizeof key);
   if (!gpd_load_row(r, GPD_RES_POOL, key, &row, &found, resp)) return;
   if (!found) {
-    pool_not_found(r, resp);
+    gpd_pool_not_found(r, resp);
     return;
   }
   char *text = gpd_pool_view_text(r, &row, r->api, &len, resp);
@@ -305,7 +305,7 @@ void gpd_plan_get(gpd_request *r, gpd_response *resp) {
     rc = s->ops->get_plan(s, key, &gen, &plan);
   }
   if (rc == GPD_STORE_NOT_FOUND) {
-    pool_not_found(r, resp);
+    gpd_pool_not_found(r, resp);
   } else if (rc != GPD_STORE_OK) {
     gpd_resp_store_error(resp);
   } else if (gen == 0 || !plan) {
