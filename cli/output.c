@@ -456,6 +456,7 @@ static void diff_table(const json_t *d) {
   out_grid(classes, 5, &row, 1);
   for (size_t i = 0; i < 5; i++)
     free(cells[i]);
+  printf("\nNothing was changed (a what-if).\n");
 }
 
 static void diff_tsv(const json_t *d) {
