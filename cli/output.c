@@ -459,13 +459,13 @@ static void diff_table(const json_t *d) {
   printf("\nNothing was changed (a what-if).\n");
 }
 
-static void diff_tsv(const json_t *d) {
+/* One tsv line per object of a list: the fields named, in order. */
+static void tsv_fields(const json_t *list, const char *const *fields, size_t n) {
   size_t i;
   json_t *c;
-  json_array_foreach(diff_changes(d), i, c) {
-    const char *f[] = {"path", "from", "to", "class"};
-    for (size_t k = 0; k < 4; k++) {
-      char *t = scalar_text(json_object_get(c, f[k]));
+  json_array_foreach(list, i, c) {
+    for (size_t k = 0; k < n; k++) {
+      char *t = scalar_text(json_object_get(c, fields[k]));
       printf("%s%s", k ? "\t" : "", t ? t : "");
       free(t);
     }
@@ -516,21 +516,13 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
     /* nothing: the exit status says it */
   } else if (strcmp(format, "tsv") == 0 && kind == KIND_PLAN && !is_list) {
     /* one line per component: name, version, image, args (what a plan is for) */
+    static const char *const fields[] = {"name", "version", "image", "args"};
     json_t *comps = components_view(json_object_get(view, "components"));
-    size_t i;
-    json_t *c;
-    json_array_foreach(comps, i, c) {
-      const char *f[] = {"name", "version", "image", "args"};
-      for (size_t k = 0; k < 4; k++) {
-        char *t = scalar_text(json_object_get(c, f[k]));
-        printf("%s%s", k ? "\t" : "", t ? t : "");
-        free(t);
-      }
-      putchar('\n');
-    }
+    tsv_fields(comps, fields, 4);
     json_decref(comps);
   } else if (strcmp(format, "tsv") == 0 && kind == KIND_DIFF && !is_list) {
-    diff_tsv(view); /* one line per change: path, from, to, class */
+    static const char *const fields[] = {"path", "from", "to", "class"}; /* one line per change */
+    tsv_fields(diff_changes(view), fields, 4);
   } else if (strcmp(format, "tsv") == 0) {
     if (is_list) {
       size_t i;

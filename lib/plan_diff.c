@@ -124,7 +124,10 @@ static const char **union_keys(const json_t *a, const json_t *b, size_t *n) {
   return keys;
 }
 
-static void per_key(diff *d, const char *member, const json_t *a, const json_t *b, gp_disruption cls) {
+/* One change, of class cls, per key of two objects whose values differ: paths member[k], or
+ * member[name].k when name is given (the fields of a component). */
+static void per_key(diff *d, const char *member, const char *name, const json_t *a, const json_t *b,
+                    gp_disruption cls) {
   size_t n = 0;
   char path[512];
   const char **keys = union_keys(json_is_object(a) ? a : NULL, json_is_object(b) ? b : NULL, &n);
@@ -134,7 +137,8 @@ static void per_key(diff *d, const char *member, const json_t *a, const json_t *
   }
   for (size_t i = 0; i < n; i++) {
     const json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
-    if (!same(x, y)) change(d, path_of(path, sizeof path, member, keys[i], NULL), x, y, cls);
+    if (!same(x, y))
+      change(d, path_of(path, sizeof path, member, name ? name : keys[i], name ? keys[i] : NULL), x, y, cls);
   }
   free(keys);
 }
@@ -153,22 +157,10 @@ static const json_t *component(const json_t *list, const char *name) {
 
 static void component_change(diff *d, const char *name, const json_t *a, const json_t *b, bool swapped) {
   char path[512];
-  if (!a || !b) {
+  if (!a || !b)
     change(d, path_of(path, sizeof path, "components", name, NULL), a, b, component_class(name, true, swapped));
-    return;
-  }
-  size_t n = 0;
-  const char **keys = union_keys(json_is_object(a) ? a : NULL, json_is_object(b) ? b : NULL, &n);
-  if (!keys) {
-    d->oom = true;
-    return;
-  }
-  for (size_t i = 0; i < n; i++) {
-    const json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
-    if (!same(x, y))
-      change(d, path_of(path, sizeof path, "components", name, keys[i]), x, y, component_class(name, false, swapped));
-  }
-  free(keys);
+  else
+    per_key(d, "components", name, a, b, component_class(name, false, swapped));
 }
 
 /* Component by component, in the order of `to`, then those only `from` had, in theirs. */
@@ -197,7 +189,7 @@ static void components(diff *d, const json_t *a, const json_t *b) {
 static void member(diff *d, const struct member_rule *r, const json_t *a, const json_t *b) {
   switch (r->how) {
   case COMPONENTS: components(d, a, b); return;
-  case PER_KEY: per_key(d, r->member, a, b, r->cls); return;
+  case PER_KEY: per_key(d, r->member, NULL, a, b, r->cls); return;
   case MIG_LAYOUT:
     if (!same(a, b)) change(d, r->member, a, b, present(a) && present(b) ? DRAIN : REBOOT);
     return;

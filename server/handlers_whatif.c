@@ -14,7 +14,7 @@
 #include "resource.h"
 
 #define WHATIF_PAGE 1000
-#define WHATIF_GENERATIONS 64 /* distinct applied generations classed one by one; the rest from nothing */
+#define WHATIF_GENERATIONS 64 /* distinct applied generations remembered; others are classed machine by machine */
 
 /* A refusal is an answer, not an error: 200 {valid: false, error: {code, message, target, details}}. */
 static void refused(gpd_response *resp, const gp_error *err) {
@@ -123,7 +123,6 @@ void gpd_pool_whatif(gpd_request *r, gpd_response *resp) {
   bool cfound = false, pfound = false;
   gp_cluster *cluster = NULL;
   gp_pool *existing = NULL, *pool = NULL;
-  gp_pool_request *preq = NULL;
   gp_warnings warnings = {0};
   gp_policy_context ctx;
   gp_error err;
@@ -142,20 +141,9 @@ void gpd_pool_whatif(gpd_request *r, gpd_response *resp) {
     goto out;
   }
   if (!(cluster = gpd_cluster_load(&crow, resp)) || !(existing = gpd_pool_load(&prow, resp))) goto out;
-  if (!gpd_policy_context(r, &ctx, resp)) goto out;
-  ctx.cluster = cluster;
-  /* what put_once decides, on the same rows */
-  if (!(preq = gp_pool_request_parse(body, r->api, &err))) {
-    refused(resp, &err);
-    goto out;
-  }
-  free(preq->name); /* the URL names the pool */
-  if (!(preq->name = strdup(existing->name))) {
-    gpd_resp_oom(resp);
-    goto out;
-  }
-  if (!(pool = gp_policy_apply_pool(&ctx, preq, existing, &warnings, &err))) {
-    refused(resp, &err);
+  /* what the PUT would decide, on the same rows */
+  if (!(pool = gpd_pool_decide(r, body, cluster, existing, &ctx, &warnings, &err, resp))) {
+    if (err.count || err.oom) refused(resp, &err);
     goto out;
   }
   if (!current_plan(r, pkey, &old, &gen, resp)) goto out;
@@ -189,7 +177,6 @@ out:
   gp_pool_free(pool);
   gp_pool_free(existing);
   gp_cluster_free(cluster);
-  gp_pool_request_free(preq);
   gp_warnings_free(&warnings);
   gp_error_clear(&err);
   gpd_resource_clear(&crow);
