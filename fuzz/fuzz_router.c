@@ -63,6 +63,7 @@ STUB(gpd_machine_put)
 STUB(gpd_machine_delete)
 STUB(gpd_machine_list)
 STUB(gpd_machine_plan_get)
+STUB(gpd_pool_whatif)
 
 static gpd_credentials *creds;
 
