@@ -461,6 +461,26 @@ run - 1 render --plan "$P/nc64-t4-managed.json" --out "$T/kube-bad" --kubernetes
 run - 0 render --plan "$P/nc64-t4-unmanaged.json" --out "$T/kube-none" --kubernetes
 has "$T/err" "runs no component as a pod"
 
+# ---- diff: the core's disruption class of two plan files (the table case by case: tests/diff/) ------
+echo "-- diff"
+run - 2 diff
+has "$T/err" "--to is required"
+run - 2 diff --to
+run - 2 diff --to "$P/nc64-t4-managed.json" --bogus
+run - 1 diff --to "$HERE/bad-plans/not-json.json"
+has "$T/err" "gpupool-agent diff: "
+run - 1 diff --from "$HERE/bad-plans/unknown-component.json" --to "$P/nc64-t4-managed.json"
+run - 1 diff --from "$T/nosuch.json" --to "$P/nc64-t4-managed.json"
+run - 0 diff --from "$P/nc64-t4-managed.json" --to "$P/nc64-t4-managed.json"
+eq "$(val "$T/out" class)" None "a plan against itself"
+eq "$(val "$T/out" changes)" "[]" "a plan against itself: no change"
+run - 0 diff --from "$P/nc64-t4-managed.json" --to "$P/nc64-t4-unmanaged.json"
+eq "$(val "$T/out" class)" Restart "Managed -> Unmanaged"
+run - 0 diff --from "$P/nd96-h100-managed.json" --to "$P/nd96-h100-mig1g-managed.json"
+eq "$(val "$T/out" class)" Reboot "MIG mode on"
+run - 0 diff --to "$P/cpu-d4s.json"
+eq "$(val "$T/out" class)" None "a CPU node from nothing"
+
 # ---- apply (dry run) ------------------------------------------------------------------------------
 echo "-- apply (dry run)"
 # Dry runs from inside $T with --root root, so the printed paths are stable.
