@@ -120,7 +120,7 @@ asan:
 	@$(MAKE) --no-print-directory B=build/asan SAN=1 test
 
 valgrind: all
-	@$(MAKE) --no-print-directory test-core RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+	@$(MAKE) --no-print-directory test-core test-diff RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -144,6 +144,7 @@ typedef struct {
   ag_layout_instance inst[8];
   size_t ninst;
   json_t *labels;      /* object of strings (borrowed) */
+  json_t *taints;      /* array of "key=value:Effect" strings (borrowed), NULL when the plan has none */
   json_t *allocatable; /* object of integers (borrowed) */
 } ag_plan;
 
@@ -174,6 +175,11 @@ json_t *ag_node_allocatable(const ag_plan *p, const ag_inventory *inv);
 json_t *ag_check(const ag_plan *p, const ag_inventory *inv, bool *drift);
 /* The findings as text. */
 void ag_check_print_text(FILE *out, const json_t *report);
+/* Only the findings (an array of check findings), as ag_check_print_text shows them. */
+void ag_check_print_findings(FILE *out, const json_t *findings);
+/* Does a check finding say that the node is not a machine the plan is for (GPU model, GPU count, no
+ * MIG where the plan has a layout)? apply then refuses the plan. */
+bool ag_finding_refuses(const json_t *finding);
 
 /* ---- apply (apply.c) -------------------------------------------------------------------------- */
 
@@ -181,6 +187,10 @@ void ag_check_print_text(FILE *out, const json_t *report);
  * with exec runs them (failures on errout). The `apply` command and the daemon both call it.
  * Returns AG_EXIT_OK, AG_EXIT_ERROR or AG_EXIT_REBOOT (a MIG mode change waits for a reboot). */
 int ag_apply_plan(const ag_plan *p, const ag_inventory *inv, const char *root, bool exec, FILE *out, FILE *errout);
+/* The check findings for which the node cannot take the plan (ag_finding_refuses), as an array;
+ * NULL when there are none (or when the check could not be made: out of memory). apply refuses
+ * such a plan, in a dry run and with --execute alike, before it plans a single step. */
+json_t *ag_apply_refusal(const ag_plan *p, const ag_inventory *inv);
 
 /* ---- YAML through libyaml (yaml_out.c) -------------------------------------------------------- */
 
@@ -215,6 +225,10 @@ extern const size_t ag_managed_unit_count;
 const char *ag_component_unit(const char *component);
 /* Drop-in path (relative) that gpupool writes for a unit, NULL when none. */
 const char *ag_dropin_path(const char *unit);
+/* What a unit of the plan runs with, as 16 hex digits: its component's name, version and image and
+ * its drop-in among the rendered files fs. bootstrap.env records it (GPUPOOL_UNIT_CONFIGS); apply
+ * restarts a unit whose fingerprint differs from the one the last finished apply recorded. */
+void ag_unit_fingerprint(const ag_plan *p, const ag_fileset *fs, const char *unit, char out[17]);
 
 /* ---- files (util.c) --------------------------------------------------------------------------- */
 
@@ -265,6 +279,7 @@ int ag_cmd_apply(int argc, char **argv);
 int ag_cmd_fetch(int argc, char **argv);
 int ag_cmd_daemon(int argc, char **argv); /* `run` (run.c) */
 int ag_cmd_xid(int argc, char **argv);
+int ag_cmd_diff(int argc, char **argv);
 
 /* Command-line helpers (main.c). */
 int ag_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

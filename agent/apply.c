@@ -3,6 +3,15 @@
  * (re)creates the MIG instances where the node differs from the layout, and enables and restarts
  * the plan's services.
  *
+ * It is idempotent: only what differs is done. A file that already says what the plan says is not
+ * written again; a service is restarted only when what it runs with changed since the last
+ * finished apply (its fingerprint: component version and image, drop-in; or the driver; or a MIG
+ * change stopped it) and enabled only when that apply did not run it; on a node that matches the
+ * plan nothing runs at all. The last finished apply is what its bootstrap.env under the root says:
+ * that file is written last, so an apply that stops half-way (a failed command, the MIG reboot
+ * gate) leaves the record of the one before, and the next run does again what was left undone. A plan the node cannot
+ * take (another GPU model or count: check's ag_finding_refuses) is refused before any step is planned.
+ *
  * The steps are computed first, from the plan and the node as NVML sees it, so that a dry run
  * (the default) prints exactly what --execute would do. Commands run without a shell. MIG mode
  * changes take effect only after a reboot on Azure VMs: after `nvidia-smi -mig`, --execute reads
@@ -18,6 +27,9 @@
 #include "agent.h"
 
 typedef enum { STEP_WRITE, STEP_REMOVE, STEP_RUN, STEP_GATE, STEP_NOTE } step_kind;
+
+/* The rendered file that records a finished apply (render.c writes it). */
+#define AG_RECORD_PATH "etc/gpupool/bootstrap.env"
 
 #define MAX_ARGS 24
 
@@ -104,22 +116,86 @@ static bool layout_matches(const ag_plan *p, const ag_gpu *g) {
   return want == g->ninst;
 }
 
-/* Components of the previous apply, from the bootstrap.env it left under root. */
-static char *previous_components(const char *root) {
-  char *path = ag_join(root, "etc/gpupool/bootstrap.env");
+/* What the last finished apply left under root, from its bootstrap.env: the components it ran, the
+ * fingerprints of its units (NULL when an older agent wrote it) and the driver version. known is
+ * false on a first apply. */
+typedef struct {
+  bool known;
+  char *components, *units, *driver_version;
+} previous;
+
+static void previous_load(const char *root, previous *pr) {
+  memset(pr, 0, sizeof *pr);
+  char *path = ag_join(root, AG_RECORD_PATH);
   ag_err e;
-  char *text = path ? ag_read_file(path, 1 << 16, NULL, &e) : NULL, *out = NULL;
+  char *text = path ? ag_read_file(path, 1 << 16, NULL, &e) : NULL;
   free(path);
-  if (!text) return NULL;
-  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-    if (strncmp(line, "GPUPOOL_COMPONENTS=", 19) == 0) out = strdup(line + 19);
+  if (!text) return;
+  pr->known = true;
+  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char **to = strncmp(line, "GPUPOOL_COMPONENTS=", 19) == 0       ? &pr->components
+                : strncmp(line, "GPUPOOL_UNIT_CONFIGS=", 21) == 0   ? &pr->units
+                : strncmp(line, "GPUPOOL_DRIVER_VERSION=", 23) == 0 ? &pr->driver_version
+                                                                    : NULL;
+    if (!to) continue;
+    free(*to);
+    *to = strdup(strchr(line, '=') + 1);
+  }
   free(text);
-  return out;
+}
+
+static void previous_free(previous *pr) {
+  free(pr->components);
+  free(pr->units);
+  free(pr->driver_version);
+}
+
+/* Is item one of the comma-separated entries of list? */
+static bool listed(const char *list, const char *item) {
+  size_t n = strlen(item);
+  for (const char *q = list; q && *q;) {
+    const char *comma = strchr(q, ',');
+    size_t len = comma ? (size_t)(comma - q) : strlen(q);
+    if (len == n && strncmp(q, item, n) == 0) return true;
+    q = comma ? comma + 1 : NULL;
+  }
+  return false;
+}
+
+/* Did the previous apply run the unit (one of its components runs as it)? */
+static bool ran_before(const previous *pr, const char *unit) {
+  for (const char *q = pr->components; q && *q;) {
+    const char *comma = strchr(q, ',');
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)(comma ? (size_t)(comma - q) : strlen(q)), q);
+    if (ag_component_unit(name) && strcmp(ag_component_unit(name), unit) == 0) return true;
+    q = comma ? comma + 1 : NULL;
+  }
+  return false;
+}
+
+/* Does the unit run with something else than at the last finished apply? Unknown (an older agent
+ * recorded nothing) counts as changed. */
+static bool config_changed(const previous *pr, const ag_plan *p, const ag_fileset *fs, const char *unit) {
+  char entry[128], fp[17];
+  ag_unit_fingerprint(p, fs, unit, fp);
+  snprintf(entry, sizeof entry, "%s=%s", unit, fp);
+  return !pr->units || !listed(pr->units, entry);
 }
 
 static bool file_exists(const char *path) {
   struct stat sb;
   return stat(path, &sb) == 0;
+}
+
+/* Does the file at path say exactly content? */
+static bool file_says(const char *path, const char *content) {
+  ag_err e;
+  size_t len = 0, want = strlen(content);
+  char *text = ag_read_file(path, want + 1, &len, &e);
+  bool same = text && len == want && memcmp(text, content, len) == 0;
+  free(text);
+  return same;
 }
 
 /* The MIG part: what to run so that every GPU has the plan's MIG mode and layout. */
@@ -206,71 +282,102 @@ nomem:
   return false;
 }
 
+/* The unit a drop-in path belongs to, or NULL. */
+static const char *dropin_unit(const char *rel) {
+  for (size_t i = 0; i < ag_managed_unit_count; i++) {
+    const char *d = ag_dropin_path(ag_managed_units[i]);
+    if (d && strcmp(d, rel) == 0) return ag_managed_units[i];
+  }
+  return NULL;
+}
+
+static bool in_list(const char *const *list, size_t n, const char *unit) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(list[i], unit) == 0) return true;
+  return false;
+}
+
+/* systemctl VERB units... (nothing when there are none). */
+static void systemctl(steps *st, const char *verb, const char *const *units, size_t n, bool may_fail) {
+  const char *argv[AG_MAX_COMPONENTS + 4] = {"systemctl", verb};
+  size_t k = 2;
+  for (size_t i = 0; i < n && k < AG_MAX_COMPONENTS + 3; i++)
+    argv[k++] = units[i];
+  argv[k] = NULL;
+  if (k > 2) run(st, may_fail, argv);
+}
+
 static bool plan_steps(steps *st, const ag_plan *p, const ag_fileset *fs, const char *root, const ag_inventory *inv,
                        bool known, ag_err *err) {
-  /* 1. files */
+  previous prev;
+  previous_load(root, &prev);
+  /* systemd reads unit files again when a drop-in is written or removed, or when a unit's drop-in
+   * differs from the last finished apply's (an apply that stopped half-way may have written it) */
+  bool reload = false;
+  size_t unchanged = 0;
+  const ag_file *record = NULL; /* bootstrap.env: written last, once the rest is done */
+  /* 1. files that do not already say what the plan says */
   for (size_t i = 0; i < fs->n; i++) {
+    if (strcmp(fs->files[i].path, AG_RECORD_PATH) == 0) {
+      record = &fs->files[i];
+      continue;
+    }
+    char *path = ag_join(root, fs->files[i].path);
+    if (!path) {
+      st->oom = true;
+      break;
+    }
+    if (file_says(path, fs->files[i].content)) {
+      unchanged++;
+      free(path);
+      continue;
+    }
     step *s = add_step(st, STEP_WRITE);
-    if (!s) break;
-    s->path = ag_join(root, fs->files[i].path);
+    if (!s) {
+      free(path);
+      break;
+    }
+    s->path = path;
     s->content = fs->files[i].content;
-    if (!s->path) st->oom = true;
+    reload = reload || dropin_unit(fs->files[i].path);
   }
   /* 2. what an earlier plan had and this one has not */
-  char *prev = previous_components(root);
-  const char *gone[AG_MAX_COMPONENTS + 8];
-  size_t ngone = 0;
+  const char *units[AG_MAX_COMPONENTS], *gone[AG_MAX_COMPONENTS + 8];
+  size_t nunits = ag_plan_units(p, units, AG_MAX_COMPONENTS), ngone = 0;
   for (size_t i = 0; i < ag_managed_unit_count; i++) {
     const char *unit = ag_managed_units[i], *dropin = ag_dropin_path(unit);
-    bool in_plan = false, before = false;
-    for (size_t c = 0; c < p->ncomps; c++)
-      in_plan =
-          in_plan || (ag_component_unit(p->comps[c].name) && strcmp(ag_component_unit(p->comps[c].name), unit) == 0);
-    if (in_plan) continue;
-    for (const char *q = prev; q && *q;) {
-      const char *comma = strchr(q, ',');
-      char name[64];
-      snprintf(name, sizeof name, "%.*s", (int)(comma ? (size_t)(comma - q) : strlen(q)), q);
-      if (ag_component_unit(name) && strcmp(ag_component_unit(name), unit) == 0) before = true;
-      q = comma ? comma + 1 : NULL;
-    }
-    if (before) gone[ngone++] = unit;
-    if (dropin) {
-      char *path = ag_join(root, dropin);
-      if (path && file_exists(path)) {
-        step *s = add_step(st, STEP_REMOVE);
-        if (s)
-          s->path = path;
-        else
-          free(path);
-      } else {
-        free(path);
-      }
+    if (in_list(units, nunits, unit)) continue;
+    if (ran_before(&prev, unit)) gone[ngone++] = unit;
+    char *path = dropin ? ag_join(root, dropin) : NULL;
+    step *s = path && file_exists(path) ? add_step(st, STEP_REMOVE) : NULL;
+    if (s) {
+      s->path = path;
+      reload = true;
+    } else {
+      free(path);
     }
   }
-  free(prev);
-  run(st, false, (const char *[]){"systemctl", "daemon-reload", NULL});
+  for (size_t i = 0; i < nunits; i++)
+    reload = reload || (ag_dropin_path(units[i]) && config_changed(&prev, p, fs, units[i]));
+  if (reload) run(st, false, (const char *[]){"systemctl", "daemon-reload", NULL});
   for (size_t i = 0; i < ngone; i++)
     run(st, true, (const char *[]){"systemctl", "disable", "--now", gone[i], NULL});
 
   /* 3. MIG, with the GPU services stopped when it changes anything */
-  const char *units[AG_MAX_COMPONENTS];
-  size_t nunits = ag_plan_units(p, units, AG_MAX_COMPONENTS);
   steps mig = {0};
   bool ok = mig_steps(&mig, p, inv, known, err);
-  bool changes = false;
+  bool mig_changes = false;
   for (size_t i = 0; i < mig.n; i++)
-    changes = changes || mig.s[i].kind != STEP_NOTE;
-  if (ok && changes) {
-    const char *stop[AG_MAX_COMPONENTS + 3] = {"systemctl", "stop"};
-    size_t k = 2;
+    mig_changes = mig_changes || mig.s[i].kind != STEP_NOTE;
+  const char *stopped[AG_MAX_COMPONENTS];
+  size_t nstopped = 0;
+  if (ok && mig_changes) {
     for (size_t i = 0; i < nunits; i++)
       if (strcmp(units[i], "mig-partition.service") != 0 && strcmp(units[i], "nvidia-fabricmanager.service") != 0)
-        stop[k++] = units[i];
-    stop[k] = NULL;
-    if (k > 2) {
+        stopped[nstopped++] = units[i];
+    if (nstopped) {
       note(st, ag_fmt("# the GPU services hold the GPUs: stop them while MIG changes"));
-      run(st, true, stop);
+      systemctl(st, "stop", stopped, nstopped, true);
     }
   }
   for (size_t i = 0; ok && i < mig.n; i++) {
@@ -280,22 +387,51 @@ static bool plan_steps(steps *st, const ag_plan *p, const ag_fileset *fs, const 
     memset(&mig.s[i], 0, sizeof mig.s[i]);
   }
   steps_free(&mig);
-  if (!ok) return false;
 
-  /* 4. the plan's services */
-  if (nunits) {
-    const char *en[AG_MAX_COMPONENTS + 3] = {"systemctl", "enable"};
-    const char *re[AG_MAX_COMPONENTS + 3] = {"systemctl", "restart"};
-    size_t ke = 2, kr = 2;
-    for (size_t i = 0; i < nunits; i++) {
-      en[ke++] = units[i];
-      /* mig-partition is a oneshot for boot; apply has just done its work */
-      if (strcmp(units[i], "mig-partition.service") != 0) re[kr++] = units[i];
-    }
-    en[ke] = re[kr] = NULL;
-    run(st, false, en);
-    if (kr > 2) run(st, false, re);
+  /* 4. the plan's services: enabled when new, restarted when what they run with changed */
+  const ag_component *drv = ag_plan_component(p, GP_COMPONENT_DRIVER);
+  const char *drv_version = drv && drv->version ? drv->version : "";
+  bool driver_changed = prev.known && strcmp(prev.driver_version ? prev.driver_version : "", drv_version) != 0;
+  const char *enable[AG_MAX_COMPONENTS] = {0}, *restart[AG_MAX_COMPONENTS] = {0};
+  size_t nenable = 0, nrestart = 0;
+  for (size_t c = 0; ok && c < p->ncomps; c++) {
+    const char *unit = ag_component_unit(p->comps[c].name);
+    if (!unit) continue;
+    bool fresh = !prev.known || !ran_before(&prev, unit);
+    if (fresh) enable[nenable++] = unit;
+    /* mig-partition is a oneshot for boot; apply has just done its work */
+    if (strcmp(unit, "mig-partition.service") == 0) continue;
+    if (fresh || driver_changed || in_list(stopped, nstopped, unit) || config_changed(&prev, p, fs, unit))
+      restart[nrestart++] = unit;
   }
+  systemctl(st, "enable", enable, nenable, false);
+  systemctl(st, "restart", restart, nrestart, false);
+  /* 5. the record of this apply */
+  char *rpath = record ? ag_join(root, record->path) : NULL;
+  if (rpath && file_says(rpath, record->content)) {
+    unchanged++;
+    free(rpath);
+  } else if (rpath) {
+    step *s = add_step(st, STEP_WRITE);
+    if (s) {
+      s->path = rpath;
+      s->content = record->content;
+    } else {
+      free(rpath);
+    }
+  } else if (record) {
+    st->oom = true;
+  }
+  bool work = false;
+  for (size_t i = 0; i < st->n; i++)
+    work = work || st->s[i].kind != STEP_NOTE;
+  if (ok && !work)
+    note(st, ag_fmt("# nothing to do: the node already is what the plan says (%zu file%s unchanged)", unchanged,
+                    unchanged == 1 ? "" : "s"));
+  else if (ok && unchanged)
+    note(st, ag_fmt("# %zu file%s already as planned: not written again", unchanged, unchanged == 1 ? "" : "s"));
+  previous_free(&prev);
+  if (!ok) return false;
   if (st->oom) {
     ag_seterr(err, "out of memory");
     return false;
@@ -402,14 +538,19 @@ static const char apply_help[] =
     "where the node differs from the plan's layout (nvidia-smi), then enables and restarts the plan's\n"
     "services (systemctl). The node is read through NVML (or --from-xml, for a what-if).\n"
     "\n"
+    "Only what differs is done: files that already say what the plan says are not written, a service\n"
+    "restarts only when what it runs with changed, and on a node that matches the plan nothing runs.\n"
+    "A plan for another GPU model or count is refused (exit 1, with check's findings) before anything.\n"
+    "\n"
     "Without --execute nothing is changed: the exact file writes and commands are printed.\n"
     "\n"
     "  --plan FILE      the plan (gpupool plan, or gpupool-agent fetch)\n"
     "  --root DIR       prefix for every file path (default /)\n"
     "  --from-xml FILE  read the node from nvidia-smi -q -x output instead of NVML\n"
-    "  --execute        do it (needs root)\n"
+    "  --execute        do it (needs root when --root is /)\n"
     "\n"
-    "Exit status: 0 done (or printed), 1 error, 2 usage, 5 a MIG mode change waits for a reboot:\n"
+    "Exit status: 0 done (or printed), 1 error or a plan this node cannot take, 2 usage, 5 a MIG mode\n"
+    "change waits for a reboot:\n"
     "reboot, then run apply again.\n";
 
 int ag_cmd_apply(int argc, char **argv) {
@@ -437,7 +578,8 @@ int ag_cmd_apply(int argc, char **argv) {
   }
   if (!plan_path) return ag_usage_error("apply", "--plan is required");
   if (!*root) return ag_usage_error("apply", "--root must not be empty");
-  if (exec && geteuid() != 0) {
+  /* as for `run`: a root of its own (a test, an image being built) needs no root privileges */
+  if (exec && strcmp(root, "/") == 0 && geteuid() != 0) {
     fprintf(stderr, "gpupool-agent apply: --execute needs root (it writes systemd files, runs nvidia-smi and "
                     "systemctl)\n");
     return AG_EXIT_ERROR;
@@ -462,11 +604,40 @@ out:
   return rc;
 }
 
+json_t *ag_apply_refusal(const ag_plan *p, const ag_inventory *inv) {
+  bool drift;
+  json_t *r = ag_check(p, inv, &drift), *list = json_array(), *f;
+  size_t i;
+  json_array_foreach(json_object_get(r, "findings"), i, f) {
+    if (list && ag_finding_refuses(f) && json_array_append(list, f)) {
+      json_decref(list);
+      list = NULL;
+    }
+  }
+  json_decref(r);
+  if (json_array_size(list) == 0) {
+    json_decref(list);
+    return NULL;
+  }
+  return list;
+}
+
 int ag_apply_plan(const ag_plan *p, const ag_inventory *inv, const char *root, bool exec, FILE *out, FILE *errout) {
   ag_err err;
   ag_fileset fs = {0};
   steps st = {0};
   int rc = AG_EXIT_ERROR;
+  json_t *refusal = ag_apply_refusal(p, inv);
+  if (refusal) {
+    fprintf(errout,
+            "gpupool-agent apply: this node cannot take the plan of %s (generation %lld): nothing was done. The "
+            "machine is not of the pool's VM size; move it to a pool of its size, or delete its machine "
+            "(gpupool machine list shows it).\n\n",
+            p->vm_size, p->generation);
+    ag_check_print_findings(errout, refusal);
+    json_decref(refusal);
+    return AG_EXIT_ERROR;
+  }
   if (!ag_render_node(p, &fs, &err) || !plan_steps(&st, p, &fs, root, inv, inv->driver_present, &err)) {
     fprintf(errout, "gpupool-agent apply: %s\n", err.msg);
     goto out;

@@ -417,6 +417,40 @@ static void print_value(FILE *out, json_t *v) {
   free(s);
 }
 
+void ag_check_print_findings(FILE *out, const json_t *list) {
+  json_t *x;
+  size_t i;
+  json_array_foreach(list, i, x) {
+    const char *sev = json_string_value(json_object_get(x, "severity"));
+    fprintf(out, "%-8s %-16s %s",
+            strcmp(sev, "error") == 0     ? "ERROR"
+            : strcmp(sev, "warning") == 0 ? "WARNING"
+                                          : "INFO",
+            json_string_value(json_object_get(x, "check")), json_string_value(json_object_get(x, "what")));
+    json_t *gpus = json_object_get(x, "gpus"), *g;
+    size_t j;
+    json_array_foreach(gpus, j, g) fprintf(out, "%s%lld", j ? "," : (json_array_size(gpus) > 1 ? " (GPUs " : " (GPU "),
+                                           (long long)json_integer_value(g));
+    if (gpus) fputc(')', out);
+    fputs("\n         expected: ", out);
+    print_value(out, json_object_get(x, "expected"));
+    fputs("\n         found:    ", out);
+    print_value(out, json_object_get(x, "found"));
+    fprintf(out, "\n         to do:    %s\n\n", json_string_value(json_object_get(x, "action")));
+  }
+}
+
+bool ag_finding_refuses(const json_t *f) {
+  const char *check = json_string_value(json_object_get(f, "check")),
+             *severity = json_string_value(json_object_get(f, "severity"));
+  if (!check || !severity || strcmp(severity, "error") != 0) return false;
+  /* another GPU model, another GPU count, or no MIG where the plan has a layout: the machine is not
+   * one of the plan's VM size, whatever apply does */
+  const char *found = json_string_value(json_object_get(f, "found"));
+  return strcmp(check, "gpu-count") == 0 || strcmp(check, "gpu-model") == 0 ||
+         (strcmp(check, "mig-mode") == 0 && found && strcmp(found, "not MIG-capable") == 0);
+}
+
 void ag_check_print_text(FILE *out, const json_t *r) {
   json_t *plan = json_object_get(r, "plan"), *node = json_object_get(r, "node");
   fprintf(out, "plan: %s, generation %lld, Kubernetes %s\n", json_string_value(json_object_get(plan, "vmSize")),
@@ -441,25 +475,7 @@ void ag_check_print_text(FILE *out, const json_t *r) {
   fputs(", allocatable ", out);
   print_value(out, json_object_get(node, "allocatable"));
   fputs("\n\n", out);
-  json_t *list = json_object_get(r, "findings"), *x;
-  json_array_foreach(list, i, x) {
-    const char *sev = json_string_value(json_object_get(x, "severity"));
-    fprintf(out, "%-8s %-16s %s",
-            strcmp(sev, "error") == 0     ? "ERROR"
-            : strcmp(sev, "warning") == 0 ? "WARNING"
-                                          : "INFO",
-            json_string_value(json_object_get(x, "check")), json_string_value(json_object_get(x, "what")));
-    json_t *gpus = json_object_get(x, "gpus"), *g;
-    size_t j;
-    json_array_foreach(gpus, j, g) fprintf(out, "%s%lld", j ? "," : (json_array_size(gpus) > 1 ? " (GPUs " : " (GPU "),
-                                           (long long)json_integer_value(g));
-    if (gpus) fputc(')', out);
-    fputs("\n         expected: ", out);
-    print_value(out, json_object_get(x, "expected"));
-    fputs("\n         found:    ", out);
-    print_value(out, json_object_get(x, "found"));
-    fprintf(out, "\n         to do:    %s\n\n", json_string_value(json_object_get(x, "action")));
-  }
+  ag_check_print_findings(out, json_object_get(r, "findings"));
   json_t *s = json_object_get(r, "summary");
   long long e = json_integer_value(json_object_get(s, "errors")),
             w = json_integer_value(json_object_get(s, "warnings")), in = json_integer_value(json_object_get(s, "info"));

@@ -212,7 +212,8 @@ void ag_inventory_view_free(ag_inventory *view);
 /* ---- the disruption of a plan change (disruption.c) ------------------------------------------- */
 
 /* Whether moving the node from plan `from` (NULL: nothing applied yet) to plan `to` needs the node
- * drained first; why says which difference decides. */
+ * drained first (the core's class is Drain or Reboot); why says the class and the change that
+ * decides it ("class Reboot: components[nvidia-driver] is added"). */
 bool ag_plan_change_needs_drain(const ag_plan *from, const ag_plan *to, char *why, size_t size);
 
 #endif

@@ -1,47 +1,41 @@
-/* disruption.c - whether a plan change needs the node drained before it is applied. One function,
- * on purpose: the rollouts work replaces its body with a call to the core's disruption class of
- * two plans (Drain and Reboot drain; None, InPlace and Restart do not). Until then it drains for
- * what certainly needs idle GPUs: a MIG layout change, a driver installed, removed or of another
- * version, and a driverMode change (device plugin <-> DRA). */
+/* disruption.c - whether a plan change needs the node drained before it is applied: the core's
+ * disruption class of the two plans (gp_plan_diff, the function gpupoold's what-if and the offline
+ * CLI call too, so that the agent and the server decide alike). Drain and Reboot drain; None,
+ * InPlace and Restart do not. */
 #include <string.h>
 
 #include "daemon.h"
+#include "gpupool/plan_diff.h"
 
-static const char *driver_version(const ag_plan *p) {
-  const ag_component *d = p ? ag_plan_component(p, "nvidia-driver") : NULL;
-  return d ? (d->version ? d->version : "") : NULL;
+/* "components[nvidia-driver] is added": the first change of the diff's class, said in words. */
+static void decisive(const json_t *d, gp_disruption cls, char *buf, size_t size) {
+  const char *name = gp_enum_name(&gp_disruption_names, cls);
+  size_t i;
+  json_t *c;
+  if (cls == GP_DISRUPTION_NONE) {
+    snprintf(buf, size, "class None: nothing on the node changes");
+    return;
+  }
+  json_array_foreach(json_object_get(d, "changes"), i, c) {
+    if (!json_equal(json_object_get(c, "class"), json_object_get(d, "class"))) continue;
+    bool added = json_is_null(json_object_get(c, "from")), removed = json_is_null(json_object_get(c, "to"));
+    snprintf(buf, size, "class %s: %s %s", name, json_string_value(json_object_get(c, "path")),
+             added     ? "is added"
+             : removed ? "is removed"
+                       : "changes");
+    return;
+  }
+  snprintf(buf, size, "class %s", name);
 }
-
-static const char *driver_mode(const ag_plan *p) {
-  json_t *eff = p ? json_object_get(p->root, "effective") : NULL;
-  return json_string_value(json_object_get(eff, "driverMode"));
-}
-
-static bool same_str(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
 
 bool ag_plan_change_needs_drain(const ag_plan *from, const ag_plan *to, char *why, size_t size) {
-  json_t *la = from ? json_object_get(from->root, "migLayout") : NULL, *lb = json_object_get(to->root, "migLayout");
-  if (json_is_null(la)) la = NULL;
-  if (json_is_null(lb)) lb = NULL;
-  const char *da = driver_version(from), *db = driver_version(to);
-  if (!same_str(da, db)) {
-    if (!da)
-      snprintf(why, size, "the NVIDIA driver %s is installed", db);
-    else if (!db)
-      snprintf(why, size, "the NVIDIA driver %s is removed", da);
-    else
-      snprintf(why, size, "the NVIDIA driver changes from %s to %s", da, db);
+  gp_disruption cls;
+  json_t *d = gp_plan_diff(from ? from->root : NULL, to->root, &cls);
+  if (!d) {
+    snprintf(why, size, "the change could not be classed (out of memory): draining to be safe");
     return true;
   }
-  if (!(la == lb || (la && lb && json_equal(la, lb)))) {
-    snprintf(why, size, "the MIG layout changes%s", !la ? " (MIG is enabled)" : !lb ? " (MIG is disabled)" : "");
-    return true;
-  }
-  const char *ma = driver_mode(from), *mb = driver_mode(to);
-  if (!same_str(ma, mb)) {
-    snprintf(why, size, "the driver mode changes from %s to %s", ma ? ma : "none", mb ? mb : "none");
-    return true;
-  }
-  snprintf(why, size, "no MIG layout, driver or driver mode change");
-  return false;
+  decisive(d, cls, why, size);
+  json_decref(d);
+  return cls >= GP_DISRUPTION_DRAIN;
 }

@@ -23,6 +23,7 @@ static const char usage[] =
     "  fetch      get the plan from gpupoold (If-None-Match with the remembered ETag)\n"
     "  run        the node daemon: report to gpupoold, long-poll the plan, apply it, watch GPU health\n"
     "  xid        what an Xid event means for a GPU's health (class, catalog action)\n"
+    "  diff       what moving the node from one plan to another does to it (disruption class, changes)\n"
     "\n"
     "Run 'gpupool-agent <command> --help' for a command's options.\n"
     "\n"
@@ -82,6 +83,8 @@ int main(int argc, char **argv) {
     rc = ag_cmd_daemon(argc - 1, argv + 1);
   else if (strcmp(cmd, "xid") == 0)
     rc = ag_cmd_xid(argc - 1, argv + 1);
+  else if (strcmp(cmd, "diff") == 0)
+    rc = ag_cmd_diff(argc - 1, argv + 1);
   else {
     fprintf(stderr, "gpupool-agent: unknown command '%s'\n\n%s", cmd, usage);
     rc = AG_EXIT_USAGE;

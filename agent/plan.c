@@ -172,6 +172,17 @@ static bool read_objects(ag_plan *p, ag_err *err) {
     }
     p->labels = labels;
   }
+  json_t *taints = json_object_get(p->root, "nodeTaints");
+  size_t i;
+  if (taints && !json_is_null(taints)) {
+    if (!json_is_array(taints) || json_array_size(taints) > 64)
+      return fail(err, "%s: nodeTaints must be an array of at most 64 strings", p->path);
+    json_array_foreach(taints, i, v) {
+      if (!json_is_string(v) || !plain(json_string_value(v), 316, "=") || !strchr(json_string_value(v), ':'))
+        return fail(err, "%s: node taint %zu is not a taint like key=value:NoSchedule", p->path, i);
+    }
+    p->taints = taints;
+  }
   if (!json_is_object(alloc)) return fail(err, "%s: allocatable must be an object", p->path);
   json_object_foreach(alloc, k, v) {
     if (!json_is_integer(v) || json_integer_value(v) < 0)

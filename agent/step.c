@@ -3,6 +3,8 @@
  * are idle, apply the plan (apply.c, in process), check the node against it (check.c), uncordon.
  * It runs in a worker thread so that the main loop keeps reporting health and long-polling while
  * a drain takes minutes; the daemon's stop is honoured between phases and ends a running drain.
+ * A plan the node cannot take (another GPU model or count) is refused before the drain: draining a
+ * node for a plan apply will refuse would only take its work away.
  * Without --execute, ag_step_preview says what this would do and runs nothing. */
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +99,33 @@ static void reset_gpus(ag_step_job *j, const ag_plan *p, const atomic_bool *stop
   }
 }
 
+/* Can the node not take the plan (ag_apply_refusal)? Logged with the findings that say why. */
+static bool refused(const ag_plan *p) {
+  ag_inventory inv, view;
+  ag_err err;
+  json_t *why = NULL;
+  ag_inventory_init(&inv, "nvml");
+  if (ag_nvml_discover_keep_lost(&inv, &err) && ag_inventory_usable(&inv, &view)) {
+    why = ag_apply_refusal(p, &view);
+    ag_inventory_view_free(&view);
+  }
+  ag_inventory_free(&inv);
+  size_t i;
+  json_t *f;
+  json_array_foreach(why, i, f) {
+    char *expected = json_dumps(json_object_get(f, "expected"), JSON_ENCODE_ANY | JSON_COMPACT),
+         *found = json_dumps(json_object_get(f, "found"), JSON_ENCODE_ANY | JSON_COMPACT);
+    ag_log("error", "apply", "generation %lld refused, the node cannot take it: %s: expected %s, found %s",
+           p->generation, json_string_value(json_object_get(f, "what")), expected ? expected : "?",
+           found ? found : "?");
+    free(expected);
+    free(found);
+  }
+  bool refuse = why != NULL;
+  json_decref(why);
+  return refuse;
+}
+
 void ag_step_run(ag_step_job *j, const atomic_bool *stop) {
   const ag_run_opts *o = j->opts;
   ag_plan plan, from;
@@ -111,6 +140,7 @@ void ag_step_run(ag_step_job *j, const atomic_bool *stop) {
   j->generation = plan.generation;
   if (j->applied_text)
     have_from = ag_plan_parse(j->applied_text, strlen(j->applied_text), "the applied plan", &from, &err);
+  if (refused(&plan)) goto out;
   char why[256];
   bool drain = ag_plan_change_needs_drain(have_from ? &from : NULL, &plan, why, sizeof why);
   ag_log("info", "apply", "generation %lld: %s; %s", plan.generation, why, drain ? "draining first" : "no drain");

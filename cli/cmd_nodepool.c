@@ -1,6 +1,7 @@
 /* cmd_nodepool.c - `gpupool nodepool add|update|show|list|delete|plan`: agent pools of a managed
  * cluster, with az aks nodepool's flags (the seed's spellings as aliases). Writes wait for their
- * operation unless --no-wait; update is GET-modify-PUT with If-Match sending only what changed. */
+ * operation unless --no-wait; update is GET-modify-PUT with If-Match sending only what changed;
+ * `update --dry-run` sends the same body to the pool's what-if instead, and writes nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ enum {
   NP_TAINTS,
   NP_TAGS,
   NP_NO_WAIT,
+  NP_DRY_RUN,
   NP_ALL
 };
 
@@ -71,6 +73,9 @@ static const cli_opt np_opts[NP_ALL] = {
     [NP_TAINTS] = {"node-taints", 0, NULL, OPT_VALUE, "K=V:EFFECT,...", "node taints, comma separated"},
     [NP_TAGS] = {"tags", 0, NULL, OPT_MULTI, "K=V", "tags"},
     [NP_NO_WAIT] = {"no-wait", 0, NULL, OPT_FLAG, NULL, "do not wait for the operation to finish"},
+    [NP_DRY_RUN] = {"dry-run", 0, NULL, OPT_FLAG, NULL,
+                    "change nothing: say what the update would do to the pool's nodes (its disruption class, the "
+                    "plan's changes, the machines of each class)"},
 };
 
 /* Enum flag through the core's spelling table; on success sets *out to the canonical name. */
@@ -232,6 +237,31 @@ static int np_add(cli_args *a) {
   return rc;
 }
 
+/* --dry-run: the same body to POST …/whatIf. A refused body exits 1 with its error, as the update
+ * would; nothing is written either way. */
+static int np_whatif(const arm_ctx *c, const cli_args *a, json_t *props) {
+  char url[2048];
+  pool_url(c, a->v, url, sizeof url, "/whatIf");
+  json_t *body = json_pack("{s:O}", "properties", props), *out = NULL;
+  http_response r;
+  int rc = CLI_ERROR;
+  if (!arm_call(c, "POST", url, body, NULL, &r, &out)) {
+    /* the transport error is printed */
+  } else if (r.status != 200) {
+    rc = arm_print_error(&r, out);
+  } else if (!json_is_true(json_object_get(out, "valid"))) {
+    json_t *e = json_pack("{s:O?}", "error", json_object_get(out, "error"));
+    rc = arm_print_error_body(e);
+    json_decref(e);
+  } else {
+    rc = out_print(a->output, KIND_DIFF, out, 0);
+  }
+  json_decref(body);
+  json_decref(out);
+  http_response_free(&r);
+  return rc;
+}
+
 static int np_update(cli_args *a) {
   const cli_val *v = a->v;
   const char *cmd = a->command;
@@ -244,6 +274,11 @@ static int np_update(cli_args *a) {
   }
   arm_ctx c;
   arm_init(&c, a);
+  if (v[NP_DRY_RUN].set) {
+    rc = np_whatif(&c, a, props);
+    json_decref(props);
+    return rc;
+  }
   char url[2048];
   pool_url(&c, v, url, sizeof url, "");
   http_response g;
@@ -312,20 +347,29 @@ static const int add_opts[] = {NP_RG,      NP_CLUSTER, NP_NAME,     NP_SIZE,    
                                NP_MANAGED, NP_GIP,     NP_STRATEGY, NP_MIG_PROFILES, NP_DRIVER_MODE,
                                NP_LABELS,  NP_TAINTS,  NP_TAGS,     NP_NO_WAIT,      CLI_END};
 static const int add_req[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_SIZE, CLI_END};
-static const int update_opts[] = {NP_RG,     NP_CLUSTER, NP_NAME,    NP_COUNT_,   NP_K8S,
-                                  NP_OS_SKU, NP_MODE,    NP_MANAGED, NP_STRATEGY, NP_DRIVER_MODE,
-                                  NP_LABELS, NP_TAINTS,  NP_TAGS,    NP_NO_WAIT,  CLI_END};
+static const int update_opts[] = {NP_RG,   NP_CLUSTER, NP_NAME,     NP_COUNT_,      NP_K8S,    NP_OS_SKU,
+                                  NP_MODE, NP_MANAGED, NP_STRATEGY, NP_DRIVER_MODE, NP_LABELS, NP_TAINTS,
+                                  NP_TAGS, NP_NO_WAIT, NP_DRY_RUN,  CLI_END};
 static const int pool_opts[] = {NP_RG, NP_CLUSTER, NP_NAME, CLI_END};
 static const int delete_opts[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_NO_WAIT, CLI_END};
 static const int list_opts[] = {NP_RG, NP_CLUSTER, CLI_END};
+
+static const char update_epilog[] =
+    "--dry-run asks gpupoold's what-if (POST .../agentPools/NAME/whatIf): the disruption class of the change - None, "
+    "InPlace (labels, taints), Restart (a GPU service), Drain (the GPUs must be idle), Reboot - the plan's changes, "
+    "and "
+    "how many of the pool's machines each class would touch, each from the plan it applied. -o table: one line per "
+    "change, then the machines per class. Exit status: 0, or 1 when the update would be refused (the error on "
+    "stderr).\n";
 
 static const cli_command commands[] = {
     {"add", "add a node pool",
      "Adds a node pool to a managed cluster (3 nodes unless --node-count). An existing pool is left as it is.",
      add_opts, add_req, 0, NULL, np_add},
     {"update", "change a node pool's mutable settings",
-     "Updates a node pool: GET, then PUT with If-Match carrying only the settings given here.", update_opts, pool_opts,
-     0, NULL, np_update},
+     "Updates a node pool: GET, then PUT with If-Match carrying only the settings given here. --dry-run changes "
+     "nothing and says what the update would do to the pool's nodes.",
+     update_opts, pool_opts, 0, update_epilog, np_update},
     {"show", "show a node pool", "Shows a node pool.", pool_opts, pool_opts, 0, NULL, np_show},
     {"list", "list the node pools of a cluster", "Lists the node pools of a managed cluster.", list_opts, list_opts, 0,
      NULL, np_list},

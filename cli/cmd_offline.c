@@ -1,7 +1,9 @@
 /* cmd_offline.c - `gpupool validate` and `gpupool plan`: decide an agent pool PUT body locally, with
  * no server, exactly as gpupoold would. json (the default) prints the pool or plan, or the ARM error
  * body, on stdout, as scripts and the decision-matrix cases expect; table, yaml, tsv and none are
- * the other commands' formats (a refusal then goes to stderr as "(Code) Message"). */
+ * the other commands' formats (a refusal then goes to stderr as "(Code) Message"). `plan --diff`
+ * prints what the update does to a node instead of the plan: the core's disruption class of the
+ * existing body's plan to the new one (gp_plan_diff, the function gpupoold and the agent call). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +16,7 @@
 #include "migdraw.h"
 #include "output.h"
 
-enum { O_FILE, O_CLUSTER, O_EXISTING, O_FEATURE, O_PHASE, O_GA, O_API, O_ALL };
+enum { O_FILE, O_CLUSTER, O_EXISTING, O_FEATURE, O_PHASE, O_GA, O_API, O_DIFF, O_ALL };
 
 static const char *const phase_names[] = {NULL, "preview", "ga"};
 static const gp_enum_names phases = {phase_names, 3};
@@ -42,13 +44,23 @@ static const cli_opt o_opts[O_ALL] = {
          "first Kubernetes version that defaults to Managed in the GA phase (default " GP_DEFAULT_GA_KUBERNETES_VERSION
          ")"},
     [O_API] = {"api-version", 0, NULL, OPT_VALUE, "V", "api-version the body is written in (default: the newest)"},
+    [O_DIFF] = {"diff", 0, NULL, OPT_FLAG, NULL,
+                "print what the change from the --existing body's plan does to a node (its disruption class and "
+                "changes) instead of the plan; without --existing, a node that has applied nothing"},
 };
 
-static const char epilog[] =
-    "The Kubernetes version is the pool's orchestratorVersion, else the cluster's kubernetesVersion, "
-    "else " GP_DEFAULT_KUBERNETES_VERSION ".\n"
-    "Exit status: 0 accepted, 1 refused (-o json: the ARM error body on stdout; other formats: on stderr), 2 usage "
-    "error.\n";
+#define EPILOG_VERSION                                                                                                 \
+  "The Kubernetes version is the pool's orchestratorVersion, else the cluster's kubernetesVersion, "                   \
+  "else " GP_DEFAULT_KUBERNETES_VERSION ".\n"
+#define EPILOG_EXIT                                                                                                    \
+  "Exit status: 0 accepted, 1 refused (-o json: the ARM error body on stdout; other formats: on stderr), 2 usage "     \
+  "error.\n"
+static const char epilog[] = EPILOG_VERSION EPILOG_EXIT;
+static const char plan_epilog[] = EPILOG_VERSION
+    "--diff prints {\"class\", \"changes\": [{path, from, to, class}]}: None, InPlace (labels, taints), Restart (a "
+    "GPU service), Drain (MIG layout, driver version, device plugin <-> DRA) or Reboot (MIG mode, driver installed or "
+    "not); -o table: one line per change. gpupool-agent diff --from A --to B says the same of two plan "
+    "files.\n" EPILOG_EXIT;
 
 typedef struct {
   const char *api_version;
@@ -201,22 +213,40 @@ done:
   return status;
 }
 
+/* The disruption of the update on a node: the existing body's plan (generation 1; none without
+ * --existing) to the new one (generation 2, or 1 when it says the same: gpupoold then stores no new
+ * generation either). NULL on OOM. */
+static json_t *plan_diff(const gp_pool *p, const gp_pool *existing, const gp_policy_context *ctx) {
+  json_t *from = existing ? gp_plan_build(existing, ctx, 1) : NULL, *to = gp_plan_build(p, ctx, existing ? 2 : 1);
+  json_t *d = NULL;
+  if (to && (!existing || from)) {
+    if (from && gp_plan_same_content(from, to)) json_object_set_new(to, "generation", json_integer(1));
+    d = gp_plan_diff(from, to, NULL);
+  }
+  json_decref(from);
+  json_decref(to);
+  return d;
+}
+
 static int run(cli_args *a, bool plan) {
   offline_args o;
   int status = settings(a, &o);
   if (status >= 0) return status;
   gp_pool *p, *existing;
   gp_cluster_result *cluster;
+  bool diff = plan && a->v[O_DIFF].set;
   status = decide(a, &o, &p, &existing, &cluster);
   if (status == CLI_OK) {
-    json_t *out = plan ? gp_plan_build(p, &o.ctx, existing ? 2 : 1) : gp_pool_to_json(p, o.ctx.api);
+    json_t *out = diff   ? plan_diff(p, existing, &o.ctx)
+                  : plan ? gp_plan_build(p, &o.ctx, existing ? 2 : 1)
+                         : gp_pool_to_json(p, o.ctx.api);
     if (!out) {
       fprintf(stderr, "gpupool: out of memory\n");
       status = CLI_ERROR;
     } else if (!strcmp(a->output, "json")) {
       cli_print_json(out);
     } else {
-      status = out_print(a->output, plan ? KIND_PLAN : KIND_NODEPOOL, out, 0);
+      status = out_print(a->output, diff ? KIND_DIFF : plan ? KIND_PLAN : KIND_NODEPOOL, out, 0);
     }
     json_decref(out);
   }
@@ -230,6 +260,7 @@ static int validate(cli_args *a) { return run(a, false); }
 static int plan(cli_args *a) { return run(a, true); }
 
 static const int opts[] = {O_FILE, O_CLUSTER, O_EXISTING, O_FEATURE, O_PHASE, O_GA, O_API, CLI_END};
+static const int plan_opts[] = {O_FILE, O_CLUSTER, O_EXISTING, O_FEATURE, O_PHASE, O_GA, O_API, O_DIFF, CLI_END};
 static const int req[] = {O_FILE, CLI_END};
 
 static const cli_command validate_cmd[] = {{NULL, "validate a pool body",
@@ -239,7 +270,7 @@ static const cli_command validate_cmd[] = {{NULL, "validate a pool body",
 static const cli_command plan_cmd[] = {{NULL, "the install plan of a pool body",
                                         "Prints the install plan of an agent pool PUT body, offline: what gets "
                                         "installed on its nodes (-o table draws the MIG layout of each GPU).",
-                                        opts, req, CLI_OFFLINE, epilog, plan}};
+                                        plan_opts, req, CLI_OFFLINE, plan_epilog, plan}};
 
 const cli_group cli_group_validate = {
     "validate",   NULL, "validate an agent pool body; print the pool as a GET would", NULL, o_opts, O_ALL,

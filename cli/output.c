@@ -392,6 +392,87 @@ static int print_yaml(const json_t *v) {
 
 /* ---- tsv ----------------------------------------------------------------------------------- */
 
+/* ---- plan changes (plan --diff, nodepool update --dry-run) ------------------------------------- */
+
+/* A changed value in a table cell: "-" for none, a component as its name and version, a list of
+ * objects (decisions) as its length, scalars as text, the rest compact; cut at 60. */
+static char *change_cell(const json_t *v) {
+  char *t = NULL;
+  const char *name = json_string_value(json_object_get(v, "name")),
+             *version = json_string_value(json_object_get(v, "version"));
+  if (!v || json_is_null(v)) return strdup("-");
+  if (name) {
+    if (asprintf(&t, "%s%s%s", name, version ? " " : "", version ? version : "") < 0) return NULL;
+    return t;
+  }
+  if (json_is_object(json_array_get(v, 0))) {
+    if (asprintf(&t, "(%zu entries)", json_array_size(v)) < 0) return NULL;
+    return t;
+  }
+  t = scalar_text(v);
+  if (t && strlen(t) > 60) strcpy(t + 57, "...");
+  return t;
+}
+
+/* The changes of a diff ("changes") or a what-if ("planDiff"), as rows. */
+static const json_t *diff_changes(const json_t *d) {
+  const json_t *c = json_object_get(d, "changes");
+  return c ? c : json_object_get(d, "planDiff");
+}
+
+static void diff_table(const json_t *d) {
+  const json_t *changes = diff_changes(d), *from = json_object_get(d, "fromGeneration"),
+               *to = json_object_get(d, "toGeneration"), *machines = json_object_get(d, "machines");
+  printf("Class: %s", json_string_value(json_object_get(d, "class")) ?: "?");
+  if (json_is_integer(from) && json_is_integer(to))
+    printf(" (plan generation %lld -> %lld)", (long long)json_integer_value(from), (long long)json_integer_value(to));
+  printf("\n\n");
+  size_t n = json_array_size(changes);
+  if (n == 0) {
+    printf("No change: the plan says what it said.\n");
+  } else {
+    static const char *const h[] = {"Path", "From", "To", "Class"};
+    char ***rows = calloc(n, sizeof *rows);
+    for (size_t r = 0; rows && r < n; r++) {
+      const json_t *c = json_array_get(changes, r);
+      if (!(rows[r] = calloc(4, sizeof *rows[r]))) continue;
+      rows[r][0] = scalar_text(json_object_get(c, "path"));
+      rows[r][1] = change_cell(json_object_get(c, "from"));
+      rows[r][2] = change_cell(json_object_get(c, "to"));
+      rows[r][3] = scalar_text(json_object_get(c, "class"));
+    }
+    if (rows) {
+      out_grid(h, 4, rows, n);
+      free_rows(rows, n, 4);
+    }
+  }
+  if (!json_is_object(machines)) return;
+  /* machines per class, in the order of the classes */
+  static const char *const classes[] = {"None", "InPlace", "Restart", "Drain", "Reboot"};
+  char *cells[5], **row = cells;
+  for (size_t i = 0; i < 5; i++)
+    cells[i] = scalar_text(json_object_get(machines, classes[i]));
+  printf("\nMachines by class (from the plan each applied):\n");
+  out_grid(classes, 5, &row, 1);
+  for (size_t i = 0; i < 5; i++)
+    free(cells[i]);
+  printf("\nNothing was changed (a what-if).\n");
+}
+
+/* One tsv line per object of a list: the fields named, in order. */
+static void tsv_fields(const json_t *list, const char *const *fields, size_t n) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(list, i, c) {
+    for (size_t k = 0; k < n; k++) {
+      char *t = scalar_text(json_object_get(c, fields[k]));
+      printf("%s%s", k ? "\t" : "", t ? t : "");
+      free(t);
+    }
+    putchar('\n');
+  }
+}
+
 static void tsv_line(const json_t *o) {
   if (!json_is_object(o)) {
     char *t = scalar_text(o);
@@ -435,19 +516,13 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
     /* nothing: the exit status says it */
   } else if (strcmp(format, "tsv") == 0 && kind == KIND_PLAN && !is_list) {
     /* one line per component: name, version, image, args (what a plan is for) */
+    static const char *const fields[] = {"name", "version", "image", "args"};
     json_t *comps = components_view(json_object_get(view, "components"));
-    size_t i;
-    json_t *c;
-    json_array_foreach(comps, i, c) {
-      const char *f[] = {"name", "version", "image", "args"};
-      for (size_t k = 0; k < 4; k++) {
-        char *t = scalar_text(json_object_get(c, f[k]));
-        printf("%s%s", k ? "\t" : "", t ? t : "");
-        free(t);
-      }
-      putchar('\n');
-    }
+    tsv_fields(comps, fields, 4);
     json_decref(comps);
+  } else if (strcmp(format, "tsv") == 0 && kind == KIND_DIFF && !is_list) {
+    static const char *const fields[] = {"path", "from", "to", "class"}; /* one line per change */
+    tsv_fields(diff_changes(view), fields, 4);
   } else if (strcmp(format, "tsv") == 0) {
     if (is_list) {
       size_t i;
@@ -460,6 +535,8 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
     plan_table(view);
   } else if (kind == KIND_VM_SIZE_DETAIL && !is_list) {
     vm_size_table(view);
+  } else if (kind == KIND_DIFF && !is_list) {
+    diff_table(view);
   } else {
     json_t *items = is_list ? json_incref(view) : json_pack("[O]", view);
     static const column *const cols_of[] = {[KIND_CLUSTER] = cluster_cols,
@@ -472,7 +549,8 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
                                             [KIND_K8S_VERSION] = k8s_cols,
                                             [KIND_DEFAULT] = default_cols,
                                             [KIND_VERSION] = version_cols,
-                                            [KIND_MACHINE] = NULL};
+                                            [KIND_MACHINE] = NULL,
+                                            [KIND_DIFF] = NULL};
     table_of(cols_of[kind] ? cols_of[kind] : op_cols, items);
     json_decref(items);
     if (kind == KIND_NODEPOOL && !is_list) nodes_table(view);

@@ -18,7 +18,8 @@ typedef enum {
   KIND_K8S_VERSION,
   KIND_DEFAULT, /* configure --list-defaults */
   KIND_VERSION,
-  KIND_MACHINE /* machine list|show: json/yaml/tsv here, the table in cmd_machine.c */
+  KIND_MACHINE, /* machine list|show: json/yaml/tsv here, the table in cmd_machine.c */
+  KIND_DIFF     /* plan --diff {class, changes} and the what-if {valid, class, planDiff, machines} */
 } out_kind;
 
 /* az-style view of an ARM resource: properties moved to the top level, resourceGroup added

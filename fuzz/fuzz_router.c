@@ -67,6 +67,7 @@ STUB(gpd_gpu_vm_size_list)
 STUB(gpd_gpu_vm_size_get)
 STUB(gpd_ui_root)
 STUB(gpd_ui_get)
+STUB(gpd_pool_whatif)
 
 static gpd_credentials *creds;
 

@@ -468,6 +468,9 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
   set(&b, plan, "components", components_json(&b));
   set(&b, plan, "migLayout", b.node.mig_partition ? layout_json(&b) : json_null());
   set(&b, plan, "nodeLabels", labels_json(&b));
+  /* Taints reach the nodes with the plan (a change of them is one the nodes must see); only when the
+   * pool has some, so that the plans of pools without taints stay as they were. */
+  if (json_array_size(p->node_taints)) set(&b, plan, "nodeTaints", gpj_share(p->node_taints));
   set(&b, plan, "allocatable", allocatable_json(&b));
   set(&b, plan, "decisions", decisions_json(&b));
   set(&b, plan, "warnings", warnings_json(&b));

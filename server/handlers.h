@@ -18,6 +18,17 @@ void gpd_pool_put(gpd_request *req, gpd_response *resp);
 void gpd_pool_delete(gpd_request *req, gpd_response *resp);
 void gpd_pool_list(gpd_request *req, gpd_response *resp);
 void gpd_plan_get(gpd_request *req, gpd_response *resp);
+/* 404 for the request's pool: ParentResourceNotFound when its cluster is missing too, else
+ * ResourceNotFound (503 when the store fails). */
+void gpd_pool_not_found(gpd_request *req, gpd_response *resp);
+/* What a pool PUT body decides on the stored cluster and pool (existing NULL: a create), as the PUT
+ * and the what-if both ask it: ctx receives the request's policy context, the body is parsed,
+ * named by the URL (or the stored name) and the policy applied. The pool; or NULL with a refusal in
+ * err (err->count or err->oom set), or with the answer already in resp (store failure, OOM). */
+gp_pool *gpd_pool_decide(gpd_request *req, const json_t *body, const gp_cluster *cluster, const gp_pool *existing,
+                         gp_policy_context *ctx, gp_warnings *warnings, gp_error *err, gpd_response *resp);
+/* handlers_whatif.c */
+void gpd_pool_whatif(gpd_request *req, gpd_response *resp);
 /* handlers_machine.c */
 void gpd_machine_get(gpd_request *req, gpd_response *resp);
 void gpd_machine_put(gpd_request *req, gpd_response *resp);

@@ -16,7 +16,7 @@
 #include "resource.h"
 #include "visible.h"
 
-static void pool_not_found(gpd_request *r, gpd_response *resp) {
+void gpd_pool_not_found(gpd_request *r, gpd_response *resp) {
   char ckey[GPD_KEY_MAX];
   gpd_resource crow;
   bool found = false;
@@ -47,7 +47,7 @@ void gpd_pool_get(gpd_request *r, gpd_response *resp) {
   gpd_pool_key(r, key, sizeof key);
   if (!gpd_load_row(r, GPD_RES_POOL, key, &row, &found, resp)) return;
   if (!found) {
-    pool_not_found(r, resp);
+    gpd_pool_not_found(r, resp);
     return;
   }
   char *text = gpd_pool_view_text(r, &row, r->api, &len, resp);
@@ -58,6 +58,22 @@ void gpd_pool_get(gpd_request *r, gpd_response *resp) {
   gpd_resource_clear(&row);
 }
 
+gp_pool *gpd_pool_decide(gpd_request *r, const json_t *body, const gp_cluster *cluster, const gp_pool *existing,
+                         gp_policy_context *ctx, gp_warnings *warnings, gp_error *err, gpd_response *resp) {
+  gp_pool *pool = NULL;
+  gp_pool_request *preq = NULL;
+  if (!gpd_policy_context(r, ctx, resp)) return NULL;
+  ctx->cluster = cluster;
+  if (!(preq = gp_pool_request_parse(body, r->api, err))) return NULL;
+  free(preq->name); /* the URL names the pool; a name in the body is ignored */
+  if (!(preq->name = strdup(existing ? existing->name : r->pool)))
+    gpd_resp_oom(resp);
+  else
+    pool = gp_policy_apply_pool(ctx, preq, existing, warnings, err);
+  gp_pool_request_free(preq);
+  return pool;
+}
+
 static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   const json_t *body = arg;
   char ckey[GPD_KEY_MAX], pkey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1], id[GPD_ID_MAX];
@@ -65,7 +81,6 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   bool cfound = false, pfound = false;
   gp_cluster *cluster = NULL;
   gp_pool *existing = NULL, *pool = NULL;
-  gp_pool_request *preq = NULL;
   gp_warnings warnings = {0};
   gp_policy_context ctx;
   gp_error err;
@@ -94,19 +109,8 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   }
   if (!(cluster = gpd_cluster_load(&crow, resp))) goto out;
   if (pfound && !(existing = gpd_pool_load(&prow, resp))) goto out;
-  if (!gpd_policy_context(r, &ctx, resp)) goto out;
-  ctx.cluster = cluster;
-  if (!(preq = gp_pool_request_parse(body, r->api, &err))) {
-    gpd_resp_gp_error(resp, &err);
-    goto out;
-  }
-  free(preq->name); /* the URL names the pool; a name in the body is ignored */
-  if (!(preq->name = strdup(existing ? existing->name : r->pool))) {
-    gpd_resp_oom(resp);
-    goto out;
-  }
-  if (!(pool = gp_policy_apply_pool(&ctx, preq, existing, &warnings, &err))) {
-    gpd_resp_gp_error(resp, &err);
+  if (!(pool = gpd_pool_decide(r, body, cluster, existing, &ctx, &warnings, &err, resp))) {
+    if (err.count || err.oom) gpd_resp_gp_error(resp, &err);
     goto out;
   }
   json_t *stored = gp_pool_to_store(pool);
@@ -158,7 +162,6 @@ out:
   gp_pool_free(pool);
   gp_pool_free(existing);
   gp_cluster_free(cluster);
-  gp_pool_request_free(preq);
   gp_warnings_free(&warnings);
   gp_error_clear(&err);
   gpd_resource_clear(&crow);
@@ -305,7 +308,7 @@ void gpd_plan_get(gpd_request *r, gpd_response *resp) {
     rc = s->ops->get_plan(s, key, &gen, &plan);
   }
   if (rc == GPD_STORE_NOT_FOUND) {
-    pool_not_found(r, resp);
+    gpd_pool_not_found(r, resp);
   } else if (rc != GPD_STORE_OK) {
     gpd_resp_store_error(resp);
   } else if (gen == 0 || !plan) {

@@ -61,6 +61,7 @@ static const char *const p_unregister[] = {FEATURES, "{feature}", "unregister", 
 static const char *const p_machines[] = {POOL, "machines", NULL};
 static const char *const p_machine[] = {MACHINE, NULL};
 static const char *const p_machine_plan[] = {MACHINE, "plan", NULL};
+static const char *const p_whatif[] = {POOL, "whatIf", NULL};
 
 static const route routes[] = {
     /* the web console (ui.c): static files, open like /healthz */
@@ -133,6 +134,7 @@ static const route routes[] = {
      API_PREVIEW_ONLY,
      {[GPD_GET] = gpd_machine_get, [GPD_PUT] = gpd_machine_put, [GPD_DELETE] = gpd_machine_delete}},
     {GPD_ROUTE_MACHINE_PLAN, T_MACHINE "/plan", p_machine_plan, API_PREVIEW_ONLY, {[GPD_GET] = gpd_machine_plan_get}},
+    {GPD_ROUTE_POOL_WHATIF, T_POOL "/whatIf", p_whatif, API_PREVIEW_ONLY, {[GPD_POST] = gpd_pool_whatif}},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -248,6 +250,11 @@ bool gpd_route_match(gpd_request *req, gpd_response *resp) {
   return false;
 }
 
+/* The resource type of a preview-only route, as ARM's error for an api-version names it. */
+static const char *preview_type(int id) {
+  return id == GPD_ROUTE_POOL_WHATIF ? "managedClusters/agentPools/whatIf" : "managedClusters/agentPools/machines";
+}
+
 static bool check_api_version(gpd_request *req, gpd_response *resp, api_rule rule) {
   if (rule == API_NONE) return true;
   req->api_version = gpd_req_query(req, "api-version");
@@ -268,10 +275,9 @@ static bool check_api_version(gpd_request *req, gpd_response *resp, api_rule rul
   if (rule == API_PREVIEW_ONLY && req->api != GP_API_UNKNOWN && req->api != GP_API_PREVIEW) {
     /* ARM's answer for a resource type an api-version does not have */
     gpd_resp_error(resp, 400, "NoRegisteredProviderFound", NULL,
-                   "No registered resource provider found for API version '%.64s' and type "
-                   "'managedClusters/agentPools/machines' of namespace 'Microsoft.ContainerService'. The supported "
-                   "api-versions are '%s'.",
-                   req->api_version, gp_api_versions_preview());
+                   "No registered resource provider found for API version '%.64s' and type '%s' of namespace "
+                   "'Microsoft.ContainerService'. The supported api-versions are '%s'.",
+                   req->api_version, preview_type(req->route), gp_api_versions_preview());
     return false;
   }
   if (req->api != GP_API_UNKNOWN) return true;

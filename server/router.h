@@ -29,6 +29,7 @@ typedef enum {
   GPD_ROUTE_UI_FILE,
   GPD_ROUTE_GPU_VM_SIZES, /* the GPU VM catalog (handlers_catalog.c) */
   GPD_ROUTE_GPU_VM_SIZE,
+  GPD_ROUTE_POOL_WHATIF,
   GPD_ROUTE_COUNT
 } gpd_route_id;
 

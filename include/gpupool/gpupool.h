@@ -16,6 +16,7 @@
 #include "gpupool/mig_layouts.h"
 #include "gpupool/names.h"
 #include "gpupool/plan.h"
+#include "gpupool/plan_diff.h"
 #include "gpupool/policy.h"
 #include "gpupool/pool.h"
 #include "gpupool/version.h"

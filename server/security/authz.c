@@ -84,6 +84,11 @@ gpd_access gpd_authz_decide(const gpd_principal *p, int route, gpd_method m, con
               : m == GPD_DELETE ? "Microsoft.ContainerService/managedClusters/agentPools/delete"
                                 : "Microsoft.ContainerService/managedClusters/agentPools/write";
     return allow_if(read ? can_read(p, seg, nseg) : can_write(p, seg, nseg, GPD_SCOPE_MAX_SEGMENTS));
+  case GPD_ROUTE_POOL_WHATIF:
+    /* what a PUT would do: whoever may make that PUT (it writes nothing, but it reads the pool's
+     * machines and would tell a Reader what a change does before its owners decide it) */
+    *action = "Microsoft.ContainerService/managedClusters/agentPools/whatIf/action";
+    return allow_if(can_write(p, seg, nseg, GPD_SCOPE_MAX_SEGMENTS));
   case GPD_ROUTE_PLAN:
     *action = "Microsoft.ContainerService/managedClusters/agentPools/plan/read";
     if (can_read(p, seg, nseg)) return GPD_ACCESS_ALLOW;

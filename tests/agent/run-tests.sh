@@ -137,7 +137,7 @@ run - 0 --help
 has "$T/out" "Usage: gpupool-agent <command>"
 run - 2 frobnicate
 has "$T/err" "unknown command 'frobnicate'"
-for cmd in discover check render apply fetch; do
+for cmd in discover check render apply fetch diff; do
   run - 0 "$cmd" --help
   has "$T/out" "Usage: gpupool-agent $cmd"
 done
@@ -461,18 +461,46 @@ run - 1 render --plan "$P/nc64-t4-managed.json" --out "$T/kube-bad" --kubernetes
 run - 0 render --plan "$P/nc64-t4-unmanaged.json" --out "$T/kube-none" --kubernetes
 has "$T/err" "runs no component as a pod"
 
-# ---- apply (never --execute) ---------------------------------------------------------------------
+# ---- diff: the core's disruption class of two plan files (the table case by case: tests/diff/) ------
+echo "-- diff"
+run - 2 diff
+has "$T/err" "--to is required"
+run - 2 diff --to
+run - 2 diff --to "$P/nc64-t4-managed.json" --bogus
+run - 1 diff --to "$HERE/bad-plans/not-json.json"
+has "$T/err" "gpupool-agent diff: "
+run - 1 diff --from "$HERE/bad-plans/unknown-component.json" --to "$P/nc64-t4-managed.json"
+run - 1 diff --from "$T/nosuch.json" --to "$P/nc64-t4-managed.json"
+run - 0 diff --from "$P/nc64-t4-managed.json" --to "$P/nc64-t4-managed.json"
+eq "$(val "$T/out" class)" None "a plan against itself"
+eq "$(val "$T/out" changes)" "[]" "a plan against itself: no change"
+run - 0 diff --from "$P/nc64-t4-managed.json" --to "$P/nc64-t4-unmanaged.json"
+eq "$(val "$T/out" class)" Restart "Managed -> Unmanaged"
+run - 0 diff --from "$P/nd96-h100-managed.json" --to "$P/nd96-h100-mig1g-managed.json"
+eq "$(val "$T/out" class)" Reboot "MIG mode on"
+run - 0 diff --to "$P/cpu-d4s.json"
+eq "$(val "$T/out" class)" None "a CPU node from nothing"
+
+# ---- apply (dry run) ------------------------------------------------------------------------------
 echo "-- apply (dry run)"
 # Dry runs from inside $T with --root root, so the printed paths are stable.
 RUNDIR="$T"
-# ND96 MIG1g on the H100 (MIG disabled): enable MIG, reboot gate, create instances, services.
-run h100 0 apply --plan plans/nd96-h100-mig1g-managed.json --root root
-golden apply/nd96-mig1g-on-h100.txt "$T/out"
+# An 8-GPU plan (ND96 MIG1g) on the 1-GPU H100: refused with check's findings, before any step (no
+# nvidia-smi -mig 1, nothing at all planned).
+run h100 1 apply --plan plans/nd96-h100-mig1g-managed.json --root root
+has "$T/err" "this node cannot take the plan of Standard_ND96isr_H100_v5 (generation 1): nothing was done"
+has "$T/err" "ERROR    gpu-count        GPU count"
+has "$T/err" "expected: 8"
+eq "$(wc -c <"$T/out")" 0 "a refused plan plans no step"
+if [ -e "$T/root" ]; then fail "a refused plan wrote files"; else pass; fi
+# The A100 with MIG disabled and the NC24 MIG1g plan: enable MIG, reboot gate, create instances, services.
+run a100-mig-disabled.json 0 apply --plan plans/nc24-a100-mig1g-managed.json --root root
+golden apply/nc24-mig1g-on-a100-disabled.txt "$T/out"
 has "$T/out" "run nvidia-smi -i 0 -mig 1"
 has "$T/out" "check MIG mode active on GPU 0"
 has "$T/out" "run nvidia-smi mig -i 0 -cgi 19,19,19,19,19,19,19 -C"
 has "$T/out" "run systemctl daemon-reload"
-has "$T/out" "run systemctl restart nvidia-fabricmanager.service nvidia-device-plugin.service nvidia-dcgm.service dcgm-exporter.service"
+has "$T/out" "run systemctl restart nvidia-device-plugin.service nvidia-dcgm.service dcgm-exporter.service"
 has "$T/out" "write root/etc/systemd/system/nvidia-device-plugin.service.d/10-gpupool.conf"
 if [ -e "$T/root" ]; then fail "a dry run wrote files"; else pass; fi
 # A100 already partitioned as planned: no MIG commands.
@@ -488,9 +516,10 @@ has "$T/out" "run nvidia-smi mig -i 0 -dci"
 has "$T/out" "run nvidia-smi mig -i 0 -dgi"
 has "$T/out" "run nvidia-smi mig -i 0 -cgi 19,19,19,19,19,19,19 -C"
 # MIG enabled but the plan has no layout: destroy and disable.
-run a100-mig-1g.json 0 apply --plan plans/nc64-t4-managed.json --root root
+run a100-mig-1g.json 0 apply --plan plans/nc24-a100-managed.json --root root
 has "$T/out" "run nvidia-smi -i 0 -mig 0"
-# No NVML yet (first boot, the driver comes with the bootstrap): the full AKS sequence.
+# No NVML yet (first boot, the driver comes with the bootstrap): the full AKS sequence; nothing to
+# count the GPUs with, so nothing to refuse.
 run - 0 apply --plan plans/nd96-h100-mig1g-managed.json --root root
 golden apply/nd96-mig1g-no-nvml.txt "$T/out"
 has "$T/out" "run nvidia-smi -mig 1"
@@ -506,11 +535,93 @@ golden apply/nc64-managed-to-unmanaged.txt "$T/out"
 has "$T/out" "run systemctl disable --now nvidia-device-plugin.service"
 has "$T/out" "run systemctl disable --now dcgm-exporter.service"
 has "$T/out" "remove prev/etc/systemd/system/nvidia-device-plugin.service.d/10-gpupool.conf"
+hasnt "$T/out" "run systemctl restart" # the driver stays, and no service is left to restart
 if [ -e "$T/prev/etc/systemd/system/nvidia-device-plugin.service.d/10-gpupool.conf" ]; then pass; else fail "a dry run removed a file"; fi
-# A plan whose MIG layout the node cannot run: error.
+# A plan whose MIG layout the node cannot run (4 T4s, an A100 MIG plan): refused, nothing planned.
 run t4x4.json 1 apply --plan plans/nc24-a100-mig1g-managed.json --root root
-has "$T/err" "cannot run MIG"
+has "$T/err" "this node cannot take the plan of Standard_NC24ads_A100_v4"
+has "$T/err" "gpu-model"
+hasnt "$T/out" "nvidia-smi"
 RUNDIR=.
+
+# ---- apply --execute: only what differs ------------------------------------------------------------
+# On a root of its own (no privileges needed), with systemctl and nvidia-smi replaced by scripts that
+# record their calls: a second apply of the same plan runs nothing and rewrites nothing; a new
+# generation of the same plan writes bootstrap.env only; a Restart-class change restarts only the
+# service whose configuration changed; labels restart nothing.
+echo "-- apply --execute (idempotent)"
+XB="$T/xbin"
+XR="$T/xroot"
+XC="$T/xcalls"
+mkdir -p "$XB"
+# (systemctl fails its restarts while $T/xfail exists)
+for c in systemctl nvidia-smi; do
+  printf '#!/bin/sh\necho "%s $*" >>"%s"\n[ "$1" = restart ] && [ -e "%s" ] && exit 1\nexit 0\n' "$c" "$XC" "$T/xfail" >"$XB/$c"
+done
+chmod +x "$XB"/*
+# xapply GPUS RC PLAN: apply --execute with the recording commands; the calls in $XC (fresh)
+xapply() {
+  rm -f "$XC"
+  (PATH="$XB:$PATH" GPUPOOL_FAKE_NVML="$GPUS/$1" exec "$AGENT" apply --plan "$3" --root "$XR" --execute) \
+    >"$T/out" 2>"$T/err"
+  eq "$?" "$2" "apply --execute --plan $(basename "$3")"
+  touch "$XC"
+}
+# every file with its inode and content checksum: a file written again (temp file + rename) gets a new inode
+tree() { find "$XR" -type f -exec ls -i {} + | sort -k2 | while read -r ino f; do echo "$ino $(cksum <"$f") $f"; done; }
+xapply t4x4.json 0 "$P/nc64-t4-managed.json"
+has "$XC" "systemctl daemon-reload"
+has "$XC" "systemctl enable nvidia-device-plugin.service nvidia-dcgm.service dcgm-exporter.service"
+has "$XC" "systemctl restart nvidia-device-plugin.service nvidia-dcgm.service dcgm-exporter.service"
+hasnt "$XC" "nvidia-smi"
+tree >"$T/tree1"
+xapply t4x4.json 0 "$P/nc64-t4-managed.json"
+eq "$(wc -l <"$XC")" 0 "a second apply of the same plan runs no command"
+has "$T/out" "# nothing to do: the node already is what the plan says (4 files unchanged)"
+hasnt "$T/out" "write "
+tree >"$T/tree2"
+if cmp -s "$T/tree1" "$T/tree2"; then pass; else fail "a second apply rewrote files: $(diff "$T/tree1" "$T/tree2" | head -5)"; fi
+# the same plan under generation 2: bootstrap.env (which names the generation) only, no command
+sed 's/^  "generation": 1,/  "generation": 2,/' "$P/nc64-t4-managed.json" >"$T/t4-gen2.json"
+xapply t4x4.json 0 "$T/t4-gen2.json"
+eq "$(wc -l <"$XC")" 0 "a new generation of the same plan runs no command"
+eq "$(grep -c '^write ' "$T/out")" 1 "a new generation of the same plan writes one file"
+has "$T/out" "write $XR/etc/gpupool/bootstrap.env"
+# Restart class: the exporter's args change: its drop-in only; daemon-reload, restart of the exporter only
+sed 's|/etc/dcgm-exporter/default-counters.csv|/etc/dcgm-exporter/dcp-metrics-included.csv|' "$T/t4-gen2.json" >"$T/t4-exporter.json"
+xapply t4x4.json 0 "$T/t4-exporter.json"
+eq "$(grep '^systemctl' "$XC" | tr '\n' ';')" "systemctl daemon-reload;systemctl restart dcgm-exporter.service;" \
+  "an exporter args change restarts the exporter only"
+has "$T/out" "write $XR/etc/systemd/system/dcgm-exporter.service.d/10-gpupool.conf"
+hasnt "$T/out" "nvidia-device-plugin.service.d"
+# Restart class without a drop-in: DCGM's version: DCGM only, no daemon-reload
+sed 's/"version": "4.5.3"/"version": "4.6.0"/' "$T/t4-exporter.json" >"$T/t4-dcgm.json"
+xapply t4x4.json 0 "$T/t4-dcgm.json"
+eq "$(tr '\n' ';' <"$XC")" "systemctl restart nvidia-dcgm.service;" "a DCGM version change restarts DCGM only"
+# InPlace: a node label: the labels file and bootstrap.env, no command
+sed 's/"kubernetes.azure.com\/accelerator": "nvidia"/"kubernetes.azure.com\/accelerator": "nvidia", "team": "ml"/' \
+  "$T/t4-dcgm.json" >"$T/t4-label.json"
+xapply t4x4.json 0 "$T/t4-label.json"
+eq "$(wc -l <"$XC")" 0 "a label change runs no command"
+has "$XR/etc/gpupool/node-labels.yaml" "team: ml"
+# An apply that stops half-way (the restart fails) records nothing: the next one restarts what it left
+touch "$T/xfail"
+sed 's/"version": "4.6.0"/"version": "4.7.0"/' "$T/t4-label.json" >"$T/t4-dcgm2.json"
+xapply t4x4.json 1 "$T/t4-dcgm2.json"
+has "$T/err" "'systemctl' failed"
+hasnt "$T/out" "write $XR/etc/gpupool/bootstrap.env" # the record is written last
+rm -f "$T/xfail"
+xapply t4x4.json 0 "$T/t4-dcgm2.json"
+eq "$(tr '\n' ';' <"$XC")" "systemctl restart nvidia-dcgm.service;" "the restart a failed apply left undone"
+xapply t4x4.json 0 "$T/t4-dcgm2.json"
+eq "$(wc -l <"$XC")" 0 "and then nothing"
+# a plan the node cannot take: refused with --execute too, nothing run or written
+tree >"$T/tree3"
+xapply t4x4.json 1 "$P/nc24-a100-mig1g-managed.json"
+eq "$(wc -l <"$XC")" 0 "a refused plan runs no command"
+tree >"$T/tree4"
+if cmp -s "$T/tree3" "$T/tree4"; then pass; else fail "a refused plan changed files"; fi
+# --execute on / needs root; on a root of its own it does not (checked above as whoever runs the tests)
 
 # ---- fetch against a stand-in plan server ---------------------------------------------------------
 echo "-- fetch"

@@ -211,7 +211,7 @@ has "$SRV/requests.log" "PUT $SUB/node-1 api-version=2026-10-02-preview waitSeco
 wait_for 30 "grep -q 'if-none-match=\"' '$SRV/requests.log'" && pass || fail "no long-poll with If-None-Match"
 has "$SRV/requests.log" "GET $SUB/node-1/plan api-version=2026-10-02-preview waitSeconds=60 if-none-match=-"
 wait_for 30 "grep -q 'dry-run: generation 1 would be applied' '$LOG'" && pass || fail "dry run of generation 1 not logged"
-has "$LOG" "the NVIDIA driver 580.159.04 is installed; the node would be drained first"
+has "$LOG" "class Reboot: components[nvidia-driver] is added; the node would be drained first"
 has "$LOG" "would run: $D/bin/drain --timeout=300s node-1"
 has "$LOG" "dry-run: run systemctl daemon-reload"
 has "$LOG" "dry-run: write $D/root/etc/gpupool/bootstrap.env"
@@ -280,7 +280,7 @@ took=$(($(now_ms) - start))
 if [ "$took" -lt 15000 ]; then pass; else fail "the plan change took $took ms: no long-poll wake-up"; fi
 wait_for 30 "grep -q 'dry-run: generation 2 would be applied' '$LOG'" && pass || fail "dry run of generation 2"
 # nothing was applied, so the change is still from nothing: the driver would be installed
-has "$LOG" "dry-run: generation 2 would be applied (without --execute nothing is changed): the NVIDIA driver"
+has "$LOG" "dry-run: generation 2 would be applied (without --execute nothing is changed): class Reboot: components[nvidia-driver] is added"
 eq "$(val "$D/state/state.json" appliedGeneration)" 0 "a dry run applies nothing"
 # the first GET, the held one that the change answered, the next held one (and one more per minute of
 # test at most, when a hold times out)
@@ -322,12 +322,12 @@ wait_for 30 "last_put && test \"\$(val '$T/last.json' 'properties|status|applied
   fail "appliedGeneration 1 not reported"
 eq "$(val "$T/last.json" 'properties|kubernetes|unschedulable')" false "uncordoned"
 cmp -s "$D/state/applied-plan.json" "$SRV/plan.json" && pass || fail "applied-plan.json is not the applied plan"
-# the same plan content under a new generation: applied, no drain
-drains=$(count "$D/calls" '^drain')
+# the same plan content under a new generation: applied (class None), no drain, no command at all
+calls=$(grep -vc '^status' "$D/calls")
 serve "$T/plan2r.json"
 wait_for 60 "grep -q 'generation 2 applied' '$LOG'" && pass || fail "generation 2 not applied"
-eq "$(count "$D/calls" '^drain')" "$drains" "no drain when nothing needs idle GPUs"
-has "$LOG" "generation 2: no MIG layout, driver or driver mode change; no drain"
+eq "$(grep -vc '^status' "$D/calls")" "$calls" "no drain, systemctl or nvidia-smi when nothing on the node changes"
+has "$LOG" "generation 2: class None: nothing on the node changes; no drain"
 wait_for 30 "last_put && test \"\$(val '$T/last.json' 'properties|status|appliedGeneration')\" = 2" && pass ||
   fail "appliedGeneration 2 not reported"
 eq "$(val "$D/state/state.json" appliedGeneration)" 2 "state.json appliedGeneration"
@@ -407,6 +407,29 @@ eq "$(val "$D/state/state.json" appliedGeneration)" 0 "an abandoned step applies
 if [ -e "$D/root/etc/gpupool/bootstrap.env" ]; then fail "files written after an abandoned drain"; else pass; fi
 stop_server
 
+# A plan for another machine (8 H100s) on this 4-T4 node with --execute: refused before any drain,
+# nothing applied, the findings logged
+"$GPUPOOL" plan -f "$ROOT/tests/agent/pools/nd96-h100-mig1g-managed.json" --feature ManagedGPU >"$T/nd96.json" ||
+  fail "gpupool plan nd96"
+SRV="$T/srv4"
+mkdir -p "$SRV"
+cp "$T/nd96.json" "$SRV/plan.json"
+start_server "$SRV"
+D="$T/refuse"
+mkdir -p "$D"
+make_commands "$D"
+echo boot-1 >"$D/boot_id"
+start_agent "$D" node-6 t4x4.json --interval 2s --execute --root "$D/root"
+wait_for 60 "grep -q 'generation 1 refused, the node cannot take it: GPU count: expected 8, found 4' '$LOG'" && pass ||
+  fail "the 8-GPU plan was not refused"
+has "$LOG" "generation 1 not applied; trying again"
+# (the health watcher taints it: the plan's 8 GPUs are missing; that is health's, not apply's)
+eq "$(grep -Ec '^(drain|uncordon|systemctl|nvidia-smi) ' "$D/calls")" 0 "a refused plan: no drain, no systemctl, no nvidia-smi"
+eq "$(val "$D/state/state.json" appliedGeneration)" 0 "a refused plan is not applied"
+if [ -e "$D/root" ]; then fail "files written for a refused plan"; else pass; fi
+stop_agent
+stop_server
+
 # ---- the server away and back; a server that does not hold ------------------------------------------
 echo "-- run: backoff while gpupoold is away, reconnect, no busy loop"
 SRV="$T/srv3"
@@ -449,7 +472,8 @@ puts=$(count "$SRV/puts.jsonl" .)
 seen=$(wc -l <"$SRV/requests.log")
 start_server "$SRV" "$PORT"
 wait_for 90 "test \$(count '$SRV/puts.jsonl' .) -gt $puts" && pass || fail "no report after the server came back"
-has "$LOG" "gpupoold is back after"
+# (the stand-in counts the report before the agent logs that it got the answer)
+wait_for 30 "grep -q 'gpupoold is back after' '$LOG'" && pass || fail "log lacks: gpupoold is back after"
 last_put
 eq "$(val "$T/last.json" 'properties|status|health|state')" Failed "the health change made while away is reported"
 grep -q '"gpu":0,"xid":79,"class":"Fatal"' "$T/last.json" && pass || fail "the Xid event made while away is reported"

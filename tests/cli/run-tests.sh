@@ -357,6 +357,37 @@ has "$T/err" "--name is required"
 g 0 machine list -g rg1 --cluster-name c1 --nodepool-name gpu1 -o table
 eq "$(wc -l <"$T/out" | tr -d ' ')" 2 "a pool without machines: the headers alone"
 
+echo "-- update --dry-run: the what-if of the update, nothing written"
+g 0 nodepool show $G -n mpool
+etag=$(val eTag)
+plan_etag() { curl -s -o /dev/null -D - "$EP/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/mpool/plan?api-version=2026-10-02-preview" | tr -d '\r' | sed -n 's/^ETag: //Ip'; }
+pe=$(plan_etag)
+g 0 nodepool update $G -n mpool --labels team=ml --dry-run -o table
+golden nodepool-update-dry-run.table
+g 0 nodepool update $G -n mpool -c 5 --tags cost=ml --dry-run
+eq "$(val class)" None "dry run of a count and a tag: class"
+has "$T/out" '"planDiff": \[\]'
+has "$T/out" '"None": 3'
+eq "$(val toGeneration)" 1 "dry run of a count and a tag: no new generation"
+g 0 nodepool update $G -n mpool --enable-managed-gpu=false --dry-run
+eq "$(val class)" Restart "dry run of Managed -> Unmanaged: class"
+has "$T/out" '"Restart": 3'
+g 0 nodepool update $G -n mpool --gpu-driver-mode DRA --enable-managed-gpu --dry-run -o tsv
+has "$T/out" "^components\[nvidia-dra-driver\]	"
+g 1 nodepool update $G -n mpool --enable-managed-gpu=false --gpu-mig-strategy Mixed --dry-run
+has "$T/err" "(MIGStrategyRequiresManagedGPU)"
+eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "a refused dry run prints nothing on stdout"
+g 1 nodepool update $G -n nosuch -c 1 --dry-run
+has "$T/err" "(ResourceNotFound)"
+g 2 nodepool update $G -n mpool --dry-run
+has "$T/err" "nothing to update"
+g 0 nodepool show $G -n mpool
+eq "$(val eTag)" "$etag" "dry runs leave the pool's ETag"
+eq "$(val count)" 3 "dry runs leave the count"
+eq "$(val provisioningState)" Succeeded "dry runs start no operation"
+hasnt "$T/out" '"team"'
+eq "$(plan_etag)" "$pe" "dry runs leave the plan's generation"
+
 echo "-- updates"
 g 0 nodepool update $G -n gpu1 -c 3 --gpu-mig-strategy mixed --labels team=infra --tags owner=bob -k 1.37
 eq "$(val count)" 3 "count after update"
@@ -448,6 +479,19 @@ cp "$T/err" "$T/out"
 golden plan-refused-layout.txt
 g 1 validate -f "$T/bad-layout.json" --feature ManagedGPU -o yaml
 has "$T/out" "code: InvalidMIGLayout"
+
+# plan --diff: what an update does to a node (the disruption class), in JSON and as a table
+sed 's/"Unmanaged"/"Managed"/' "$X/pool-t4-unmanaged.json" >"$T/t4-managed.json"
+g 0 plan -f "$T/t4-managed.json" --existing "$X/pool-t4-unmanaged.json" --feature ManagedGPU --diff -o table
+golden plan-diff.table
+g 0 plan -f "$T/t4-managed.json" --existing "$X/pool-t4-unmanaged.json" --feature ManagedGPU --diff
+eq "$(val class)" Restart "plan --diff: class"
+g 0 plan -f "$X/pool-t4-unmanaged.json" --existing "$X/pool-t4-unmanaged.json" --feature ManagedGPU --diff -o table
+has "$T/out" "No change: the plan says what it said."
+g 1 plan -f "$T/bad-layout.json" --existing "$X/pool-a100-mixed-mig.json" --feature ManagedGPU --diff
+has "$T/out" '"code": "PropertyChangeNotAllowed"' # a refused update: its error, no diff
+g 2 validate -f "$X/pool-t4-unmanaged.json" --diff
+has "$T/err" "diff"
 
 echo "-- vm-size and kubernetes-versions (the catalog)"
 g 0 vm-size list -o table

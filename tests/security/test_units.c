@@ -202,6 +202,14 @@ static void test_authz(void **state) {
   assert_int_equal(decide(r, GPD_ROUTE_MACHINES, GPD_GET, list), GPD_ACCESS_ALLOW);
   assert_int_equal(decide(r, GPD_ROUTE_MACHINE, GPD_PUT, m1), GPD_ACCESS_DENY);
   assert_int_equal(decide(rg, GPD_ROUTE_MACHINE, GPD_DELETE, m1), GPD_ACCESS_ALLOW);
+  /* What-if: whoever may write the pool (it would tell what a change does to its machines) */
+  char whatif[512];
+  snprintf(whatif, sizeof whatif, "%s/whatIf", p1);
+  assert_int_equal(decide(rg, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(sc, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(r, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_DENY);
+  assert_int_equal(decide(ag, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_DENY);
+  assert_int_equal(decide(nd, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_DENY);
   /* a textual prefix of the subscription id matches nothing */
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTER, GPD_GET, c1), GPD_ACCESS_DENY);
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTERS_SUB, GPD_GET, SUB MC), GPD_ACCESS_DENY);

@@ -5,7 +5,8 @@
  * asprintf and json_loadb (see the Makefile), and jansson gets the same allocator through
  * json_set_alloc_funcs, so this file sees every allocation the library makes. For each input the
  * whole path a server or the CLI runs (parse the bodies, the cluster policy, the pool put, the GET
- * and storage views, the storage round trip, the plan) runs once as it is, then again with
+ * and storage views, the storage round trip, the plan and its disruption diff from the existing
+ * body's plan, or from nothing) runs once as it is, then again with
  * allocation 1 failing, then allocation 2, ... until a run no longer reaches the failing allocation;
  * then the same with every allocation from the Nth on failing (memory that stays short). Each run
  * must end exactly as the first one did, or fail cleanly: no success, a NULL from a function whose
@@ -170,7 +171,7 @@ typedef struct {
   gp_cluster_result *cluster;
   gp_pool *existing, *pool, *back;
   gp_warnings warnings;
-  json_t *view, *store, *plan;
+  json_t *view, *store, *plan, *old_plan, *diff;
 } run;
 
 /* v, noting a NULL from a function whose only failure is OOM. */
@@ -223,6 +224,8 @@ static void pool_path(const input *in, long fail, run *r) {
   r->store = nonnull(r, gp_pool_to_store(r->pool));
   r->back = r->store ? gp_pool_from_store(r->store, &r->err) : NULL;
   r->plan = nonnull(r, gp_plan_build(r->pool, &ctx, r->existing ? 2 : 1));
+  if (r->existing) r->old_plan = nonnull(r, gp_plan_build(r->existing, &ctx, 1));
+  if (r->plan && (r->old_plan || !r->existing)) r->diff = nonnull(r, gp_plan_diff(r->old_plan, r->plan, NULL));
 done:
   fail_at = 0;
   json_decref(body);
@@ -233,7 +236,7 @@ done:
   free(etext);
 }
 
-static bool pool_succeeded(const run *r) { return r->pool && r->view && r->store && r->back && r->plan; }
+static bool pool_succeeded(const run *r) { return r->pool && r->view && r->store && r->back && r->plan && r->diff; }
 
 /* Everything a run produced as one text: equal texts, equal results. */
 static char *pool_outcome(const run *r) {
@@ -246,6 +249,7 @@ static char *pool_outcome(const run *r) {
     json_object_set(o, "store", r->store);
     json_object_set_new(o, "storeRoundTrip", json_boolean(json_equal(back, r->store)));
     json_object_set(o, "plan", r->plan);
+    json_object_set(o, "diff", r->diff);
     json_decref(back);
   } else {
     json_object_set_new(o, "error", gp_error_to_json(&r->err));
@@ -266,6 +270,8 @@ static void pool_free(run *r) {
   json_decref(r->view);
   json_decref(r->store);
   json_decref(r->plan);
+  json_decref(r->old_plan);
+  json_decref(r->diff);
 }
 
 /* The cluster path of gpupoold: a cluster PUT that creates the cluster with pools listed in

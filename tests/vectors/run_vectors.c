@@ -1,15 +1,19 @@
-/* run_vectors.c - runs the decision-matrix case files under tests/vectors/ through the real CLI.
+/* run_vectors.c - runs the decision-matrix case files under tests/vectors/, and the disruption-class
+ * case files under tests/diff/, through the real CLI and node agent.
  *
  * A case is one JSON file: the inputs (pool body, optional cluster and existing bodies), the CLI
  * flags, and what must come out: the exit status, the error code/target/details, a subset of the
  * output JSON, paths that must be absent, and for plans the exact component list. The runner
- * writes the inputs to temporary files, runs `gpupool validate|plan`, and compares.
+ * writes the inputs to temporary files, runs `gpupool validate|plan`, and compares. A case whose
+ * command is "diff" (tests/diff/README.md) runs `gpupool plan --diff` and `gpupool-agent diff`.
  *
- * Usage: run-vectors --cli "CMD" DIR [FILTER]   (CMD may carry a wrapper such as valgrind) */
+ * Usage: run-vectors --cli "CMD" [--agent "CMD"] DIR [FILTER]   (CMD may carry a wrapper such as
+ * valgrind) */
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,7 @@
 
 static int failures;
 static char tmpdir[256];
+static const char *agent; /* --agent: gpupool-agent, for the diff cases */
 
 static void fail(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(const char *file, const char *fmt, ...) {
@@ -104,6 +109,239 @@ static char *read_all(FILE *f) {
   return buf;
 }
 
+/* Runs a shell command line with stderr to `errfile`; its stdout, stderr and exit status. */
+static void run_line(const char *line, const char *errfile, char **out, char **err, int *code) {
+  *out = *err = NULL;
+  *code = -1;
+  FILE *p = popen(line, "r");
+  if (!p) return;
+  *out = read_all(p);
+  int st = pclose(p);
+  *code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  FILE *ef = fopen(errfile, "r");
+  *err = ef ? read_all(ef) : NULL;
+  if (ef) fclose(ef);
+}
+
+/* The CLI flags of a case's args, appended at line[n]; the new length. */
+static int append_flags(const json_t *args, char *line, size_t size, int n) {
+  const char *s;
+  if ((s = json_string_value(json_object_get(args, "phase")))) n += snprintf(line + n, size - n, " --phase %s", s);
+  if ((s = json_string_value(json_object_get(args, "gaKubernetesVersion"))))
+    n += snprintf(line + n, size - n, " --ga-kubernetes-version %s", s);
+  if ((s = json_string_value(json_object_get(args, "apiVersion"))))
+    n += snprintf(line + n, size - n, " --api-version %s", s);
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(args, "features"), i, v) {
+    n += snprintf(line + n, size - n, " --feature %s", json_string_value(v));
+  }
+  return n;
+}
+
+/* ---- disruption-class cases (tests/diff/README.md) ----------------------------------------------- */
+
+/* Sets the value at a path of a plan written as the diff writes paths ("member", "member[key]",
+ * "member[key].field"; in components the key is a component's name); null removes. 0 when the
+ * path cannot be followed. */
+static int patch_plan(json_t *plan, const char *path, json_t *value) {
+  char member[128], key[256], field[128] = "";
+  const char *br = strchr(path, '['), *end = br ? strchr(br, ']') : NULL;
+  bool del = json_is_null(value);
+  if (!br) return del ? json_object_del(plan, path) == 0 : json_object_set(plan, path, value) == 0;
+  if (!end || (end[1] && end[1] != '.')) return 0;
+  snprintf(member, sizeof member, "%.*s", (int)(br - path), path);
+  snprintf(key, sizeof key, "%.*s", (int)(end - br - 1), br + 1);
+  if (end[1] == '.') snprintf(field, sizeof field, "%s", end + 2);
+  json_t *m = json_object_get(plan, member);
+  if (json_is_object(m) && !*field) return del ? json_object_del(m, key) == 0 : json_object_set(m, key, value) == 0;
+  if (!json_is_array(m)) return 0;
+  size_t i, at = 0;
+  json_t *x, *found = NULL;
+  json_array_foreach(m, i, x) {
+    const char *nm = json_string_value(json_object_get(x, "name"));
+    if (nm && strcmp(nm, key) == 0) found = x, at = i;
+  }
+  if (*field) {
+    if (!found) return 0;
+    return del ? json_object_del(found, field) == 0 : json_object_set(found, field, value) == 0;
+  }
+  if (del) return found && json_array_remove(m, at) == 0;
+  return (found ? json_array_set(m, at, value) : json_array_append(m, value)) == 0;
+}
+
+/* `CLI plan -f BODY [--existing OLD] FLAGS > OUT`, then the patches; 0 when it failed (said). */
+static int make_plan(const char *cli, const char *name, const char *body, const char *old, const json_t *args,
+                     const json_t *patches, const char *out_path) {
+  char line[4096], f_err[300];
+  snprintf(f_err, sizeof f_err, "%s/stderr.txt", tmpdir);
+  int n = snprintf(line, sizeof line, "%s plan -f %s", cli, body);
+  if (old) n += snprintf(line + n, sizeof line - n, " --existing %s", old);
+  n = append_flags(args, line, sizeof line, n);
+  snprintf(line + n, sizeof line - n, " >%s 2>%s", out_path, f_err);
+  char *out, *err;
+  int code;
+  run_line(line, f_err, &out, &err, &code);
+  free(out);
+  if (code != 0) {
+    fail(name, "%s: exit %d (the case's bodies must be valid): %.300s", line, code, err ? err : "");
+    free(err);
+    return 0;
+  }
+  free(err);
+  if (!patches) return 1;
+  json_error_t je;
+  json_t *plan = json_load_file(out_path, 0, &je);
+  const char *k;
+  json_t *v;
+  int ok = plan != NULL;
+  json_object_foreach((json_t *)patches, k, v) {
+    if (ok && !patch_plan(plan, k, v)) {
+      fail(name, "patch '%s' does not apply to the plan", k);
+      ok = 0;
+    }
+  }
+  if (ok) ok = write_json(out_path, plan) == 0;
+  json_decref(plan);
+  return ok;
+}
+
+/* A diff's changes without the generation's (plans of one update, printed apart, carry 1 and 2). */
+static json_t *without_generation(const json_t *d) {
+  json_t *out = json_array(), *c;
+  size_t i;
+  json_array_foreach(json_object_get(d, "changes"), i, c) {
+    const char *path = json_string_value(json_object_get(c, "path"));
+    if (!path || strcmp(path, "generation") != 0) json_array_append(out, c);
+  }
+  return out;
+}
+
+static void run_diff_case(const char *cli, json_t *c, const char *name) {
+  static const char *const case_keys[] = {"description", "row",       "command", "args",   "from", "to",
+                                          "update",      "fromPatch", "toPatch", "expect", NULL};
+  static const char *const expect_keys[] = {"exit", "class", "changes", "none", "error", "stderrContains", NULL};
+  json_t *args = json_object_get(c, "args"), *expect = json_object_get(c, "expect"), *from = json_object_get(c, "from"),
+         *to = json_object_get(c, "to"), *fpatch = json_object_get(c, "fromPatch"),
+         *tpatch = json_object_get(c, "toPatch");
+  const char *bad = unknown_key(c, case_keys);
+  if (!bad && json_is_object(expect)) bad = unknown_key(expect, expect_keys);
+  if (bad) {
+    fail(name, "unknown key '%s' (tests/diff/README.md lists the keys)", bad);
+    return;
+  }
+  if (!agent) {
+    fail(name, "a diff case needs --agent (gpupool-agent)");
+    return;
+  }
+  if (!json_is_object(to) || !from || !(json_is_object(from) || json_is_null(from)) || !json_is_object(expect)) {
+    fail(name, "a diff case needs 'to' (a body), 'from' (a body or null) and 'expect'");
+    return;
+  }
+  json_t *u = json_object_get(c, "update");
+  bool update = u ? json_is_true(u) : json_is_object(from) && !fpatch && !tpatch;
+  if (update && (fpatch || tpatch || !json_is_object(from))) {
+    fail(name, "an update case (gpupool plan --existing --diff) takes a 'from' body and no patches");
+    return;
+  }
+  char f_from[300], f_to[300], p_from[300], p_to[300], f_err[300], line[4096];
+  snprintf(f_from, sizeof f_from, "%s/from.json", tmpdir);
+  snprintf(f_to, sizeof f_to, "%s/to.json", tmpdir);
+  snprintf(p_from, sizeof p_from, "%s/from-plan.json", tmpdir);
+  snprintf(p_to, sizeof p_to, "%s/to-plan.json", tmpdir);
+  snprintf(f_err, sizeof f_err, "%s/stderr.txt", tmpdir);
+  if (json_is_object(from)) write_json(f_from, from);
+  write_json(f_to, to);
+  char *out = NULL, *err = NULL, *aout = NULL, *aerr = NULL;
+  int code = 0, acode = -1;
+  json_t *got = NULL, *agot = NULL;
+  if (update) { /* the offline CLI's diff of an update */
+    int n = snprintf(line, sizeof line, "%s plan -f %s --existing %s --diff", cli, f_to, f_from);
+    n = append_flags(args, line, sizeof line, n);
+    snprintf(line + n, sizeof line - n, " 2>%s", f_err);
+    run_line(line, f_err, &out, &err, &code);
+  }
+  /* the agent's diff of the two plans (for an update, the plans gpupool prints for it) */
+  if (code == 0 && (!json_is_object(from) || make_plan(cli, name, f_from, NULL, args, fpatch, p_from)) &&
+      make_plan(cli, name, f_to, update ? f_from : NULL, args, tpatch, p_to)) {
+    int n = snprintf(line, sizeof line, "%s diff", agent);
+    if (json_is_object(from)) n += snprintf(line + n, sizeof line - n, " --from %s", p_from);
+    snprintf(line + n, sizeof line - n, " --to %s 2>%s", p_to, f_err);
+    run_line(line, f_err, &aout, &aerr, &acode);
+    if (acode != 0) fail(name, "gpupool-agent diff: exit %d: %.300s", acode, aerr ? aerr : "");
+    agot = aout ? json_loads(aout, 0, NULL) : NULL;
+  }
+  if (!update) {
+    code = acode;
+    out = aout, aout = NULL;
+    err = aerr, aerr = NULL;
+  }
+  got = out && *out ? json_loads(out, 0, NULL) : NULL;
+  json_int_t want_exit = json_integer_value(json_object_get(expect, "exit"));
+  if (code != want_exit) {
+    fail(name, "exit status %d, expected %lld", code, (long long)want_exit);
+    fprintf(stderr, "  stdout: %.2000s\n  stderr: %.500s\n", out ? out : "", err ? err : "");
+    goto done;
+  }
+  if (!got) {
+    fail(name, "output is not JSON: %.300s", out ? out : "");
+    goto done;
+  }
+  json_t *we = json_object_get(expect, "error");
+  const char *wc = json_string_value(json_object_get(we, "code"));
+  if (wc && !json_equal(json_object_get(we, "code"), json_object_get(json_object_get(got, "error"), "code")))
+    fail(name, "error code %s, expected %s",
+         json_string_value(json_object_get(json_object_get(got, "error"), "code")) ?: "(none)", wc);
+  json_t *sc = json_object_get(expect, "stderrContains");
+  if (json_is_string(sc) && (!err || !strstr(err, json_string_value(sc))))
+    fail(name, "stderr lacks '%s': %.300s", json_string_value(sc), err ? err : "");
+  if (want_exit != 0) goto done;
+  /* both ways of asking say the same (the CLI keeps generation 1 for an update that changes nothing) */
+  if (update) {
+    json_t *a = without_generation(got), *b = without_generation(agot);
+    if (!agot || !json_equal(json_object_get(got, "class"), json_object_get(agot, "class")) || !json_equal(a, b))
+      fail(name, "gpupool plan --diff and gpupool-agent diff of its plans disagree: %.500s | %.500s", out,
+           aout ? aout : "");
+    json_decref(a);
+    json_decref(b);
+  }
+  json_t *wclass = json_object_get(expect, "class");
+  if (wclass && !json_equal(wclass, json_object_get(got, "class")))
+    fail(name, "class %s, expected %s", json_string_value(json_object_get(got, "class")) ?: "?",
+         json_string_value(wclass) ?: "?");
+  /* the changes that are not None, in order; the paths of those that are */
+  json_t *real = json_array(), *none = json_array(), *x;
+  size_t i;
+  json_array_foreach(json_object_get(got, "changes"), i, x) {
+    const char *cls = json_string_value(json_object_get(x, "class"));
+    if (cls && strcmp(cls, "None") == 0)
+      json_array_append(none, json_object_get(x, "path"));
+    else
+      json_array_append(real, x);
+  }
+  json_t *wch = json_object_get(expect, "changes"), *wnone = json_object_get(expect, "none");
+  char where[1024] = "";
+  if (wch && !subset(wch, real, where, sizeof where)) {
+    char *g = json_dumps(real, JSON_COMPACT);
+    fail(name, "changes differ at '%s'; got %.3000s", where, g ? g : "");
+    free(g);
+  }
+  if (wnone && !json_equal(wnone, none)) {
+    char *g = json_dumps(none, JSON_COMPACT);
+    fail(name, "None changes %s differ from 'none'", g ? g : "");
+    free(g);
+  }
+  json_decref(real);
+  json_decref(none);
+done:
+  json_decref(got);
+  json_decref(agot);
+  free(out);
+  free(err);
+  free(aout);
+  free(aerr);
+}
+
 static void run_case(const char *cli, const char *path, const char *name) {
   json_error_t je;
   json_t *c = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
@@ -114,6 +352,11 @@ static void run_case(const char *cli, const char *path, const char *name) {
   const char *cmd = json_string_value(json_object_get(c, "command"));
   json_t *args = json_object_get(c, "args"), *expect = json_object_get(c, "expect");
   if (!cmd) cmd = "validate";
+  if (strcmp(cmd, "diff") == 0) {
+    run_diff_case(cli, c, name);
+    json_decref(c);
+    return;
+  }
   if (!json_is_object(expect) || !json_object_get(c, "pool")) {
     fail(name, "case needs 'pool' and 'expect'");
     json_decref(c);
@@ -160,32 +403,19 @@ static void run_case(const char *cli, const char *path, const char *name) {
     write_json(f_existing, json_object_get(c, "existing"));
     n += snprintf(line + n, sizeof line - n, " --existing %s", f_existing);
   }
-  const char *s;
-  if ((s = json_string_value(json_object_get(args, "phase"))))
-    n += snprintf(line + n, sizeof line - n, " --phase %s", s);
-  if ((s = json_string_value(json_object_get(args, "gaKubernetesVersion"))))
-    n += snprintf(line + n, sizeof line - n, " --ga-kubernetes-version %s", s);
-  if ((s = json_string_value(json_object_get(args, "apiVersion"))))
-    n += snprintf(line + n, sizeof line - n, " --api-version %s", s);
+  n = append_flags(args, line, sizeof line, n);
   size_t i;
   json_t *v;
-  json_array_foreach(json_object_get(args, "features"), i, v) {
-    n += snprintf(line + n, sizeof line - n, " --feature %s", json_string_value(v));
-  }
   snprintf(line + n, sizeof line - n, " 2>%s", f_err);
 
-  FILE *p = popen(line, "r");
-  if (!p) {
+  char *out, *err;
+  int code;
+  run_line(line, f_err, &out, &err, &code);
+  if (code < 0) {
     fail(name, "cannot run %s", line);
     json_decref(c);
     return;
   }
-  char *out = read_all(p);
-  int st = pclose(p);
-  int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-  FILE *ef = fopen(f_err, "r");
-  char *err = ef ? read_all(ef) : NULL;
-  if (ef) fclose(ef);
 
   json_int_t want_exit = json_integer_value(json_object_get(expect, "exit"));
   char buf[64], buf2[64];
@@ -286,13 +516,15 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--cli") == 0 && i + 1 < argc)
       cli = argv[++i];
+    else if (strcmp(argv[i], "--agent") == 0 && i + 1 < argc)
+      agent = argv[++i];
     else if (!dir)
       dir = argv[i];
     else
       filter = argv[i];
   }
   if (!dir) {
-    fprintf(stderr, "usage: run-vectors --cli CMD DIR [FILTER]\n");
+    fprintf(stderr, "usage: run-vectors --cli CMD [--agent CMD] DIR [FILTER]\n");
     return 2;
   }
   snprintf(tmpdir, sizeof tmpdir, "/tmp/gpupool-vectors-XXXXXX");
