@@ -83,8 +83,11 @@ static bool parse_cluster_gpu_profile(const json_t *props, gp_api_group api, gp_
   if (!gpj_only_known(nv, "properties.gpuProfile.nvidia", nv_keys,
                       "A cluster only sets the default 'managementMode' of its pools.", err))
     ok = false;
-  int e;
-  if (!gpj_enum(nv, "managementMode", "properties.gpuProfile.nvidia", &gp_mgmt_mode_names, &e, err)) ok = false;
+  int e = 0;
+  if (json_is_null(json_object_get(nv, "managementMode")))
+    r->clear_management_mode = true; /* null removes the declared default, as on a pool */
+  else if (!gpj_enum(nv, "managementMode", "properties.gpuProfile.nvidia", &gp_mgmt_mode_names, &e, err))
+    ok = false;
   r->management_mode = (gp_mgmt_mode)e;
   return ok;
 }

@@ -85,6 +85,8 @@ static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_
       gp_error_add(err, "PreviewFeatureNotRegistered", "properties.gpuProfile.nvidia.managementMode",
                    "'properties.gpuProfile.nvidia.managementMode' is a preview setting. " GPP_REGISTER_FEATURE_HINT);
     c->management_mode = r->management_mode;
+  } else if (r->clear_management_mode) {
+    c->management_mode = GP_MGMT_UNSET; /* undeclared pools fall back to the next rule of the default */
   }
 }
 

@@ -2,8 +2,8 @@
  * decision matrix, preview gating, the legacy tag, defaults) and §5 (every other rule).
  *
  * gp_policy_apply_pool works in three steps: merge the request into the stored declarations
- * (immutability and the echo rule), derive the effective values (management mode, driver, MIG
- * strategy), then check every rule. All violations are collected; nothing is returned half-done. */
+ * (immutability; a value sent is a declaration, null removes one), derive the effective values (management mode,
+ * driver, MIG strategy), then check every rule. All violations are collected; nothing is returned half-done. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +74,16 @@ static const char *name_of(const gp_enum_names *t, int v) {
   return n ? n : "(none)";
 }
 
-static bool same_mig_list(const gp_gpu_settings *a, const gp_gpu_settings *b) {
+/* The same MIG instances, in any order (a GPU's layout does not depend on the order it is written in). */
+static bool same_mig_set(const gp_gpu_settings *a, const gp_gpu_settings *b) {
+  int count[GP_MIG_PROFILE_COUNT + 1] = {0};
   if (a->mig_profile_count != b->mig_profile_count) return false;
-  for (size_t i = 0; i < a->mig_profile_count; i++)
-    if (a->mig_profiles[i] != b->mig_profiles[i]) return false;
+  for (size_t i = 0; i < a->mig_profile_count; i++) {
+    count[a->mig_profiles[i]]++;
+    count[b->mig_profiles[i]]--;
+  }
+  for (size_t i = 0; i <= GP_MIG_PROFILE_COUNT; i++)
+    if (count[i]) return false;
   return true;
 }
 
@@ -95,17 +101,30 @@ static void change_not_allowed(gp_error *err, const char *path, const char *hint
   gp_error_add(err, "PropertyChangeNotAllowed", path, "Changing property '%s' is not allowed. %s", path, hint);
 }
 
-/* Mutable GPU settings: the echo rule keeps a value equal to the current effective one undeclared. */
-static int merge_mutable(int declared, int effective, int requested, bool create) {
-  if (!requested) return declared;
-  if (!create && !declared && requested == effective) return 0;
-  return requested;
+/* A mutable GPU setting (managementMode, driverMode, migStrategy): a value sent is a declaration,
+ * whatever the current effective value is; null removes the declaration; absent keeps it. */
+static int merge_mutable(int declared, int requested, bool cleared) {
+  if (requested) return requested;
+  return cleared ? 0 : declared;
+}
+
+/* A setting fixed at creation: null is refused once it holds a value (and changes nothing before). */
+static void fixed_cleared(gp_error *err, paths *ps, const char *field, const char *now) {
+  const char *p = path_of(ps, field);
+  gp_error_add(err, "PropertyChangeNotAllowed", p,
+               "Changing property '%s' is not allowed: it is fixed when the pool is created (it is %s), so null "
+               "cannot remove it. Leave it out of the request, or send its current value.",
+               p, now);
 }
 
 /* Step 1: the request's GPU settings merged into the stored declarations. */
-static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, gp_gpu_settings *d, gp_error *err) {
+static void merge_gpu(const gp_pool_request *req, const gp_pool *old, paths *ps, gp_gpu_settings *d, gp_error *err) {
   bool create = old == NULL;
-  if (!r) return;
+  char text[128];
+  if (!req) return;
+  const gp_gpu_settings *r = &req->gpu;
+  unsigned cleared = req->cleared;
+  /* driver and driverType: fixed at creation; the effective value then counts as declared */
   if (r->driver) {
     if (create || !old->effective.driver)
       d->driver = r->driver;
@@ -113,6 +132,8 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, g
       change_not_allowed(err, path_of(ps, "gpuProfile.driver"),
                          "'gpuProfile.driver' is fixed when the pool is created; create a new pool with the other "
                          "value and move the workloads.");
+  } else if ((cleared & GP_CLEAR_DRIVER) && !create && old->effective.driver) {
+    fixed_cleared(err, ps, "gpuProfile.driver", name_of(&gp_driver_names, old->effective.driver));
   }
   if (r->driver_type) {
     if (create || !old->effective.driver_type)
@@ -120,6 +141,8 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, g
     else if (r->driver_type != old->effective.driver_type)
       change_not_allowed(err, path_of(ps, "gpuProfile.driverType"),
                          "'gpuProfile.driverType' is fixed when the pool is created.");
+  } else if ((cleared & GP_CLEAR_DRIVER_TYPE) && !create && old->effective.driver_type) {
+    fixed_cleared(err, ps, "gpuProfile.driverType", name_of(&gp_driver_type_names, old->effective.driver_type));
   }
   if (r->instance_profile) {
     if (create)
@@ -127,26 +150,25 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, g
     else if (r->instance_profile != old->declared.instance_profile)
       change_not_allowed(err, path_of(ps, "gpuInstanceProfile"),
                          "The MIG profile is fixed when the pool is created; create a new pool.");
+  } else if ((cleared & GP_CLEAR_INSTANCE_PROFILE) && !create && old->declared.instance_profile) {
+    fixed_cleared(err, ps, "gpuInstanceProfile", name_of(&gp_mig_profile_names, old->declared.instance_profile));
   }
   if (r->mig_profile_count) {
     if (create) {
       d->mig_profile_count = r->mig_profile_count;
       memcpy(d->mig_profiles, r->mig_profiles, sizeof d->mig_profiles);
-    } else if (!same_mig_list(r, &old->declared)) {
+    } else if (!same_mig_set(r, &old->declared)) {
       change_not_allowed(err, path_of(ps, "gpuProfile.nvidia.migProfiles"),
                          "The MIG layout is fixed when the pool is created; create a new pool.");
-    }
+    } /* the same instances in another order: no change, the stored order stays */
+  } else if ((cleared & GP_CLEAR_MIG_PROFILES) && !create && old->declared.mig_profile_count) {
+    mig_list_text(&old->declared, text, sizeof text);
+    fixed_cleared(err, ps, "gpuProfile.nvidia.migProfiles", text);
   }
-  const gp_gpu_settings *eff = old ? &old->effective : d;
-  /* A driver None pool can never follow a Managed default, so for it an explicit Unmanaged is a
-   * real declaration: it is what ManagedGPUDefaultConflict asks the user to send. */
-  if (!create && r->management_mode == GP_MGMT_UNMANAGED && old->effective.driver == GP_DRIVER_NONE &&
-      !d->management_mode)
-    d->management_mode = GP_MGMT_UNMANAGED;
   d->management_mode =
-      (gp_mgmt_mode)merge_mutable(d->management_mode, eff->management_mode, r->management_mode, create);
-  d->driver_mode = (gp_driver_mode)merge_mutable(d->driver_mode, eff->driver_mode, r->driver_mode, create);
-  d->mig_strategy = (gp_mig_strategy)merge_mutable(d->mig_strategy, eff->mig_strategy, r->mig_strategy, create);
+      (gp_mgmt_mode)merge_mutable(d->management_mode, r->management_mode, cleared & GP_CLEAR_MANAGEMENT_MODE);
+  d->driver_mode = (gp_driver_mode)merge_mutable(d->driver_mode, r->driver_mode, cleared & GP_CLEAR_DRIVER_MODE);
+  d->mig_strategy = (gp_mig_strategy)merge_mutable(d->mig_strategy, r->mig_strategy, cleared & GP_CLEAR_MIG_STRATEGY);
 }
 
 /* Non-GPU fields: identity, size, OS, count, labels, taints, tags, extras. */
@@ -204,21 +226,19 @@ static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, path
 #undef REPLACE_JSON
 }
 
-/* Kubernetes version: declared (echo rule applies) or the cluster's, supported, never lower. */
+/* Kubernetes version: declared or the cluster's, supported, never lower. */
 static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *old, const gp_policy_context *ctx,
                            paths *ps, gp_error *err) {
   char full[48];
-  if (r && r->orchestrator_version) {
-    gp_k8s_version echo;
-    bool is_echo = old && !old->orchestrator_version && gp_k8s_version_parse(r->orchestrator_version, &echo) &&
-                   gp_k8s_version_cmp(&echo, &old->k8s) == 0 && echo.has_patch == old->k8s.has_patch;
-    if (!is_echo) {
-      free(p->orchestrator_version);
-      if (!(p->orchestrator_version = strdup(r->orchestrator_version))) {
-        err->oom = true;
-        return;
-      }
+  if (r && r->orchestrator_version) { /* a version sent is a declaration: the pool no longer follows the cluster */
+    free(p->orchestrator_version);
+    if (!(p->orchestrator_version = strdup(r->orchestrator_version))) {
+      err->oom = true;
+      return;
     }
+  } else if (r && (r->cleared & GP_CLEAR_ORCHESTRATOR_VERSION)) {
+    free(p->orchestrator_version);
+    p->orchestrator_version = NULL; /* follows the cluster again */
   }
   gp_k8s_version v;
   if (p->orchestrator_version) {
@@ -281,15 +301,14 @@ static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_c
   if (ctx->phase != GP_PHASE_PREVIEW || ctx->feature_managed_gpu || ctx->feature_managed_gpu_experience) return;
   const char *changed[4];
   size_t n = 0;
-  /* A declaration equal to what the pool already has changes nothing and is not gated. */
-  const gp_gpu_settings *e = old ? &old->effective : &none;
-  if (d->management_mode && d->management_mode != o->management_mode && d->management_mode != e->management_mode)
+  /* A value equal to the stored declaration is no new declaration, and removing one declares nothing:
+   * neither is gated, so a pool keeps working when the feature is unregistered later. */
+  if (d->management_mode && d->management_mode != o->management_mode)
     changed[n++] = path_of(ps, "gpuProfile.nvidia.managementMode");
-  if (d->driver_mode && d->driver_mode != o->driver_mode && d->driver_mode != e->driver_mode)
-    changed[n++] = path_of(ps, "gpuProfile.nvidia.driverMode");
-  if (d->mig_strategy && d->mig_strategy != o->mig_strategy && d->mig_strategy != e->mig_strategy)
+  if (d->driver_mode && d->driver_mode != o->driver_mode) changed[n++] = path_of(ps, "gpuProfile.nvidia.driverMode");
+  if (d->mig_strategy && d->mig_strategy != o->mig_strategy)
     changed[n++] = path_of(ps, "gpuProfile.nvidia.migStrategy");
-  if (d->mig_profile_count && !same_mig_list(d, o)) changed[n++] = path_of(ps, "gpuProfile.nvidia.migProfiles");
+  if (d->mig_profile_count && !same_mig_set(d, o)) changed[n++] = path_of(ps, "gpuProfile.nvidia.migProfiles");
   for (size_t i = 0; i < n; i++)
     gp_error_add(err, "PreviewFeatureNotRegistered", changed[i],
                  "'%s' is a preview setting. " GPP_REGISTER_FEATURE_HINT " (" GP_FEATURE_MANAGED_GPU_EXPERIENCE
@@ -520,7 +539,7 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
   if (!p->vm_size || err->oom) goto fail;
   p->size = gp_catalog_vm_size(p->vm_size);
   decide_version(p, req, existing, ctx, &ps, err);
-  merge_gpu(req ? &req->gpu : NULL, existing, &ps, &p->declared, err);
+  merge_gpu(req, existing, &ps, &p->declared, err);
   memset(&p->effective, 0, sizeof p->effective);
   p->src_driver = p->src_management_mode = p->src_driver_mode = p->src_mig_strategy = GP_SRC_NONE;
   p->legacy_tag = false;

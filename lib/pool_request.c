@@ -118,10 +118,26 @@ static bool parse_taints(const json_t *props, const char *path, gp_pool_request 
   return ok;
 }
 
+/* An enum member that may also be null, which removes its declaration: *out 0 and `bit` set in
+ * r->cleared. */
+static bool enum_or_null(const json_t *obj, const char *key, const char *path, const gp_enum_names *names, int *out,
+                         gp_pool_request *r, unsigned bit, gp_error *err) {
+  if (json_is_null(json_object_get(obj, key))) {
+    *out = 0;
+    r->cleared |= bit;
+    return true;
+  }
+  return gpj_enum(obj, key, path, names, out, err);
+}
+
 static bool parse_mig_profiles(const json_t *nv, const char *path, gp_pool_request *r, gp_error *err) {
   char p[GP_PATH_MAX], list[128];
   const json_t *a = json_object_get(nv, "migProfiles");
   if (!a) return true;
+  if (json_is_null(a)) {
+    r->cleared |= GP_CLEAR_MIG_PROFILES;
+    return true;
+  }
   gpj_path(p, sizeof p, path, "migProfiles");
   if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > GP_MAX_MIG_PROFILES)
     gp_enum_list(&gp_mig_profile_names, list, sizeof list);
@@ -167,7 +183,11 @@ static bool parse_mig_profiles(const json_t *nv, const char *path, gp_pool_reque
 static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_group api, gp_pool_request *r,
                               gp_error *err) {
   static const char *const gp_keys[] = {"driver", "driverType", "nvidia", NULL};
-  static const char *const nv_keys[] = {"managementMode", "driverMode", "migStrategy", "migProfiles", NULL};
+  /* the current* members are read-only (the effective values a GET shows): accepted and ignored, so
+   * that a GET-modify-PUT round trip works and declares nothing */
+  static const char *const nv_keys[] = {
+      "managementMode",        "driverMode",         "migStrategy",       "migProfiles",
+      "currentManagementMode", "currentMigStrategy", "currentDriverMode", NULL};
   char p[GP_PATH_MAX], np[GP_PATH_MAX], fp[GP_PATH_MAX];
   const json_t *g = json_object_get(props, "gpuProfile");
   int e;
@@ -187,7 +207,7 @@ static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_grou
                       "'nvidia.managementMode' Managed or Unmanaged.",
                       err))
     ok = false;
-  if (!gpj_enum(g, "driver", p, &gp_driver_names, &e, err)) ok = false;
+  if (!enum_or_null(g, "driver", p, &gp_driver_names, &e, r, GP_CLEAR_DRIVER, err)) ok = false;
   r->gpu.driver = (gp_driver)e;
   if (json_object_get(g, "driverType")) {
     if (api != GP_API_PREVIEW) {
@@ -195,7 +215,7 @@ static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_grou
       not_in_version(err, fp, api, "2026-08-02-preview");
       ok = false;
     } else {
-      if (!gpj_enum(g, "driverType", p, &gp_driver_type_names, &e, err)) ok = false;
+      if (!enum_or_null(g, "driverType", p, &gp_driver_type_names, &e, r, GP_CLEAR_DRIVER_TYPE, err)) ok = false;
       r->gpu.driver_type = (gp_driver_type)e;
     }
   }
@@ -215,11 +235,11 @@ static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_grou
                       "them all.",
                       err))
     ok = false;
-  if (!gpj_enum(nv, "managementMode", np, &gp_mgmt_mode_names, &e, err)) ok = false;
+  if (!enum_or_null(nv, "managementMode", np, &gp_mgmt_mode_names, &e, r, GP_CLEAR_MANAGEMENT_MODE, err)) ok = false;
   r->gpu.management_mode = (gp_mgmt_mode)e;
-  if (!gpj_enum(nv, "driverMode", np, &gp_driver_mode_names, &e, err)) ok = false;
+  if (!enum_or_null(nv, "driverMode", np, &gp_driver_mode_names, &e, r, GP_CLEAR_DRIVER_MODE, err)) ok = false;
   r->gpu.driver_mode = (gp_driver_mode)e;
-  if (!gpj_enum(nv, "migStrategy", np, &gp_mig_strategy_names, &e, err)) ok = false;
+  if (!enum_or_null(nv, "migStrategy", np, &gp_mig_strategy_names, &e, r, GP_CLEAR_MIG_STRATEGY, err)) ok = false;
   r->gpu.mig_strategy = (gp_mig_strategy)e;
   if (!parse_mig_profiles(nv, np, r, err)) ok = false;
   return ok;
@@ -269,8 +289,10 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
   r->os_sku = (gp_os_sku)e;
   if (!gpj_enum(props, "mode", path, &gp_pool_mode_names, &e, err)) ok = false;
   r->pool_mode = (gp_pool_mode)e;
-  if (!gpj_string(props, "orchestratorVersion", path, MAX_VERSION, &s, err) ||
-      !gpj_dup_into(&r->orchestrator_version, s, err))
+  if (json_is_null(json_object_get(props, "orchestratorVersion")))
+    r->cleared |= GP_CLEAR_ORCHESTRATOR_VERSION; /* back to following the cluster */
+  else if (!gpj_string(props, "orchestratorVersion", path, MAX_VERSION, &s, err) ||
+           !gpj_dup_into(&r->orchestrator_version, s, err))
     ok = false;
   const json_t *m;
   if (!gpj_string_map(props, "nodeLabels", path, MAX_LABELS, MAX_LABEL_KEY, MAX_LABEL_VALUE, &m, err))
@@ -282,7 +304,8 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
   else if (m && !(r->tags = gpj_share(m)))
     err->oom = true;
   if (!parse_taints(props, path, r, err)) ok = false;
-  if (!gpj_enum(props, "gpuInstanceProfile", path, &gp_mig_profile_names, &e, err)) ok = false;
+  if (!enum_or_null(props, "gpuInstanceProfile", path, &gp_mig_profile_names, &e, r, GP_CLEAR_INSTANCE_PROFILE, err))
+    ok = false;
   r->gpu.instance_profile = (gp_mig_profile)e;
   if (!parse_gpu_profile(props, path, api, r, err)) ok = false;
 

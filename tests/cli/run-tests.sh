@@ -259,7 +259,7 @@ g 0 nodepool show $G -n gpu1 -o tsv
 golden nodepool-show.tsv
 g 0 nodepool show $G -n gpu1
 eq "$(val gpuInstanceProfile)" MIG1g "gpuInstanceProfile"
-has "$T/out" '"migStrategy": "Single"'
+has "$T/out" '"currentMigStrategy": "Single"'
 has "$T/out" '"owner": "alice"'
 has "$T/out" '"dedicated=ml:NoExecute"'
 g 0 nodepool plan $G -n gpu1 -o table

@@ -146,8 +146,15 @@ static void test_visibility(void **state) {
   assert_string_equal(json_string_value(json_object_get(json_object_get(st, "gpuProfile"), "driver")), "Install");
   assert_null(json_object_get(json_object_get(st, "gpuProfile"), "nvidia"));
   json_t *nv = json_object_get(json_object_get(pv, "gpuProfile"), "nvidia");
+  /* the writable fields hold what was declared, the current* ones what applies */
   assert_string_equal(json_string_value(json_object_get(nv, "managementMode")), "Managed");
-  assert_string_equal(json_string_value(json_object_get(nv, "migStrategy")), "Single");
+  assert_null(json_object_get(nv, "migStrategy"));
+  assert_null(json_object_get(nv, "driverMode"));
+  assert_string_equal(json_string_value(json_object_get(nv, "currentManagementMode")), "Managed");
+  assert_string_equal(json_string_value(json_object_get(nv, "currentMigStrategy")), "Single");
+  assert_string_equal(json_string_value(json_object_get(nv, "currentDriverMode")), "DevicePlugin");
+  assert_null(json_object_get(pv, "orchestratorVersion")); /* not declared: follows the cluster */
+  assert_string_equal(json_string_value(json_object_get(pv, "currentOrchestratorVersion")), "1.35.0");
   json_decref(old);
   json_decref(st);
   json_decref(pv);
