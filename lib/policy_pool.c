@@ -500,6 +500,70 @@ static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
   }
 }
 
+/* "7 × 1g.10gb" or "1 × 3g.40gb + 1 × 2g.20gb": a GPU's instances by NVIDIA profile, in creation
+ * order; "no MIG" without a layout. */
+static void layout_text(const gp_mig_layout *l, bool has, const char *gpu_model, char *buf, size_t size) {
+  int count[GP_MIG_PROFILE_COUNT + 1] = {0};
+  size_t used = 0;
+  snprintf(buf, size, "no MIG");
+  if (!has) return;
+  for (size_t i = 0; i < l->count; i++)
+    count[l->inst[i].profile]++;
+  buf[0] = '\0';
+  for (size_t i = 0; i < l->count; i++) {
+    gp_mig_profile pr = l->inst[i].profile;
+    if (!count[pr]) continue; /* already written */
+    const gp_mig_model_profile *mp = gp_catalog_mig_profile(gpu_model, pr);
+    int n = snprintf(buf + used, size - used, "%s%d × %s", used ? " + " : "", count[pr],
+                     mp ? mp->nvidia_name : name_of(&gp_mig_profile_names, pr));
+    if (n < 0 || (size_t)n >= size - used) break;
+    used += (size_t)n;
+    count[pr] = 0;
+  }
+}
+
+/* The effective MIG layout (the instances each GPU gets) is fixed at creation: re-partitioning needs
+ * idle GPUs and a reboot on Azure VMs, so an update may not change it, whichever field would
+ * (migStrategy reading the same migProfiles differently, managementMode or driverMode changing the
+ * strategy). The same instances in another order are the same layout. */
+static void check_layout_kept(const gp_pool *p, const gp_pool *old, paths *ps, gp_error *err) {
+  gp_mig_layout a, b;
+  bool had = gp_plan_mig_layout(old, &a), has = gp_plan_mig_layout(p, &b);
+  int count[GP_MIG_PROFILE_COUNT + 1] = {0};
+  if (had && has && a.count == b.count) {
+    for (size_t i = 0; i < a.count; i++) {
+      count[a.inst[i].profile]++;
+      count[b.inst[i].profile]--;
+    }
+    bool same = true;
+    for (size_t i = 0; i <= GP_MIG_PROFILE_COUNT; i++)
+      same = same && !count[i];
+    if (same) return;
+  } else if (!had && !has) {
+    return;
+  }
+  const gp_gpu_settings *d = &p->declared, *o = &old->declared;
+  const char *field = "gpuProfile.nvidia.migStrategy",
+             *now = name_of(&gp_mig_strategy_names, old->effective.mig_strategy);
+  if (d->mig_strategy == o->mig_strategy && d->management_mode != o->management_mode) {
+    field = "gpuProfile.nvidia.managementMode";
+    now = name_of(&gp_mgmt_mode_names, old->effective.management_mode);
+  } else if (d->mig_strategy == o->mig_strategy && d->driver_mode != o->driver_mode) {
+    field = "gpuProfile.nvidia.driverMode";
+    now = name_of(&gp_driver_mode_names, old->effective.driver_mode);
+  }
+  char before[160], after[160];
+  const char *model = p->size ? p->size->gpu_model : "";
+  layout_text(&a, had, model, before, sizeof before);
+  layout_text(&b, has, model, after, sizeof after);
+  const char *path = path_of(ps, field);
+  gp_error_add(err, "PropertyChangeNotAllowed", path,
+               "The MIG layout of a pool is fixed when it is created: this change would turn each GPU's %s into %s, "
+               "re-partitioning every node. Keep '%s' as it is (%s), or create a new pool with the layout you want "
+               "and move the workloads.",
+               before, after, path, now);
+}
+
 static void check_labels(const gp_pool *p, paths *ps, gp_error *err) {
   static const char *const reserved[] = {"kubernetes.azure.com/", "nvidia.com/mig.", "nvidia.com/gpu.deploy.", NULL};
   const char *k;
@@ -589,7 +653,9 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
     p->effective.instance_profile = d->instance_profile;
     p->effective.mig_profile_count = d->mig_profile_count;
     memcpy(p->effective.mig_profiles, d->mig_profiles, sizeof d->mig_profiles);
+    size_t mig_before = err->count;
     check_mig(p, &ps, err);
+    if (existing && err->count == mig_before) check_layout_kept(p, existing, &ps, err);
   } else if (d->instance_profile) {
     gp_error_add(err, "MIGNotSupportedOnVMSize", path_of(&ps, "gpuInstanceProfile"),
                  "MIG profiles are not supported on Windows pools.");
