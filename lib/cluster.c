@@ -213,10 +213,7 @@ json_t *gp_cluster_to_json(const gp_cluster *c, gp_pool *const *pools, size_t np
     return NULL;
   }
   gp_k8s_version_full(&c->k8s, full, sizeof full);
-  if (c->k8s.has_patch)
-    snprintf(ver, sizeof ver, "%d.%d.%d", c->k8s.major, c->k8s.minor, c->k8s.patch);
-  else
-    snprintf(ver, sizeof ver, "%d.%d", c->k8s.major, c->k8s.minor);
+  gp_k8s_version_text(&c->k8s, ver, sizeof ver);
   rc |= gpj_set_str(o, "name", c->name);
   rc |= json_object_set_new(o, "type", json_string("Microsoft.ContainerService/managedClusters"));
   rc |= gpj_set_str(o, "location", c->location);
@@ -263,10 +260,7 @@ json_t *gp_cluster_to_store(const gp_cluster *c) {
   char ver[48];
   int rc = 0;
   if (!o) return NULL;
-  if (c->k8s.has_patch)
-    snprintf(ver, sizeof ver, "%d.%d.%d", c->k8s.major, c->k8s.minor, c->k8s.patch);
-  else
-    snprintf(ver, sizeof ver, "%d.%d", c->k8s.major, c->k8s.minor);
+  gp_k8s_version_text(&c->k8s, ver, sizeof ver);
   rc |= json_object_set_new(o, "v", json_integer(1));
   rc |= gpj_set_str(o, "name", c->name);
   rc |= gpj_set_str(o, "location", c->location);

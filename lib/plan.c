@@ -286,7 +286,7 @@ static void decision(build *b, json_t *list, const char *rule, const char *outco
 
 static const char *management_mode_reason(const gp_pool *p, const gp_policy_context *ctx, char *buf, size_t size) {
   char ga[32], ver[32];
-  snprintf(ga, sizeof ga, "%d.%d", ctx->ga_version.major, ctx->ga_version.minor);
+  gp_k8s_version_text(&ctx->ga_version, ga, sizeof ga);
   gp_k8s_version_full(&p->k8s, ver, sizeof ver);
   switch (p->src_management_mode) {
   case GP_SRC_DECLARED:

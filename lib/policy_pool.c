@@ -269,6 +269,18 @@ static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *
                  "Kubernetes %s is lower than the pool's current version %s; downgrades are not supported.", full, cur);
     return;
   }
+  if (ctx->cluster && gp_k8s_version_cmp(&v, &ctx->cluster->k8s) > 0) {
+    char cl[48];
+    gp_k8s_version_full(&v, full, sizeof full);
+    gp_k8s_version_full(&ctx->cluster->k8s, cl, sizeof cl);
+    gp_error_add(
+        err, "InvalidOrchestratorVersion", path_of(ps, "orchestratorVersion"),
+        "Kubernetes %s is above the cluster's version %s: a pool may not run a newer Kubernetes than its "
+        "control plane. Upgrade the cluster first (gpupool cluster update -g GROUP -n CLUSTER -k %s, or a PUT of "
+        "the managed cluster with properties.kubernetesVersion %s), or choose %s or lower.",
+        full, cl, full, full, cl);
+    return;
+  }
   p->k8s = v;
 }
 
@@ -278,7 +290,7 @@ static gp_mgmt_mode default_management_mode(const gp_pool *p, const gp_policy_co
     *src = GP_SRC_CLUSTER;
     return ctx->cluster->management_mode;
   }
-  if (ctx->phase == GP_PHASE_GA && gp_k8s_minor_cmp(&p->k8s, &ctx->ga_version) >= 0) {
+  if (ctx->phase == GP_PHASE_GA && gp_k8s_version_cmp(&p->k8s, &ctx->ga_version) >= 0) {
     *src = GP_SRC_K8S_VERSION_DEFAULT;
     return GP_MGMT_MANAGED;
   }

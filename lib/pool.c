@@ -60,13 +60,6 @@ static json_t *mig_list_json(const gp_gpu_settings *s) {
   return a;
 }
 
-static void version_string(const gp_k8s_version *v, char *buf, size_t size) {
-  if (v->has_patch)
-    snprintf(buf, size, "%d.%d.%d", v->major, v->minor, v->patch);
-  else
-    snprintf(buf, size, "%d.%d", v->major, v->minor);
-}
-
 /* gpuProfile as a GET shows it: the writable fields hold only what was declared, the effective
  * values are in the read-only current* fields (as orchestratorVersion / currentOrchestratorVersion).
  * driver and driverType are fixed at creation, so their effective value is their declaration. */
@@ -167,7 +160,7 @@ json_t *gp_pool_to_store(const gp_pool *p) {
     json_decref(src);
     return NULL;
   }
-  version_string(&p->k8s, ver, sizeof ver);
+  gp_k8s_version_text(&p->k8s, ver, sizeof ver);
   rc |= json_object_set_new(o, "v", json_integer(1));
   rc |= gpj_set_str(o, "name", p->name);
   rc |= gpj_set_str(o, "vmSize", p->vm_size);

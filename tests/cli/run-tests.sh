@@ -358,12 +358,15 @@ g 0 machine list -g rg1 --cluster-name c1 --nodepool-name gpu1 -o table
 eq "$(wc -l <"$T/out" | tr -d ' ')" 2 "a pool without machines: the headers alone"
 
 echo "-- updates"
-g 0 nodepool update $G -n gpu1 -c 3 --gpu-mig-strategy mixed --labels team=infra --tags owner=bob -k 1.37
+g 0 nodepool update $G -n gpu1 -c 3 --gpu-mig-strategy mixed --labels team=infra --tags owner=bob -k 1.36.0
 eq "$(val count)" 3 "count after update"
 has "$T/out" '"migStrategy": "Mixed"'
 has "$T/out" '"team": "infra"'
-has "$T/out" '"currentOrchestratorVersion": "1.37.0"'
+has "$T/out" '"orchestratorVersion": "1.36.0"'
 has "$T/out" '"gpuInstanceProfile": "MIG1g"'
+# a pool may not run a newer Kubernetes than its cluster (1.36)
+g 1 nodepool update $G -n gpu1 -k 1.37
+has "$T/err" "(InvalidOrchestratorVersion)"
 g 0 nodepool plan $G -n gpu1
 has "$T/out" '"nvidia.com/mig-1g.10gb": 56'
 # Unmanaged with a declared Mixed strategy is refused; together with strategy None it is fine

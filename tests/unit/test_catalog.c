@@ -151,9 +151,18 @@ static void test_versions(void **state) {
   assert_true(gp_k8s_version_parse("1.35", &a));
   assert_false(a.has_patch);
   assert_true(gp_k8s_version_parse("1.35.2", &b));
-  assert_int_equal(gp_k8s_version_cmp(&a, &b), 0); /* minor alias vs patch: equal */
+  assert_true(gp_k8s_version_cmp(&a, &b) < 0); /* in full: "1.35" is 1.35.0, before 1.35.2 */
+  assert_true(gp_k8s_version_parse("1.35.0", &b));
+  assert_int_equal(gp_k8s_version_cmp(&a, &b), 0);
+  assert_int_equal(gp_k8s_minor_cmp(&a, &b), 0);
   assert_true(gp_k8s_version_parse("1.36.0", &a));
   assert_true(gp_k8s_version_cmp(&a, &b) > 0);
+  char text[32];
+  gp_k8s_version_text(&a, text, sizeof text);
+  assert_string_equal(text, "1.36.0");
+  assert_true(gp_k8s_version_parse("1.36", &a));
+  gp_k8s_version_text(&a, text, sizeof text);
+  assert_string_equal(text, "1.36");
   static const char *const bad[] = {"",         "1",     "1.",   ".1",    "v1.35",      "1.35.",
                                     "1.35.0.1", "01.35", "1.-1", "1.35 ", "99999999.1", "1.3a"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
