@@ -23,9 +23,11 @@ void gp_cluster_result_free(gp_cluster_result *r) {
   free(r);
 }
 
-static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_cluster *old,
+/* The cluster's own settings; false when its Kubernetes version is not valid (its pools cannot be
+ * judged against it then). */
+static bool decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_cluster *old,
                            const gp_policy_context *ctx, gp_error *err) {
-  bool create = old == NULL;
+  bool create = old == NULL, version_ok = false;
   char full[48], cur[48];
   if (create) {
     c->name = gpj_strdup(r->name);
@@ -78,6 +80,7 @@ static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_
                  cur);
   } else {
     c->k8s = v;
+    version_ok = true;
   }
   if (r->management_mode) {
     if (r->management_mode != c->management_mode && ctx->phase == GP_PHASE_PREVIEW && !ctx->feature_managed_gpu &&
@@ -88,6 +91,7 @@ static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_
   } else if (r->clear_management_mode) {
     c->management_mode = GP_MGMT_UNSET; /* undeclared pools fall back to the next rule of the default */
   }
+  return version_ok;
 }
 
 static int find_pool(gp_pool *const *pools, size_t n, const char *name) {
@@ -116,14 +120,16 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
                                            const gp_cluster *existing, gp_pool *const *pools, size_t npools,
                                            gp_error *err) {
   size_t before = err->count;
+  bool refused = false;
   gp_cluster_result *res = calloc(1, sizeof *res);
   bool *seen = calloc(npools ? npools : 1, sizeof *seen);
   if (!res || !seen || !(res->cluster = existing ? gp_cluster_clone(existing) : calloc(1, sizeof(gp_cluster)))) {
     err->oom = true;
     goto fail;
   }
-  decide_cluster(res->cluster, req, existing, ctx, err);
-  if (err->count != before || err->oom) goto fail;
+  /* Other violations of the cluster's own settings still let its pools be judged (every violation
+   * is listed); an invalid version does not: the pools are judged against it. */
+  if (!decide_cluster(res->cluster, req, existing, ctx, err) || err->oom) goto fail;
 
   gp_policy_context pctx = *ctx;
   pctx.cluster = res->cluster;
@@ -154,6 +160,7 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
     int k = find_pool(pools, npools, pr->name);
     if (k >= 0) seen[k] = true;
     gp_pool *p = gp_policy_apply_pool(&pctx, pr, k >= 0 ? pools[k] : NULL, &res->warnings, err);
+    if (!p) refused = true; /* its parse violations may have been recorded before this call */
     if (p && !add_pool(res, p, k < 0, true)) {
       gp_pool_free(p);
       err->oom = true;
@@ -198,7 +205,7 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
                  "Unmanaged on %s first, then retry.",
                  conflicts > 1 ? "s" : "", names, conflicts > 1 ? "they have" : "it has",
                  conflicts > 1 ? "those pools" : "that pool");
-  if (err->count != before || err->oom) goto fail;
+  if (refused || err->count != before || err->oom) goto fail;
   free(seen);
   return res;
 fail:

@@ -456,7 +456,9 @@ static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
                  "VM size '%s' (%s) does not support MIG. Remove the MIG profile, or choose a MIG-capable size such "
                  "as Standard_NC24ads_A100_v4 or Standard_ND96isr_H100_v5.",
                  p->size->name, p->size->gpu_model);
-  if (mig && e->driver == GP_DRIVER_NONE)
+  /* d->driver too: a Managed pool with driver None is refused (ManagedGPURequiresDriver) and its
+   * effective driver set to Install, but the MIG profile contradicts the None the user asked for */
+  if (mig && (e->driver == GP_DRIVER_NONE || d->driver == GP_DRIVER_NONE))
     gp_error_add(err, "MIGRequiresGPUDriver", mig_path,
                  "MIG partitioning needs the NVIDIA driver, but gpuProfile.driver is None. Set driver Install or "
                  "remove the MIG profile.");
@@ -610,11 +612,15 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
     return NULL;
   }
   merge_basics(p, req, create, &ps, err);
-  /* Without a VM size nothing else can be judged; other basic violations (a changed vmSize or
-   * osType keeps the stored one) still let every other rule be checked and reported. */
-  if (!p->vm_size || err->oom) goto fail;
-  p->size = gp_catalog_vm_size(p->vm_size);
+  if (err->oom) goto fail;
+  /* Without a VM size no GPU rule can be judged, but the labels and the version can; other basic
+   * violations (a changed vmSize or osType keeps the stored one) let every rule be checked. */
   decide_version(p, req, existing, ctx, &ps, err);
+  if (!p->vm_size) {
+    check_labels(p, &ps, err);
+    goto fail;
+  }
+  p->size = gp_catalog_vm_size(p->vm_size);
   merge_gpu(req, existing, &ps, &p->declared, err);
   memset(&p->effective, 0, sizeof p->effective);
   p->src_driver = p->src_management_mode = p->src_driver_mode = p->src_mig_strategy = GP_SRC_NONE;
@@ -673,7 +679,7 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
                  "MIG profiles are not supported on Windows pools.");
   }
 done:
-  if (err->count == before && !err->oom) return p;
+  if (err->count == before && !err->oom && !(req && req->invalid)) return p;
 fail:
   gp_pool_free(p);
   return NULL;

@@ -206,7 +206,7 @@ static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_grou
                       "The GPU components are not switched on or off one by one: choose "
                       "'nvidia.managementMode' Managed or Unmanaged.",
                       err))
-    ok = false;
+    r->invalid = true; /* the known members are still read and judged */
   if (!enum_or_null(g, "driver", p, &gp_driver_names, &e, r, GP_CLEAR_DRIVER, err)) ok = false;
   r->gpu.driver = (gp_driver)e;
   if (json_object_get(g, "driverType")) {
@@ -234,7 +234,7 @@ static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_grou
                       "The GPU components are not switched on or off one by one: 'managementMode' Managed installs "
                       "them all.",
                       err))
-    ok = false;
+    r->invalid = true;
   if (!enum_or_null(nv, "managementMode", np, &gp_mgmt_mode_names, &e, r, GP_CLEAR_MANAGEMENT_MODE, err)) ok = false;
   r->gpu.management_mode = (gp_mgmt_mode)e;
   if (!enum_or_null(nv, "driverMode", np, &gp_driver_mode_names, &e, r, GP_CLEAR_DRIVER_MODE, err)) ok = false;
@@ -282,12 +282,15 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
     if (!gpj_string(top, "name", "", MAX_NAME, &s, err) || !gpj_dup_into(&r->name, s, err)) ok = false;
   }
   if (!gpj_string(props, "vmSize", path, MAX_VM_SIZE, &s, err) || !gpj_dup_into(&r->vm_size, s, err)) ok = false;
-  if (!parse_count(props, path, r, err)) ok = false;
+  /* A bad count, mode, label set or taint list decides nothing else: the request is marked invalid
+   * and the policy still judges the rest, so that every violation is listed (gp_policy_apply_pool
+   * then refuses it). A bad value elsewhere would change what the rest means: parsing stops there. */
+  if (!parse_count(props, path, r, err)) r->invalid = true;
   if (!gpj_enum(props, "osType", path, &gp_os_type_names, &e, err)) ok = false;
   r->os_type = (gp_os_type)e;
   if (!gpj_enum(props, "osSKU", path, &gp_os_sku_names, &e, err)) ok = false;
   r->os_sku = (gp_os_sku)e;
-  if (!gpj_enum(props, "mode", path, &gp_pool_mode_names, &e, err)) ok = false;
+  if (!gpj_enum(props, "mode", path, &gp_pool_mode_names, &e, err)) r->invalid = true;
   r->pool_mode = (gp_pool_mode)e;
   if (json_is_null(json_object_get(props, "orchestratorVersion")))
     r->cleared |= GP_CLEAR_ORCHESTRATOR_VERSION; /* back to following the cluster */
@@ -296,14 +299,14 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
     ok = false;
   const json_t *m;
   if (!gpj_string_map(props, "nodeLabels", path, MAX_LABELS, MAX_LABEL_KEY, MAX_LABEL_VALUE, &m, err))
-    ok = false;
+    r->invalid = true;
   else if (m && !(r->node_labels = gpj_share(m)))
     err->oom = true;
   if (!gpj_string_map(props, "tags", path, MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE, &m, err))
     ok = false;
   else if (m && !(r->tags = gpj_share(m)))
     err->oom = true;
-  if (!parse_taints(props, path, r, err)) ok = false;
+  if (!parse_taints(props, path, r, err)) r->invalid = true;
   if (!enum_or_null(props, "gpuInstanceProfile", path, &gp_mig_profile_names, &e, r, GP_CLEAR_INSTANCE_PROFILE, err))
     ok = false;
   r->gpu.instance_profile = (gp_mig_profile)e;

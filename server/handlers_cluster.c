@@ -289,7 +289,7 @@ void gpd_cluster_patch(gpd_request *r, gpd_response *resp) {
   gp_error_init(&err);
   /* The core's parser checks the tags (types and sizes); only they are used. */
   gp_cluster_request *creq = gp_cluster_request_parse(body, r->api, false, &err);
-  if (!creq) {
+  if (!creq || err.count) { /* an agentPoolProfiles entry may be returned with its violations recorded */
     gpd_resp_gp_error(resp, &err);
   } else {
     gpd_write_retrying(r, resp, patch_once, creq, "The managed cluster");

@@ -67,7 +67,11 @@ typedef struct gp_pool_request {
   json_t *extra_top;   /* top-level members other than name/id/type/properties */
   gp_gpu_settings gpu;
   unsigned cleared; /* GP_CLEAR_* bits */
-  char *path;       /* JSON path prefix of the properties ("properties" or "properties.agentPoolProfiles[2]") */
+  /* The parser recorded violations (in its gp_error) for fields it then left out, fields that decide
+   * nothing else (count, mode, labels, taints, unknown members under gpuProfile): the policy still
+   * judges the rest, so that every violation is listed, and refuses the request. */
+  bool invalid;
+  char *path; /* JSON path prefix of the properties ("properties" or "properties.agentPoolProfiles[2]") */
 } gp_pool_request;
 
 /* The stored agent pool. */
@@ -88,8 +92,9 @@ typedef struct gp_pool {
   bool legacy_tag; /* managed through the deprecated EnableManagedGPUExperience tag */
 } gp_pool;
 
-/* Parses an agent pool PUT body ({"properties":{...}}). NULL with violations in err on bad input.
- * Every type, enum and size is checked; nothing is trusted. */
+/* Parses an agent pool PUT body ({"properties":{...}}). NULL with violations in err on bad input
+ * that leaves nothing to judge; a request marked `invalid` (violations in err too) when only
+ * independent fields were bad. Every type, enum and size is checked; nothing is trusted. */
 gp_pool_request *gp_pool_request_parse(const json_t *body, gp_api_group api, gp_error *err);
 /* Parses a flat pool object (an agentPoolProfiles entry) whose fields sit at `path`. */
 gp_pool_request *gp_pool_request_parse_flat(const json_t *obj, gp_api_group api, const char *path, gp_error *err);
