@@ -143,7 +143,10 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
       gp_error_add(err, "InvalidParameter", path, "Every entry of agentPoolProfiles needs a 'name'.");
       continue;
     }
-    if (!gp_name_valid_pool(pr->name)) {
+    /* Names match case-insensitively, as in URLs: "GPU1" is the existing pool gpu1 (which keeps its
+     * name); only a new pool's name must follow the naming rule. */
+    int k = find_pool(pools, npools, pr->name);
+    if (k < 0 && !gp_name_valid_pool(pr->name)) {
       gp_error_add(err, "InvalidParameter", path,
                    "Agent pool name '%.64s' is not valid: use 1 to 12 lowercase letters and digits, starting with a "
                    "letter.",
@@ -154,10 +157,9 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
     for (size_t j = 0; j < i; j++)
       if (req->pools[j]->name && strcasecmp(req->pools[j]->name, pr->name) == 0) dup = true;
     if (dup) {
-      gp_error_add(err, "InvalidParameter", path, "Agent pool '%s' is listed twice in agentPoolProfiles.", pr->name);
+      gp_error_add(err, "InvalidParameter", path, "Agent pool '%.64s' is listed twice in agentPoolProfiles.", pr->name);
       continue;
     }
-    int k = find_pool(pools, npools, pr->name);
     if (k >= 0) seen[k] = true;
     gp_pool *p = gp_policy_apply_pool(&pctx, pr, k >= 0 ? pools[k] : NULL, &res->warnings, err);
     if (!p) refused = true; /* its parse violations may have been recorded before this call */

@@ -180,33 +180,41 @@ static bool parse_mig_profiles(const json_t *nv, const char *path, gp_pool_reque
   return ok;
 }
 
-static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_group api, gp_pool_request *r,
-                              gp_error *err) {
-  static const char *const gp_keys[] = {"driver", "driverType", "nvidia", NULL};
-  /* the current* members are read-only (the effective values a GET shows): accepted and ignored, so
-   * that a GET-modify-PUT round trip works and declares nothing */
-  static const char *const nv_keys[] = {
-      "managementMode",        "driverMode",         "migStrategy",       "migProfiles",
-      "currentManagementMode", "currentMigStrategy", "currentDriverMode", NULL};
-  char p[GP_PATH_MAX], np[GP_PATH_MAX], fp[GP_PATH_MAX];
-  const json_t *g = json_object_get(props, "gpuProfile");
+static const char *const gp_keys[] = {"driver", "driverType", "nvidia", NULL};
+/* the current* members are read-only (the effective values a GET shows): accepted and ignored, so
+ * that a GET-modify-PUT round trip works and declares nothing */
+static const char *const nv_keys[] = {"managementMode",        "driverMode",         "migStrategy",       "migProfiles",
+                                      "currentManagementMode", "currentMigStrategy", "currentDriverMode", NULL};
+
+/* gpuProfile.nvidia, its names already canonical. */
+static bool parse_nvidia(const json_t *nv, const char *np, gp_pool_request *r, gp_error *err) {
   int e;
   bool ok = true;
-  if (!g) return true;
-  gpj_path(p, sizeof p, path, "gpuProfile");
-  if (api == GP_API_OLD_STABLE) {
-    not_in_version(err, p, api, "2025-10-01");
-    return false;
-  }
-  if (!json_is_object(g)) {
-    gp_error_add(err, "InvalidParameter", p, "'%s' must be an object, not %s.", p, gpj_type_name(g));
-    return false;
-  }
+  if (!gpj_only_known(nv, np, nv_keys,
+                      "The GPU components are not switched on or off one by one: 'managementMode' Managed installs "
+                      "them all.",
+                      err))
+    r->invalid = true; /* the known members are still read and judged */
+  if (!enum_or_null(nv, "managementMode", np, &gp_mgmt_mode_names, &e, r, GP_CLEAR_MANAGEMENT_MODE, err)) ok = false;
+  r->gpu.management_mode = (gp_mgmt_mode)e;
+  if (!enum_or_null(nv, "driverMode", np, &gp_driver_mode_names, &e, r, GP_CLEAR_DRIVER_MODE, err)) ok = false;
+  r->gpu.driver_mode = (gp_driver_mode)e;
+  if (!enum_or_null(nv, "migStrategy", np, &gp_mig_strategy_names, &e, r, GP_CLEAR_MIG_STRATEGY, err)) ok = false;
+  r->gpu.mig_strategy = (gp_mig_strategy)e;
+  if (!parse_mig_profiles(nv, np, r, err)) ok = false;
+  return ok;
+}
+
+/* gpuProfile, its names already canonical. */
+static bool parse_gpu_object(const json_t *g, const char *p, gp_api_group api, gp_pool_request *r, gp_error *err) {
+  char np[GP_PATH_MAX], fp[GP_PATH_MAX];
+  int e;
+  bool ok = true;
   if (!gpj_only_known(g, p, gp_keys,
                       "The GPU components are not switched on or off one by one: choose "
                       "'nvidia.managementMode' Managed or Unmanaged.",
                       err))
-    r->invalid = true; /* the known members are still read and judged */
+    r->invalid = true;
   if (!enum_or_null(g, "driver", p, &gp_driver_names, &e, r, GP_CLEAR_DRIVER, err)) ok = false;
   r->gpu.driver = (gp_driver)e;
   if (json_object_get(g, "driverType")) {
@@ -219,29 +227,42 @@ static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_grou
       r->gpu.driver_type = (gp_driver_type)e;
     }
   }
-  const json_t *nv = json_object_get(g, "nvidia");
-  if (!nv) return ok;
+  const json_t *nv0 = json_object_get(g, "nvidia");
+  if (!nv0) return ok;
   gpj_path(np, sizeof np, p, "nvidia");
   if (api != GP_API_PREVIEW) {
     not_in_version(err, np, api, "2026-08-02-preview");
     return false;
   }
-  if (!json_is_object(nv)) {
-    gp_error_add(err, "InvalidParameter", np, "'%s' must be an object, not %s.", np, gpj_type_name(nv));
+  if (!json_is_object(nv0)) {
+    gp_error_add(err, "InvalidParameter", np, "'%s' must be an object, not %s.", np, gpj_type_name(nv0));
     return false;
   }
-  if (!gpj_only_known(nv, np, nv_keys,
-                      "The GPU components are not switched on or off one by one: 'managementMode' Managed installs "
-                      "them all.",
-                      err))
-    r->invalid = true;
-  if (!enum_or_null(nv, "managementMode", np, &gp_mgmt_mode_names, &e, r, GP_CLEAR_MANAGEMENT_MODE, err)) ok = false;
-  r->gpu.management_mode = (gp_mgmt_mode)e;
-  if (!enum_or_null(nv, "driverMode", np, &gp_driver_mode_names, &e, r, GP_CLEAR_DRIVER_MODE, err)) ok = false;
-  r->gpu.driver_mode = (gp_driver_mode)e;
-  if (!enum_or_null(nv, "migStrategy", np, &gp_mig_strategy_names, &e, r, GP_CLEAR_MIG_STRATEGY, err)) ok = false;
-  r->gpu.mig_strategy = (gp_mig_strategy)e;
-  if (!parse_mig_profiles(nv, np, r, err)) ok = false;
+  json_t *nv = gpj_canonical(nv0, np, nv_keys, NULL, err);
+  if (!nv) return false;
+  if (!parse_nvidia(nv, np, r, err)) ok = false;
+  json_decref(nv);
+  return ok;
+}
+
+static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_group api, gp_pool_request *r,
+                              gp_error *err) {
+  char p[GP_PATH_MAX];
+  const json_t *g0 = json_object_get(props, "gpuProfile");
+  if (!g0) return true;
+  gpj_path(p, sizeof p, path, "gpuProfile");
+  if (api == GP_API_OLD_STABLE) {
+    not_in_version(err, p, api, "2025-10-01");
+    return false;
+  }
+  if (!json_is_object(g0)) {
+    gp_error_add(err, "InvalidParameter", p, "'%s' must be an object, not %s.", p, gpj_type_name(g0));
+    return false;
+  }
+  json_t *g = gpj_canonical(g0, p, gp_keys, NULL, err);
+  if (!g) return false;
+  bool ok = parse_gpu_object(g, p, api, r, err);
+  json_decref(g);
   return ok;
 }
 
@@ -265,8 +286,9 @@ static bool parse_count(const json_t *props, const char *path, gp_pool_request *
   return true;
 }
 
-static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_api_group api, const char *path,
-                                    bool flat, gp_error *err) {
+/* The members of a pool's properties (and of its body, top) whose names are already canonical. */
+static gp_pool_request *parse_fields(const json_t *props, const json_t *top, gp_api_group api, const char *path,
+                                     bool flat, gp_error *err) {
   gp_pool_request *r = calloc(1, sizeof *r);
   const char *s;
   int e;
@@ -323,28 +345,38 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
   return r;
 }
 
-gp_pool_request *gp_pool_request_parse(const json_t *body, gp_api_group api, gp_error *err) {
-  if (!json_is_object(body)) {
+static gp_pool_request *parse_props(const json_t *props0, const json_t *top, gp_api_group api, const char *path,
+                                    bool flat, gp_error *err) {
+  static const char *const entry_name[] = {"name", NULL}; /* an agentPoolProfiles entry names itself */
+  json_t *props = gpj_canonical(props0, path, modelled, flat ? entry_name : NULL, err);
+  if (!props) return NULL;
+  gp_pool_request *r = parse_fields(props, top, api, path, flat, err);
+  json_decref(props);
+  return r;
+}
+
+gp_pool_request *gp_pool_request_parse(const json_t *body0, gp_api_group api, gp_error *err) {
+  if (!json_is_object(body0)) {
     gp_error_add(err, "InvalidRequestContent", NULL, "The request body must be a JSON object, not %s.",
-                 body ? gpj_type_name(body) : "empty");
+                 body0 ? gpj_type_name(body0) : "empty");
     return NULL;
   }
+  json_t *body = gpj_canonical(body0, "", top_known, NULL, err);
+  if (!body) return NULL;
   const json_t *props = json_object_get(body, "properties");
   json_t *empty = NULL;
+  gp_pool_request *r = NULL;
   if (!props) {
     /* ARM allows a body without properties; everything is then default. */
-    props = empty = json_object();
-    if (!empty) {
-      err->oom = true;
-      return NULL;
-    }
+    if (!(props = empty = json_object())) err->oom = true;
   } else if (!json_is_object(props)) {
     gp_error_add(err, "InvalidParameter", "properties", "'properties' must be an object, not %s.",
                  gpj_type_name(props));
-    return NULL;
+    props = NULL;
   }
-  gp_pool_request *r = parse_props(props, body, api, "properties", false, err);
+  if (props) r = parse_props(props, body, api, "properties", false, err);
   json_decref(empty);
+  json_decref(body);
   return r;
 }
 
