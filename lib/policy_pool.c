@@ -328,19 +328,71 @@ static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_c
                  changed[i]);
 }
 
+/* The name of a catalog size that can do what a field asks, for "choose a size such as …". */
+static const char *size_for(bool mig, unsigned os_mask, int gpus) {
+  const gp_vm_size *s = gp_catalog_vm_size_for(GP_VENDOR_NVIDIA, mig, os_mask, gpus);
+  if (!s) s = gp_catalog_vm_size_for(GP_VENDOR_NVIDIA, mig, 0, gpus);
+  return s ? s->name : "a size from gpupool vm-size list";
+}
+
+static bool declares_mig(const gp_gpu_settings *d) {
+  return d->instance_profile || d->mig_profile_count || d->mig_strategy == GP_MIG_STRATEGY_SINGLE ||
+         d->mig_strategy == GP_MIG_STRATEGY_MIXED;
+}
+
+/* GPU fields on a CPU size: each refused, with a size that can do what that field asks. */
 static void gpu_field_on_cpu(const gp_pool *p, paths *ps, gp_error *err) {
   const gp_gpu_settings *d = &p->declared;
-  const char *fields[6];
+  unsigned os = gp_os_sku_family(p->os_sku);
+  const char *field[4], *size[4];
   size_t n = 0;
-  if (d->instance_profile) fields[n++] = path_of(ps, "gpuInstanceProfile");
-  if (d->driver) fields[n++] = path_of(ps, "gpuProfile.driver");
-  if (d->driver_type) fields[n++] = path_of(ps, "gpuProfile.driverType");
-  if (any_nvidia(d)) fields[n++] = path_of(ps, "gpuProfile.nvidia");
-  for (size_t i = 0; i < n; i++)
-    gp_error_add(err, "GPUProfileNotSupportedOnVMSize", fields[i],
-                 "VM size '%.128s' has no GPU, so '%s' cannot be set. Remove it, or choose a GPU size such as "
-                 "Standard_NC4as_T4_v3.",
-                 p->vm_size ? p->vm_size : "", fields[i]);
+  if (d->instance_profile) {
+    field[n] = "gpuInstanceProfile";
+    size[n++] = size_for(true, os, 0);
+  }
+  if (d->driver) {
+    field[n] = "gpuProfile.driver";
+    size[n++] = size_for(false, os, 0);
+  }
+  if (d->driver_type) {
+    field[n] = "gpuProfile.driverType";
+    size[n++] = size_for(false, GP_OS_FAMILY_WINDOWS, 0);
+  }
+  if (any_nvidia(d)) { /* the managed experience is for Linux; a MIG setting needs a MIG-capable size */
+    field[n] = "gpuProfile.nvidia";
+    size[n++] = size_for(declares_mig(d), os & ~(unsigned)GP_OS_FAMILY_WINDOWS, 0);
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *path = path_of(ps, field[i]);
+    gp_error_add(err, "GPUProfileNotSupportedOnVMSize", path,
+                 "VM size '%.128s' has no GPU, so '%s' cannot be set. Remove it, or choose a GPU size that supports "
+                 "it, such as %s (gpupool vm-size list shows them all).",
+                 p->vm_size ? p->vm_size : "", path, size[i]);
+  }
+}
+
+/* An N-series (GPU family) size the catalog does not know: refused rather than taken for a CPU size
+ * (with no GPU software and no warning), naming the closest sizes it knows. */
+static void unknown_gpu_size(const gp_pool *p, paths *ps, gp_error *err) {
+  const gp_vm_size *near[3];
+  size_t n = gp_catalog_vm_size_suggest(p->vm_size, near, 3), used = 0;
+  char hint[256] = "";
+  for (size_t i = 0; i < n; i++) {
+    int k = snprintf(hint + used, sizeof hint - used, "%s%s%s",
+                     i == 0   ? "Did you mean "
+                     : i == 1 ? " (also close: "
+                              : ", ",
+                     near[i]->name,
+                     i == 0       ? "?"
+                     : i + 1 == n ? ")"
+                                  : "");
+    if (k < 0 || (size_t)k >= sizeof hint - used) break;
+    used += (size_t)k;
+  }
+  gp_error_add(err, "VMSizeNotInGPUCatalog", path_of(ps, "vmSize"),
+               "VM size '%.128s' is an N-series (GPU) size that gpupool's catalog does not know, so it cannot tell "
+               "what its GPUs need. %s%sgpupool vm-size list shows every size it knows.",
+               p->vm_size, hint, used ? " " : "");
 }
 
 /* Step 2 for NVIDIA pools: management mode, driver (the matrix), MIG strategy and driver mode. */
@@ -454,8 +506,8 @@ static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
   if (mig && !p->size->mig)
     gp_error_add(err, "MIGNotSupportedOnVMSize", mig_path,
                  "VM size '%s' (%s) does not support MIG. Remove the MIG profile, or choose a MIG-capable size such "
-                 "as Standard_NC24ads_A100_v4 or Standard_ND96isr_H100_v5.",
-                 p->size->name, p->size->gpu_model);
+                 "as %s (gpupool vm-size list shows which are).",
+                 p->size->name, p->size->gpu_model, size_for(true, gp_os_sku_family(p->os_sku), p->size->gpus));
   /* d->driver too: a Managed pool with driver None is refused (ManagedGPURequiresDriver) and its
    * effective driver set to Install, but the MIG profile contradicts the None the user asked for */
   if (mig && (e->driver == GP_DRIVER_NONE || d->driver == GP_DRIVER_NONE))
@@ -630,7 +682,10 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
   bool windows = p->os_type == GP_OS_TYPE_WINDOWS;
   check_labels(p, &ps, err);
   if (!p->size) {
-    gpu_field_on_cpu(p, &ps, err);
+    if (create && gp_catalog_is_n_series(p->vm_size))
+      unknown_gpu_size(p, &ps, err); /* a stored pool's size was accepted when it was created: it stays */
+    else
+      gpu_field_on_cpu(p, &ps, err);
     goto done;
   }
   check_gating(p, existing, ctx, &ps, err);

@@ -476,6 +476,7 @@ g 1 vm-size show -n Standard_NC4as_T4_v3 --mig-profiles MIG1g
 has "$T/err" "(MIGNotSupportedOnVMSize)"
 g 1 vm-size show -n Standard_NC4as_T4_v99
 has "$T/err" "(VMSizeNotInGPUCatalog)"
+has "$T/err" "Did you mean Standard_NC4as_T4_v3?"
 g 2 vm-size show -n Standard_NC24ads_A100_v4 --mig-profiles MIG9g
 has "$T/err" "MIG1g, MIG2g, MIG3g, MIG4g, MIG7g"
 g 0 kubernetes-versions -o table
