@@ -44,6 +44,15 @@ void gpp_warn(gp_warnings *w, const char *msg, gp_error *err) {
   w->count++;
 }
 
+const char *gpp_legacy_tag_ignored(gp_source decided_by) {
+  if (decided_by == GP_SRC_CLUSTER)
+    return "The tag EnableManagedGPUExperience=true has no effect: the cluster's gpuProfile.nvidia.managementMode "
+           "decides the pool's mode first. Declare gpuProfile.nvidia.managementMode on the pool for a mode of its "
+           "own, and remove the tag.";
+  return "The tag EnableManagedGPUExperience=true has no effect: with the managed GPU experience generally available, "
+         "the pool's Kubernetes version makes it Managed by default. Remove the tag.";
+}
+
 bool gpp_legacy_tag(const json_t *tags) {
   const char *k;
   json_t *v;
@@ -405,7 +414,7 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
   bool legacy = ctx->feature_managed_gpu_experience && gpp_legacy_tag(p->tags);
 
   /* management mode */
-  p->legacy_tag = false;
+  p->legacy_tag = p->legacy_tag_ignored = false;
   if (!linux) {
     e->management_mode = GP_MGMT_UNMANAGED;
     p->src_management_mode = GP_SRC_DEFAULT;
@@ -420,6 +429,13 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
                "The tag EnableManagedGPUExperience=true is deprecated; declare "
                "gpuProfile.nvidia.managementMode: Managed instead (api-version 2026-08-02-preview or later).",
                err);
+    } else if (legacy) { /* an earlier rule of the default decided: the tag is silently overridden */
+      char msg[600];
+      p->legacy_tag_ignored = true;
+      snprintf(msg, sizeof msg, "%s%.64s%s%s", p->name ? "Agent pool '" : "", p->name ? p->name : "",
+               p->name ? "': " : "", gpp_legacy_tag_ignored(p->src_management_mode));
+      gp_utf8_sanitize(msg);
+      gpp_warn(w, msg, err);
     }
   }
   if (linux && legacy && d->management_mode == GP_MGMT_UNMANAGED)
@@ -676,7 +692,7 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
   merge_gpu(req, existing, &ps, &p->declared, err);
   memset(&p->effective, 0, sizeof p->effective);
   p->src_driver = p->src_management_mode = p->src_driver_mode = p->src_mig_strategy = GP_SRC_NONE;
-  p->legacy_tag = false;
+  p->legacy_tag = p->legacy_tag_ignored = false;
 
   const gp_gpu_settings *d = &p->declared;
   bool windows = p->os_type == GP_OS_TYPE_WINDOWS;

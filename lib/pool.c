@@ -183,6 +183,7 @@ json_t *gp_pool_to_store(const gp_pool *p) {
   rc |= set_enum(src, "migStrategy", &gp_source_names, p->src_mig_strategy);
   rc |= json_object_set_new(o, "sources", src);
   rc |= json_object_set_new(o, "legacyTag", json_boolean(p->legacy_tag));
+  if (p->legacy_tag_ignored) rc |= json_object_set_new(o, "legacyTagIgnored", json_true()); /* absent in older docs */
   if (rc) {
     json_decref(o);
     return NULL;
@@ -282,6 +283,7 @@ gp_pool *gp_pool_from_store(const json_t *doc, gp_error *err) {
     ok = ok && load_enum(src, "migStrategy", &gp_source_names, &e);
     p->src_mig_strategy = (gp_source)e;
     p->legacy_tag = json_is_true(json_object_get(doc, "legacyTag"));
+    p->legacy_tag_ignored = json_is_true(json_object_get(doc, "legacyTagIgnored"));
     ok = ok && p->vm_size;
   }
   if (oom) {

@@ -286,6 +286,42 @@ static bool parse_count(const json_t *props, const char *path, gp_pool_request *
   return true;
 }
 
+/* Unknown members whose name looks like a per-pool switch of one GPU component: the name, lowercased
+ * and without '-' or '_', contains one of these. The components are decided together by the
+ * management mode (the decision matrix), so such a switch would be stored and silently do nothing:
+ * it is refused instead. Anything else unknown is kept and echoed, as ARM does. */
+static const char *const component_switches[] = {"deviceplugin",  "dradriver",    "dcgm",
+                                                 "gpumetrics",    "gpudriver",    "nvidiadriver",
+                                                 "fabricmanager", "migpartition", NULL};
+
+static bool looks_like_component_switch(const char *name) {
+  char norm[80];
+  size_t n = 0;
+  for (const char *c = name; *c && n < sizeof norm - 1; c++)
+    if (*c != '-' && *c != '_') norm[n++] = (char)((*c >= 'A' && *c <= 'Z') ? *c - 'A' + 'a' : *c);
+  norm[n] = '\0';
+  for (size_t i = 0; component_switches[i]; i++)
+    if (strstr(norm, component_switches[i])) return true;
+  return false;
+}
+
+static void refuse_component_switches(const json_t *unknown, const char *path, gp_pool_request *r, gp_error *err) {
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)unknown, k, v) {
+    if (!looks_like_component_switch(k)) continue;
+    char p[GP_PATH_MAX];
+    gpj_path(p, sizeof p, path, k);
+    gp_error_add(err, "InvalidParameter", p,
+                 "'%.200s' looks like a switch for one GPU component, but the GPU components of a pool are not "
+                 "switched on or off one by one: gpuProfile.nvidia.managementMode Managed installs the driver, the "
+                 "device plugin (or DRA driver), DCGM and its exporter together; Unmanaged installs the driver only; "
+                 "gpuProfile.driver None installs nothing. Remove it.",
+                 p);
+    r->invalid = true; /* decides nothing else: the rest is still judged */
+  }
+}
+
 /* The members of a pool's properties (and of its body, top) whose names are already canonical. */
 static gp_pool_request *parse_fields(const json_t *props, const json_t *top, gp_api_group api, const char *path,
                                      bool flat, gp_error *err) {
@@ -338,6 +374,8 @@ static gp_pool_request *parse_fields(const json_t *props, const json_t *top, gp_
   if (flat && r->extra) json_object_del(r->extra, "name"); /* an agentPoolProfiles entry names itself */
   if (top) r->extra_top = gpj_copy_without(top, top_known);
   if (!r->extra || (top && !r->extra_top)) err->oom = true;
+  if (r->extra) refuse_component_switches(r->extra, path, r, err);
+  if (r->extra_top) refuse_component_switches(r->extra_top, "", r, err);
   if (!ok || err->oom) {
     gp_pool_request_free(r);
     return NULL;

@@ -89,7 +89,8 @@ typedef struct gp_pool {
   gp_gpu_settings declared;  /* what the user declared: GET shows these in the writable fields */
   gp_gpu_settings effective; /* what applies: GET shows them in the read-only current* fields */
   gp_source src_driver, src_management_mode, src_driver_mode, src_mig_strategy;
-  bool legacy_tag; /* managed through the deprecated EnableManagedGPUExperience tag */
+  bool legacy_tag;         /* managed through the deprecated EnableManagedGPUExperience tag */
+  bool legacy_tag_ignored; /* the tag is there and counts, but the cluster default or the GA version decided */
 } gp_pool;
 
 /* Parses an agent pool PUT body ({"properties":{...}}). NULL with violations in err on bad input
