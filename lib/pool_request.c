@@ -186,6 +186,26 @@ static const char *const gp_keys[] = {"driver", "driverType", "nvidia", NULL};
 static const char *const nv_keys[] = {"managementMode",        "driverMode",         "migStrategy",       "migProfiles",
                                       "currentManagementMode", "currentMigStrategy", "currentDriverMode", NULL};
 
+/* A nested GPU block (gpuProfile, nvidia) of obj, with its names canonical, its path in out_path
+ * (GP_PATH_MAX): NULL when absent; NULL with *ok false (violation recorded) when the api-version
+ * lacks it (`allowed` false; min names the first that has it), it is not an object, or it names a
+ * property twice. The caller releases it. */
+static json_t *gpu_block(const json_t *obj, const char *key, const char *path, bool allowed, gp_api_group api,
+                         const char *min, const char *const *names, char *out_path, bool *ok, gp_error *err) {
+  const json_t *b = json_object_get(obj, key);
+  if (!b) return NULL;
+  gpj_path(out_path, GP_PATH_MAX, path, key);
+  json_t *c = NULL;
+  if (!allowed)
+    not_in_version(err, out_path, api, min);
+  else if (!json_is_object(b))
+    gp_error_add(err, "InvalidParameter", out_path, "'%s' must be an object, not %s.", out_path, gpj_type_name(b));
+  else
+    c = gpj_canonical(b, out_path, names, NULL, err);
+  if (!c) *ok = false;
+  return c;
+}
+
 /* gpuProfile.nvidia, its names already canonical. */
 static bool parse_nvidia(const json_t *nv, const char *np, gp_pool_request *r, gp_error *err) {
   int e;
@@ -227,20 +247,8 @@ static bool parse_gpu_object(const json_t *g, const char *p, gp_api_group api, g
       r->gpu.driver_type = (gp_driver_type)e;
     }
   }
-  const json_t *nv0 = json_object_get(g, "nvidia");
-  if (!nv0) return ok;
-  gpj_path(np, sizeof np, p, "nvidia");
-  if (api != GP_API_PREVIEW) {
-    not_in_version(err, np, api, "2026-08-02-preview");
-    return false;
-  }
-  if (!json_is_object(nv0)) {
-    gp_error_add(err, "InvalidParameter", np, "'%s' must be an object, not %s.", np, gpj_type_name(nv0));
-    return false;
-  }
-  json_t *nv = gpj_canonical(nv0, np, nv_keys, NULL, err);
-  if (!nv) return false;
-  if (!parse_nvidia(nv, np, r, err)) ok = false;
+  json_t *nv = gpu_block(g, "nvidia", p, api == GP_API_PREVIEW, api, "2026-08-02-preview", nv_keys, np, &ok, err);
+  if (nv && !parse_nvidia(nv, np, r, err)) ok = false;
   json_decref(nv);
   return ok;
 }
@@ -248,20 +256,9 @@ static bool parse_gpu_object(const json_t *g, const char *p, gp_api_group api, g
 static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_group api, gp_pool_request *r,
                               gp_error *err) {
   char p[GP_PATH_MAX];
-  const json_t *g0 = json_object_get(props, "gpuProfile");
-  if (!g0) return true;
-  gpj_path(p, sizeof p, path, "gpuProfile");
-  if (api == GP_API_OLD_STABLE) {
-    not_in_version(err, p, api, "2025-10-01");
-    return false;
-  }
-  if (!json_is_object(g0)) {
-    gp_error_add(err, "InvalidParameter", p, "'%s' must be an object, not %s.", p, gpj_type_name(g0));
-    return false;
-  }
-  json_t *g = gpj_canonical(g0, p, gp_keys, NULL, err);
-  if (!g) return false;
-  bool ok = parse_gpu_object(g, p, api, r, err);
+  bool ok = true;
+  json_t *g = gpu_block(props, "gpuProfile", path, api != GP_API_OLD_STABLE, api, "2025-10-01", gp_keys, p, &ok, err);
+  if (g && !parse_gpu_object(g, p, api, r, err)) ok = false;
   json_decref(g);
   return ok;
 }
