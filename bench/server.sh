@@ -79,14 +79,15 @@ pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$nport/pool.json" && break; sleep 0.05; done
 nginx_etag=$(curl -sI "http://127.0.0.1:$nport/plan.json" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" { print $2 }')
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" "http://127.0.0.1:$nport/plan.json")" = 304 ]
-[ "$(curl -s -o /dev/null -w '%{http_code}' -H 'If-None-Match: "1"' "$plan_url")" = 304 ]
+plan_etag=$(curl -sI "$plan_url" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" { print $2 }')   # "1-<hex>"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $plan_etag" "$plan_url")" = 304 ]
 
 echo "bench: GET agent pool" >&2
 run_wrk get_nginx -t2 -c"$conns" -d"${dur}s" "http://127.0.0.1:$nport/pool.json"
 run_wrk get_gpupoold -t2 -c"$conns" -d"${dur}s" "$pool_url"
 echo "bench: GET plan, If-None-Match (304)" >&2
 run_wrk nm_nginx -t2 -c"$conns" -d"${dur}s" -H "If-None-Match: $nginx_etag" "http://127.0.0.1:$nport/plan.json"
-run_wrk nm_gpupoold -t2 -c"$conns" -d"${dur}s" -H 'If-None-Match: "1"' "$plan_url"
+run_wrk nm_gpupoold -t2 -c"$conns" -d"${dur}s" -H "If-None-Match: $plan_etag" "$plan_url"
 
 echo "bench: durable PUT" >&2
 curl -s -o /dev/null -X PUT -H "$json" "$rg/managedClusters/puts?api-version=$api" -d '{"location":"eastus"}'

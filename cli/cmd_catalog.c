@@ -120,10 +120,12 @@ static int vm_show(cli_args *a) {
     return cli_usage_error(a->command, "--mig-profiles takes up to %d of MIG1g, MIG2g, MIG3g, MIG4g, MIG7g, not '%s'",
                            CLI_MIG_MAX_LIST, a->v[V_MIG_PROFILES].value);
   if (!sz) {
+    const gp_vm_size *near[1];
+    bool hint = gp_catalog_vm_size_suggest(a->v[V_NAME].value, near, 1) == 1;
     fprintf(stderr,
-            "(VMSizeNotInGPUCatalog) VM size '%s' is not in the GPU catalog. 'gpupool vm-size list' lists the GPU "
-            "sizes.\n",
-            a->v[V_NAME].value);
+            "(VMSizeNotInGPUCatalog) VM size '%s' is not in the GPU catalog.%s%s%s 'gpupool vm-size list' lists the "
+            "GPU sizes.\n",
+            a->v[V_NAME].value, hint ? " Did you mean " : "", hint ? near[0]->name : "", hint ? "?" : "");
     return CLI_ERROR;
   }
   if (n && !sz->mig) {

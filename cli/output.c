@@ -53,17 +53,20 @@ static const column cluster_cols[] = {{"Name", "name"},
                                       {"ManagedGpu", "gpuProfile.nvidia.managementMode"},
                                       {"ProvisioningState", "provisioningState"},
                                       {NULL, NULL}};
-static const column pool_cols[] = {{"Name", "name"},
-                                   {"OsType", "osType"},
-                                   {"KubernetesVersion", "orchestratorVersion"},
-                                   {"VmSize", "vmSize"},
-                                   {"Count", "count"},
-                                   {"Mode", "mode"},
-                                   {"GpuDriver", "gpuProfile.driver"},
-                                   {"ManagementMode", "gpuProfile.nvidia.managementMode"},
-                                   {"MigProfile", "gpuInstanceProfile|gpuProfile.nvidia.migProfiles"},
-                                   {"ProvisioningState", "provisioningState"},
-                                   {NULL, NULL}};
+/* A pool's table shows what runs: the effective (current*) values, or on an older gpupoold the only
+ * ones it has. The declarations are in -o json and -o yaml. */
+static const column pool_cols[] = {
+    {"Name", "name"},
+    {"OsType", "osType"},
+    {"KubernetesVersion", "currentOrchestratorVersion|orchestratorVersion"},
+    {"VmSize", "vmSize"},
+    {"Count", "count"},
+    {"Mode", "mode"},
+    {"GpuDriver", "gpuProfile.driver"},
+    {"ManagementMode", "gpuProfile.nvidia.currentManagementMode|gpuProfile.nvidia.managementMode"},
+    {"MigProfile", "gpuInstanceProfile|gpuProfile.nvidia.migProfiles"},
+    {"ProvisioningState", "provisioningState"},
+    {NULL, NULL}};
 static const column feature_cols[] = {{"Name", "name"}, {"RegistrationState", "properties.state"}, {NULL, NULL}};
 static const column op_cols[] = {
     {"Name", "name"}, {"Status", "status"}, {"StartTime", "startTime"}, {"EndTime", "endTime"}, {NULL, NULL}};

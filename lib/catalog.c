@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "catalog_tables.h"
+#include "edit_distance.h"
 
 const gp_vm_size *gp_catalog_vm_size(const char *name) {
   if (!name) return NULL;
@@ -16,6 +17,39 @@ const gp_vm_size *gp_catalog_vm_size(const char *name) {
 }
 
 size_t gp_catalog_vm_size_count(void) { return gp_tbl_vm_sizes_count; }
+
+bool gp_catalog_is_n_series(const char *name) { return name && strncasecmp(name, "Standard_N", 10) == 0; }
+
+size_t gp_catalog_vm_size_suggest(const char *name, const gp_vm_size **out, size_t max) {
+  size_t n = 0, best = (size_t)-1;
+  if (!name || !max) return 0;
+  for (size_t i = 0; i < gp_tbl_vm_sizes_count; i++) {
+    size_t d = gp_edit_distance_ci(name, gp_tbl_vm_sizes[i].name);
+    if (d < best) best = d;
+  }
+  if (best == (size_t)-1) return 0;
+  /* nearest first: one pass per distance, catalog order within it */
+  for (size_t want = best; want <= best + 2 && n < max; want++)
+    for (size_t i = 0; i < gp_tbl_vm_sizes_count && n < max; i++)
+      if (gp_edit_distance_ci(name, gp_tbl_vm_sizes[i].name) == want) out[n++] = &gp_tbl_vm_sizes[i];
+  return n;
+}
+
+const gp_vm_size *gp_catalog_vm_size_for(gp_vendor vendor, bool mig, unsigned os_mask, int gpus) {
+  const gp_vm_size *found = NULL;
+  int found_rank = 4;
+  for (size_t i = 0; i < gp_tbl_vm_sizes_count; i++) {
+    const gp_vm_size *s = &gp_tbl_vm_sizes[i];
+    if ((vendor != GP_VENDOR_NONE && s->vendor != vendor) || (mig && !s->mig) || (os_mask && !(s->os_mask & os_mask)))
+      continue;
+    int rank = (gpus > 0 && s->gpus != gpus ? 2 : 0) + (strncmp(s->note, "uncertain", 9) == 0 ? 1 : 0);
+    if (rank < found_rank) {
+      found = s;
+      found_rank = rank;
+    }
+  }
+  return found;
+}
 
 const gp_vm_size *gp_catalog_vm_size_at(size_t i) { return i < gp_tbl_vm_sizes_count ? &gp_tbl_vm_sizes[i] : NULL; }
 

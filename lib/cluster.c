@@ -55,37 +55,52 @@ static bool dup_str(char **dst, const char *src) {
   return (*dst = strdup(src)) != NULL;
 }
 
+static const char *const gp_keys[] = {"nvidia", NULL};
+static const char *const nv_keys[] = {"managementMode", NULL};
+
+/* properties.gpuProfile.nvidia, its names canonical. */
+static bool parse_cluster_nvidia(const json_t *nv, gp_cluster_request *r, gp_error *err) {
+  bool ok = gpj_only_known(nv, "properties.gpuProfile.nvidia", nv_keys,
+                           "A cluster only sets the default 'managementMode' of its pools.", err);
+  int e = 0;
+  if (json_is_null(json_object_get(nv, "managementMode")))
+    r->clear_management_mode = true; /* null removes the declared default, as on a pool */
+  else if (!gpj_enum(nv, "managementMode", "properties.gpuProfile.nvidia", &gp_mgmt_mode_names, &e, err))
+    ok = false;
+  r->management_mode = (gp_mgmt_mode)e;
+  return ok;
+}
+
 static bool parse_cluster_gpu_profile(const json_t *props, gp_api_group api, gp_cluster_request *r, gp_error *err) {
-  static const char *const gp_keys[] = {"nvidia", NULL};
-  static const char *const nv_keys[] = {"managementMode", NULL};
-  const json_t *g = json_object_get(props, "gpuProfile");
-  if (!g) return true;
+  const json_t *g0 = json_object_get(props, "gpuProfile");
+  if (!g0) return true;
   if (api != GP_API_PREVIEW) {
     gp_error_add(err, "InvalidParameter", "properties.gpuProfile",
                  "'properties.gpuProfile' of a managed cluster is a preview setting; use api-version "
                  "2026-08-02-preview or later to set it.");
     return false;
   }
-  if (!json_is_object(g)) {
+  if (!json_is_object(g0)) {
     gp_error_add(err, "InvalidParameter", "properties.gpuProfile", "'properties.gpuProfile' must be an object, not %s.",
-                 gpj_type_name(g));
+                 gpj_type_name(g0));
     return false;
   }
+  json_t *g = gpj_canonical(g0, "properties.gpuProfile", gp_keys, NULL, err), *nv = NULL;
+  if (!g) return false;
   bool ok = gpj_only_known(g, "properties.gpuProfile", gp_keys,
                            "A cluster only sets the default 'nvidia.managementMode' of its pools.", err);
-  const json_t *nv = json_object_get(g, "nvidia");
-  if (!nv) return ok;
-  if (!json_is_object(nv)) {
+  const json_t *nv0 = json_object_get(g, "nvidia");
+  if (nv0 && !json_is_object(nv0)) {
     gp_error_add(err, "InvalidParameter", "properties.gpuProfile.nvidia",
-                 "'properties.gpuProfile.nvidia' must be an object, not %s.", gpj_type_name(nv));
-    return false;
-  }
-  if (!gpj_only_known(nv, "properties.gpuProfile.nvidia", nv_keys,
-                      "A cluster only sets the default 'managementMode' of its pools.", err))
+                 "'properties.gpuProfile.nvidia' must be an object, not %s.", gpj_type_name(nv0));
     ok = false;
-  int e;
-  if (!gpj_enum(nv, "managementMode", "properties.gpuProfile.nvidia", &gp_mgmt_mode_names, &e, err)) ok = false;
-  r->management_mode = (gp_mgmt_mode)e;
+  } else if (nv0 && !(nv = gpj_canonical(nv0, "properties.gpuProfile.nvidia", nv_keys, NULL, err))) {
+    ok = false;
+  } else if (nv && !parse_cluster_nvidia(nv, r, err)) {
+    ok = false;
+  }
+  json_decref(nv);
+  json_decref(g);
   return ok;
 }
 
@@ -126,16 +141,11 @@ static bool parse_pools(const json_t *props, gp_api_group api, gp_cluster_reques
   return ok;
 }
 
-gp_cluster_request *gp_cluster_request_parse(const json_t *body, gp_api_group api, bool require_location,
-                                             gp_error *err) {
+/* The body, its names canonical at the top. */
+static gp_cluster_request *parse_body(const json_t *body, gp_api_group api, bool require_location, gp_error *err) {
   gp_cluster_request *r;
   const char *s;
   bool ok = true;
-  if (!json_is_object(body)) {
-    gp_error_add(err, "InvalidRequestContent", NULL, "The request body must be a JSON object, not %s.",
-                 body ? gpj_type_name(body) : "empty");
-    return NULL;
-  }
   if (!(r = calloc(1, sizeof *r))) {
     err->oom = true;
     return NULL;
@@ -152,14 +162,17 @@ gp_cluster_request *gp_cluster_request_parse(const json_t *body, gp_api_group ap
     ok = false;
   else if (m && !(r->tags = gpj_share(m)))
     err->oom = true;
-  const json_t *props = json_object_get(body, "properties");
-  json_t *empty = NULL;
-  if (!props) {
-    props = empty = json_object();
-  } else if (!json_is_object(props)) {
+  const json_t *props0 = json_object_get(body, "properties");
+  json_t *props;
+  if (!props0) {
+    props = json_object();
+  } else if (!json_is_object(props0)) {
     gp_error_add(err, "InvalidParameter", "properties", "'properties' must be an object, not %s.",
-                 gpj_type_name(props));
+                 gpj_type_name(props0));
     gp_cluster_request_free(r);
+    return NULL;
+  } else if (!(props = gpj_canonical(props0, "properties", cluster_props, NULL, err)) && !err->oom) {
+    gp_cluster_request_free(r); /* a property given twice */
     return NULL;
   }
   if (props) {
@@ -173,12 +186,26 @@ gp_cluster_request *gp_cluster_request_parse(const json_t *body, gp_api_group ap
     if (!(r->extra = gpj_copy_without(props, cluster_props))) err->oom = true;
   }
   if (!(r->extra_top = gpj_copy_without(body, cluster_top))) err->oom = true;
-  json_decref(empty);
-  if (!ok || err->oom || !props) {
-    if (!props) err->oom = true;
+  if (!props) err->oom = true;
+  json_decref(props);
+  if (!ok || err->oom) {
     gp_cluster_request_free(r);
     return NULL;
   }
+  return r;
+}
+
+gp_cluster_request *gp_cluster_request_parse(const json_t *body0, gp_api_group api, bool require_location,
+                                             gp_error *err) {
+  if (!json_is_object(body0)) {
+    gp_error_add(err, "InvalidRequestContent", NULL, "The request body must be a JSON object, not %s.",
+                 body0 ? gpj_type_name(body0) : "empty");
+    return NULL;
+  }
+  json_t *body = gpj_canonical(body0, "", cluster_top, NULL, err); /* names match case-insensitively */
+  if (!body) return NULL;
+  gp_cluster_request *r = parse_body(body, api, require_location, err);
+  json_decref(body);
   return r;
 }
 
@@ -210,10 +237,7 @@ json_t *gp_cluster_to_json(const gp_cluster *c, gp_pool *const *pools, size_t np
     return NULL;
   }
   gp_k8s_version_full(&c->k8s, full, sizeof full);
-  if (c->k8s.has_patch)
-    snprintf(ver, sizeof ver, "%d.%d.%d", c->k8s.major, c->k8s.minor, c->k8s.patch);
-  else
-    snprintf(ver, sizeof ver, "%d.%d", c->k8s.major, c->k8s.minor);
+  gp_k8s_version_text(&c->k8s, ver, sizeof ver);
   rc |= gpj_set_str(o, "name", c->name);
   rc |= json_object_set_new(o, "type", json_string("Microsoft.ContainerService/managedClusters"));
   rc |= gpj_set_str(o, "location", c->location);
@@ -260,10 +284,7 @@ json_t *gp_cluster_to_store(const gp_cluster *c) {
   char ver[48];
   int rc = 0;
   if (!o) return NULL;
-  if (c->k8s.has_patch)
-    snprintf(ver, sizeof ver, "%d.%d.%d", c->k8s.major, c->k8s.minor, c->k8s.patch);
-  else
-    snprintf(ver, sizeof ver, "%d.%d", c->k8s.major, c->k8s.minor);
+  gp_k8s_version_text(&c->k8s, ver, sizeof ver);
   rc |= json_object_set_new(o, "v", json_integer(1));
   rc |= gpj_set_str(o, "name", c->name);
   rc |= gpj_set_str(o, "location", c->location);

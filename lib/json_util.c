@@ -155,6 +155,55 @@ bool gpj_only_known(const json_t *obj, const char *path, const char *const *allo
   return ok;
 }
 
+/* The canonical spelling of key among the two lists; NULL when it names none of them. */
+static const char *canonical_name(const char *key, const char *const *names, const char *const *also) {
+  for (size_t i = 0; names[i]; i++)
+    if (strcasecmp(names[i], key) == 0) return names[i];
+  for (size_t i = 0; also && also[i]; i++)
+    if (strcasecmp(also[i], key) == 0) return also[i];
+  return NULL;
+}
+
+json_t *gpj_canonical(const json_t *obj, const char *path, const char *const *names, const char *const *also,
+                      gp_error *err) {
+  const char *k;
+  json_t *v;
+  bool rename = false;
+  json_object_foreach((json_t *)obj, k, v) {
+    const char *c = canonical_name(k, names, also);
+    if (c && strcmp(c, k) != 0) rename = true;
+  }
+  if (!rename) { /* two members can name one property only if one of them is spelt otherwise */
+    json_t *same = gpj_share(obj);
+    if (!same) err->oom = true;
+    return same;
+  }
+  json_t *out = json_object();
+  if (!out) {
+    err->oom = true;
+    return NULL;
+  }
+  json_object_foreach((json_t *)obj, k, v) {
+    const char *c = canonical_name(k, names, also);
+    const char *name = c ? c : k;
+    if (c && json_object_get(out, c)) {
+      char p[GP_PATH_MAX];
+      gpj_path(p, sizeof p, path, c);
+      gp_error_add(err, "InvalidParameter", p,
+                   "'%s' is given twice: property names are case-insensitive, so '%.64s' is '%s' too. Send it once.", p,
+                   k, c);
+      json_decref(out);
+      return NULL;
+    }
+    if (json_object_set_new(out, name, gpj_share(v))) {
+      err->oom = true;
+      json_decref(out);
+      return NULL;
+    }
+  }
+  return out;
+}
+
 json_t *gpj_copy_without(const json_t *obj, const char *const *skip) {
   json_t *out = json_object();
   const char *k;

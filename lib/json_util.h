@@ -31,6 +31,15 @@ bool gpj_string_map(const json_t *obj, const char *key, const char *path, size_t
 /* hint (may be NULL) is appended to the message. */
 bool gpj_only_known(const json_t *obj, const char *path, const char *const *allowed, const char *hint, gp_error *err);
 
+/* Property names match case-insensitively, as in AKS (Go's encoding/json): obj with every member
+ * whose name matches one of names or also (NULL-terminated lists; also may be NULL) in any case
+ * renamed to that spelling, so that the parser reads canonical names and unknown members keep
+ * theirs. Shares obj when nothing needs renaming (the usual case). Two members naming the same
+ * property ("gpuProfile" and "GPUProfile") are an InvalidParameter at path: NULL. NULL with
+ * err->oom when memory runs out. */
+json_t *gpj_canonical(const json_t *obj, const char *path, const char *const *names, const char *const *also,
+                      gp_error *err);
+
 /* Copy of obj without the listed members (NULL-terminated); NULL on OOM. */
 json_t *gpj_copy_without(const json_t *obj, const char *const *skip);
 

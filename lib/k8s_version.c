@@ -38,10 +38,20 @@ int gp_k8s_minor_cmp(const gp_k8s_version *a, const gp_k8s_version *b) {
 
 int gp_k8s_version_cmp(const gp_k8s_version *a, const gp_k8s_version *b) {
   int c = gp_k8s_minor_cmp(a, b);
-  if (c || !a->has_patch || !b->has_patch) return c;
-  return a->patch < b->patch ? -1 : a->patch > b->patch;
+  if (c) return c;
+  /* "1.36" names the minor's first release: with --ga-kubernetes-version 1.36.1 a 1.36 pool is
+   * below it, and a pool on 1.36.3 going to "1.36" is a downgrade */
+  int pa = a->has_patch ? a->patch : 0, pb = b->has_patch ? b->patch : 0;
+  return pa < pb ? -1 : pa > pb;
 }
 
 void gp_k8s_version_full(const gp_k8s_version *v, char *buf, size_t size) {
   snprintf(buf, size, "%d.%d.%d", v->major, v->minor, v->has_patch ? v->patch : 0);
+}
+
+void gp_k8s_version_text(const gp_k8s_version *v, char *buf, size_t size) {
+  if (v->has_patch)
+    gp_k8s_version_full(v, buf, size);
+  else
+    snprintf(buf, size, "%d.%d", v->major, v->minor);
 }

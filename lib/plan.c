@@ -14,6 +14,7 @@
 
 #include "gpupool/catalog.h"
 #include "json_util.h"
+#include "policy_internal.h"
 
 #define DCGM_EXPORTER_PORT 19400
 
@@ -286,7 +287,7 @@ static void decision(build *b, json_t *list, const char *rule, const char *outco
 
 static const char *management_mode_reason(const gp_pool *p, const gp_policy_context *ctx, char *buf, size_t size) {
   char ga[32], ver[32];
-  snprintf(ga, sizeof ga, "%d.%d", ctx->ga_version.major, ctx->ga_version.minor);
+  gp_k8s_version_text(&ctx->ga_version, ga, sizeof ga);
   gp_k8s_version_full(&p->k8s, ver, sizeof ver);
   switch (p->src_management_mode) {
   case GP_SRC_DECLARED:
@@ -401,6 +402,11 @@ static json_t *decisions_json(build *b) {
   if (b->p->legacy_tag)
     decision(b, dec, "legacy-tag", "Managed",
              "Tag EnableManagedGPUExperience=true with the feature ManagedGPUExperience registered (deprecated path).");
+  else if (b->p->legacy_tag_ignored)
+    decision(b, dec, "legacy-tag", "ignored",
+             "Tag EnableManagedGPUExperience=true with the feature ManagedGPUExperience registered, but %s decides "
+             "the mode first.",
+             b->p->src_management_mode == GP_SRC_CLUSTER ? "the cluster's default" : "the GA Kubernetes version");
   if (b->size && !b->node.device_plugin)
     decision(b, dec, "allocatable", "none", "%s, so the node advertises no GPU extended resources.",
              b->node.dra_driver ? "The DRA driver hands out GPUs through ResourceClaims"
@@ -434,6 +440,7 @@ static json_t *warnings_json(build *b) {
     push(b, warn,
          str("The tag EnableManagedGPUExperience=true is deprecated; declare "
              "gpuProfile.nvidia.managementMode: Managed instead."));
+  if (b->p->legacy_tag_ignored) push(b, warn, str(gpp_legacy_tag_ignored(b->p->src_management_mode)));
   if (b->node.mig_partition)
     push(b, warn,
          str("Enabling MIG mode needs a reboot on Azure VMs; nodes are partitioned while they are "

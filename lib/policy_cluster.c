@@ -23,9 +23,11 @@ void gp_cluster_result_free(gp_cluster_result *r) {
   free(r);
 }
 
-static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_cluster *old,
+/* The cluster's own settings; false when its Kubernetes version is not valid (its pools cannot be
+ * judged against it then). */
+static bool decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_cluster *old,
                            const gp_policy_context *ctx, gp_error *err) {
-  bool create = old == NULL;
+  bool create = old == NULL, version_ok = false;
   char full[48], cur[48];
   if (create) {
     c->name = gpj_strdup(r->name);
@@ -78,6 +80,7 @@ static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_
                  cur);
   } else {
     c->k8s = v;
+    version_ok = true;
   }
   if (r->management_mode) {
     if (r->management_mode != c->management_mode && ctx->phase == GP_PHASE_PREVIEW && !ctx->feature_managed_gpu &&
@@ -85,7 +88,10 @@ static void decide_cluster(gp_cluster *c, const gp_cluster_request *r, const gp_
       gp_error_add(err, "PreviewFeatureNotRegistered", "properties.gpuProfile.nvidia.managementMode",
                    "'properties.gpuProfile.nvidia.managementMode' is a preview setting. " GPP_REGISTER_FEATURE_HINT);
     c->management_mode = r->management_mode;
+  } else if (r->clear_management_mode) {
+    c->management_mode = GP_MGMT_UNSET; /* undeclared pools fall back to the next rule of the default */
   }
+  return version_ok;
 }
 
 static int find_pool(gp_pool *const *pools, size_t n, const char *name) {
@@ -114,14 +120,16 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
                                            const gp_cluster *existing, gp_pool *const *pools, size_t npools,
                                            gp_error *err) {
   size_t before = err->count;
+  bool refused = false;
   gp_cluster_result *res = calloc(1, sizeof *res);
   bool *seen = calloc(npools ? npools : 1, sizeof *seen);
   if (!res || !seen || !(res->cluster = existing ? gp_cluster_clone(existing) : calloc(1, sizeof(gp_cluster)))) {
     err->oom = true;
     goto fail;
   }
-  decide_cluster(res->cluster, req, existing, ctx, err);
-  if (err->count != before || err->oom) goto fail;
+  /* Other violations of the cluster's own settings still let its pools be judged (every violation
+   * is listed); an invalid version does not: the pools are judged against it. */
+  if (!decide_cluster(res->cluster, req, existing, ctx, err) || err->oom) goto fail;
 
   gp_policy_context pctx = *ctx;
   pctx.cluster = res->cluster;
@@ -135,7 +143,10 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
       gp_error_add(err, "InvalidParameter", path, "Every entry of agentPoolProfiles needs a 'name'.");
       continue;
     }
-    if (!gp_name_valid_pool(pr->name)) {
+    /* Names match case-insensitively, as in URLs: "GPU1" is the existing pool gpu1 (which keeps its
+     * name); only a new pool's name must follow the naming rule. */
+    int k = find_pool(pools, npools, pr->name);
+    if (k < 0 && !gp_name_valid_pool(pr->name)) {
       gp_error_add(err, "InvalidParameter", path,
                    "Agent pool name '%.64s' is not valid: use 1 to 12 lowercase letters and digits, starting with a "
                    "letter.",
@@ -146,12 +157,12 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
     for (size_t j = 0; j < i; j++)
       if (req->pools[j]->name && strcasecmp(req->pools[j]->name, pr->name) == 0) dup = true;
     if (dup) {
-      gp_error_add(err, "InvalidParameter", path, "Agent pool '%s' is listed twice in agentPoolProfiles.", pr->name);
+      gp_error_add(err, "InvalidParameter", path, "Agent pool '%.64s' is listed twice in agentPoolProfiles.", pr->name);
       continue;
     }
-    int k = find_pool(pools, npools, pr->name);
     if (k >= 0) seen[k] = true;
     gp_pool *p = gp_policy_apply_pool(&pctx, pr, k >= 0 ? pools[k] : NULL, &res->warnings, err);
+    if (!p) refused = true; /* its parse violations may have been recorded before this call */
     if (p && !add_pool(res, p, k < 0, true)) {
       gp_pool_free(p);
       err->oom = true;
@@ -196,7 +207,7 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
                  "Unmanaged on %s first, then retry.",
                  conflicts > 1 ? "s" : "", names, conflicts > 1 ? "they have" : "it has",
                  conflicts > 1 ? "those pools" : "that pool");
-  if (err->count != before || err->oom) goto fail;
+  if (refused || err->count != before || err->oom) goto fail;
   free(seen);
   return res;
 fail:

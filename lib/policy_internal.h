@@ -19,5 +19,8 @@
 void gpp_warn(gp_warnings *w, const char *msg, gp_error *err);
 /* Does a pool's tags carry EnableManagedGPUExperience=true (key and value in any case)? */
 bool gpp_legacy_tag(const json_t *tags);
+/* Why the legacy tag did nothing, when an earlier rule of the default (the cluster's default, the GA
+ * version) decided a pool's mode: the warning of the PUT and of the plan. */
+const char *gpp_legacy_tag_ignored(gp_source decided_by);
 
 #endif

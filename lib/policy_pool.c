@@ -2,8 +2,8 @@
  * decision matrix, preview gating, the legacy tag, defaults) and §5 (every other rule).
  *
  * gp_policy_apply_pool works in three steps: merge the request into the stored declarations
- * (immutability and the echo rule), derive the effective values (management mode, driver, MIG
- * strategy), then check every rule. All violations are collected; nothing is returned half-done. */
+ * (immutability; a value sent is a declaration, null removes one), derive the effective values (management mode,
+ * driver, MIG strategy), then check every rule. All violations are collected; nothing is returned half-done. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +44,15 @@ void gpp_warn(gp_warnings *w, const char *msg, gp_error *err) {
   w->count++;
 }
 
+const char *gpp_legacy_tag_ignored(gp_source decided_by) {
+  if (decided_by == GP_SRC_CLUSTER)
+    return "The tag EnableManagedGPUExperience=true has no effect: the cluster's gpuProfile.nvidia.managementMode "
+           "decides the pool's mode first. Declare gpuProfile.nvidia.managementMode on the pool for a mode of its "
+           "own, and remove the tag.";
+  return "The tag EnableManagedGPUExperience=true has no effect: with the managed GPU experience generally available, "
+         "the pool's Kubernetes version makes it Managed by default. Remove the tag.";
+}
+
 bool gpp_legacy_tag(const json_t *tags) {
   const char *k;
   json_t *v;
@@ -74,10 +83,16 @@ static const char *name_of(const gp_enum_names *t, int v) {
   return n ? n : "(none)";
 }
 
-static bool same_mig_list(const gp_gpu_settings *a, const gp_gpu_settings *b) {
+/* The same MIG instances, in any order (a GPU's layout does not depend on the order it is written in). */
+static bool same_mig_set(const gp_gpu_settings *a, const gp_gpu_settings *b) {
+  int count[GP_MIG_PROFILE_COUNT + 1] = {0};
   if (a->mig_profile_count != b->mig_profile_count) return false;
-  for (size_t i = 0; i < a->mig_profile_count; i++)
-    if (a->mig_profiles[i] != b->mig_profiles[i]) return false;
+  for (size_t i = 0; i < a->mig_profile_count; i++) {
+    count[a->mig_profiles[i]]++;
+    count[b->mig_profiles[i]]--;
+  }
+  for (size_t i = 0; i <= GP_MIG_PROFILE_COUNT; i++)
+    if (count[i]) return false;
   return true;
 }
 
@@ -95,17 +110,30 @@ static void change_not_allowed(gp_error *err, const char *path, const char *hint
   gp_error_add(err, "PropertyChangeNotAllowed", path, "Changing property '%s' is not allowed. %s", path, hint);
 }
 
-/* Mutable GPU settings: the echo rule keeps a value equal to the current effective one undeclared. */
-static int merge_mutable(int declared, int effective, int requested, bool create) {
-  if (!requested) return declared;
-  if (!create && !declared && requested == effective) return 0;
-  return requested;
+/* A mutable GPU setting (managementMode, driverMode, migStrategy): a value sent is a declaration,
+ * whatever the current effective value is; null removes the declaration; absent keeps it. */
+static int merge_mutable(int declared, int requested, bool cleared) {
+  if (requested) return requested;
+  return cleared ? 0 : declared;
+}
+
+/* A setting fixed at creation: null is refused once it holds a value (and changes nothing before). */
+static void fixed_cleared(gp_error *err, paths *ps, const char *field, const char *now) {
+  const char *p = path_of(ps, field);
+  gp_error_add(err, "PropertyChangeNotAllowed", p,
+               "Changing property '%s' is not allowed: it is fixed when the pool is created (it is %s), so null "
+               "cannot remove it. Leave it out of the request, or send its current value.",
+               p, now);
 }
 
 /* Step 1: the request's GPU settings merged into the stored declarations. */
-static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, gp_gpu_settings *d, gp_error *err) {
+static void merge_gpu(const gp_pool_request *req, const gp_pool *old, paths *ps, gp_gpu_settings *d, gp_error *err) {
   bool create = old == NULL;
-  if (!r) return;
+  char text[128];
+  if (!req) return;
+  const gp_gpu_settings *r = &req->gpu;
+  unsigned cleared = req->cleared;
+  /* driver and driverType: fixed at creation; the effective value then counts as declared */
   if (r->driver) {
     if (create || !old->effective.driver)
       d->driver = r->driver;
@@ -113,6 +141,8 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, g
       change_not_allowed(err, path_of(ps, "gpuProfile.driver"),
                          "'gpuProfile.driver' is fixed when the pool is created; create a new pool with the other "
                          "value and move the workloads.");
+  } else if ((cleared & GP_CLEAR_DRIVER) && !create && old->effective.driver) {
+    fixed_cleared(err, ps, "gpuProfile.driver", name_of(&gp_driver_names, old->effective.driver));
   }
   if (r->driver_type) {
     if (create || !old->effective.driver_type)
@@ -120,6 +150,8 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, g
     else if (r->driver_type != old->effective.driver_type)
       change_not_allowed(err, path_of(ps, "gpuProfile.driverType"),
                          "'gpuProfile.driverType' is fixed when the pool is created.");
+  } else if ((cleared & GP_CLEAR_DRIVER_TYPE) && !create && old->effective.driver_type) {
+    fixed_cleared(err, ps, "gpuProfile.driverType", name_of(&gp_driver_type_names, old->effective.driver_type));
   }
   if (r->instance_profile) {
     if (create)
@@ -127,26 +159,25 @@ static void merge_gpu(const gp_gpu_settings *r, const gp_pool *old, paths *ps, g
     else if (r->instance_profile != old->declared.instance_profile)
       change_not_allowed(err, path_of(ps, "gpuInstanceProfile"),
                          "The MIG profile is fixed when the pool is created; create a new pool.");
+  } else if ((cleared & GP_CLEAR_INSTANCE_PROFILE) && !create && old->declared.instance_profile) {
+    fixed_cleared(err, ps, "gpuInstanceProfile", name_of(&gp_mig_profile_names, old->declared.instance_profile));
   }
   if (r->mig_profile_count) {
     if (create) {
       d->mig_profile_count = r->mig_profile_count;
       memcpy(d->mig_profiles, r->mig_profiles, sizeof d->mig_profiles);
-    } else if (!same_mig_list(r, &old->declared)) {
+    } else if (!same_mig_set(r, &old->declared)) {
       change_not_allowed(err, path_of(ps, "gpuProfile.nvidia.migProfiles"),
                          "The MIG layout is fixed when the pool is created; create a new pool.");
-    }
+    } /* the same instances in another order: no change, the stored order stays */
+  } else if ((cleared & GP_CLEAR_MIG_PROFILES) && !create && old->declared.mig_profile_count) {
+    mig_list_text(&old->declared, text, sizeof text);
+    fixed_cleared(err, ps, "gpuProfile.nvidia.migProfiles", text);
   }
-  const gp_gpu_settings *eff = old ? &old->effective : d;
-  /* A driver None pool can never follow a Managed default, so for it an explicit Unmanaged is a
-   * real declaration: it is what ManagedGPUDefaultConflict asks the user to send. */
-  if (!create && r->management_mode == GP_MGMT_UNMANAGED && old->effective.driver == GP_DRIVER_NONE &&
-      !d->management_mode)
-    d->management_mode = GP_MGMT_UNMANAGED;
   d->management_mode =
-      (gp_mgmt_mode)merge_mutable(d->management_mode, eff->management_mode, r->management_mode, create);
-  d->driver_mode = (gp_driver_mode)merge_mutable(d->driver_mode, eff->driver_mode, r->driver_mode, create);
-  d->mig_strategy = (gp_mig_strategy)merge_mutable(d->mig_strategy, eff->mig_strategy, r->mig_strategy, create);
+      (gp_mgmt_mode)merge_mutable(d->management_mode, r->management_mode, cleared & GP_CLEAR_MANAGEMENT_MODE);
+  d->driver_mode = (gp_driver_mode)merge_mutable(d->driver_mode, r->driver_mode, cleared & GP_CLEAR_DRIVER_MODE);
+  d->mig_strategy = (gp_mig_strategy)merge_mutable(d->mig_strategy, r->mig_strategy, cleared & GP_CLEAR_MIG_STRATEGY);
 }
 
 /* Non-GPU fields: identity, size, OS, count, labels, taints, tags, extras. */
@@ -204,21 +235,19 @@ static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, path
 #undef REPLACE_JSON
 }
 
-/* Kubernetes version: declared (echo rule applies) or the cluster's, supported, never lower. */
+/* Kubernetes version: declared or the cluster's, supported, never lower. */
 static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *old, const gp_policy_context *ctx,
                            paths *ps, gp_error *err) {
   char full[48];
-  if (r && r->orchestrator_version) {
-    gp_k8s_version echo;
-    bool is_echo = old && !old->orchestrator_version && gp_k8s_version_parse(r->orchestrator_version, &echo) &&
-                   gp_k8s_version_cmp(&echo, &old->k8s) == 0 && echo.has_patch == old->k8s.has_patch;
-    if (!is_echo) {
-      free(p->orchestrator_version);
-      if (!(p->orchestrator_version = strdup(r->orchestrator_version))) {
-        err->oom = true;
-        return;
-      }
+  if (r && r->orchestrator_version) { /* a version sent is a declaration: the pool no longer follows the cluster */
+    free(p->orchestrator_version);
+    if (!(p->orchestrator_version = strdup(r->orchestrator_version))) {
+      err->oom = true;
+      return;
     }
+  } else if (r && (r->cleared & GP_CLEAR_ORCHESTRATOR_VERSION)) {
+    free(p->orchestrator_version);
+    p->orchestrator_version = NULL; /* follows the cluster again */
   }
   gp_k8s_version v;
   if (p->orchestrator_version) {
@@ -249,6 +278,18 @@ static void decide_version(gp_pool *p, const gp_pool_request *r, const gp_pool *
                  "Kubernetes %s is lower than the pool's current version %s; downgrades are not supported.", full, cur);
     return;
   }
+  if (ctx->cluster && gp_k8s_version_cmp(&v, &ctx->cluster->k8s) > 0) {
+    char cl[48];
+    gp_k8s_version_full(&v, full, sizeof full);
+    gp_k8s_version_full(&ctx->cluster->k8s, cl, sizeof cl);
+    gp_error_add(
+        err, "InvalidOrchestratorVersion", path_of(ps, "orchestratorVersion"),
+        "Kubernetes %s is above the cluster's version %s: a pool may not run a newer Kubernetes than its "
+        "control plane. Upgrade the cluster first (gpupool cluster update -g GROUP -n CLUSTER -k %s, or a PUT of "
+        "the managed cluster with properties.kubernetesVersion %s), or choose %s or lower.",
+        full, cl, full, full, cl);
+    return;
+  }
   p->k8s = v;
 }
 
@@ -258,7 +299,7 @@ static gp_mgmt_mode default_management_mode(const gp_pool *p, const gp_policy_co
     *src = GP_SRC_CLUSTER;
     return ctx->cluster->management_mode;
   }
-  if (ctx->phase == GP_PHASE_GA && gp_k8s_minor_cmp(&p->k8s, &ctx->ga_version) >= 0) {
+  if (ctx->phase == GP_PHASE_GA && gp_k8s_version_cmp(&p->k8s, &ctx->ga_version) >= 0) {
     *src = GP_SRC_K8S_VERSION_DEFAULT;
     return GP_MGMT_MANAGED;
   }
@@ -281,15 +322,14 @@ static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_c
   if (ctx->phase != GP_PHASE_PREVIEW || ctx->feature_managed_gpu || ctx->feature_managed_gpu_experience) return;
   const char *changed[4];
   size_t n = 0;
-  /* A declaration equal to what the pool already has changes nothing and is not gated. */
-  const gp_gpu_settings *e = old ? &old->effective : &none;
-  if (d->management_mode && d->management_mode != o->management_mode && d->management_mode != e->management_mode)
+  /* A value equal to the stored declaration is no new declaration, and removing one declares nothing:
+   * neither is gated, so a pool keeps working when the feature is unregistered later. */
+  if (d->management_mode && d->management_mode != o->management_mode)
     changed[n++] = path_of(ps, "gpuProfile.nvidia.managementMode");
-  if (d->driver_mode && d->driver_mode != o->driver_mode && d->driver_mode != e->driver_mode)
-    changed[n++] = path_of(ps, "gpuProfile.nvidia.driverMode");
-  if (d->mig_strategy && d->mig_strategy != o->mig_strategy && d->mig_strategy != e->mig_strategy)
+  if (d->driver_mode && d->driver_mode != o->driver_mode) changed[n++] = path_of(ps, "gpuProfile.nvidia.driverMode");
+  if (d->mig_strategy && d->mig_strategy != o->mig_strategy)
     changed[n++] = path_of(ps, "gpuProfile.nvidia.migStrategy");
-  if (d->mig_profile_count && !same_mig_list(d, o)) changed[n++] = path_of(ps, "gpuProfile.nvidia.migProfiles");
+  if (d->mig_profile_count && !same_mig_set(d, o)) changed[n++] = path_of(ps, "gpuProfile.nvidia.migProfiles");
   for (size_t i = 0; i < n; i++)
     gp_error_add(err, "PreviewFeatureNotRegistered", changed[i],
                  "'%s' is a preview setting. " GPP_REGISTER_FEATURE_HINT " (" GP_FEATURE_MANAGED_GPU_EXPERIENCE
@@ -297,19 +337,71 @@ static void check_gating(const gp_pool *p, const gp_pool *old, const gp_policy_c
                  changed[i]);
 }
 
+/* The name of a catalog size that can do what a field asks, for "choose a size such as …". */
+static const char *size_for(bool mig, unsigned os_mask, int gpus) {
+  const gp_vm_size *s = gp_catalog_vm_size_for(GP_VENDOR_NVIDIA, mig, os_mask, gpus);
+  if (!s) s = gp_catalog_vm_size_for(GP_VENDOR_NVIDIA, mig, 0, gpus);
+  return s ? s->name : "a size from gpupool vm-size list";
+}
+
+static bool declares_mig(const gp_gpu_settings *d) {
+  return d->instance_profile || d->mig_profile_count || d->mig_strategy == GP_MIG_STRATEGY_SINGLE ||
+         d->mig_strategy == GP_MIG_STRATEGY_MIXED;
+}
+
+/* GPU fields on a CPU size: each refused, with a size that can do what that field asks. */
 static void gpu_field_on_cpu(const gp_pool *p, paths *ps, gp_error *err) {
   const gp_gpu_settings *d = &p->declared;
-  const char *fields[6];
+  unsigned os = gp_os_sku_family(p->os_sku);
+  const char *field[4], *size[4];
   size_t n = 0;
-  if (d->instance_profile) fields[n++] = path_of(ps, "gpuInstanceProfile");
-  if (d->driver) fields[n++] = path_of(ps, "gpuProfile.driver");
-  if (d->driver_type) fields[n++] = path_of(ps, "gpuProfile.driverType");
-  if (any_nvidia(d)) fields[n++] = path_of(ps, "gpuProfile.nvidia");
-  for (size_t i = 0; i < n; i++)
-    gp_error_add(err, "GPUProfileNotSupportedOnVMSize", fields[i],
-                 "VM size '%.128s' has no GPU, so '%s' cannot be set. Remove it, or choose a GPU size such as "
-                 "Standard_NC4as_T4_v3.",
-                 p->vm_size ? p->vm_size : "", fields[i]);
+  if (d->instance_profile) {
+    field[n] = "gpuInstanceProfile";
+    size[n++] = size_for(true, os, 0);
+  }
+  if (d->driver) {
+    field[n] = "gpuProfile.driver";
+    size[n++] = size_for(false, os, 0);
+  }
+  if (d->driver_type) {
+    field[n] = "gpuProfile.driverType";
+    size[n++] = size_for(false, GP_OS_FAMILY_WINDOWS, 0);
+  }
+  if (any_nvidia(d)) { /* the managed experience is for Linux; a MIG setting needs a MIG-capable size */
+    field[n] = "gpuProfile.nvidia";
+    size[n++] = size_for(declares_mig(d), os & ~(unsigned)GP_OS_FAMILY_WINDOWS, 0);
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *path = path_of(ps, field[i]);
+    gp_error_add(err, "GPUProfileNotSupportedOnVMSize", path,
+                 "VM size '%.128s' has no GPU, so '%s' cannot be set. Remove it, or choose a GPU size that supports "
+                 "it, such as %s (gpupool vm-size list shows them all).",
+                 p->vm_size ? p->vm_size : "", path, size[i]);
+  }
+}
+
+/* An N-series (GPU family) size the catalog does not know: refused rather than taken for a CPU size
+ * (with no GPU software and no warning), naming the closest sizes it knows. */
+static void unknown_gpu_size(const gp_pool *p, paths *ps, gp_error *err) {
+  const gp_vm_size *near[3];
+  size_t n = gp_catalog_vm_size_suggest(p->vm_size, near, 3), used = 0;
+  char hint[256] = "";
+  for (size_t i = 0; i < n; i++) {
+    int k = snprintf(hint + used, sizeof hint - used, "%s%s%s",
+                     i == 0   ? "Did you mean "
+                     : i == 1 ? " (also close: "
+                              : ", ",
+                     near[i]->name,
+                     i == 0       ? "?"
+                     : i + 1 == n ? ")"
+                                  : "");
+    if (k < 0 || (size_t)k >= sizeof hint - used) break;
+    used += (size_t)k;
+  }
+  gp_error_add(err, "VMSizeNotInGPUCatalog", path_of(ps, "vmSize"),
+               "VM size '%.128s' is an N-series (GPU) size that gpupool's catalog does not know, so it cannot tell "
+               "what its GPUs need. %s%sgpupool vm-size list shows every size it knows.",
+               p->vm_size, hint, used ? " " : "");
 }
 
 /* Step 2 for NVIDIA pools: management mode, driver (the matrix), MIG strategy and driver mode. */
@@ -322,7 +414,7 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
   bool legacy = ctx->feature_managed_gpu_experience && gpp_legacy_tag(p->tags);
 
   /* management mode */
-  p->legacy_tag = false;
+  p->legacy_tag = p->legacy_tag_ignored = false;
   if (!linux) {
     e->management_mode = GP_MGMT_UNMANAGED;
     p->src_management_mode = GP_SRC_DEFAULT;
@@ -337,6 +429,13 @@ static void decide_nvidia(gp_pool *p, const gp_pool *old, const gp_policy_contex
                "The tag EnableManagedGPUExperience=true is deprecated; declare "
                "gpuProfile.nvidia.managementMode: Managed instead (api-version 2026-08-02-preview or later).",
                err);
+    } else if (legacy) { /* an earlier rule of the default decided: the tag is silently overridden */
+      char msg[600];
+      p->legacy_tag_ignored = true;
+      snprintf(msg, sizeof msg, "%s%.64s%s%s", p->name ? "Agent pool '" : "", p->name ? p->name : "",
+               p->name ? "': " : "", gpp_legacy_tag_ignored(p->src_management_mode));
+      gp_utf8_sanitize(msg);
+      gpp_warn(w, msg, err);
     }
   }
   if (linux && legacy && d->management_mode == GP_MGMT_UNMANAGED)
@@ -423,9 +522,11 @@ static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
   if (mig && !p->size->mig)
     gp_error_add(err, "MIGNotSupportedOnVMSize", mig_path,
                  "VM size '%s' (%s) does not support MIG. Remove the MIG profile, or choose a MIG-capable size such "
-                 "as Standard_NC24ads_A100_v4 or Standard_ND96isr_H100_v5.",
-                 p->size->name, p->size->gpu_model);
-  if (mig && e->driver == GP_DRIVER_NONE)
+                 "as %s (gpupool vm-size list shows which are).",
+                 p->size->name, p->size->gpu_model, size_for(true, gp_os_sku_family(p->os_sku), p->size->gpus));
+  /* d->driver too: a Managed pool with driver None is refused (ManagedGPURequiresDriver) and its
+   * effective driver set to Install, but the MIG profile contradicts the None the user asked for */
+  if (mig && (e->driver == GP_DRIVER_NONE || d->driver == GP_DRIVER_NONE))
     gp_error_add(err, "MIGRequiresGPUDriver", mig_path,
                  "MIG partitioning needs the NVIDIA driver, but gpuProfile.driver is None. Set driver Install or "
                  "remove the MIG profile.");
@@ -481,6 +582,70 @@ static void check_mig(const gp_pool *p, paths *ps, gp_error *err) {
   }
 }
 
+/* "7 × 1g.10gb" or "1 × 3g.40gb + 1 × 2g.20gb": a GPU's instances by NVIDIA profile, in creation
+ * order; "no MIG" without a layout. */
+static void layout_text(const gp_mig_layout *l, bool has, const char *gpu_model, char *buf, size_t size) {
+  int count[GP_MIG_PROFILE_COUNT + 1] = {0};
+  size_t used = 0;
+  snprintf(buf, size, "no MIG");
+  if (!has) return;
+  for (size_t i = 0; i < l->count; i++)
+    count[l->inst[i].profile]++;
+  buf[0] = '\0';
+  for (size_t i = 0; i < l->count; i++) {
+    gp_mig_profile pr = l->inst[i].profile;
+    if (!count[pr]) continue; /* already written */
+    const gp_mig_model_profile *mp = gp_catalog_mig_profile(gpu_model, pr);
+    int n = snprintf(buf + used, size - used, "%s%d × %s", used ? " + " : "", count[pr],
+                     mp ? mp->nvidia_name : name_of(&gp_mig_profile_names, pr));
+    if (n < 0 || (size_t)n >= size - used) break;
+    used += (size_t)n;
+    count[pr] = 0;
+  }
+}
+
+/* The effective MIG layout (the instances each GPU gets) is fixed at creation: re-partitioning needs
+ * idle GPUs and a reboot on Azure VMs, so an update may not change it, whichever field would
+ * (migStrategy reading the same migProfiles differently, managementMode or driverMode changing the
+ * strategy). The same instances in another order are the same layout. */
+static void check_layout_kept(const gp_pool *p, const gp_pool *old, paths *ps, gp_error *err) {
+  gp_mig_layout a, b;
+  bool had = gp_plan_mig_layout(old, &a), has = gp_plan_mig_layout(p, &b);
+  int count[GP_MIG_PROFILE_COUNT + 1] = {0};
+  if (had && has && a.count == b.count) {
+    for (size_t i = 0; i < a.count; i++) {
+      count[a.inst[i].profile]++;
+      count[b.inst[i].profile]--;
+    }
+    bool same = true;
+    for (size_t i = 0; i <= GP_MIG_PROFILE_COUNT; i++)
+      same = same && !count[i];
+    if (same) return;
+  } else if (!had && !has) {
+    return;
+  }
+  const gp_gpu_settings *d = &p->declared, *o = &old->declared;
+  const char *field = "gpuProfile.nvidia.migStrategy",
+             *now = name_of(&gp_mig_strategy_names, old->effective.mig_strategy);
+  if (d->mig_strategy == o->mig_strategy && d->management_mode != o->management_mode) {
+    field = "gpuProfile.nvidia.managementMode";
+    now = name_of(&gp_mgmt_mode_names, old->effective.management_mode);
+  } else if (d->mig_strategy == o->mig_strategy && d->driver_mode != o->driver_mode) {
+    field = "gpuProfile.nvidia.driverMode";
+    now = name_of(&gp_driver_mode_names, old->effective.driver_mode);
+  }
+  char before[160], after[160];
+  const char *model = p->size ? p->size->gpu_model : "";
+  layout_text(&a, had, model, before, sizeof before);
+  layout_text(&b, has, model, after, sizeof after);
+  const char *path = path_of(ps, field);
+  gp_error_add(err, "PropertyChangeNotAllowed", path,
+               "The MIG layout of a pool is fixed when it is created: this change would turn each GPU's %s into %s, "
+               "re-partitioning every node. Keep '%s' as it is (%s), or create a new pool with the layout you want "
+               "and move the workloads.",
+               before, after, path, now);
+}
+
 static void check_labels(const gp_pool *p, paths *ps, gp_error *err) {
   static const char *const reserved[] = {"kubernetes.azure.com/", "nvidia.com/mig.", "nvidia.com/gpu.deploy.", NULL};
   const char *k;
@@ -515,21 +680,28 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
     return NULL;
   }
   merge_basics(p, req, create, &ps, err);
-  /* Without a VM size nothing else can be judged; other basic violations (a changed vmSize or
-   * osType keeps the stored one) still let every other rule be checked and reported. */
-  if (!p->vm_size || err->oom) goto fail;
-  p->size = gp_catalog_vm_size(p->vm_size);
+  if (err->oom) goto fail;
+  /* Without a VM size no GPU rule can be judged, but the labels and the version can; other basic
+   * violations (a changed vmSize or osType keeps the stored one) let every rule be checked. */
   decide_version(p, req, existing, ctx, &ps, err);
-  merge_gpu(req ? &req->gpu : NULL, existing, &ps, &p->declared, err);
+  if (!p->vm_size) {
+    check_labels(p, &ps, err);
+    goto fail;
+  }
+  p->size = gp_catalog_vm_size(p->vm_size);
+  merge_gpu(req, existing, &ps, &p->declared, err);
   memset(&p->effective, 0, sizeof p->effective);
   p->src_driver = p->src_management_mode = p->src_driver_mode = p->src_mig_strategy = GP_SRC_NONE;
-  p->legacy_tag = false;
+  p->legacy_tag = p->legacy_tag_ignored = false;
 
   const gp_gpu_settings *d = &p->declared;
   bool windows = p->os_type == GP_OS_TYPE_WINDOWS;
   check_labels(p, &ps, err);
   if (!p->size) {
-    gpu_field_on_cpu(p, &ps, err);
+    if (create && gp_catalog_is_n_series(p->vm_size))
+      unknown_gpu_size(p, &ps, err); /* a stored pool's size was accepted when it was created: it stays */
+    else
+      gpu_field_on_cpu(p, &ps, err);
     goto done;
   }
   check_gating(p, existing, ctx, &ps, err);
@@ -570,13 +742,15 @@ gp_pool *gp_policy_apply_pool(const gp_policy_context *ctx, const gp_pool_reques
     p->effective.instance_profile = d->instance_profile;
     p->effective.mig_profile_count = d->mig_profile_count;
     memcpy(p->effective.mig_profiles, d->mig_profiles, sizeof d->mig_profiles);
+    size_t mig_before = err->count;
     check_mig(p, &ps, err);
+    if (existing && err->count == mig_before) check_layout_kept(p, existing, &ps, err);
   } else if (d->instance_profile) {
     gp_error_add(err, "MIGNotSupportedOnVMSize", path_of(&ps, "gpuInstanceProfile"),
                  "MIG profiles are not supported on Windows pools.");
   }
 done:
-  if (err->count == before && !err->oom) return p;
+  if (err->count == before && !err->oom && !(req && req->invalid)) return p;
 fail:
   gp_pool_free(p);
   return NULL;

@@ -60,15 +60,11 @@ static json_t *mig_list_json(const gp_gpu_settings *s) {
   return a;
 }
 
-static void version_string(const gp_k8s_version *v, char *buf, size_t size) {
-  if (v->has_patch)
-    snprintf(buf, size, "%d.%d.%d", v->major, v->minor, v->patch);
-  else
-    snprintf(buf, size, "%d.%d", v->major, v->minor);
-}
-
+/* gpuProfile as a GET shows it: the writable fields hold only what was declared, the effective
+ * values are in the read-only current* fields (as orchestratorVersion / currentOrchestratorVersion).
+ * driver and driverType are fixed at creation, so their effective value is their declaration. */
 static json_t *gpu_profile_json(const gp_pool *p, gp_api_group api) {
-  const gp_gpu_settings *e = &p->effective;
+  const gp_gpu_settings *d = &p->declared, *e = &p->effective;
   json_t *g = json_object();
   if (!g) return NULL;
   int rc = set_enum(g, "driver", &gp_driver_names, e->driver);
@@ -79,10 +75,13 @@ static json_t *gpu_profile_json(const gp_pool *p, gp_api_group api) {
       if (!nv)
         rc = -1;
       else {
-        rc |= set_enum(nv, "managementMode", &gp_mgmt_mode_names, e->management_mode);
-        rc |= set_enum(nv, "driverMode", &gp_driver_mode_names, e->driver_mode);
-        rc |= set_enum(nv, "migStrategy", &gp_mig_strategy_names, e->mig_strategy);
-        if (e->mig_profile_count) rc |= json_object_set_new(nv, "migProfiles", mig_list_json(e));
+        rc |= set_enum(nv, "managementMode", &gp_mgmt_mode_names, d->management_mode);
+        rc |= set_enum(nv, "driverMode", &gp_driver_mode_names, d->driver_mode);
+        rc |= set_enum(nv, "migStrategy", &gp_mig_strategy_names, d->mig_strategy);
+        if (d->mig_profile_count) rc |= json_object_set_new(nv, "migProfiles", mig_list_json(d));
+        rc |= set_enum(nv, "currentManagementMode", &gp_mgmt_mode_names, e->management_mode);
+        rc |= set_enum(nv, "currentMigStrategy", &gp_mig_strategy_names, e->mig_strategy);
+        rc |= set_enum(nv, "currentDriverMode", &gp_driver_mode_names, e->driver_mode);
         rc |= json_object_set_new(g, "nvidia", nv);
       }
     }
@@ -96,23 +95,22 @@ static json_t *gpu_profile_json(const gp_pool *p, gp_api_group api) {
 
 json_t *gp_pool_properties_json(const gp_pool *p, gp_api_group api) {
   json_t *o = json_object();
-  char ver[48], full[48];
+  char full[48];
   int rc = 0;
   if (!o) return NULL;
-  version_string(&p->k8s, ver, sizeof ver);
   gp_k8s_version_full(&p->k8s, full, sizeof full);
   rc |= json_object_set_new(o, "count", json_integer(p->count));
   rc |= gpj_set_str(o, "vmSize", p->vm_size);
   rc |= set_enum(o, "osType", &gp_os_type_names, p->os_type);
   rc |= set_enum(o, "osSKU", &gp_os_sku_names, p->os_sku);
   rc |= set_enum(o, "mode", &gp_pool_mode_names, p->pool_mode);
-  rc |= gpj_set_str(o, "orchestratorVersion", p->orchestrator_version ? p->orchestrator_version : ver);
+  rc |= gpj_set_str(o, "orchestratorVersion", p->orchestrator_version); /* declared only, like the GPU fields */
   rc |= gpj_set_str(o, "currentOrchestratorVersion", full);
   if (p->node_labels) rc |= json_object_set_new(o, "nodeLabels", gpj_share(p->node_labels));
   if (p->node_taints) rc |= json_object_set_new(o, "nodeTaints", gpj_share(p->node_taints));
   if (p->tags) rc |= json_object_set_new(o, "tags", gpj_share(p->tags));
-  if (p->effective.instance_profile)
-    rc |= set_enum(o, "gpuInstanceProfile", &gp_mig_profile_names, p->effective.instance_profile);
+  if (p->declared.instance_profile)
+    rc |= set_enum(o, "gpuInstanceProfile", &gp_mig_profile_names, p->declared.instance_profile);
   if (p->size && api != GP_API_OLD_STABLE) rc |= json_object_set_new(o, "gpuProfile", gpu_profile_json(p, api));
   rc |= gpj_merge_missing(o, p->extra);
   if (rc) {
@@ -162,7 +160,7 @@ json_t *gp_pool_to_store(const gp_pool *p) {
     json_decref(src);
     return NULL;
   }
-  version_string(&p->k8s, ver, sizeof ver);
+  gp_k8s_version_text(&p->k8s, ver, sizeof ver);
   rc |= json_object_set_new(o, "v", json_integer(1));
   rc |= gpj_set_str(o, "name", p->name);
   rc |= gpj_set_str(o, "vmSize", p->vm_size);
@@ -185,6 +183,7 @@ json_t *gp_pool_to_store(const gp_pool *p) {
   rc |= set_enum(src, "migStrategy", &gp_source_names, p->src_mig_strategy);
   rc |= json_object_set_new(o, "sources", src);
   rc |= json_object_set_new(o, "legacyTag", json_boolean(p->legacy_tag));
+  if (p->legacy_tag_ignored) rc |= json_object_set_new(o, "legacyTagIgnored", json_true()); /* absent in older docs */
   if (rc) {
     json_decref(o);
     return NULL;
@@ -284,6 +283,7 @@ gp_pool *gp_pool_from_store(const json_t *doc, gp_error *err) {
     ok = ok && load_enum(src, "migStrategy", &gp_source_names, &e);
     p->src_mig_strategy = (gp_source)e;
     p->legacy_tag = json_is_true(json_object_get(doc, "legacyTag"));
+    p->legacy_tag_ignored = json_is_true(json_object_get(doc, "legacyTagIgnored"));
     ok = ok && p->vm_size;
   }
   if (oom) {

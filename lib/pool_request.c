@@ -118,10 +118,26 @@ static bool parse_taints(const json_t *props, const char *path, gp_pool_request 
   return ok;
 }
 
+/* An enum member that may also be null, which removes its declaration: *out 0 and `bit` set in
+ * r->cleared. */
+static bool enum_or_null(const json_t *obj, const char *key, const char *path, const gp_enum_names *names, int *out,
+                         gp_pool_request *r, unsigned bit, gp_error *err) {
+  if (json_is_null(json_object_get(obj, key))) {
+    *out = 0;
+    r->cleared |= bit;
+    return true;
+  }
+  return gpj_enum(obj, key, path, names, out, err);
+}
+
 static bool parse_mig_profiles(const json_t *nv, const char *path, gp_pool_request *r, gp_error *err) {
   char p[GP_PATH_MAX], list[128];
   const json_t *a = json_object_get(nv, "migProfiles");
   if (!a) return true;
+  if (json_is_null(a)) {
+    r->cleared |= GP_CLEAR_MIG_PROFILES;
+    return true;
+  }
   gpj_path(p, sizeof p, path, "migProfiles");
   if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > GP_MAX_MIG_PROFILES)
     gp_enum_list(&gp_mig_profile_names, list, sizeof list);
@@ -164,30 +180,62 @@ static bool parse_mig_profiles(const json_t *nv, const char *path, gp_pool_reque
   return ok;
 }
 
-static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_group api, gp_pool_request *r,
-                              gp_error *err) {
-  static const char *const gp_keys[] = {"driver", "driverType", "nvidia", NULL};
-  static const char *const nv_keys[] = {"managementMode", "driverMode", "migStrategy", "migProfiles", NULL};
-  char p[GP_PATH_MAX], np[GP_PATH_MAX], fp[GP_PATH_MAX];
-  const json_t *g = json_object_get(props, "gpuProfile");
+static const char *const gp_keys[] = {"driver", "driverType", "nvidia", NULL};
+/* the current* members are read-only (the effective values a GET shows): accepted and ignored, so
+ * that a GET-modify-PUT round trip works and declares nothing */
+static const char *const nv_keys[] = {"managementMode",        "driverMode",         "migStrategy",       "migProfiles",
+                                      "currentManagementMode", "currentMigStrategy", "currentDriverMode", NULL};
+
+/* A nested GPU block (gpuProfile, nvidia) of obj, with its names canonical, its path in out_path
+ * (GP_PATH_MAX): NULL when absent; NULL with *ok false (violation recorded) when the api-version
+ * lacks it (`allowed` false; min names the first that has it), it is not an object, or it names a
+ * property twice. The caller releases it. */
+static json_t *gpu_block(const json_t *obj, const char *key, const char *path, bool allowed, gp_api_group api,
+                         const char *min, const char *const *names, char *out_path, bool *ok, gp_error *err) {
+  const json_t *b = json_object_get(obj, key);
+  if (!b) return NULL;
+  gpj_path(out_path, GP_PATH_MAX, path, key);
+  json_t *c = NULL;
+  if (!allowed)
+    not_in_version(err, out_path, api, min);
+  else if (!json_is_object(b))
+    gp_error_add(err, "InvalidParameter", out_path, "'%s' must be an object, not %s.", out_path, gpj_type_name(b));
+  else
+    c = gpj_canonical(b, out_path, names, NULL, err);
+  if (!c) *ok = false;
+  return c;
+}
+
+/* gpuProfile.nvidia, its names already canonical. */
+static bool parse_nvidia(const json_t *nv, const char *np, gp_pool_request *r, gp_error *err) {
   int e;
   bool ok = true;
-  if (!g) return true;
-  gpj_path(p, sizeof p, path, "gpuProfile");
-  if (api == GP_API_OLD_STABLE) {
-    not_in_version(err, p, api, "2025-10-01");
-    return false;
-  }
-  if (!json_is_object(g)) {
-    gp_error_add(err, "InvalidParameter", p, "'%s' must be an object, not %s.", p, gpj_type_name(g));
-    return false;
-  }
+  if (!gpj_only_known(nv, np, nv_keys,
+                      "The GPU components are not switched on or off one by one: 'managementMode' Managed installs "
+                      "them all.",
+                      err))
+    r->invalid = true; /* the known members are still read and judged */
+  if (!enum_or_null(nv, "managementMode", np, &gp_mgmt_mode_names, &e, r, GP_CLEAR_MANAGEMENT_MODE, err)) ok = false;
+  r->gpu.management_mode = (gp_mgmt_mode)e;
+  if (!enum_or_null(nv, "driverMode", np, &gp_driver_mode_names, &e, r, GP_CLEAR_DRIVER_MODE, err)) ok = false;
+  r->gpu.driver_mode = (gp_driver_mode)e;
+  if (!enum_or_null(nv, "migStrategy", np, &gp_mig_strategy_names, &e, r, GP_CLEAR_MIG_STRATEGY, err)) ok = false;
+  r->gpu.mig_strategy = (gp_mig_strategy)e;
+  if (!parse_mig_profiles(nv, np, r, err)) ok = false;
+  return ok;
+}
+
+/* gpuProfile, its names already canonical. */
+static bool parse_gpu_object(const json_t *g, const char *p, gp_api_group api, gp_pool_request *r, gp_error *err) {
+  char np[GP_PATH_MAX], fp[GP_PATH_MAX];
+  int e;
+  bool ok = true;
   if (!gpj_only_known(g, p, gp_keys,
                       "The GPU components are not switched on or off one by one: choose "
                       "'nvidia.managementMode' Managed or Unmanaged.",
                       err))
-    ok = false;
-  if (!gpj_enum(g, "driver", p, &gp_driver_names, &e, err)) ok = false;
+    r->invalid = true;
+  if (!enum_or_null(g, "driver", p, &gp_driver_names, &e, r, GP_CLEAR_DRIVER, err)) ok = false;
   r->gpu.driver = (gp_driver)e;
   if (json_object_get(g, "driverType")) {
     if (api != GP_API_PREVIEW) {
@@ -195,33 +243,23 @@ static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_grou
       not_in_version(err, fp, api, "2026-08-02-preview");
       ok = false;
     } else {
-      if (!gpj_enum(g, "driverType", p, &gp_driver_type_names, &e, err)) ok = false;
+      if (!enum_or_null(g, "driverType", p, &gp_driver_type_names, &e, r, GP_CLEAR_DRIVER_TYPE, err)) ok = false;
       r->gpu.driver_type = (gp_driver_type)e;
     }
   }
-  const json_t *nv = json_object_get(g, "nvidia");
-  if (!nv) return ok;
-  gpj_path(np, sizeof np, p, "nvidia");
-  if (api != GP_API_PREVIEW) {
-    not_in_version(err, np, api, "2026-08-02-preview");
-    return false;
-  }
-  if (!json_is_object(nv)) {
-    gp_error_add(err, "InvalidParameter", np, "'%s' must be an object, not %s.", np, gpj_type_name(nv));
-    return false;
-  }
-  if (!gpj_only_known(nv, np, nv_keys,
-                      "The GPU components are not switched on or off one by one: 'managementMode' Managed installs "
-                      "them all.",
-                      err))
-    ok = false;
-  if (!gpj_enum(nv, "managementMode", np, &gp_mgmt_mode_names, &e, err)) ok = false;
-  r->gpu.management_mode = (gp_mgmt_mode)e;
-  if (!gpj_enum(nv, "driverMode", np, &gp_driver_mode_names, &e, err)) ok = false;
-  r->gpu.driver_mode = (gp_driver_mode)e;
-  if (!gpj_enum(nv, "migStrategy", np, &gp_mig_strategy_names, &e, err)) ok = false;
-  r->gpu.mig_strategy = (gp_mig_strategy)e;
-  if (!parse_mig_profiles(nv, np, r, err)) ok = false;
+  json_t *nv = gpu_block(g, "nvidia", p, api == GP_API_PREVIEW, api, "2026-08-02-preview", nv_keys, np, &ok, err);
+  if (nv && !parse_nvidia(nv, np, r, err)) ok = false;
+  json_decref(nv);
+  return ok;
+}
+
+static bool parse_gpu_profile(const json_t *props, const char *path, gp_api_group api, gp_pool_request *r,
+                              gp_error *err) {
+  char p[GP_PATH_MAX];
+  bool ok = true;
+  json_t *g = gpu_block(props, "gpuProfile", path, api != GP_API_OLD_STABLE, api, "2025-10-01", gp_keys, p, &ok, err);
+  if (g && !parse_gpu_object(g, p, api, r, err)) ok = false;
+  json_decref(g);
   return ok;
 }
 
@@ -245,8 +283,45 @@ static bool parse_count(const json_t *props, const char *path, gp_pool_request *
   return true;
 }
 
-static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_api_group api, const char *path,
-                                    bool flat, gp_error *err) {
+/* Unknown members whose name looks like a per-pool switch of one GPU component: the name, lowercased
+ * and without '-' or '_', contains one of these. The components are decided together by the
+ * management mode (the decision matrix), so such a switch would be stored and silently do nothing:
+ * it is refused instead. Anything else unknown is kept and echoed, as ARM does. */
+static const char *const component_switches[] = {"deviceplugin",  "dradriver",    "dcgm",
+                                                 "gpumetrics",    "gpudriver",    "nvidiadriver",
+                                                 "fabricmanager", "migpartition", NULL};
+
+static bool looks_like_component_switch(const char *name) {
+  char norm[80];
+  size_t n = 0;
+  for (const char *c = name; *c && n < sizeof norm - 1; c++)
+    if (*c != '-' && *c != '_') norm[n++] = (char)((*c >= 'A' && *c <= 'Z') ? *c - 'A' + 'a' : *c);
+  norm[n] = '\0';
+  for (size_t i = 0; component_switches[i]; i++)
+    if (strstr(norm, component_switches[i])) return true;
+  return false;
+}
+
+static void refuse_component_switches(const json_t *unknown, const char *path, gp_pool_request *r, gp_error *err) {
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)unknown, k, v) {
+    if (!looks_like_component_switch(k)) continue;
+    char p[GP_PATH_MAX];
+    gpj_path(p, sizeof p, path, k);
+    gp_error_add(err, "InvalidParameter", p,
+                 "'%.200s' looks like a switch for one GPU component, but the GPU components of a pool are not "
+                 "switched on or off one by one: gpuProfile.nvidia.managementMode Managed installs the driver, the "
+                 "device plugin (or DRA driver), DCGM and its exporter together; Unmanaged installs the driver only; "
+                 "gpuProfile.driver None installs nothing. Remove it.",
+                 p);
+    r->invalid = true; /* decides nothing else: the rest is still judged */
+  }
+}
+
+/* The members of a pool's properties (and of its body, top) whose names are already canonical. */
+static gp_pool_request *parse_fields(const json_t *props, const json_t *top, gp_api_group api, const char *path,
+                                     bool flat, gp_error *err) {
   gp_pool_request *r = calloc(1, sizeof *r);
   const char *s;
   int e;
@@ -262,27 +337,33 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
     if (!gpj_string(top, "name", "", MAX_NAME, &s, err) || !gpj_dup_into(&r->name, s, err)) ok = false;
   }
   if (!gpj_string(props, "vmSize", path, MAX_VM_SIZE, &s, err) || !gpj_dup_into(&r->vm_size, s, err)) ok = false;
-  if (!parse_count(props, path, r, err)) ok = false;
+  /* A bad count, mode, label set or taint list decides nothing else: the request is marked invalid
+   * and the policy still judges the rest, so that every violation is listed (gp_policy_apply_pool
+   * then refuses it). A bad value elsewhere would change what the rest means: parsing stops there. */
+  if (!parse_count(props, path, r, err)) r->invalid = true;
   if (!gpj_enum(props, "osType", path, &gp_os_type_names, &e, err)) ok = false;
   r->os_type = (gp_os_type)e;
   if (!gpj_enum(props, "osSKU", path, &gp_os_sku_names, &e, err)) ok = false;
   r->os_sku = (gp_os_sku)e;
-  if (!gpj_enum(props, "mode", path, &gp_pool_mode_names, &e, err)) ok = false;
+  if (!gpj_enum(props, "mode", path, &gp_pool_mode_names, &e, err)) r->invalid = true;
   r->pool_mode = (gp_pool_mode)e;
-  if (!gpj_string(props, "orchestratorVersion", path, MAX_VERSION, &s, err) ||
-      !gpj_dup_into(&r->orchestrator_version, s, err))
+  if (json_is_null(json_object_get(props, "orchestratorVersion")))
+    r->cleared |= GP_CLEAR_ORCHESTRATOR_VERSION; /* back to following the cluster */
+  else if (!gpj_string(props, "orchestratorVersion", path, MAX_VERSION, &s, err) ||
+           !gpj_dup_into(&r->orchestrator_version, s, err))
     ok = false;
   const json_t *m;
   if (!gpj_string_map(props, "nodeLabels", path, MAX_LABELS, MAX_LABEL_KEY, MAX_LABEL_VALUE, &m, err))
-    ok = false;
+    r->invalid = true;
   else if (m && !(r->node_labels = gpj_share(m)))
     err->oom = true;
   if (!gpj_string_map(props, "tags", path, MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE, &m, err))
     ok = false;
   else if (m && !(r->tags = gpj_share(m)))
     err->oom = true;
-  if (!parse_taints(props, path, r, err)) ok = false;
-  if (!gpj_enum(props, "gpuInstanceProfile", path, &gp_mig_profile_names, &e, err)) ok = false;
+  if (!parse_taints(props, path, r, err)) r->invalid = true;
+  if (!enum_or_null(props, "gpuInstanceProfile", path, &gp_mig_profile_names, &e, r, GP_CLEAR_INSTANCE_PROFILE, err))
+    ok = false;
   r->gpu.instance_profile = (gp_mig_profile)e;
   if (!parse_gpu_profile(props, path, api, r, err)) ok = false;
 
@@ -290,6 +371,8 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
   if (flat && r->extra) json_object_del(r->extra, "name"); /* an agentPoolProfiles entry names itself */
   if (top) r->extra_top = gpj_copy_without(top, top_known);
   if (!r->extra || (top && !r->extra_top)) err->oom = true;
+  if (r->extra) refuse_component_switches(r->extra, path, r, err);
+  if (r->extra_top) refuse_component_switches(r->extra_top, "", r, err);
   if (!ok || err->oom) {
     gp_pool_request_free(r);
     return NULL;
@@ -297,28 +380,38 @@ static gp_pool_request *parse_props(const json_t *props, const json_t *top, gp_a
   return r;
 }
 
-gp_pool_request *gp_pool_request_parse(const json_t *body, gp_api_group api, gp_error *err) {
-  if (!json_is_object(body)) {
+static gp_pool_request *parse_props(const json_t *props0, const json_t *top, gp_api_group api, const char *path,
+                                    bool flat, gp_error *err) {
+  static const char *const entry_name[] = {"name", NULL}; /* an agentPoolProfiles entry names itself */
+  json_t *props = gpj_canonical(props0, path, modelled, flat ? entry_name : NULL, err);
+  if (!props) return NULL;
+  gp_pool_request *r = parse_fields(props, top, api, path, flat, err);
+  json_decref(props);
+  return r;
+}
+
+gp_pool_request *gp_pool_request_parse(const json_t *body0, gp_api_group api, gp_error *err) {
+  if (!json_is_object(body0)) {
     gp_error_add(err, "InvalidRequestContent", NULL, "The request body must be a JSON object, not %s.",
-                 body ? gpj_type_name(body) : "empty");
+                 body0 ? gpj_type_name(body0) : "empty");
     return NULL;
   }
+  json_t *body = gpj_canonical(body0, "", top_known, NULL, err);
+  if (!body) return NULL;
   const json_t *props = json_object_get(body, "properties");
   json_t *empty = NULL;
+  gp_pool_request *r = NULL;
   if (!props) {
     /* ARM allows a body without properties; everything is then default. */
-    props = empty = json_object();
-    if (!empty) {
-      err->oom = true;
-      return NULL;
-    }
+    if (!(props = empty = json_object())) err->oom = true;
   } else if (!json_is_object(props)) {
     gp_error_add(err, "InvalidParameter", "properties", "'properties' must be an object, not %s.",
                  gpj_type_name(props));
-    return NULL;
+    props = NULL;
   }
-  gp_pool_request *r = parse_props(props, body, api, "properties", false, err);
+  if (props) r = parse_props(props, body, api, "properties", false, err);
   json_decref(empty);
+  json_decref(body);
   return r;
 }
 

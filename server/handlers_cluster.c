@@ -42,7 +42,7 @@ void gpd_cluster_get(gpd_request *r, gpd_response *resp) {
 /* What a cluster PUT writes for one pool of the core's result. */
 typedef struct {
   char *key, *id, *doc;
-  char etag[GPD_UUID_LEN + 1];
+  char etag[GPD_UUID_LEN + 1], incarnation[GPD_UUID_LEN + 1];
   const gpd_resource *old; /* NULL for a new pool */
   bool write;
   gpd_new_op op;
@@ -168,6 +168,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
     gpd_new_op_init(&c->op, r, GPD_RES_POOL, c->key, c->id, c->old ? GPD_OP_UPDATE : GPD_OP_CREATE,
                     res->cluster->location, cop.id);
     gpd_uuid(c->etag);
+    gpd_uuid(c->incarnation); /* kept by the store unless the pool is new */
     c->row = (gpd_resource){.key = c->key,
                             .id = c->id,
                             .name = p->name,
@@ -176,7 +177,8 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
                             .state = c->old ? "Updating" : "Creating",
                             .op_id = c->op.id,
                             .management_mode = (char *)gpd_pool_management_mode(p),
-                            .plan_generation = c->old ? c->old->plan_generation : 0};
+                            .plan_generation = c->old ? c->old->plan_generation : 0,
+                            .incarnation = c->incarnation};
     writes[nw++] = (gpd_write){GPD_W_PUT, GPD_RES_POOL, c->key, c->old ? c->old->etag : NULL, &c->row};
     ops[nops++] = c->op.op;
     view_rows[i] = c->row;
@@ -289,7 +291,7 @@ void gpd_cluster_patch(gpd_request *r, gpd_response *resp) {
   gp_error_init(&err);
   /* The core's parser checks the tags (types and sizes); only they are used. */
   gp_cluster_request *creq = gp_cluster_request_parse(body, r->api, false, &err);
-  if (!creq) {
+  if (!creq || err.count) { /* an agentPoolProfiles entry may be returned with its violations recorded */
     gpd_resp_gp_error(resp, &err);
   } else {
     gpd_write_retrying(r, resp, patch_once, creq, "The managed cluster");

@@ -325,12 +325,9 @@ void gpd_machine_list(gpd_request *r, gpd_response *resp) {
  * anew, never matches an ETag of the old one) and the rollout settings. Stored values only: every
  * replica computes the same. */
 static void plan_etag(const gpd_machine *m, int64_t generation, int drain_minutes, char *out, size_t size) {
-  char what[200];
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  snprintf(what, sizeof what, "%s|%lld|%d", m->incarnation, (long long)generation, drain_minutes);
-  for (const unsigned char *p = (const unsigned char *)what; *p; p++)
-    h = (h ^ *p) * 1099511628211ull;
-  snprintf(out, size, "%lld-%016llx", (long long)generation, (unsigned long long)h);
+  char rollout[16];
+  snprintf(rollout, sizeof rollout, "%d", drain_minutes);
+  gpd_plan_etag(m->incarnation, generation, rollout, out, size); /* the pool plan's scheme (util.h) */
 }
 
 gpd_plan_check gpd_machine_plan_check(gpd_request *r, const char *if_none_match, gpd_machine_plan_ref *ref,

@@ -76,7 +76,7 @@ gp_pool *gpd_pool_decide(gpd_request *r, const json_t *body, const gp_cluster *c
 
 static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   const json_t *body = arg;
-  char ckey[GPD_KEY_MAX], pkey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1], id[GPD_ID_MAX];
+  char ckey[GPD_KEY_MAX], pkey[GPD_KEY_MAX], etag[GPD_UUID_LEN + 1], id[GPD_ID_MAX], incarnation[GPD_UUID_LEN + 1];
   gpd_resource crow, prow, row;
   bool cfound = false, pfound = false;
   gp_cluster *cluster = NULL;
@@ -125,6 +125,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   snprintf(id, sizeof id, "%s/agentPools/%s", crow.id, pool->name);
   gpd_new_op_init(&op, r, GPD_RES_POOL, pkey, id, pfound ? GPD_OP_UPDATE : GPD_OP_CREATE, cluster->location, NULL);
   gpd_uuid(etag);
+  gpd_uuid(incarnation); /* used only when the pool is new: an update keeps the stored one */
   row = (gpd_resource){.key = pkey,
                        .id = id,
                        .name = pool->name,
@@ -133,7 +134,8 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
                        .state = pfound ? "Updating" : "Creating",
                        .op_id = op.id,
                        .management_mode = (char *)gpd_pool_management_mode(pool),
-                       .plan_generation = prow.plan_generation};
+                       .plan_generation = prow.plan_generation,
+                       .incarnation = incarnation};
   gpd_write writes[2] = {
       {GPD_W_CHECK, GPD_RES_CLUSTER, ckey, crow.etag, NULL},
       {GPD_W_PUT, GPD_RES_POOL, pkey, pfound ? prow.etag : NULL, &row},
@@ -282,12 +284,13 @@ static bool wait_seconds(gpd_request *r, gpd_response *resp, int *out) {
   return false;
 }
 
-/* GET …/plan. Node agents poll it with If-None-Match (the generation they have): 304 while it is
- * current, answered from the generation alone. With ?waitSeconds=N the 304 is held (longpoll.h)
- * until the reconciler stores a new plan for the pool, or the pool goes (200 / 404 at once), or N
- * seconds pass (304). If-None-Match: * matches every plan, so it is never held. */
+/* GET …/plan. Node agents poll it with If-None-Match (the ETag they have): 304 while it is current,
+ * answered from the pool's row alone (generation and incarnation: gpd_plan_etag). With
+ * ?waitSeconds=N the 304 is held (longpoll.h) until the reconciler stores a new plan for the pool,
+ * or the pool goes (200 / 404 at once), or N seconds pass (304). If-None-Match: * matches every
+ * plan, so it is never held. */
 void gpd_plan_get(gpd_request *r, gpd_response *resp) {
-  char key[GPD_KEY_MAX], gen_text[32], change[GPD_KEY_MAX + 16];
+  char key[GPD_KEY_MAX], etag[GPD_PLAN_ETAG_MAX], change[GPD_KEY_MAX + 16], incarnation[GPD_INCARNATION_MAX];
   int64_t gen = 0;
   int wait = 0;
   char *plan = NULL;
@@ -295,17 +298,17 @@ void gpd_plan_get(gpd_request *r, gpd_response *resp) {
   const char *inm = gpd_req_header(r, "If-None-Match");
   if (!wait_seconds(r, resp, &wait)) return;
   gpd_pool_key(r, key, sizeof key);
-  gpd_store_rc rc = s->ops->get_plan(s, key, &gen, inm ? NULL : &plan);
+  gpd_store_rc rc = s->ops->get_plan(s, key, &gen, incarnation, inm ? NULL : &plan);
   if (rc == GPD_STORE_OK && inm && gen > 0) {
-    snprintf(gen_text, sizeof gen_text, "%lld", (long long)gen);
-    if (gpd_etag_listed(inm, gen_text)) {
+    gpd_plan_etag(incarnation, gen, NULL, etag, sizeof etag);
+    if (gpd_etag_listed(inm, etag)) {
       snprintf(change, sizeof change, GPD_CHANGE_PLAN "%s", key);
       if (wait > 0 && !gpd_etag_listed(inm, NULL) && gpd_longpoll_hold(r, change, wait)) return;
       gpd_resp_empty(resp, 304);
-      gpd_resp_header(resp, "ETag", "\"%s\"", gen_text);
+      gpd_resp_header(resp, "ETag", "\"%s\"", etag);
       return;
     }
-    rc = s->ops->get_plan(s, key, &gen, &plan);
+    rc = s->ops->get_plan(s, key, &gen, incarnation, &plan);
   }
   if (rc == GPD_STORE_NOT_FOUND) {
     gpd_pool_not_found(r, resp);
@@ -316,10 +319,10 @@ void gpd_plan_get(gpd_request *r, gpd_response *resp) {
                    "Agent pool '%s' has no plan yet: its first operation is still running. Retry shortly.", r->pool);
     gpd_resp_header(resp, "Retry-After", "%d", r->srv->cfg.retry_after);
   } else {
-    snprintf(gen_text, sizeof gen_text, "%lld", (long long)gen);
+    gpd_plan_etag(incarnation, gen, NULL, etag, sizeof etag);
     gpd_resp_text(resp, 200, plan, strlen(plan));
     plan = NULL;
-    gpd_resp_header(resp, "ETag", "\"%s\"", gen_text);
+    gpd_resp_header(resp, "ETag", "\"%s\"", etag);
   }
   free(plan);
 }

@@ -87,7 +87,7 @@ static bool count_machines(gpd_request *r, const char *pkey, const json_t *to, i
 /* The pool's stored plan and generation (NULL and 0 before its first plan). False: store error. */
 static bool current_plan(gpd_request *r, const char *pkey, json_t **plan, int64_t *gen, gpd_response *resp) {
   char *text = NULL;
-  gpd_store_rc rc = r->srv->store->ops->get_plan(r->srv->store, pkey, gen, &text);
+  gpd_store_rc rc = r->srv->store->ops->get_plan(r->srv->store, pkey, gen, NULL, &text);
   *plan = NULL;
   if (rc == GPD_STORE_NOT_FOUND) { /* deleted since it was read */
     gpd_pool_not_found(r, resp);

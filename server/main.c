@@ -108,8 +108,10 @@ int main(int argc, char **argv) {
                  strchr(srv.cfg.metrics_host, ':') ? "]" : "", gpd_http_metrics_port(http));
   printf("gpupoold listening on %s\n", srv.default_base);
   fflush(stdout);
-  gpd_log_info("gpupoold listening on %s (store %s, phase %s, GA Kubernetes %d.%d)", srv.default_base, store_name,
-               srv.cfg.phase == GP_PHASE_GA ? "ga" : "preview", srv.cfg.ga_version.major, srv.cfg.ga_version.minor);
+  char ga[32];
+  gp_k8s_version_text(&srv.cfg.ga_version, ga, sizeof ga);
+  gpd_log_info("gpupoold listening on %s (store %s, phase %s, GA Kubernetes %s)", srv.default_base, store_name,
+               srv.cfg.phase == GP_PHASE_GA ? "ga" : "preview", ga);
 
   int sig = 0;
   while (sigwait(&set, &sig) == 0 && sig == SIGHUP)

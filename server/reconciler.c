@@ -78,7 +78,7 @@ static void fail(outcome *o, const char *status, const char *code, const char *f
 static bool plan_unchanged(gpd_store *s, const char *pool_key, const json_t *plan, bool *store_failed) {
   int64_t gen = 0;
   char *text = NULL;
-  gpd_store_rc got = s->ops->get_plan(s, pool_key, &gen, &text);
+  gpd_store_rc got = s->ops->get_plan(s, pool_key, &gen, NULL, &text);
   *store_failed = got != GPD_STORE_OK && got != GPD_STORE_NOT_FOUND;
   json_t *stored = text ? json_loads(text, 0, NULL) : NULL;
   free(text);

@@ -61,3 +61,13 @@ char *gpd_lower_dup(const char *s) {
 }
 
 char *gpd_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+void gpd_plan_etag(const char *incarnation, int64_t generation, const char *extra, char *out, size_t size) {
+  char what[256];
+  uint64_t h = 1469598103934665603ull; /* FNV-1a, 64 bits */
+  snprintf(what, sizeof what, "%s|%lld%s%s", incarnation ? incarnation : "", (long long)generation, extra ? "|" : "",
+           extra ? extra : "");
+  for (const unsigned char *p = (const unsigned char *)what; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  snprintf(out, size, "%lld-%016llx", (long long)generation, (unsigned long long)h);
+}

@@ -91,6 +91,8 @@ static bool whole(const char *buf, size_t len, int *status) {
 }
 
 /* One request on a new connection from 127.0.0.1; the answer's status (0: none), body into out. */
+static char last_etag[128]; /* the ETag header of the last answer of request(), "" without one */
+
 static int request(const char *method, const char *path, const char *extra, const char *body, char *out,
                    size_t outsize) {
   char req[4096];
@@ -110,7 +112,11 @@ static int request(const char *method, const char *path, const char *extra, cons
       if (whole(buf, len, &status)) break;
     }
   close(fd);
-  if (out) snprintf(out, outsize, "%s", strstr(buf, "\r\n\r\n") ? strstr(buf, "\r\n\r\n") + 4 : "");
+  const char *head_end = strstr(buf, "\r\n\r\n"), *etag = strcasestr(buf, "\r\nETag: ");
+  last_etag[0] = '\0';
+  if (etag && (!head_end || etag < head_end))
+    snprintf(last_etag, sizeof last_etag, "%.*s", (int)strcspn(etag + 8, "\r\n"), etag + 8);
+  if (out) snprintf(out, outsize, "%s", head_end ? head_end + 4 : "");
   return status;
 }
 
@@ -206,8 +212,9 @@ static int longpoll(const char *pool, int n) {
   }
   const char *g = strstr(body, "\"generation\":");
   long gen = g ? strtol(g + 13, NULL, 10) : 0;
-  int rl = snprintf(req, sizeof req, "GET %s&waitSeconds=60 HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"%ld\"\r\n\r\n",
-                    path, gen);
+  /* the plan's ETag as the server gave it ("<generation>-<hex>"): what an agent sends back */
+  int rl = snprintf(req, sizeof req, "GET %s&waitSeconds=60 HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n", path,
+                    last_etag);
   waiter *w = calloc((size_t)n, sizeof *w);
   int ep = epoll_create1(0), opened = 0;
   for (int i = 0; i < n; i++) {
@@ -259,7 +266,8 @@ static int longpoll(const char *pool, int n) {
       }
     }
   }
-  printf("put %d %.1f %zu %zu\n", st, acked, got, wrong); /* status, ms to its answer, waiters answered 200, otherwise */
+  printf("put %d %.1f %zu %zu\n", st, acked, got,
+         wrong); /* status, ms to its answer, waiters answered 200, otherwise */
   print_percentiles("answered ", ms, got);
   for (int i = 0; i < n; i++)
     if (w[i].fd >= 0) close(w[i].fd);
@@ -326,7 +334,8 @@ static int scan(const char *db) {
   sqlite3 *s;
   if (sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) return 1;
   sqlite3_exec(s, "PRAGMA cache_size=-128", NULL, NULL, NULL);
-  printf("%.2f %.2f\n", best_of(s, "SELECT status, COUNT(*) FROM operations NOT INDEXED GROUP BY status ORDER BY status"),
+  printf("%.2f %.2f\n",
+         best_of(s, "SELECT status, COUNT(*) FROM operations NOT INDEXED GROUP BY status ORDER BY status"),
          best_of(s, "SELECT status, COUNT(*) FROM operations GROUP BY status ORDER BY status"));
   sqlite3_close(s);
   return 0;

@@ -59,6 +59,18 @@ const gp_vm_size *gp_catalog_vm_size(const char *name);
 size_t gp_catalog_vm_size_count(void);
 const gp_vm_size *gp_catalog_vm_size_at(size_t i);
 
+/* Is name an Azure N-series size ("Standard_N…", the GPU families)? One the catalog does not know is
+ * refused (VMSizeNotInGPUCatalog) rather than taken for a CPU size. */
+bool gp_catalog_is_n_series(const char *name);
+/* The known sizes closest to name (edit distance, case ignored), nearest first: those within 2 of the
+ * nearest, at most max. Returns how many were written to out. */
+size_t gp_catalog_vm_size_suggest(const char *name, const gp_vm_size **out, size_t max);
+/* A size that can do what is asked, for "choose a size such as …" in messages: the given vendor
+ * (GP_VENDOR_NONE: any GPU), MIG-capable when mig, supporting one of the OS families of os_mask
+ * (0: any); among those, one with `gpus` GPUs when there is one (0: any count), a confirmed catalog
+ * row before an uncertain one, then catalog order. NULL when no size qualifies. */
+const gp_vm_size *gp_catalog_vm_size_for(gp_vendor vendor, bool mig, unsigned os_mask, int gpus);
+
 /* MIG profile of a GPU model, NULL when the model has no such profile. */
 const gp_mig_model_profile *gp_catalog_mig_profile(const char *gpu_model, gp_mig_profile p);
 /* Reverse lookup by the per-GPU profile name ("1g.10gb") or id; NULL if unknown. */

@@ -23,6 +23,7 @@ typedef struct gp_cluster_request {
   json_t *extra;                /* unknown members of properties */
   json_t *extra_top;            /* unknown top-level members */
   gp_mgmt_mode management_mode; /* properties.gpuProfile.nvidia.managementMode, UNSET when absent */
+  bool clear_management_mode;   /* it was null: the cluster default is removed */
   gp_pool_request **pools;      /* properties.agentPoolProfiles */
   size_t pool_count;
   bool has_pools;

@@ -12,11 +12,13 @@ typedef struct {
 
 /* Strict parse of MAJOR.MINOR[.PATCH] (decimal, no sign, no leading junk). */
 bool gp_k8s_version_parse(const char *s, gp_k8s_version *out);
-/* Orders versions; when either side names only a minor, patches are not compared. */
+/* Orders versions in full: a missing patch number is .0 ("1.36" = "1.36.0" < "1.36.1"). */
 int gp_k8s_version_cmp(const gp_k8s_version *a, const gp_k8s_version *b);
-/* Compare major.minor only. */
+/* Compare major.minor only (which component versions apply). */
 int gp_k8s_minor_cmp(const gp_k8s_version *a, const gp_k8s_version *b);
 /* "1.35.0": the version with its patch (0 when not given). */
 void gp_k8s_version_full(const gp_k8s_version *v, char *buf, size_t size);
+/* The version as it was written: "1.35" or "1.35.2". */
+void gp_k8s_version_text(const gp_k8s_version *v, char *buf, size_t size);
 
 #endif

@@ -35,8 +35,22 @@ typedef struct {
   gp_mig_profile mig_profiles[GP_MAX_MIG_PROFILES];
 } gp_gpu_settings;
 
+/* Fields a request sets to null (gp_pool_request.cleared): null removes a declaration. On the
+ * fields fixed at creation (driver, driverType, gpuInstanceProfile, migProfiles) it is a change the
+ * policy refuses once they hold a value. */
+enum {
+  GP_CLEAR_DRIVER = 1u << 0,
+  GP_CLEAR_DRIVER_TYPE = 1u << 1,
+  GP_CLEAR_MANAGEMENT_MODE = 1u << 2,
+  GP_CLEAR_DRIVER_MODE = 1u << 3,
+  GP_CLEAR_MIG_STRATEGY = 1u << 4,
+  GP_CLEAR_INSTANCE_PROFILE = 1u << 5,
+  GP_CLEAR_MIG_PROFILES = 1u << 6,
+  GP_CLEAR_ORCHESTRATOR_VERSION = 1u << 7
+};
+
 /* A parsed agent pool PUT body (or one entry of a cluster's agentPoolProfiles). Absent fields are
- * NULL / UNSET / has_count false. */
+ * NULL / UNSET / has_count false; fields sent as null are in `cleared`. */
 typedef struct gp_pool_request {
   char *name;
   char *vm_size;
@@ -52,6 +66,11 @@ typedef struct gp_pool_request {
   json_t *extra;       /* properties gpupool does not model, echoed back unchanged */
   json_t *extra_top;   /* top-level members other than name/id/type/properties */
   gp_gpu_settings gpu;
+  unsigned cleared; /* GP_CLEAR_* bits */
+  /* The parser recorded violations (in its gp_error) for fields it then left out, fields that decide
+   * nothing else (count, mode, labels, taints, unknown members under gpuProfile): the policy still
+   * judges the rest, so that every violation is listed, and refuses the request. */
+  bool invalid;
   char *path; /* JSON path prefix of the properties ("properties" or "properties.agentPoolProfiles[2]") */
 } gp_pool_request;
 
@@ -67,14 +86,16 @@ typedef struct gp_pool {
   char *orchestrator_version; /* declared; NULL = follows the cluster */
   gp_k8s_version k8s;         /* effective */
   json_t *node_labels, *node_taints, *tags, *extra, *extra_top;
-  gp_gpu_settings declared;  /* what the user declared (echo rule applied) */
-  gp_gpu_settings effective; /* what applies; GET shows these */
+  gp_gpu_settings declared;  /* what the user declared: GET shows these in the writable fields */
+  gp_gpu_settings effective; /* what applies: GET shows them in the read-only current* fields */
   gp_source src_driver, src_management_mode, src_driver_mode, src_mig_strategy;
-  bool legacy_tag; /* managed through the deprecated EnableManagedGPUExperience tag */
+  bool legacy_tag;         /* managed through the deprecated EnableManagedGPUExperience tag */
+  bool legacy_tag_ignored; /* the tag is there and counts, but the cluster default or the GA version decided */
 } gp_pool;
 
-/* Parses an agent pool PUT body ({"properties":{...}}). NULL with violations in err on bad input.
- * Every type, enum and size is checked; nothing is trusted. */
+/* Parses an agent pool PUT body ({"properties":{...}}). NULL with violations in err on bad input
+ * that leaves nothing to judge; a request marked `invalid` (violations in err too) when only
+ * independent fields were bad. Every type, enum and size is checked; nothing is trusted. */
 gp_pool_request *gp_pool_request_parse(const json_t *body, gp_api_group api, gp_error *err);
 /* Parses a flat pool object (an agentPoolProfiles entry) whose fields sit at `path`. */
 gp_pool_request *gp_pool_request_parse_flat(const json_t *obj, gp_api_group api, const char *path, gp_error *err);

@@ -104,8 +104,9 @@ static const char *const sql[S_COUNT] = {
     [S_LIST_CLUSTERS] = "SELECT " RES ", NULL, 0 FROM clusters WHERE key > $1 AND key < $2 ORDER BY key LIMIT $3",
     [S_LIST_POOLS] = "SELECT " RES ", mode, plan_generation FROM pools WHERE key > $1 AND key < $2 ORDER BY key "
                      "LIMIT $3",
-    [S_PLAN_GEN] = "SELECT plan_generation FROM pools WHERE key = $1",
-    [S_PLAN] = "SELECT p.plan_generation, l.plan FROM pools p LEFT JOIN plans l ON l.key = p.key WHERE p.key = $1",
+    [S_PLAN_GEN] = "SELECT plan_generation, incarnation FROM pools WHERE key = $1",
+    [S_PLAN] = "SELECT p.plan_generation, p.incarnation, l.plan FROM pools p LEFT JOIN plans l ON l.key = p.key"
+               " WHERE p.key = $1",
     [S_GET_OP] = "SELECT " GPD_OP_COLS " FROM operations WHERE id = $1",
     [S_CHILD_OPS] = "SELECT " GPD_OP_COLS " FROM operations WHERE parent = $1 ORDER BY seq",
     [S_FEATURES] = "SELECT name, state FROM features WHERE sub = $1 ORDER BY name",
@@ -116,8 +117,8 @@ static const char *const sql[S_COUNT] = {
     [S_CHECK_POOL] = "SELECT etag FROM pools WHERE key = $1 FOR SHARE",
     [S_INSERT_CLUSTER] = "INSERT INTO clusters(key, id, name, doc, etag, state, op_id) VALUES($1,$2,$3,$4,$5,$6,$7)"
                          " ON CONFLICT (key) DO NOTHING",
-    [S_INSERT_POOL] = "INSERT INTO pools(key, id, name, doc, etag, state, op_id, mode) VALUES($1,$2,$3,$4,$5,$6,$7,$8)"
-                      " ON CONFLICT (key) DO NOTHING",
+    [S_INSERT_POOL] = "INSERT INTO pools(key, id, name, doc, etag, state, op_id, mode, incarnation)"
+                      " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (key) DO NOTHING",
     [S_UPDATE_CLUSTER] = "UPDATE clusters SET id=$2, name=$3, doc=$4, etag=$5, state=$6, op_id=$7"
                          " WHERE key = $1 AND etag = $8",
     [S_UPDATE_POOL] = "UPDATE pools SET id=$2, name=$3, doc=$4, etag=$5, state=$6, op_id=$7, mode=$8"
@@ -362,6 +363,7 @@ static gpd_store_rc pg_list_resources(gpd_store *base, gpd_res_kind kind, const 
 typedef struct {
   const char *key;
   int64_t generation;
+  char *incarnation;
   char **plan;
 } plan_args;
 
@@ -374,10 +376,11 @@ static gpd_store_rc do_get_plan(pg_conn *c, void *arg) {
   if (PQntuples(r) > 0) {
     rc = GPD_STORE_OK;
     a->generation = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    if (a->incarnation) snprintf(a->incarnation, GPD_INCARNATION_MAX, "%s", PQgetvalue(r, 0, 1));
     if (a->plan) {
       free(*a->plan);
       *a->plan = NULL;
-      const char *text = col(r, 0, 1);
+      const char *text = col(r, 0, 2);
       if (text && !(*a->plan = strdup(text))) rc = GPD_STORE_ERROR;
     }
   }
@@ -385,9 +388,10 @@ static gpd_store_rc do_get_plan(pg_conn *c, void *arg) {
   return rc;
 }
 
-static gpd_store_rc pg_get_plan(gpd_store *base, const char *key, int64_t *generation, char **plan) {
-  plan_args a = {key, 0, plan};
+static gpd_store_rc pg_get_plan(gpd_store *base, const char *key, int64_t *generation, char *incarnation, char **plan) {
+  plan_args a = {key, 0, incarnation, plan};
   if (plan) *plan = NULL;
+  if (incarnation) incarnation[0] = '\0';
   gpd_store_rc rc = pg_run(POOL(base), false, do_get_plan, &a);
   *generation = a.generation;
   if (rc != GPD_STORE_OK && plan) {
@@ -550,7 +554,8 @@ static gpd_store_rc put_row(pg_conn *c, const gpd_write *w) {
   const char *p[9] = {w->key, r->id, r->name, r->doc, r->etag, r->state, r->op_id, r->management_mode, NULL};
   long changed;
   if (!w->expect_etag) {
-    changed = exec_changed(c, pool ? S_INSERT_POOL : S_INSERT_CLUSTER, pool ? 8 : 7, p);
+    if (pool) p[8] = r->incarnation;
+    changed = exec_changed(c, pool ? S_INSERT_POOL : S_INSERT_CLUSTER, pool ? 9 : 7, p);
   } else if (pool) {
     p[8] = w->expect_etag;
     changed = exec_changed(c, S_UPDATE_POOL, 9, p);

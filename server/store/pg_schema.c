@@ -55,6 +55,13 @@ static const migration migrations[] = {
      " PRIMARY KEY(pool_key, generation));"
      "INSERT INTO plan_history(pool_key, generation, plan) SELECT p.key, p.plan_generation, l.plan"
      " FROM pools p JOIN plans l ON l.key = p.key WHERE p.plan_generation > 0;"},
+    /* A pool's incarnation: random, given at creation and kept until the pool is deleted, part of its
+     * plan's ETag so that a pool created again under the same name never matches an ETag of the old
+     * one. The existing pools get one each (md5 of per-row random input: nothing newer than
+     * PostgreSQL 10 is needed); their plan ETags made before ("<generation>") no longer match. */
+    {3, "pools.incarnation",
+     "ALTER TABLE pools ADD COLUMN incarnation text NOT NULL DEFAULT '';"
+     "UPDATE pools SET incarnation = md5(random()::text || clock_timestamp()::text || key) WHERE incarnation = '';"},
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -33,7 +33,8 @@
 #include "store/store.h"
 #include "util.h"
 
-#define SCHEMA_VERSION 2 /* 1: clusters, pools, plans, operations, features; 2: machines, plan history */
+/* 1: clusters, pools, plans, operations, features; 2: machines, plan history; 3: pools' incarnation */
+#define SCHEMA_VERSION 3
 #define GPD_STR2(x) #x
 #define GPD_STR(x) GPD_STR2(x)
 #define PROBE_EVERY_NS 1000000000LL /* a failing store is tried with a small write at most this often */
@@ -47,7 +48,7 @@ static const char schema[] =
     " doc TEXT NOT NULL, etag TEXT NOT NULL, state TEXT NOT NULL, op_id TEXT);"
     "CREATE TABLE IF NOT EXISTS pools(key TEXT PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL,"
     " doc TEXT NOT NULL, etag TEXT NOT NULL, state TEXT NOT NULL, op_id TEXT, mode TEXT,"
-    " plan_generation INTEGER NOT NULL DEFAULT 0);"
+    " plan_generation INTEGER NOT NULL DEFAULT 0, incarnation TEXT NOT NULL DEFAULT '');"
     /* Plans (a few KB each) live apart so that pool rows stay small: lists read fewer pages. */
     "CREATE TABLE IF NOT EXISTS plans(key TEXT PRIMARY KEY, plan TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS operations(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, sub TEXT NOT NULL,"
@@ -78,6 +79,10 @@ static const char schema[] =
 static const char migrate_to_2[] =
     "INSERT OR IGNORE INTO plan_history(pool_key, generation, plan) SELECT p.key, p.plan_generation, l.plan"
     " FROM pools p JOIN plans l ON l.key = p.key WHERE p.plan_generation > 0";
+/* From schema 2 (after 1 -> 2): every pool gets an incarnation of its own, random per row. Plan
+ * ETags made before ("<generation>") then no longer match: an agent gets one 200 more. */
+static const char migrate_to_3[] = "ALTER TABLE pools ADD COLUMN incarnation TEXT NOT NULL DEFAULT '';"
+                                   "UPDATE pools SET incarnation = lower(hex(randomblob(16))) WHERE incarnation = ''";
 
 #define RES_COLS GPD_RES_COLS
 #define OP_COLS GPD_OP_COLS
@@ -111,8 +116,9 @@ static const char *const read_sql[R_COUNT] = {
     [R_LIST_CLUSTERS] = "SELECT " RES_COLS ", NULL, 0 FROM clusters WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3",
     [R_LIST_POOLS] = "SELECT " RES_COLS ", mode, plan_generation FROM pools WHERE key > ?1 AND key < ?2 ORDER BY key "
                      "LIMIT ?3",
-    [R_PLAN_GEN] = "SELECT plan_generation FROM pools WHERE key = ?1",
-    [R_PLAN] = "SELECT p.plan_generation, l.plan FROM pools p LEFT JOIN plans l ON l.key = p.key WHERE p.key = ?1",
+    [R_PLAN_GEN] = "SELECT plan_generation, incarnation FROM pools WHERE key = ?1",
+    [R_PLAN] = "SELECT p.plan_generation, p.incarnation, l.plan FROM pools p LEFT JOIN plans l ON l.key = p.key"
+               " WHERE p.key = ?1",
     [R_GET_OP] = "SELECT " OP_COLS " FROM operations WHERE id = ?1",
     [R_CHILD_OPS] = "SELECT " OP_COLS " FROM operations WHERE parent = ?1 ORDER BY seq",
     [R_FEATURES] = "SELECT name, state FROM features WHERE sub = ?1 ORDER BY name",
@@ -183,7 +189,8 @@ static const char *const write_sql[W_COUNT] = {
     [W_ETAG_CLUSTER] = "SELECT etag FROM clusters WHERE key = ?1",
     [W_ETAG_POOL] = "SELECT etag FROM pools WHERE key = ?1",
     [W_INSERT_CLUSTER] = "INSERT INTO clusters(key, id, name, doc, etag, state, op_id) VALUES(?1,?2,?3,?4,?5,?6,?7)",
-    [W_INSERT_POOL] = "INSERT INTO pools(key, id, name, doc, etag, state, op_id, mode) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    [W_INSERT_POOL] = "INSERT INTO pools(key, id, name, doc, etag, state, op_id, mode, incarnation)"
+                      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
     [W_UPDATE_CLUSTER] = "UPDATE clusters SET id=?2, name=?3, doc=?4, etag=?5, state=?6, op_id=?7 WHERE key = ?1",
     [W_UPDATE_POOL] = "UPDATE pools SET id=?2, name=?3, doc=?4, etag=?5, state=?6, op_id=?7, mode=?8 WHERE key = ?1",
     [W_DELETING_CLUSTER] = "UPDATE clusters SET etag=?2, state=?3, op_id=?4 WHERE key = ?1",
@@ -482,19 +489,22 @@ static gpd_store_rc sq_list_resources(gpd_store *base, gpd_res_kind kind, const 
                     after, limit, (void **)out, n);
 }
 
-static gpd_store_rc sq_get_plan(gpd_store *base, const char *key, int64_t *generation, char **plan) {
+static gpd_store_rc sq_get_plan(gpd_store *base, const char *key, int64_t *generation, char *incarnation, char **plan) {
   sq_store *s = (sq_store *)base;
   gpd_store_rc rc = GPD_STORE_ERROR;
   WITH_READER(s, r)
   sqlite3_stmt *st = rstmt(r, plan ? R_PLAN : R_PLAN_GEN);
   if (plan) *plan = NULL;
+  if (incarnation) incarnation[0] = '\0';
   if (st) {
     bind_text(st, 1, key);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
       bool oom = false;
       *generation = sqlite3_column_int64(st, 0);
-      if (plan) *plan = dup_col(st, 1, &oom);
+      const unsigned char *inc = sqlite3_column_text(st, 1);
+      if (incarnation && inc) snprintf(incarnation, GPD_INCARNATION_MAX, "%s", (const char *)inc);
+      if (plan) *plan = dup_col(st, 2, &oom);
       rc = oom ? GPD_STORE_ERROR : GPD_STORE_OK;
     } else if (step == SQLITE_DONE) {
       rc = GPD_STORE_NOT_FOUND;
@@ -886,6 +896,7 @@ static gpd_store_rc put_row(sq_store *s, const gpd_write *w, bool exists) {
   bind_text(st, 6, r->state);
   bind_text(st, 7, r->op_id);
   if (pool) bind_text(st, 8, r->management_mode);
+  if (pool && !exists) bind_text(st, 9, r->incarnation);
   return step_done(st);
 }
 
@@ -1357,6 +1368,7 @@ gpd_store *gpd_store_sqlite_open(const char *path, bool init, char *err, size_t 
       sqlite3_exec(s->wdb, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
       sqlite3_exec(s->wdb, schema, NULL, NULL, &msg) != SQLITE_OK ||
       (user_version == 1 && sqlite3_exec(s->wdb, migrate_to_2, NULL, NULL, &msg) != SQLITE_OK) ||
+      (user_version >= 1 && user_version < 3 && sqlite3_exec(s->wdb, migrate_to_3, NULL, NULL, &msg) != SQLITE_OK) ||
       sqlite3_exec(s->wdb, "PRAGMA user_version=" GPD_STR(SCHEMA_VERSION), NULL, NULL, &msg) != SQLITE_OK ||
       /* This process holds the lock: leases of an earlier process are void, its operations resume. */
       sqlite3_exec(s->wdb, "UPDATE operations SET lease_owner = NULL, lease_until = NULL WHERE status = 'InProgress'",

@@ -38,6 +38,10 @@ typedef struct {
   char *op_id;             /* the operation that last changed the row */
   char *management_mode;   /* pools: effective management mode, for metrics (Managed, Unmanaged, None) */
   int64_t plan_generation; /* pools: generation of the stored plan, 0 = none yet */
+  /* pools: random, given by the writer of a new pool (GPD_W_PUT of a row that does not exist) and
+   * kept until the pool is deleted, so that a pool deleted and created again under the same name is
+   * told apart from the old one (its plan ETag). Not filled by reads; get_plan returns it. */
+  char *incarnation;
 } gpd_resource;
 
 typedef enum { GPD_OP_CREATE = 0, GPD_OP_UPDATE, GPD_OP_DELETE } gpd_op_kind;
@@ -134,6 +138,10 @@ typedef struct {
   int64_t count;
 } gpd_machine_group;
 
+/* Room for a pool's incarnation read back, its NUL included (gpupoold writes UUIDs; an upgraded
+ * store's older pools got 32 hex digits). */
+#define GPD_INCARNATION_MAX 64
+
 typedef struct gpd_store gpd_store;
 
 /* Change notices, for long-polls (longpoll.h): after a commit that changed what a waiter may wait
@@ -153,8 +161,9 @@ typedef struct {
   /* Rows whose key starts with prefix and sorts after `after` (NULL: from the start), in key order. */
   gpd_store_rc (*list_resources)(gpd_store *s, gpd_res_kind kind, const char *prefix, const char *after, size_t limit,
                                  gpd_resource **out, size_t *n);
-  /* A pool's plan generation and (when plan is non-NULL) its JSON; *plan NULL when none yet. */
-  gpd_store_rc (*get_plan)(gpd_store *s, const char *pool_key, int64_t *generation, char **plan);
+  /* A pool's plan generation, its incarnation (into incarnation[GPD_INCARNATION_MAX] unless NULL; ""
+   * when unknown) and (when plan is non-NULL) its JSON; *plan NULL when none yet. */
+  gpd_store_rc (*get_plan)(gpd_store *s, const char *pool_key, int64_t *generation, char *incarnation, char **plan);
   gpd_store_rc (*get_operation)(gpd_store *s, const char *id, gpd_operation *out);
   gpd_store_rc (*list_child_operations)(gpd_store *s, const char *parent, gpd_operation **out, size_t *n);
   /* Registered state of every feature the subscription has touched. */

@@ -62,5 +62,23 @@ expect 1 "missing pool" "$AGENT" fetch --endpoint "$EP" --pool "$ID/nosuch" --et
 grep -q "HTTP 404" "$T/err" && ok || no "404 not reported"
 cmp -s "$T/plan.json" "$T/plan-2.json" && ok || no "an error changed the plan file"
 
+# A pool deleted and created again under the same name: the agent's old ETag must not match the new
+# pool's plan (generation 1 both times). A 304 would keep driver + device plugin + DCGM on a node of a
+# pool that now wants nothing.
+expect 0 "nodepool add re (managed)" "$GPUPOOL" nodepool add -g rg1 --cluster-name c1 -n re -s Standard_NC4as_T4_v3 -c 1 \
+  --enable-managed-gpu --node-taints sku=gpu:NoSchedule
+expect 0 "fetch re" "$AGENT" fetch --endpoint "$EP" --pool "$ID/re" --etag-file "$T/re.etag" --out "$T/re.json"
+[ "$("$TT" get "$T/re.json" generation)" = 1 ] && ok || no "re: not generation 1"
+expect 0 "nodepool delete re" "$GPUPOOL" nodepool delete -g rg1 --cluster-name c1 -n re --yes
+expect 0 "nodepool add re again (driver None)" "$GPUPOOL" nodepool add -g rg1 --cluster-name c1 -n re \
+  -s Standard_NC4as_T4_v3 -c 1 --gpu-driver None --node-taints sku=gpu:NoSchedule
+cp "$T/re.etag" "$T/re-old.etag"
+expect 0 "fetch the re-created pool with the old ETag: a new plan, not 'unchanged'" "$AGENT" fetch --endpoint "$EP" \
+  --pool "$ID/re" --etag-file "$T/re.etag" --out "$T/re.json"
+[ "$("$TT" get "$T/re.json" generation)" = 1 ] && ok || no "re-created: not generation 1"
+[ "$("$TT" get "$T/re.json" 'effective|driver')" = None ] && ok || no "re-created: the old plan was kept"
+cmp -s "$T/re.etag" "$T/re-old.etag" && no "the re-created pool's plan has the old ETag" || ok
+expect 4 "fetch again: unchanged" "$AGENT" fetch --endpoint "$EP" --pool "$ID/re" --etag-file "$T/re.etag" --out "$T/re.json"
+
 echo "agent fetch vs gpupoold: $passed checks passed, $failed failed"
 [ "$failed" = 0 ]

@@ -259,7 +259,7 @@ g 0 nodepool show $G -n gpu1 -o tsv
 golden nodepool-show.tsv
 g 0 nodepool show $G -n gpu1
 eq "$(val gpuInstanceProfile)" MIG1g "gpuInstanceProfile"
-has "$T/out" '"migStrategy": "Single"'
+has "$T/out" '"currentMigStrategy": "Single"'
 has "$T/out" '"owner": "alice"'
 has "$T/out" '"dedicated=ml:NoExecute"'
 g 0 nodepool plan $G -n gpu1 -o table
@@ -389,12 +389,15 @@ hasnt "$T/out" '"team"'
 eq "$(plan_etag)" "$pe" "dry runs leave the plan's generation"
 
 echo "-- updates"
-g 0 nodepool update $G -n gpu1 -c 3 --gpu-mig-strategy mixed --labels team=infra --tags owner=bob -k 1.37
+g 0 nodepool update $G -n gpu1 -c 3 --gpu-mig-strategy mixed --labels team=infra --tags owner=bob -k 1.36.0
 eq "$(val count)" 3 "count after update"
 has "$T/out" '"migStrategy": "Mixed"'
 has "$T/out" '"team": "infra"'
-has "$T/out" '"currentOrchestratorVersion": "1.37.0"'
+has "$T/out" '"orchestratorVersion": "1.36.0"'
 has "$T/out" '"gpuInstanceProfile": "MIG1g"'
+# a pool may not run a newer Kubernetes than its cluster (1.36)
+g 1 nodepool update $G -n gpu1 -k 1.37
+has "$T/err" "(InvalidOrchestratorVersion)"
 g 0 nodepool plan $G -n gpu1
 has "$T/out" '"nvidia.com/mig-1g.10gb": 56'
 # Unmanaged with a declared Mixed strategy is refused; together with strategy None it is fine
@@ -517,6 +520,7 @@ g 1 vm-size show -n Standard_NC4as_T4_v3 --mig-profiles MIG1g
 has "$T/err" "(MIGNotSupportedOnVMSize)"
 g 1 vm-size show -n Standard_NC4as_T4_v99
 has "$T/err" "(VMSizeNotInGPUCatalog)"
+has "$T/err" "Did you mean Standard_NC4as_T4_v3?"
 g 2 vm-size show -n Standard_NC24ads_A100_v4 --mig-profiles MIG9g
 has "$T/err" "MIG1g, MIG2g, MIG3g, MIG4g, MIG7g"
 g 0 kubernetes-versions -o table

@@ -5,9 +5,9 @@
  * normal GET and /healthz still answer at once (median under 100 ms, none over a second).
  * Part 2 (limits): with --header-timeout 2 and --idle-timeout 1, idle and slow-header connections
  * are closed after about 2 s however many bytes trickle in, a kept-alive connection that sends
- * nothing more too, while a held long-poll (waitSeconds=4) is not; --max-connections-per-ip 40 closes the 41st connection
- * of one address at once and leaves other addresses alone; the log says what limits are in effect.
- * Usage: hardening-conns --server BUILD/gpupoold */
+ * nothing more too, while a held long-poll (waitSeconds=4) is not; --max-connections-per-ip 40 closes the 41st
+ * connection of one address at once and leaves other addresses alone; the log says what limits are in effect. Usage:
+ * hardening-conns --server BUILD/gpupoold */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -149,8 +149,8 @@ static void capacity(const char *bin) {
 }
 
 static void limits(const char *bin) {
-  static const char *const args[] = {"--header-timeout", "2", "--idle-timeout", "1", "--max-connections-per-ip", "40",
-                                     NULL};
+  static const char *const args[] = {
+      "--header-timeout", "2", "--idle-timeout", "1", "--max-connections-per-ip", "40", NULL};
   int idle[20], capped[45];
   if (!start(bin, args)) return;
   if (!log_has("per client address 40; request headers within 2 s; idle 1 s"))
@@ -165,9 +165,12 @@ static void limits(const char *bin) {
   if (!gpt_wait_state(&srv, POOL API, "Succeeded", 30000)) gpt_fail("the pool did not reach Succeeded");
 
   /* A long-poll held longer than the header and idle timeouts is closed by neither. */
-  char lp[1024];
+  char lp[1024], etag[96] = "";
+  gpt_call(&srv, "GET", POOL "/plan" API, NULL, NULL, &r); /* the plan's ETag: the long-poll waits on it */
+  if (gpt_header(&r, "ETag")) snprintf(etag, sizeof etag, "%s", gpt_header(&r, "ETag"));
+  gpt_response_free(&r);
   int n = snprintf(lp, sizeof lp,
-                   "GET " POOL "/plan" API "&waitSeconds=4 HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"1\"\r\n\r\n");
+                   "GET " POOL "/plan" API "&waitSeconds=4 HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n", etag);
   int held = hl_connect("127.0.0.8", srv.port);
   hl_send_all(held, lp, (size_t)n);
   int64_t held_at = gpt_now_ms();

@@ -33,20 +33,27 @@ static bool make_pool(const gpt_server *s) {
   return gpt_wait_state(s, POOL API, "Succeeded", 30000);
 }
 
-static long generation(const gpt_server *s) {
+/* The plan's current ETag (quoted, as the server sends it); "" when there is no plan. */
+typedef struct {
+  char v[96];
+} plan_etag;
+
+static plan_etag current_etag(const gpt_server *s) {
   gpt_response r;
+  plan_etag e = {""};
   gpt_call(s, "GET", POOL "/plan" API, NULL, NULL, &r);
-  long g = r.status == 200 && r.json ? (long)json_integer_value(json_object_get(r.json, "generation")) : -1;
+  const char *h = r.status == 200 ? gpt_header(&r, "ETag") : NULL;
+  if (h) snprintf(e.v, sizeof e.v, "%s", h);
   gpt_response_free(&r);
-  return g;
+  return e;
 }
 
-/* n long-polls of the plan at generation gen, from src_count loopback addresses. */
-static int open_waiters(const gpt_server *s, int *fds, int n, long gen, int wait_s) {
+/* n long-polls of the plan whose ETag is etag, from src_count loopback addresses. */
+static int open_waiters(const gpt_server *s, int *fds, int n, plan_etag etag, int wait_s) {
   char req[1024];
   int len = snprintf(req, sizeof req,
-                     "GET " POOL "/plan" API "&waitSeconds=%d HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"%ld\"\r\n\r\n",
-                     wait_s, gen);
+                     "GET " POOL "/plan" API "&waitSeconds=%d HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n\r\n", wait_s,
+                     etag.v);
   int opened = 0;
   for (int i = 0; i < n; i++) {
     char src[32];
@@ -97,7 +104,7 @@ static void many_woken(void) {
     gpt_fail("no server with a pool");
     return;
   }
-  long gen = generation(&s);
+  plan_etag gen = current_etag(&s);
   if (open_waiters(&s, fds, MANY, gen, 60) != MANY) gpt_fail("could not open %d long-polls", MANY);
   if (!wait_held(&s, MANY)) gpt_fail("gpupoold_long_polls never reached %d", MANY);
   int64_t t0 = gpt_now_ms();
@@ -118,7 +125,7 @@ static void held_at_stop(void) {
     gpt_fail("no server with a pool");
     return;
   }
-  long gen = generation(&s);
+  plan_etag gen = current_etag(&s);
   open_waiters(&s, fds, AT_STOP, gen, 60);
   if (!wait_held(&s, AT_STOP)) gpt_fail("gpupoold_long_polls never reached %d", AT_STOP);
   int64_t t0 = gpt_now_ms();
@@ -140,7 +147,7 @@ static void across_replicas(void) {
     gpt_replicas_finish(rep, 2);
     return;
   }
-  long gen = generation(&rep[1]);
+  plan_etag gen = current_etag(&rep[1]);
   open_waiters(&rep[1], fds, 20, gen, 60); /* held by B */
   if (!wait_held(&rep[1], 20)) gpt_fail("replica B does not hold the 20 long-polls");
   int64_t t0 = gpt_now_ms();

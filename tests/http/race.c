@@ -151,7 +151,7 @@ int main(int argc, char **argv) {
         json_t *props = json_object_get(r.json, "properties");
         const char *state = json_string_value(json_object_get(props, "provisioningState"));
         const char *mode = json_string_value(
-            json_object_get(json_object_get(json_object_get(props, "gpuProfile"), "nvidia"), "managementMode"));
+            json_object_get(json_object_get(json_object_get(props, "gpuProfile"), "nvidia"), "currentManagementMode"));
         if (!state || strcmp(state, "Succeeded") != 0) busy++;
         const char *expect = declared(i) ? "Managed" : want;
         if (!mode || strcmp(mode, expect) != 0) {

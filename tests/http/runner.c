@@ -443,6 +443,15 @@ static void capture(scenario *sc, const json_t *cap, gpt_response *r) {
     if (strncmp(src, "header:", 7) == 0) {
       const char *h = gpt_header(r, src + 7);
       set_var(&sc->v, k, h ? h : "");
+    } else if (strncmp(src, "unquoted:", 9) == 0) { /* an ETag's opaque value: "x" -> x */
+      const char *h = gpt_header(r, src + 9);
+      char v[512];
+      size_t n = h ? strlen(h) : 0;
+      if (n >= 2 && h[0] == '"' && h[n - 1] == '"')
+        snprintf(v, sizeof v, "%.*s", (int)(n - 2), h + 1);
+      else
+        snprintf(v, sizeof v, "%s", h ? h : "");
+      set_var(&sc->v, k, v);
     } else if (strncmp(src, "json:", 5) == 0) {
       char *t = text_of(r->json ? jpath(r->json, src + 5) : NULL);
       set_var(&sc->v, k, t);

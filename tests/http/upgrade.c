@@ -1,7 +1,9 @@
-/* upgrade.c - a store written before machines existed (SQLite schema 1, PostgreSQL migration 1) is
- * upgraded in place when a gpupoold that knows machines starts on it: the new tables appear, the
- * pools' current plans become their first plan history, so a machine registered right after the
- * upgrade is served its plan, and nothing of the pools is lost.
+/* upgrade.c - a store written before machines existed (SQLite schema 1, PostgreSQL migration 1), or
+ * before pools had an incarnation (schema / migration 2), is upgraded in place when this gpupoold
+ * starts on it: the machine tables appear and the pools' current plans become their first plan
+ * history, so a machine registered right after the upgrade is served its plan; every pool gets an
+ * incarnation, so its plan ETag takes the new form and one of the old form ("1") no longer matches
+ * (one 200 more for an agent); nothing of the pools is lost.
  * The old store is made by the current gpupoold and taken back to the old schema (the machine
  * tables dropped, the version set back), which is exactly what the old one left.
  * Usage: http-upgrade --server BUILD/gpupoold [--pg URL] */
@@ -26,40 +28,59 @@ static bool put_ok(const gpt_server *s, const char *path, const char *body, long
   return got == want;
 }
 
-int main(int argc, char **argv) {
-  gpt_store_args(&argc, argv);
-  gpt_test_name = "upgrade";
-  const char *bin = argc == 3 && strcmp(argv[1], "--server") == 0 ? argv[2] : NULL;
-  if (!bin) {
-    fprintf(stderr, "usage: http-upgrade --server BUILD/gpupoold [--pg URL]\n");
-    return 2;
-  }
-  gpt_client_init();
+/* One upgrade: a store made by this gpupoold, taken back to schema `from` (1: before machines; 2:
+ * before pools had an incarnation), then opened by this gpupoold again. */
+static void upgrade_from(const char *bin, int from) {
   gpt_server s;
-  if (!gpt_dir_make(&s) || !gpt_server_start(&s, bin, NULL)) return 1;
+  char plan_etag[96] = "";
+  if (!gpt_dir_make(&s) || !gpt_server_start(&s, bin, NULL)) {
+    gpt_fail("from schema %d: gpupoold did not start", from);
+    return;
+  }
   if (put_ok(&s, C "?" API, "{\"location\":\"eastus\"}", 201) && gpt_wait_state(&s, C "?" API, "Succeeded", 20000) &&
       put_ok(&s, POOL "?" API, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"count\":2}}", 201) &&
       !gpt_wait_state(&s, POOL "?" API, "Succeeded", 20000))
     gpt_fail("the pool did not end Succeeded");
   if (gpt_server_stop(&s) != 0) gpt_fail("gpupoold did not stop cleanly");
 
-  /* Back to the schema of a gpupoold without machines. */
+  /* Back to the schema of an older gpupoold: what it left, exactly. */
   bool pg = gpt_store_is_pg();
-  const char *back[] = {"DROP TABLE machines", "DROP TABLE machine_docs", "DROP TABLE plan_history",
-                        pg ? "DELETE FROM schema_migrations WHERE version > 1" : "PRAGMA user_version = 1"};
-  for (size_t i = 0; i < sizeof back / sizeof *back; i++)
-    if (!gpt_store_sql(&s, back[i], NULL, 0, NULL, 0)) gpt_fail("could not take the store back: %s", back[i]);
+  const char *back1[] = {"DROP TABLE machines", "DROP TABLE machine_docs", "DROP TABLE plan_history"};
+  const char *back2[] = {"ALTER TABLE pools DROP COLUMN incarnation",
+                         pg ? (from == 1 ? "DELETE FROM schema_migrations WHERE version > 1"
+                                         : "DELETE FROM schema_migrations WHERE version > 2")
+                            : (from == 1 ? "PRAGMA user_version = 1" : "PRAGMA user_version = 2")};
+  for (size_t i = 0; from == 1 && i < sizeof back1 / sizeof *back1; i++)
+    if (!gpt_store_sql(&s, back1[i], NULL, 0, NULL, 0)) gpt_fail("could not take the store back: %s", back1[i]);
+  for (size_t i = 0; i < sizeof back2 / sizeof *back2; i++)
+    if (!gpt_store_sql(&s, back2[i], NULL, 0, NULL, 0)) gpt_fail("could not take the store back: %s", back2[i]);
 
   if (!gpt_server_start(&s, bin, NULL)) {
-    gpt_fail("gpupoold did not start on the old store");
+    gpt_fail("gpupoold did not start on the store of schema %d", from);
   } else {
-    char version[32], kept[32];
+    char version[32], kept[32], inc[96];
     gpt_store_sql(&s, pg ? "SELECT max(version) FROM schema_migrations" : "PRAGMA user_version", NULL, 0, version,
                   sizeof version);
-    if (strcmp(version, "2") != 0) gpt_fail("the store's schema version after the upgrade: %s, expected 2", version);
+    if (strcmp(version, "3") != 0)
+      gpt_fail("from %d: the schema version after the upgrade: %s, expected 3", from, version);
     gpt_store_sql(&s, "SELECT count(*) FROM plan_history WHERE generation = 1", NULL, 0, kept, sizeof kept);
     if (strcmp(kept, "1") != 0) gpt_fail("the pool's plan is not in the history after the upgrade (%s rows)", kept);
+    gpt_store_sql(&s, "SELECT incarnation FROM pools", NULL, 0, inc, sizeof inc);
+    if (strlen(inc) != 32)
+      gpt_fail("from %d: the pool's incarnation after the upgrade: '%s' (32 hex digits expected)", from, inc);
     gpt_response r;
+    /* The plan is served with an ETag of the new scheme; the old one ("1") no longer matches. */
+    gpt_call(&s, "GET", POOL "/plan?" API, NULL, "If-None-Match: \"1\"", &r);
+    const char *etag = gpt_header(&r, "ETag");
+    if (r.status != 200 || !etag || strncmp(etag, "\"1-", 3) != 0 || strlen(etag) != 20)
+      gpt_fail("from %d: the plan after the upgrade with the old ETag: %ld, ETag %s", from, r.status,
+               etag ? etag : "(none)");
+    else
+      snprintf(plan_etag, sizeof plan_etag, "If-None-Match: %s", etag);
+    gpt_response_free(&r);
+    if (*plan_etag && gpt_call(&s, "GET", POOL "/plan?" API, NULL, plan_etag, &r) != 304)
+      gpt_fail("from %d: the plan with its new ETag: %ld, not 304", from, r.status);
+    if (*plan_etag) gpt_response_free(&r);
     if (put_ok(&s, POOL "/machines/node-1?" API, "{\"properties\":{\"status\":{\"appliedGeneration\":1}}}", 201)) {
       gpt_call(&s, "GET", POOL "/machines/node-1/plan?" API, NULL, NULL, &r);
       const json_t *gen = r.json ? json_object_get(r.json, "generation") : NULL;
@@ -75,6 +96,19 @@ int main(int argc, char **argv) {
   }
   if (gpt_failures) gpt_server_log_tail(&s, 15);
   gpt_dir_remove(&s);
-  if (!gpt_failures) printf("upgrade: ok (%s)\n", gpt_store_kind());
+}
+
+int main(int argc, char **argv) {
+  gpt_store_args(&argc, argv);
+  gpt_test_name = "upgrade";
+  const char *bin = argc == 3 && strcmp(argv[1], "--server") == 0 ? argv[2] : NULL;
+  if (!bin) {
+    fprintf(stderr, "usage: http-upgrade --server BUILD/gpupoold [--pg URL]\n");
+    return 2;
+  }
+  gpt_client_init();
+  upgrade_from(bin, 1);
+  upgrade_from(bin, 2);
+  if (!gpt_failures) printf("upgrade: ok (%s; from schemas 1 and 2)\n", gpt_store_kind());
   return gpt_failures ? 1 : 0;
 }

@@ -145,15 +145,55 @@ static void test_gpu_models(void **state) {
       fail_msg("no gpu-models.csv row for %s", gp_catalog_vm_size_at(i)->gpu_model);
 }
 
+/* The closest known sizes to a name (edit distance, case ignored), and a size that can do what is
+ * asked: what VMSizeNotInGPUCatalog and GPUProfileNotSupportedOnVMSize suggest. */
+static void test_suggestions(void **state) {
+  (void)state;
+  const gp_vm_size *near[3];
+  assert_int_equal(gp_catalog_vm_size_suggest("Standard_NC24ads_A100_v5", near, 3), 3);
+  assert_string_equal(near[0]->name, "Standard_NC24ads_A100_v4"); /* distance 1 */
+  assert_string_equal(near[1]->name, "Standard_NC48ads_A100_v4"); /* distance 3 */
+  assert_int_equal(gp_catalog_vm_size_suggest("STANDARD_NC4AS_T4_V3", near, 1), 1); /* case: distance 0 */
+  assert_string_equal(near[0]->name, "Standard_NC4as_T4_v3");
+  assert_int_equal(gp_catalog_vm_size_suggest("Standard_NC4as_T4_v3", near, 0), 0);
+  char huge[300];
+  memset(huge, 'x', sizeof huge - 1);
+  huge[sizeof huge - 1] = '\0';
+  assert_int_equal(gp_catalog_vm_size_suggest(huge, near, 3), 0); /* too long to compare: no suggestion */
+
+  assert_true(gp_catalog_is_n_series("standard_nd96isr_h100_v5"));
+  assert_false(gp_catalog_is_n_series("Standard_D4s_v5"));
+  assert_false(gp_catalog_is_n_series(NULL));
+
+  const gp_vm_size *s = gp_catalog_vm_size_for(GP_VENDOR_NVIDIA, true, 0, 0);
+  assert_non_null(s);
+  assert_true(s->mig);
+  s = gp_catalog_vm_size_for(GP_VENDOR_NVIDIA, true, 0, 8); /* 8 GPUs: a confirmed row before GB200's */
+  assert_true(s->mig && s->gpus == 8);
+  s = gp_catalog_vm_size_for(GP_VENDOR_NVIDIA, false, GP_OS_FAMILY_WINDOWS, 0);
+  assert_true(s->os_mask & GP_OS_FAMILY_WINDOWS);
+  s = gp_catalog_vm_size_for(GP_VENDOR_AMD, true, 0, 0); /* no AMD size does MIG */
+  assert_null(s);
+}
+
 static void test_versions(void **state) {
   (void)state;
   gp_k8s_version a, b;
   assert_true(gp_k8s_version_parse("1.35", &a));
   assert_false(a.has_patch);
   assert_true(gp_k8s_version_parse("1.35.2", &b));
-  assert_int_equal(gp_k8s_version_cmp(&a, &b), 0); /* minor alias vs patch: equal */
+  assert_true(gp_k8s_version_cmp(&a, &b) < 0); /* in full: "1.35" is 1.35.0, before 1.35.2 */
+  assert_true(gp_k8s_version_parse("1.35.0", &b));
+  assert_int_equal(gp_k8s_version_cmp(&a, &b), 0);
+  assert_int_equal(gp_k8s_minor_cmp(&a, &b), 0);
   assert_true(gp_k8s_version_parse("1.36.0", &a));
   assert_true(gp_k8s_version_cmp(&a, &b) > 0);
+  char text[32];
+  gp_k8s_version_text(&a, text, sizeof text);
+  assert_string_equal(text, "1.36.0");
+  assert_true(gp_k8s_version_parse("1.36", &a));
+  gp_k8s_version_text(&a, text, sizeof text);
+  assert_string_equal(text, "1.36");
   static const char *const bad[] = {"",         "1",     "1.",   ".1",    "v1.35",      "1.35.",
                                     "1.35.0.1", "01.35", "1.-1", "1.35 ", "99999999.1", "1.3a"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -204,6 +244,7 @@ int main(void) {
       cmocka_unit_test(test_components),
       cmocka_unit_test(test_gpu_models),
       cmocka_unit_test(test_versions),
+      cmocka_unit_test(test_suggestions),
       cmocka_unit_test(test_api_versions),
       cmocka_unit_test(test_names),
   };

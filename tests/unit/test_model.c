@@ -146,8 +146,15 @@ static void test_visibility(void **state) {
   assert_string_equal(json_string_value(json_object_get(json_object_get(st, "gpuProfile"), "driver")), "Install");
   assert_null(json_object_get(json_object_get(st, "gpuProfile"), "nvidia"));
   json_t *nv = json_object_get(json_object_get(pv, "gpuProfile"), "nvidia");
+  /* the writable fields hold what was declared, the current* ones what applies */
   assert_string_equal(json_string_value(json_object_get(nv, "managementMode")), "Managed");
-  assert_string_equal(json_string_value(json_object_get(nv, "migStrategy")), "Single");
+  assert_null(json_object_get(nv, "migStrategy"));
+  assert_null(json_object_get(nv, "driverMode"));
+  assert_string_equal(json_string_value(json_object_get(nv, "currentManagementMode")), "Managed");
+  assert_string_equal(json_string_value(json_object_get(nv, "currentMigStrategy")), "Single");
+  assert_string_equal(json_string_value(json_object_get(nv, "currentDriverMode")), "DevicePlugin");
+  assert_null(json_object_get(pv, "orchestratorVersion")); /* not declared: follows the cluster */
+  assert_string_equal(json_string_value(json_object_get(pv, "currentOrchestratorVersion")), "1.35.0");
   json_decref(old);
   json_decref(st);
   json_decref(pv);
@@ -260,6 +267,29 @@ static void test_cluster_with_pools(void **state) {
   assert_string_equal(err.items[0].target, "location");
   gp_error_clear(&err);
   gp_cluster_result_free(res);
+}
+
+/* A cluster's own violations (here the preview default without its feature) do not hide those of
+ * the pools it lists, nor does a listed pool's bad count hide its other violations. */
+static void test_cluster_lists_every_violation(void **state) {
+  (void)state;
+  gp_policy_context ctx;
+  gp_policy_context_init(&ctx);
+  gp_error err;
+  gp_error_init(&err);
+  gp_cluster_result *res =
+      cluster_put(&ctx,
+                  "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":"
+                  "\"Managed\"}},\"agentPoolProfiles\":[{\"name\":\"gpu\",\"vmSize\":\"Standard_NC4as_T4_v3\","
+                  "\"count\":-1,\"gpuInstanceProfile\":\"MIG1g\"}]}}",
+                  NULL, NULL, 0, &err);
+  assert_null(res);
+  assert_int_equal(err.count, 3);
+  assert_string_equal(err.items[0].code, "InvalidParameter"); /* parsing comes first */
+  assert_string_equal(err.items[0].target, "properties.agentPoolProfiles[0].count");
+  assert_string_equal(err.items[1].code, "PreviewFeatureNotRegistered");
+  assert_string_equal(err.items[2].code, "MIGNotSupportedOnVMSize");
+  gp_error_clear(&err);
 }
 
 static void test_cluster_default_conflict(void **state) {
@@ -426,11 +456,17 @@ static void test_warnings(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_store_round_trip),          cmocka_unit_test(test_corrupt_store),
-      cmocka_unit_test(test_corrupt_cluster_store),     cmocka_unit_test(test_visibility),
-      cmocka_unit_test(test_old_version_keeps_preview), cmocka_unit_test(test_reevaluate_follows_cluster),
-      cmocka_unit_test(test_cluster_with_pools),        cmocka_unit_test(test_cluster_default_conflict),
-      cmocka_unit_test(test_messages_say_what_to_do),   cmocka_unit_test(test_warnings),
+      cmocka_unit_test(test_store_round_trip),
+      cmocka_unit_test(test_corrupt_store),
+      cmocka_unit_test(test_corrupt_cluster_store),
+      cmocka_unit_test(test_visibility),
+      cmocka_unit_test(test_old_version_keeps_preview),
+      cmocka_unit_test(test_reevaluate_follows_cluster),
+      cmocka_unit_test(test_cluster_with_pools),
+      cmocka_unit_test(test_cluster_default_conflict),
+      cmocka_unit_test(test_cluster_lists_every_violation),
+      cmocka_unit_test(test_messages_say_what_to_do),
+      cmocka_unit_test(test_warnings),
       cmocka_unit_test(test_messages_stay_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
