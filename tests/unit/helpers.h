@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "gpupool/gpupool.h"
 
@@ -16,6 +17,34 @@ static inline gp_pool *put_text(const gp_policy_context *ctx, const char *text, 
   gp_pool *p = gp_pool_put(ctx, body, existing, NULL, err);
   json_decref(body);
   return p;
+}
+
+/* Like put_text, for bodies that must be accepted: fails the test with the error body otherwise.
+ * (cmocka.h is included before this header by every test file.) */
+static inline gp_pool *must_put(const gp_policy_context *ctx, const char *text, const gp_pool *existing) {
+  gp_error err;
+  gp_error_init(&err);
+  gp_pool *p = put_text(ctx, text, existing, &err);
+  if (!p) {
+    char *s = json_dumps(gp_error_to_json(&err), 0);
+    fail_msg("refused: %s", s);
+  }
+  gp_error_clear(&err);
+  return p;
+}
+
+/* Parses a managed cluster PUT body and decides it against the existing cluster (NULL = create) and
+ * its pools; returns the result or NULL with every violation in err. */
+static inline gp_cluster_result *cluster_put(const gp_policy_context *ctx, const char *text, const gp_cluster *old,
+                                             gp_pool *const *pools, size_t n, gp_error *err) {
+  json_t *body = gp_body_parse(text, strlen(text), err);
+  if (!body) return NULL;
+  gp_cluster_request *r = gp_cluster_request_parse(body, ctx->api, old == NULL, err);
+  json_decref(body);
+  if (!r) return NULL;
+  gp_cluster_result *res = gp_policy_apply_cluster(ctx, r, old, pools, n, err);
+  gp_cluster_request_free(r);
+  return res;
 }
 
 static inline gp_policy_context ctx_with_feature(void) {

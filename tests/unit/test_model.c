@@ -13,18 +13,6 @@
 
 #include "helpers.h"
 
-static gp_pool *must_put(const gp_policy_context *ctx, const char *text, const gp_pool *existing) {
-  gp_error err;
-  gp_error_init(&err);
-  gp_pool *p = put_text(ctx, text, existing, &err);
-  if (!p) {
-    char *s = json_dumps(gp_error_to_json(&err), 0);
-    fail_msg("refused: %s", s);
-  }
-  gp_error_clear(&err);
-  return p;
-}
-
 static const char *first_code(const gp_policy_context *ctx, const char *text, const gp_pool *existing, char *buf,
                               size_t size) {
   gp_error err;
@@ -199,19 +187,6 @@ static void test_reevaluate_follows_cluster(void **state) {
   assert_int_equal(q->src_mode, GP_SRC_CLUSTER);
   gp_pool_free(p);
   gp_pool_free(q);
-}
-
-/* Runs a cluster PUT against existing pools; returns the result or NULL with err filled. */
-static gp_cluster_result *cluster_put(const gp_policy_context *ctx, const char *text, const gp_cluster *old,
-                                      gp_pool *const *pools, size_t n, gp_error *err) {
-  json_t *body = gp_body_parse(text, strlen(text), err);
-  assert_non_null(body);
-  gp_cluster_request *r = gp_cluster_request_parse(body, ctx->api, old == NULL, err);
-  json_decref(body);
-  if (!r) return NULL;
-  gp_cluster_result *res = gp_policy_apply_cluster(ctx, r, old, pools, n, err);
-  gp_cluster_request_free(r);
-  return res;
 }
 
 static void test_cluster_with_pools(void **state) {

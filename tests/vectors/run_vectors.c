@@ -2,8 +2,8 @@
  *
  * A case is one JSON file: the inputs (pool body, optional cluster and existing bodies), the CLI
  * flags, and what must come out: the exit status, the error code/target/details, a subset of the
- * output JSON, paths that must be absent, and for plans the exact component list. The runner
- * writes the inputs to temporary files, runs `gpupool validate|plan`, and compares.
+ * output JSON, paths that must be absent ("a.b.c", or ["a", "key.with.dots"]), and for plans the exact component list.
+ * The runner writes the inputs to temporary files, runs `gpupool validate|plan`, and compares.
  *
  * Usage: run-vectors --cli "CMD" DIR [FILTER]   (CMD may carry a wrapper such as valgrind) */
 #include <dirent.h>
@@ -58,10 +58,18 @@ static int subset(const json_t *want, const json_t *got, char *where, size_t siz
   return got && json_equal(want, got);
 }
 
-/* Looks up a dotted path ("properties.gpuProfile.nvidia"); keys may not contain dots. */
-static json_t *lookup(json_t *root, const char *path) {
+/* Looks up a dotted path ("properties.gpuProfile.nvidia"), or an array of keys for keys that hold
+ * dots (["nodeLabels", "nvidia.com/mig.strategy"]). */
+static json_t *lookup(json_t *root, const json_t *path) {
   char buf[512];
-  snprintf(buf, sizeof buf, "%s", path);
+  if (json_is_array(path)) {
+    size_t i;
+    json_t *k;
+    json_t *cur = root;
+    json_array_foreach(path, i, k) cur = json_object_get(cur, json_string_value(k) ? json_string_value(k) : "");
+    return json_array_size(path) ? cur : NULL;
+  }
+  snprintf(buf, sizeof buf, "%s", json_string_value(path) ? json_string_value(path) : "");
   json_t *cur = root;
   for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur; tok = strtok_r(NULL, ".", &save))
     cur = json_object_get(cur, tok);
@@ -211,7 +219,11 @@ static void run_case(const char *cli, const char *path, const char *name) {
     }
   }
   json_array_foreach(json_object_get(expect, "absent"), i, v) {
-    if (lookup(got, json_string_value(v))) fail(name, "'%s' should be absent", json_string_value(v));
+    if (lookup(got, v)) {
+      char *what = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+      fail(name, "%s should be absent", what ? what : "?");
+      free(what);
+    }
   }
   json_t *wcomp = json_object_get(expect, "components");
   if (wcomp) {
