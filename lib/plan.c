@@ -312,13 +312,13 @@ json_t *gp_plan_build(const gp_pool *p, const gp_policy_context *ctx, int64_t ge
              sz->name);
   if (has_layout) {
     const gp_mig_model_profile *mp = gp_catalog_mig_profile(sz->gpu_model, layout.inst[0].profile);
-    decision(&g, dec, "mig-layout", e->instance_profile || e->mig_profile_count == 1 ? "fill" : "listed",
+    bool fill = e->instance_profile || (e->mig_profile_count == 1 && e->mig_strategy != GP_MIG_STRATEGY_MIXED);
+    decision(&g, dec, "mig-layout", fill ? "fill" : "listed",
              "%s: %zu MIG instance%s per GPU (first %s), the same on each of the %d GPUs; placement checked over "
              "memory slices.",
              e->instance_profile ? "gpuInstanceProfile fills each GPU with one profile"
-             : e->mig_profile_count == 1 && e->mig_strategy != GP_MIG_STRATEGY_MIXED
-                 ? "one migProfiles entry fills each GPU"
-                 : "migProfiles lists the instances of each GPU",
+             : fill              ? "one migProfiles entry fills each GPU"
+                                 : "migProfiles lists the instances of each GPU",
              layout.count, layout.count == 1 ? "" : "s", mp ? mp->nvidia_name : "?", sz->gpus);
   }
   if (plugin && has_layout) {
