@@ -2,8 +2,9 @@
  * several problems at once (here a stored Kubernetes version the catalog no longer supports and a
  * conflict with the new cluster-level default) gets every one of them listed, each naming the pool,
  * instead of only the conflict; pools with the conflict alone are still named together in one
- * ManagedGPUDefaultConflict. A stored pool on an old version cannot be made through a PUT, so the
- * test writes it in the storage form, which is what the server reads back. */
+ * ManagedGPUDefaultConflict. And the result tells listed, created and re-evaluated pools apart. A stored pool on an old
+ * version cannot be made through a PUT, so the test writes it in the storage form, which is what the server reads back.
+ */
 /* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,7 +79,8 @@ static void test_every_problem_of_an_unlisted_pool(void **state) {
   assert_int_equal(count_code(&err, "ManagedGPUDefaultConflict"), 2);
   const char *joint = err.items[2].message;
   assert_string_equal(err.items[2].code, "ManagedGPUDefaultConflict");
-  assert_non_null(strstr(joint, "'nodrv'"));
+  assert_non_null(strstr(joint, "make agent pool 'nodrv' Managed by default, but it has gpuProfile.driver None"));
+  assert_non_null(strstr(joint, "on that pool first"));
   assert_null(strstr(joint, "'legacy'"));
   gp_error_clear(&err);
 
@@ -93,9 +95,81 @@ static void test_every_problem_of_an_unlisted_pool(void **state) {
   gp_cluster_result_free(c);
 }
 
+/* Several pools with only the conflict are named together, in the plural; a pool PUT that runs into
+ * the conflict itself names its pool. */
+static void test_conflict_messages_name_the_pools(void **state) {
+  (void)state;
+  gp_policy_context ctx = ctx_with_feature();
+  gp_error err;
+  gp_error_init(&err);
+  gp_cluster_result *c = cluster_put(&ctx, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\"}}",
+                                     NULL, NULL, 0, &err);
+  assert_non_null(c);
+  gp_pool *pools[2] = {must_put(&ctx, NO_DRIVER_POOL("one"), NULL), must_put(&ctx, NO_DRIVER_POOL("two"), NULL)};
+  assert_null(cluster_put(&ctx,
+                          "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":"
+                          "\"Managed\"}}}}",
+                          c->cluster, pools, 2, &err));
+  assert_int_equal(err.count, 1);
+  assert_non_null(strstr(err.items[0].message, "make agent pools 'one', 'two' Managed by default, but they have"));
+  assert_non_null(strstr(err.items[0].message, "on those pools first"));
+  gp_error_clear(&err);
+
+  gp_policy_context ga = ctx;
+  ga.phase = GP_PHASE_GA;
+  assert_null(put_text(&ga, "{\"name\":\"one\",\"properties\":{\"orchestratorVersion\":\"1.36\"}}", pools[0], &err));
+  assert_string_equal(err.items[0].code, "ManagedGPUDefaultConflict");
+  assert_string_equal(err.items[0].target, "properties.orchestratorVersion");
+  assert_non_null(strstr(err.items[0].message, "Pool 'one' has gpuProfile.driver None"));
+  gp_error_clear(&err);
+  gp_pool_free(pools[0]);
+  gp_pool_free(pools[1]);
+  gp_cluster_result_free(c);
+}
+
+/* A cluster PUT that lists an existing pool updates it, one it does not know creates it, and the
+ * pools it does not list are re-evaluated: the result says which is which, listed ones first. */
+static void test_listed_created_and_other_pools(void **state) {
+  (void)state;
+  gp_policy_context ctx = ctx_with_feature();
+  gp_error err;
+  gp_error_init(&err);
+  gp_cluster_result *c = cluster_put(&ctx, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\"}}",
+                                     NULL, NULL, 0, &err);
+  assert_non_null(c);
+  gp_pool *pools[2] = {must_put(&ctx, "{\"name\":\"one\",\"properties\":{\"vmSize\":\"Standard_D4s_v5\"}}", NULL),
+                       must_put(&ctx, "{\"name\":\"two\",\"properties\":{\"vmSize\":\"Standard_D4s_v5\"}}", NULL)};
+  gp_cluster_result *r = cluster_put(&ctx,
+                                     "{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":["
+                                     "{\"name\":\"one\",\"vmSize\":\"Standard_D4s_v5\",\"count\":4},"
+                                     "{\"name\":\"three\",\"vmSize\":\"Standard_D4s_v5\"}]}}",
+                                     c->cluster, pools, 2, &err);
+  assert_non_null(r);
+  assert_int_equal(r->pool_count, 3);
+  static const struct {
+    const char *name;
+    bool created, listed;
+    long count;
+  } want[] = {{"one", false, true, 4}, {"three", true, true, 1}, {"two", false, false, 1}};
+  for (size_t i = 0; i < 3; i++) {
+    json_t *view = gp_pool_to_json(r->pools[i], GP_API_PREVIEW);
+    assert_string_equal(json_string_value(json_object_get(view, "name")), want[i].name);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(view, "properties"), "count")), want[i].count);
+    json_decref(view);
+    if (r->created[i] != want[i].created || r->listed[i] != want[i].listed)
+      fail_msg("%s: created %d listed %d", want[i].name, r->created[i], r->listed[i]);
+  }
+  gp_cluster_result_free(r);
+  gp_pool_free(pools[0]);
+  gp_pool_free(pools[1]);
+  gp_cluster_result_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_problem_of_an_unlisted_pool),
+      cmocka_unit_test(test_conflict_messages_name_the_pools),
+      cmocka_unit_test(test_listed_created_and_other_pools),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

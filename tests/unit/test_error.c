@@ -2,7 +2,7 @@
  * of them in details and in order, targets only where given, lists moved from one error to another,
  * the status kept across a clear; and the UTF-8 clean-up every message and target goes through,
  * one class of byte sequence at a time (RFC 3629: no overlongs, no surrogates, nothing above
- * U+10FFFF, no cut sequences). */
+ * U+10FFFF, no cut sequences); and warning lists, which are freed to be used again. */
 /* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,10 +113,39 @@ static void test_utf8_sequences(void **state) {
   gp_error_clear(&e);
 }
 
+/* A warning list freed with gp_warnings_free is empty and can collect warnings again. */
+static void test_warnings_reusable(void **state) {
+  (void)state;
+  gp_policy_context ctx;
+  gp_policy_context_init(&ctx);
+  ctx.feature_managed_gpu_experience = true;
+  const char *text =
+      "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"tags\":{\"EnableManagedGPUExperience\":\"true\"}}}";
+  gp_error err;
+  gp_error_init(&err);
+  json_t *body = gp_body_parse(text, strlen(text), &err);
+  gp_warnings w = {0};
+  for (int round = 0; round < 2; round++) {
+    gp_pool *p = gp_pool_put(&ctx, body, NULL, &w, &err);
+    assert_non_null(p);
+    gp_pool_free(p);
+    p = gp_pool_put(&ctx, body, NULL, &w, &err); /* the same warning twice is listed once */
+    gp_pool_free(p);
+    assert_int_equal(w.count, 1);
+    assert_non_null(strstr(w.items[0], "EnableManagedGPUExperience=true is deprecated"));
+    gp_warnings_free(&w);
+    assert_int_equal(w.count, 0);
+    assert_null(w.items);
+  }
+  gp_warnings_free(NULL);
+  json_decref(body);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_body_lists_every_violation),
       cmocka_unit_test(test_utf8_sequences),
+      cmocka_unit_test(test_warnings_reusable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
