@@ -2,32 +2,39 @@
 """mutate.py - a small mutation-testing runner for gpupool's C sources (`make mutate`).
 
 It plants one small, realistic bug at a time (a flipped comparison, a negated condition, a removed
-`else if` branch, `&&` for `||`, a constant off by one, an early return, a dropped call) in a
-throwaway copy of the working tree, rebuilds only what changed, runs the fastest suite that covers
-the file and reports whether a test noticed:
+`else if` branch, `&&` for `||`, a constant off by one, an early return, a dropped call, the two
+values of a ?: swapped) in a throwaway copy of the working tree, rebuilds only what changed (one
+object, the archive, the links), runs the fastest suite that covers the file, then the slower ones
+only while the mutant survives, and reports whether a test noticed:
 
   killed         a suite failed (or timed out): the tests caught the bug;
   survived       every suite passed: no test pins that behaviour (the diff is printed);
-  equivalent     it survived, but tests/mutation/equivalent.txt explains why it cannot be caught;
-  not compiling  the compiler (with -Werror) refused it: not counted in the score.
+  equivalent     it survived, but tests/mutation/equivalent.txt explains why no test can catch it;
+  not compiling  the compiler (with -Werror) refused it: reported, not counted.
 
 score = killed / (killed + survived).
 
-Sites are found by tokenizing the C sources (comments, strings and preprocessor lines skipped;
-function bodies and statements found by matching brackets), never by line numbers, so the runner
-follows the code as it moves. Every candidate mutant is listed in a fixed order and a seeded random
-sample of them is run: the same seed on the same sources gives the same mutants.
+Sites are found by tokenizing the C sources (comments, strings and preprocessor lines skipped,
+`#define NAME number` constants kept; function bodies and statements found by matching brackets),
+never by line numbers, so the runner follows the code as it moves. Every candidate mutant is listed
+in a fixed order and shuffled with the seed; mutants run in that order until --count of them have
+compiled. The same seed on the same sources runs the same mutants.
 
-The working tree is never touched: the runner copies the tracked (and untracked, not ignored) files
-into a temporary directory with its own build directory (seeded from ./build when there is one, so
-nothing is built twice), mutates there, and removes the copy on exit, error or interrupt.
+The working tree is never written: the runner copies the tracked (and untracked, not ignored) files
+into a temporary directory with its own build directory (seeded from ./build and ./build/asan when
+they exist, timestamps kept, so nothing is built twice), mutates there, and removes the copy on
+exit, error or interrupt (SIGINT/SIGTERM; a suite that hangs is killed with its process group).
 
-Scopes (--scope): lib (lib/*.c; suites: test-core, then test-agent's golden checks for mutants
-test-core missed), agent (the agent's pure decision code; test-agent) and server (routing and the
-security decisions; the security unit tests and the HTTP scenarios).
+Scopes (--scope):
+  lib     lib/*.c: test-core (unit tests + vectors), then test-agent (its golden plans), then
+          test-core again under AddressSanitizer + UBSan (leaks, out-of-bounds reads)
+  agent   the agent's pure decision code (check, plan, render, manifests): test-agent
+  server  routing and the security decisions (router, authz, throttle): the security unit tests
+          and the HTTP scenarios (make mutate-suite-server)
 
 Usage: tests/mutation/mutate.py [--scope lib|agent|server] [--seed N] [--count N] [--files F...]
-                                [--min-score PCT] [--list] [--report FILE] [--keep] [-v]
+                                [--operators ROR,LCR,...] [--suites T1,T2] [--min-score PCT]
+                                [--list] [--report FILE] [--keep] [-v]
 """
 
 import argparse
