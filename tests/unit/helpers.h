@@ -47,6 +47,18 @@ static inline gp_cluster_result *cluster_put(const gp_policy_context *ctx, const
   return res;
 }
 
+/* Like cluster_put, for bodies that must be accepted. */
+static inline gp_cluster_result *must_cluster_put(const gp_policy_context *ctx, const char *text, const gp_cluster *old,
+                                                  gp_pool *const *pools, size_t n) {
+  gp_error err;
+  gp_error_init(&err);
+  gp_cluster_result *res = cluster_put(ctx, text, old, pools, n, &err);
+  if (!res)
+    fail_msg("cluster refused: %s: %s", err.count ? err.items[0].code : "?", err.count ? err.items[0].message : "");
+  gp_error_clear(&err);
+  return res;
+}
+
 static inline gp_policy_context ctx_with_feature(void) {
   gp_policy_context c;
   gp_policy_context_init(&c);

@@ -218,6 +218,12 @@ static void test_api_versions(void **state) {
   assert_string_equal(gp_api_version_latest(GP_API_PREVIEW), "2026-10-02-preview");
 }
 
+/* Each name must be judged valid (or not) by the rule. */
+static void names_judged(const char *what, bool (*valid)(const char *), const char *const *names, size_t n, bool want) {
+  for (size_t i = 0; i < n; i++)
+    if (valid(names[i]) != want) fail_msg("%s name '%s' %s", what, names[i], want ? "refused" : "accepted");
+}
+
 static void test_names(void **state) {
   (void)state;
   assert_true(gp_name_valid_pool("gpu1"));
@@ -237,10 +243,8 @@ static void test_names(void **state) {
   static const char *const pools_ok[] = {"a", "z", "a0", "a9", "az", "za", "abcdefghijkl", "z09az"};
   static const char *const pools_bad[] = {"",   "`a", "{a", "A",  "a/",  "a:",       "a`",
                                           "a{", "aZ", "a-", "0a", "a b", "a\xc3\xa9"};
-  for (size_t i = 0; i < sizeof pools_ok / sizeof *pools_ok; i++)
-    if (!gp_name_valid_pool(pools_ok[i])) fail_msg("pool name '%s' refused", pools_ok[i]);
-  for (size_t i = 0; i < sizeof pools_bad / sizeof *pools_bad; i++)
-    if (gp_name_valid_pool(pools_bad[i])) fail_msg("pool name '%s' accepted", pools_bad[i]);
+  names_judged("pool", gp_name_valid_pool, pools_ok, sizeof pools_ok / sizeof *pools_ok, true);
+  names_judged("pool", gp_name_valid_pool, pools_bad, sizeof pools_bad / sizeof *pools_bad, false);
   assert_false(gp_name_valid_pool(NULL));
   char name[100];
   memset(name, 'a', sizeof name);
@@ -251,10 +255,8 @@ static void test_names(void **state) {
   assert_false(gp_name_valid_cluster(name));
   static const char *const clusters_ok[] = {"A", "Z", "0", "9", "a_b", "a-b", "Az09", "aZ"};
   static const char *const clusters_bad[] = {"", "a-", "_a", "a_", "a.b", "a/", "@a", "a[", "a`", "a{", "a:b"};
-  for (size_t i = 0; i < sizeof clusters_ok / sizeof *clusters_ok; i++)
-    if (!gp_name_valid_cluster(clusters_ok[i])) fail_msg("cluster name '%s' refused", clusters_ok[i]);
-  for (size_t i = 0; i < sizeof clusters_bad / sizeof *clusters_bad; i++)
-    if (gp_name_valid_cluster(clusters_bad[i])) fail_msg("cluster name '%s' accepted", clusters_bad[i]);
+  names_judged("cluster", gp_name_valid_cluster, clusters_ok, sizeof clusters_ok / sizeof *clusters_ok, true);
+  names_judged("cluster", gp_name_valid_cluster, clusters_bad, sizeof clusters_bad / sizeof *clusters_bad, false);
   memset(name, 'r', sizeof name);
   name[90] = '\0';
   assert_true(gp_name_valid_resource_group(name));

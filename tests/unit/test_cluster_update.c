@@ -17,6 +17,7 @@
 
 #include "helpers.h"
 
+#define CLUSTER_135 "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\"}}"
 #define NO_DRIVER_POOL(name)                                                                                           \
   "{\"name\":\"" name "\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"orchestratorVersion\":\"1.35\","       \
   "\"gpuProfile\":{\"driver\":\"None\"}}}"
@@ -48,9 +49,7 @@ static void test_every_problem_of_an_unlisted_pool(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *c = cluster_put(&ctx, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\"}}",
-                                     NULL, NULL, 0, &err);
-  assert_non_null(c);
+  gp_cluster_result *c = must_cluster_put(&ctx, CLUSTER_135, NULL, NULL, 0);
   gp_pool *fresh = must_put(&ctx, NO_DRIVER_POOL("legacy"), NULL);
   gp_pool *pools[2] = {stored_on_version(fresh, "1.20"), must_put(&ctx, NO_DRIVER_POOL("nodrv"), NULL)};
   gp_pool_free(fresh);
@@ -102,9 +101,7 @@ static void test_conflict_messages_name_the_pools(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *c = cluster_put(&ctx, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\"}}",
-                                     NULL, NULL, 0, &err);
-  assert_non_null(c);
+  gp_cluster_result *c = must_cluster_put(&ctx, CLUSTER_135, NULL, NULL, 0);
   gp_pool *pools[2] = {must_put(&ctx, NO_DRIVER_POOL("one"), NULL), must_put(&ctx, NO_DRIVER_POOL("two"), NULL)};
   assert_null(cluster_put(&ctx,
                           "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":"
@@ -134,9 +131,7 @@ static void test_listed_created_and_other_pools(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *c = cluster_put(&ctx, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\"}}",
-                                     NULL, NULL, 0, &err);
-  assert_non_null(c);
+  gp_cluster_result *c = must_cluster_put(&ctx, CLUSTER_135, NULL, NULL, 0);
   gp_pool *pools[2] = {must_put(&ctx, "{\"name\":\"one\",\"properties\":{\"vmSize\":\"Standard_D4s_v5\"}}", NULL),
                        must_put(&ctx, "{\"name\":\"two\",\"properties\":{\"vmSize\":\"Standard_D4s_v5\"}}", NULL)};
   gp_cluster_result *r = cluster_put(&ctx,
