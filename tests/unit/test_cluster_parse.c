@@ -40,6 +40,7 @@ static void expect_refusal(const gp_policy_context *ctx, const refusal *r, const
   gp_cluster_result *res = cluster_put(ctx, r->body, old, NULL, 0, &err);
   if (res) fail_msg("accepted: %s", r->body);
   if (err.count == 0) fail_msg("refused without a violation: %s", r->body);
+  if (err.oom) fail_msg("a refusal reported as out of memory: %s", r->body);
   if (strcmp(err.items[0].code, r->code) != 0) fail_msg("%s: code %s, want %s", r->body, err.items[0].code, r->code);
   if (r->target ? !err.items[0].target || strcmp(err.items[0].target, r->target) != 0 : err.items[0].target != NULL)
     fail_msg("%s: target %s, want %s", r->body, err.items[0].target ? err.items[0].target : "(none)",
@@ -79,7 +80,7 @@ static void test_malformed_cluster_bodies(void **state) {
       {"{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":{}}}", "InvalidParameter",
        "properties.agentPoolProfiles", "must be an array of agent pools, not an object"},
       {"{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":[7]}}", "InvalidParameter",
-       "properties.agentPoolProfiles[0]", "must be an object"},
+       "properties.agentPoolProfiles[0]", "'properties.agentPoolProfiles[0]' must be an object, not a number."},
       {"{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":[{\"vmSize\":\"Standard_D4s_v5\"}]}}",
        "InvalidParameter", "properties.agentPoolProfiles[0].name", "needs a 'name'"},
       {"{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":[{\"name\":\"a\",\"vmSize\":\"Standard_D4s_"
@@ -288,12 +289,33 @@ static void test_cluster_view_and_store(void **state) {
   }
 }
 
+/* A cluster stored by an older version may lack the optional members: it still loads, copies and
+ * shows the same. */
+static void test_minimal_stored_cluster(void **state) {
+  (void)state;
+  json_t *doc = json_loads("{\"kubernetesVersion\":\"1.35\",\"name\":\"c\"}", 0, NULL);
+  gp_error err;
+  gp_error_init(&err);
+  gp_cluster *c = gp_cluster_from_store(doc, &err);
+  assert_non_null(c);
+  gp_cluster *copy = gp_cluster_clone(c);
+  assert_non_null(copy);
+  json_t *a = gp_cluster_to_json(c, NULL, 0, GP_API_PREVIEW), *b = gp_cluster_to_json(copy, NULL, 0, GP_API_PREVIEW);
+  assert_true(json_equal(a, b));
+  assert_string_equal(prop(a, "kubernetesVersion"), "1.35");
+  assert_null(json_object_get(a, "location"));
+  json_decref(a);
+  json_decref(b);
+  json_decref(doc);
+  gp_cluster_free(c);
+  gp_cluster_free(copy);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_malformed_cluster_bodies),
-      cmocka_unit_test(test_cluster_limits),
-      cmocka_unit_test(test_cluster_updates),
-      cmocka_unit_test(test_cluster_view_and_store),
+      cmocka_unit_test(test_malformed_cluster_bodies), cmocka_unit_test(test_cluster_limits),
+      cmocka_unit_test(test_cluster_updates),          cmocka_unit_test(test_cluster_view_and_store),
+      cmocka_unit_test(test_minimal_stored_cluster),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,10 +48,13 @@ static void test_body_lists_every_violation(void **state) {
   gp_error_take(&other, &e);
   assert_int_equal(other.count, 10);
   assert_int_equal(e.count, 0);
+  assert_false(other.oom); /* a complete list stays complete */
   assert_string_equal(other.items[0].code, "First");
   assert_string_equal(other.items[9].message, "message 8");
+  e.oom = true; /* a list that lost a violation makes the whole list incomplete */
   gp_error_take(&other, &e); /* an empty list moves nothing */
   assert_int_equal(other.count, 10);
+  assert_true(other.oom);
   other.status = 500;
   gp_error_clear(&other);
   assert_int_equal(other.count, 0);

@@ -206,6 +206,23 @@ static void test_messages_name_the_allowed_values(void **state) {
   expect("{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"nvidia\":1}}}", "InvalidParameter",
          "properties.gpuProfile.nvidia", "must be an object, not a number");
   expect("{\"properties\":7}", "InvalidParameter", "properties", "'properties' must be an object, not a number");
+  expect("{\"properties\":{\"vmSize\":\"Standard_D4s_v5\",\"orchestratorVersion\":[1]}}", "InvalidParameter",
+         "properties.orchestratorVersion", "'properties.orchestratorVersion' must be a string, not an array.");
+}
+
+/* gp_body_parse refuses NUL in strings, but a caller may hand the core JSON built otherwise. */
+static void test_nul_in_a_string(void **state) {
+  (void)state;
+  json_t *props = base_props();
+  json_object_set_new(props, "orchestratorVersion", json_stringn("1.35\0.1", 8));
+  gp_error err;
+  gp_error_init(&err);
+  assert_null(parse_props(props, &err));
+  assert_int_equal(err.count, 1);
+  assert_string_equal(err.items[0].target, "properties.orchestratorVersion");
+  assert_string_equal(err.items[0].message, "'properties.orchestratorVersion' must not contain NUL characters.");
+  gp_error_clear(&err);
+  json_decref(props);
 }
 
 /* Every taint form the API allows, and each way to get one wrong. */
@@ -235,6 +252,7 @@ int main(void) {
       cmocka_unit_test(test_name_limit),
       cmocka_unit_test(test_messages_name_the_allowed_values),
       cmocka_unit_test(test_taint_forms),
+      cmocka_unit_test(test_nul_in_a_string),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
