@@ -328,8 +328,23 @@ def int_plus(text, delta):
     return None if v < 0 else "%d%s" % (v, suffix)
 
 
+def statement_start(src, k):
+    """Index of the first token of the statement (or parenthesized list) that holds token k."""
+    t = src.toks
+    j = k - 1
+    while j >= 0:
+        x = t[j]
+        if x.kind == "pp" or (x.kind == "p" and x.text in (";", "{", "}", "(", "[")):
+            return j + 1
+        if x.kind == "p" and x.text in (")", "]"):
+            j = src.match.get(j, 0) - 1
+            continue
+        j -= 1
+    return 0
+
+
 def is_array_size(src, k):
-    """Is number token k the whole size of an array declarator (char buf[64])?"""
+    """Is number token k the whole size of an array declarator (char buf[64], other[64])?"""
     t = src.toks
     if k < 2 or k + 1 >= len(t) or t[k - 1].text != "[" or t[k + 1].text != "]":
         return False
@@ -339,7 +354,16 @@ def is_array_size(src, k):
     if j < 1 or t[j].kind != "id":
         return False
     before = t[j - 1]
-    return (before.kind == "id" and before.text not in KEYWORDS - TYPE_WORDS) or before.text == "*"
+    if (before.kind == "id" and before.text not in KEYWORDS - TYPE_WORDS) or before.text == "*":
+        return True
+    if before.text != ",":
+        return False
+    first = statement_start(src, j)  # a later declarator of a declaration: int a[2], b[3];
+    head = t[first] if first < len(t) else None
+    nxt = t[first + 1] if first + 1 < len(t) else None
+    return head is not None and head.kind == "id" and (
+        head.text in TYPE_WORDS or (head.text not in KEYWORDS and nxt is not None and
+                                    (nxt.kind == "id" or nxt.text == "*")))
 
 
 def find_mutants(src):

@@ -25,7 +25,8 @@ static const struct { int v; } table[] = {{1}, {2}};
 static void note(int *n) { (*n)++; }
 
 int pick(int a, int b, int *out) {
-  char buf[16]; /* an array size: never a CONST site */
+  char buf[16] = "", other[17]; /* array sizes: never CONST sites */
+  other[0] = (char)buf[1];
   const char *s = "a < b && c"; // a string and a comment: no sites
   int n = 0;
   if (a < b && b != 3)
@@ -73,6 +74,8 @@ class Sites(unittest.TestCase):
         self.assertIn("LIMIT 7 -> 8", descs)
         self.assertIn("LIMIT 7 -> 6", descs)
         self.assertNotIn("16 -> 17", descs)  # char buf[16]
+        self.assertNotIn("17 -> 18", descs)  # other[17], a second declarator
+        self.assertIn("1 -> 2", descs)  # buf[1] is an index, not a size
         self.assertIn("10 -> 11", descs)
         self.assertIn("0 -> 1", descs)
         self.assertNotIn("0 -> -1", descs)
