@@ -20,7 +20,7 @@ static inline gp_pool *put_text(const gp_policy_context *ctx, const char *text, 
 
 /* Like put_text, for bodies that must be accepted: fails the test with the error body otherwise.
  * (cmocka.h is included before this header by every test file.) */
-static inline gp_pool *must_put(const gp_policy_context *ctx, const char *text, const gp_pool *existing) {
+static inline gp_pool *put_accepted(const gp_policy_context *ctx, const char *text, const gp_pool *existing) {
   gp_error err;
   gp_error_init(&err);
   gp_pool *p = put_text(ctx, text, existing, &err);
@@ -34,7 +34,7 @@ static inline gp_pool *must_put(const gp_policy_context *ctx, const char *text, 
 
 /* Parses a managed cluster PUT body and decides it against the existing cluster (NULL = create) and
  * its pools; returns the result or NULL with every violation in err. */
-static inline gp_cluster_result *cluster_put(const gp_policy_context *ctx, const char *text, const gp_cluster *old,
+static inline gp_cluster_result *put_cluster(const gp_policy_context *ctx, const char *text, const gp_cluster *old,
                                              gp_pool *const *pools, size_t n, gp_error *err) {
   json_t *body = gp_body_parse(text, strlen(text), err);
   if (!body) return NULL;
@@ -46,12 +46,12 @@ static inline gp_cluster_result *cluster_put(const gp_policy_context *ctx, const
   return res;
 }
 
-/* Like cluster_put, for bodies that must be accepted. */
-static inline gp_cluster_result *must_cluster_put(const gp_policy_context *ctx, const char *text, const gp_cluster *old,
-                                                  gp_pool *const *pools, size_t n) {
+/* Like put_cluster, for bodies that must be accepted. */
+static inline gp_cluster_result *put_cluster_accepted(const gp_policy_context *ctx, const char *text,
+                                                      const gp_cluster *old, gp_pool *const *pools, size_t n) {
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *res = cluster_put(ctx, text, old, pools, n, &err);
+  gp_cluster_result *res = put_cluster(ctx, text, old, pools, n, &err);
   if (!res)
     fail_msg("cluster refused: %s: %s", err.count ? err.items[0].code : "?", err.count ? err.items[0].message : "");
   gp_error_clear(&err);

@@ -37,7 +37,7 @@ static char *long_string(size_t n, char c) {
 static void expect_refusal(const gp_policy_context *ctx, const refusal *r, const gp_cluster *old) {
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *res = cluster_put(ctx, r->body, old, NULL, 0, &err);
+  gp_cluster_result *res = put_cluster(ctx, r->body, old, NULL, 0, &err);
   if (res) fail_msg("accepted: %s", r->body);
   if (err.count == 0) fail_msg("refused without a violation: %s", r->body);
   if (err.oom) fail_msg("a refusal reported as out of memory: %s", r->body);
@@ -105,7 +105,7 @@ static void test_malformed_cluster_bodies(void **state) {
   /* every problem of one body is listed, in the order of the body's fields */
   gp_error err;
   gp_error_init(&err);
-  assert_null(cluster_put(&ctx,
+  assert_null(put_cluster(&ctx,
                           "{\"name\":1,\"location\":\"eastus\",\"tags\":[],\"properties\":{\"dnsPrefix\":2,"
                           "\"agentPoolProfiles\":{}}}",
                           NULL, NULL, 0, &err));
@@ -202,7 +202,7 @@ static void test_cluster_updates(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *c = cluster_put(
+  gp_cluster_result *c = put_cluster(
       &ctx, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.36\",\"dnsPrefix\":\"dns1\"}}", NULL,
       NULL, 0, &err);
   assert_non_null(c);
@@ -218,7 +218,7 @@ static void test_cluster_updates(void **state) {
   static const char *const fine[] = {"{\"location\":\"EastUS\"}", "{\"properties\":{\"dnsPrefix\":\"dns1\"}}",
                                      "{\"tags\":{\"a\":\"b\"}}", "{\"properties\":{\"kubernetesVersion\":\"1.37\"}}"};
   for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
-    gp_cluster_result *r = cluster_put(&ctx, fine[i], c->cluster, NULL, 0, &err);
+    gp_cluster_result *r = put_cluster(&ctx, fine[i], c->cluster, NULL, 0, &err);
     if (!r) fail_msg("%s refused: %s", fine[i], err.items[0].message);
     gp_cluster_result_free(r);
   }
@@ -248,7 +248,7 @@ static void test_cluster_view_and_store(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     gp_error err;
     gp_error_init(&err);
-    gp_cluster_result *c = cluster_put(&ctx, cases[i].body, NULL, NULL, 0, &err);
+    gp_cluster_result *c = put_cluster(&ctx, cases[i].body, NULL, NULL, 0, &err);
     assert_non_null(c);
     json_t *view = gp_cluster_to_json(c->cluster, NULL, 0, GP_API_PREVIEW);
     assert_string_equal(prop(view, "kubernetesVersion"), cases[i].shown);

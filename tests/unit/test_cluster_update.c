@@ -49,15 +49,15 @@ static void test_every_problem_of_an_unlisted_pool(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *c = must_cluster_put(&ctx, CLUSTER_135, NULL, NULL, 0);
-  gp_pool *fresh = must_put(&ctx, NO_DRIVER_POOL("legacy"), NULL);
-  gp_pool *pools[2] = {stored_on_version(fresh, "1.20"), must_put(&ctx, NO_DRIVER_POOL("nodrv"), NULL)};
+  gp_cluster_result *c = put_cluster_accepted(&ctx, CLUSTER_135, NULL, NULL, 0);
+  gp_pool *fresh = put_accepted(&ctx, NO_DRIVER_POOL("legacy"), NULL);
+  gp_pool *pools[2] = {stored_on_version(fresh, "1.20"), put_accepted(&ctx, NO_DRIVER_POOL("nodrv"), NULL)};
   gp_pool_free(fresh);
 
   const char *managed =
       "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}}}";
   /* the first pool alone: both of its problems, each naming it */
-  assert_null(cluster_put(&ctx, managed, c->cluster, pools, 1, &err));
+  assert_null(put_cluster(&ctx, managed, c->cluster, pools, 1, &err));
   assert_int_equal(err.count, 2);
   assert_string_equal(err.items[0].code, "InvalidOrchestratorVersion");
   assert_non_null(strstr(err.items[0].message, "1.20"));
@@ -72,7 +72,7 @@ static void test_every_problem_of_an_unlisted_pool(void **state) {
   gp_error_clear(&err);
 
   /* with a pool whose only problem is the conflict: that one is named in the joint conflict */
-  assert_null(cluster_put(&ctx, managed, c->cluster, pools, 2, &err));
+  assert_null(put_cluster(&ctx, managed, c->cluster, pools, 2, &err));
   assert_int_equal(err.count, 3);
   assert_int_equal(count_code(&err, "InvalidOrchestratorVersion"), 1);
   assert_int_equal(count_code(&err, "ManagedGPUDefaultConflict"), 2);
@@ -84,7 +84,7 @@ static void test_every_problem_of_an_unlisted_pool(void **state) {
   gp_error_clear(&err);
 
   /* without the new default, the old version is the only problem, still named */
-  assert_null(cluster_put(&ctx, "{\"location\":\"eastus\",\"tags\":{\"a\":\"b\"}}", c->cluster, pools, 2, &err));
+  assert_null(put_cluster(&ctx, "{\"location\":\"eastus\",\"tags\":{\"a\":\"b\"}}", c->cluster, pools, 2, &err));
   assert_int_equal(err.count, 1);
   assert_string_equal(err.items[0].code, "InvalidOrchestratorVersion");
   assert_non_null(strstr(err.items[0].message, "Agent pool 'legacy'"));
@@ -101,9 +101,10 @@ static void test_conflict_messages_name_the_pools(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *c = must_cluster_put(&ctx, CLUSTER_135, NULL, NULL, 0);
-  gp_pool *pools[2] = {must_put(&ctx, NO_DRIVER_POOL("one"), NULL), must_put(&ctx, NO_DRIVER_POOL("two"), NULL)};
-  assert_null(cluster_put(&ctx,
+  gp_cluster_result *c = put_cluster_accepted(&ctx, CLUSTER_135, NULL, NULL, 0);
+  gp_pool *pools[2] = {put_accepted(&ctx, NO_DRIVER_POOL("one"), NULL),
+                       put_accepted(&ctx, NO_DRIVER_POOL("two"), NULL)};
+  assert_null(put_cluster(&ctx,
                           "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":"
                           "\"Managed\"}}}}",
                           c->cluster, pools, 2, &err));
@@ -131,10 +132,10 @@ static void test_listed_created_and_other_pools(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *c = must_cluster_put(&ctx, CLUSTER_135, NULL, NULL, 0);
-  gp_pool *pools[2] = {must_put(&ctx, "{\"name\":\"one\",\"properties\":{\"vmSize\":\"Standard_D4s_v5\"}}", NULL),
-                       must_put(&ctx, "{\"name\":\"two\",\"properties\":{\"vmSize\":\"Standard_D4s_v5\"}}", NULL)};
-  gp_cluster_result *r = cluster_put(&ctx,
+  gp_cluster_result *c = put_cluster_accepted(&ctx, CLUSTER_135, NULL, NULL, 0);
+  gp_pool *pools[2] = {put_accepted(&ctx, "{\"name\":\"one\",\"properties\":{\"vmSize\":\"Standard_D4s_v5\"}}", NULL),
+                       put_accepted(&ctx, "{\"name\":\"two\",\"properties\":{\"vmSize\":\"Standard_D4s_v5\"}}", NULL)};
+  gp_cluster_result *r = put_cluster(&ctx,
                                      "{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":["
                                      "{\"name\":\"one\",\"vmSize\":\"Standard_D4s_v5\",\"count\":4},"
                                      "{\"name\":\"three\",\"vmSize\":\"Standard_D4s_v5\"}]}}",

@@ -51,7 +51,7 @@ static void test_body_lists_every_violation(void **state) {
   assert_false(other.oom); /* a complete list stays complete */
   assert_string_equal(other.items[0].code, "First");
   assert_string_equal(other.items[9].message, "message 8");
-  e.oom = true; /* a list that lost a violation makes the whole list incomplete */
+  e.oom = true;              /* a list that lost a violation makes the whole list incomplete */
   gp_error_take(&other, &e); /* an empty list moves nothing */
   assert_int_equal(other.count, 10);
   assert_true(other.oom);

@@ -17,12 +17,12 @@
 static json_t *stored_pool(void) {
   gp_policy_context ctx = ctx_with_feature();
   gp_pool *p =
-      must_put(&ctx,
-               "{\"name\":\"gpu\",\"zones\":[1],\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\","
-               "\"orchestratorVersion\":\"1.36.1\",\"nodeLabels\":{\"a\":\"b\"},\"nodeTaints\":[\"k:NoSchedule\"],"
-               "\"tags\":{\"t\":\"v\"},\"extraThing\":1,\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\","
-               "\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\",\"MIG2g\"]}}}}",
-               NULL);
+      put_accepted(&ctx,
+                   "{\"name\":\"gpu\",\"zones\":[1],\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\","
+                   "\"orchestratorVersion\":\"1.36.1\",\"nodeLabels\":{\"a\":\"b\"},\"nodeTaints\":[\"k:NoSchedule\"],"
+                   "\"tags\":{\"t\":\"v\"},\"extraThing\":1,\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\","
+                   "\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\",\"MIG2g\"]}}}}",
+                   NULL);
   json_t *doc = gp_pool_to_store(p);
   gp_pool_free(p);
   assert_non_null(doc);

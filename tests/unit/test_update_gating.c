@@ -48,14 +48,15 @@ static char *shown_mig_profiles(const gp_pool *p) {
 static void test_pool_same_mig_profiles_without_feature(void **state) {
   (void)state;
   gp_policy_context with = ctx_with_feature(), without = ctx_without_feature();
-  gp_pool *p = must_put(&with, MIG_POOL, NULL);
+  gp_pool *p = put_accepted(&with, MIG_POOL, NULL);
 
   /* the whole body again, and the list alone: both change nothing */
-  gp_pool *same = must_put(&without, MIG_POOL, p);
-  gp_pool *list_only = must_put(&without,
-                                "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"nvidia\":{"
-                                "\"migProfiles\":[\"MIG3g\",\"MIG2g\"]}}}}",
-                                p);
+  gp_pool *same = put_accepted(&without, MIG_POOL, p);
+  gp_pool *list_only =
+      put_accepted(&without,
+                   "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"nvidia\":{"
+                   "\"migProfiles\":[\"MIG3g\",\"MIG2g\"]}}}}",
+                   p);
   char *a = shown_mig_profiles(same), *b = shown_mig_profiles(list_only);
   assert_non_null(a);
   assert_string_equal(a, "[\"MIG3g\",\"MIG2g\"]");
@@ -110,23 +111,23 @@ static void test_cluster_same_mode_without_feature(void **state) {
   gp_policy_context with = ctx_with_feature(), without = ctx_without_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *c = cluster_put(&with, managed, NULL, NULL, 0, &err);
+  gp_cluster_result *c = put_cluster(&with, managed, NULL, NULL, 0, &err);
   assert_non_null(c);
   char mode[32];
 
-  gp_cluster_result *again = cluster_put(&without, managed, c->cluster, NULL, 0, &err);
+  gp_cluster_result *again = put_cluster(&without, managed, c->cluster, NULL, 0, &err);
   if (!again) fail_msg("re-sending the cluster's managementMode was refused: %s", err.items[0].code);
   assert_string_equal(cluster_mode(again->cluster, mode, sizeof mode), "Managed");
   /* the value may be spelled in another case: still the same declaration */
   gp_cluster_result *lower =
-      cluster_put(&without,
+      put_cluster(&without,
                   "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":"
                   "\"managed\"}}}}",
                   c->cluster, NULL, 0, &err);
   assert_non_null(lower);
 
   /* changing it is gated */
-  assert_null(cluster_put(&without,
+  assert_null(put_cluster(&without,
                           "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":"
                           "\"Unmanaged\"}}}}",
                           c->cluster, NULL, 0, &err));
@@ -134,11 +135,11 @@ static void test_cluster_same_mode_without_feature(void **state) {
   assert_true(has_violation(&err, "PreviewFeatureNotRegistered", "properties.gpuProfile.nvidia.managementMode"));
   gp_error_clear(&err);
   /* and so is declaring it on a cluster that had none */
-  gp_cluster_result *plain = cluster_put(
+  gp_cluster_result *plain = put_cluster(
       &with, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\"}}", NULL, NULL, 0, &err);
   assert_non_null(plain);
   assert_null(cluster_mode(plain->cluster, mode, sizeof mode));
-  assert_null(cluster_put(&without, managed, plain->cluster, NULL, 0, &err));
+  assert_null(put_cluster(&without, managed, plain->cluster, NULL, 0, &err));
   assert_true(has_violation(&err, "PreviewFeatureNotRegistered", "properties.gpuProfile.nvidia.managementMode"));
   gp_error_clear(&err);
   gp_cluster_result_free(c);
