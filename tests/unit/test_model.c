@@ -13,6 +13,18 @@
 
 #include "helpers.h"
 
+static gp_pool *must_put(const gp_policy_context *ctx, const char *text, const gp_pool *existing) {
+  gp_error err;
+  gp_error_init(&err);
+  gp_pool *p = put_text(ctx, text, existing, &err);
+  if (!p) {
+    char *s = json_dumps(gp_error_to_json(&err), 0);
+    fail_msg("refused: %s", s);
+  }
+  gp_error_clear(&err);
+  return p;
+}
+
 static const char *first_code(const gp_policy_context *ctx, const char *text, const gp_pool *existing, char *buf,
                               size_t size) {
   gp_error err;
@@ -29,13 +41,13 @@ static void test_store_round_trip(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
   gp_pool *p =
-      put_accepted(&ctx,
-                   "{\"name\":\"gpu1\",\"zones\":[\"1\"],\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\","
-                   "\"count\":3,\"orchestratorVersion\":\"1.36.2\",\"tags\":{\"a\":\"b\"},\"nodeLabels\":{\"x\":\"y\"},"
-                   "\"nodeTaints\":[\"sku=gpu:NoSchedule\"],\"extraThing\":{\"k\":[1,2]},"
-                   "\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\","
-                   "\"migProfiles\":[\"MIG4g\",\"MIG2g\",\"MIG1g\"]}}}}",
-                   NULL);
+      must_put(&ctx,
+               "{\"name\":\"gpu1\",\"zones\":[\"1\"],\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\","
+               "\"count\":3,\"orchestratorVersion\":\"1.36.2\",\"tags\":{\"a\":\"b\"},\"nodeLabels\":{\"x\":\"y\"},"
+               "\"nodeTaints\":[\"sku=gpu:NoSchedule\"],\"extraThing\":{\"k\":[1,2]},"
+               "\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\","
+               "\"migProfiles\":[\"MIG4g\",\"MIG2g\",\"MIG1g\"]}}}}",
+               NULL);
   json_t *doc = gp_pool_to_store(p);
   assert_non_null(doc);
   gp_error err;
@@ -122,10 +134,10 @@ static void test_corrupt_cluster_store(void **state) {
 static void test_visibility(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
-  gp_pool *p = put_accepted(&ctx,
-                            "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuInstanceProfile\":\"MIG2g\","
-                            "\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}}}",
-                            NULL);
+  gp_pool *p = must_put(&ctx,
+                        "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuInstanceProfile\":\"MIG2g\","
+                        "\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}}}",
+                        NULL);
   json_t *old = gp_pool_properties_json(p, GP_API_OLD_STABLE);
   json_t *st = gp_pool_properties_json(p, GP_API_STABLE);
   json_t *pv = gp_pool_properties_json(p, GP_API_PREVIEW);
@@ -146,23 +158,23 @@ static void test_old_version_keeps_preview(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
   gp_pool *p =
-      put_accepted(&ctx,
-                   "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"nvidia\":{"
-                   "\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\",\"MIG2g\"]}}}}",
-                   NULL);
+      must_put(&ctx,
+               "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"nvidia\":{"
+               "\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\",\"MIG2g\"]}}}}",
+               NULL);
   /* a client on 2022-11-01 updates the count; it cannot see (or send) the preview fields */
   ctx.api = GP_API_OLD_STABLE;
-  gp_pool *q = put_accepted(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"count\":5}}", p);
+  gp_pool *q = must_put(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"count\":5}}", p);
   assert_int_equal(q->count, 5);
   assert_int_equal(q->declared.mode, GP_MODE_MANAGED);
   assert_int_equal(q->declared.mig_strategy, GP_MIG_STRATEGY_MIXED);
   assert_int_equal(q->declared.mig_profile_count, 2);
   /* ... and on a stable version, which shows driver but not nvidia */
   ctx.api = GP_API_STABLE;
-  gp_pool *r = put_accepted(&ctx,
-                            "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"driver\":"
-                            "\"Install\"}}}",
-                            q);
+  gp_pool *r = must_put(&ctx,
+                        "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"driver\":"
+                        "\"Install\"}}}",
+                        q);
   assert_int_equal(r->effective.mode, GP_MODE_MANAGED);
   assert_int_equal(r->effective.mig_strategy, GP_MIG_STRATEGY_MIXED);
   gp_pool_free(p);
@@ -173,7 +185,7 @@ static void test_old_version_keeps_preview(void **state) {
 static void test_reevaluate_follows_cluster(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
-  gp_pool *p = put_accepted(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
+  gp_pool *p = must_put(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
   assert_int_equal(p->effective.mode, GP_MODE_UNMANAGED);
   gp_cluster c = {0};
   gp_k8s_version_parse("1.35", &c.k8s);
@@ -189,13 +201,26 @@ static void test_reevaluate_follows_cluster(void **state) {
   gp_pool_free(q);
 }
 
+/* Runs a cluster PUT against existing pools; returns the result or NULL with err filled. */
+static gp_cluster_result *cluster_put(const gp_policy_context *ctx, const char *text, const gp_cluster *old,
+                                      gp_pool *const *pools, size_t n, gp_error *err) {
+  json_t *body = gp_body_parse(text, strlen(text), err);
+  assert_non_null(body);
+  gp_cluster_request *r = gp_cluster_request_parse(body, ctx->api, old == NULL, err);
+  json_decref(body);
+  if (!r) return NULL;
+  gp_cluster_result *res = gp_policy_apply_cluster(ctx, r, old, pools, n, err);
+  gp_cluster_request_free(r);
+  return res;
+}
+
 static void test_cluster_with_pools(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
   gp_cluster_result *res =
-      put_cluster(&ctx,
+      cluster_put(&ctx,
                   "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\",\"agentPoolProfiles\":["
                   "{\"name\":\"system\",\"vmSize\":\"Standard_D4s_v5\",\"mode\":\"System\",\"count\":3},"
                   "{\"name\":\"gpu\",\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuInstanceProfile\":\"MIG1g\","
@@ -216,7 +241,7 @@ static void test_cluster_with_pools(void **state) {
   /* a bad pool in the list: the target names its place; nothing is returned */
   gp_error_clear(&err);
   gp_cluster_result *bad =
-      put_cluster(&ctx,
+      cluster_put(&ctx,
                   "{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":[{\"name\":\"ok\",\"vmSize\":"
                   "\"Standard_D4s_v5\"},"
                   "{\"name\":\"gpu\",\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuInstanceProfile\":\"MIG1g\"}]}}",
@@ -225,12 +250,12 @@ static void test_cluster_with_pools(void **state) {
   assert_string_equal(err.items[0].code, "MIGNotSupportedOnVMSize");
   assert_string_equal(err.items[0].target, "properties.agentPoolProfiles[1].gpuInstanceProfile");
   gp_error_clear(&err);
-  bad = put_cluster(&ctx, "{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":[{\"name\":\"Bad-Name\"}]}}",
+  bad = cluster_put(&ctx, "{\"location\":\"eastus\",\"properties\":{\"agentPoolProfiles\":[{\"name\":\"Bad-Name\"}]}}",
                     NULL, NULL, 0, &err);
   assert_null(bad);
   assert_string_equal(err.items[0].target, "properties.agentPoolProfiles[0].name");
   gp_error_clear(&err);
-  bad = put_cluster(&ctx, "{\"properties\":{}}", NULL, NULL, 0, &err);
+  bad = cluster_put(&ctx, "{\"properties\":{}}", NULL, NULL, 0, &err);
   assert_null(bad);
   assert_string_equal(err.items[0].target, "location");
   gp_error_clear(&err);
@@ -242,24 +267,24 @@ static void test_cluster_default_conflict(void **state) {
   gp_policy_context ctx = ctx_with_feature();
   gp_error err;
   gp_error_init(&err);
-  gp_cluster_result *c = put_cluster(&ctx, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\"}}",
+  gp_cluster_result *c = cluster_put(&ctx, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.35\"}}",
                                      NULL, NULL, 0, &err);
   assert_non_null(c);
   ctx.cluster = c->cluster;
   gp_pool *pools[3];
-  pools[0] = put_accepted(
+  pools[0] = must_put(
       &ctx,
       "{\"name\":\"nodrv\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
       NULL);
-  pools[1] = put_accepted(&ctx, "{\"name\":\"plain\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
-  pools[2] = put_accepted(
+  pools[1] = must_put(&ctx, "{\"name\":\"plain\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
+  pools[2] = must_put(
       &ctx,
       "{\"name\":\"nodrv2\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
       NULL);
   ctx.cluster = NULL;
   const char *managed =
       "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}}}";
-  gp_cluster_result *r = put_cluster(&ctx, managed, c->cluster, pools, 3, &err);
+  gp_cluster_result *r = cluster_put(&ctx, managed, c->cluster, pools, 3, &err);
   assert_null(r);
   assert_int_equal(err.count, 1);
   assert_string_equal(err.items[0].code, "ManagedGPUDefaultConflict");
@@ -274,13 +299,13 @@ static void test_cluster_default_conflict(void **state) {
   gp_policy_context pctx = ctx_with_feature();
   pctx.cluster = c->cluster;
   const char *unmanaged = "{\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Unmanaged\"}}}}";
-  gp_pool *fixed0 = put_accepted(&pctx, unmanaged, pools[0]);
-  gp_pool *fixed2 = put_accepted(&pctx, unmanaged, pools[2]);
+  gp_pool *fixed0 = must_put(&pctx, unmanaged, pools[0]);
+  gp_pool *fixed2 = must_put(&pctx, unmanaged, pools[2]);
   gp_pool_free(pools[0]);
   gp_pool_free(pools[2]);
   pools[0] = fixed0;
   pools[2] = fixed2;
-  r = put_cluster(&ctx, managed, c->cluster, pools, 3, &err);
+  r = cluster_put(&ctx, managed, c->cluster, pools, 3, &err);
   assert_non_null(r);
   assert_int_equal(r->pool_count, 3);
   for (size_t i = 0; i < 3; i++) {
@@ -297,7 +322,7 @@ static void test_cluster_default_conflict(void **state) {
   /* the cluster-level default is a preview field */
   gp_policy_context nofeat;
   gp_policy_context_init(&nofeat);
-  r = put_cluster(&nofeat, managed, c->cluster, NULL, 0, &err);
+  r = cluster_put(&nofeat, managed, c->cluster, NULL, 0, &err);
   assert_null(r);
   assert_string_equal(err.items[0].code, "PreviewFeatureNotRegistered");
   gp_error_clear(&err);
@@ -306,16 +331,16 @@ static void test_cluster_default_conflict(void **state) {
   gp_policy_context ga;
   gp_policy_context_init(&ga);
   ga.phase = GP_PHASE_GA;
-  gp_pool *nodrv = put_accepted(
+  gp_pool *nodrv = must_put(
       &pctx,
       "{\"name\":\"nd\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
       NULL);
-  r = put_cluster(&ga, "{\"properties\":{\"kubernetesVersion\":\"1.36\"}}", c->cluster, &nodrv, 1, &err);
+  r = cluster_put(&ga, "{\"properties\":{\"kubernetesVersion\":\"1.36\"}}", c->cluster, &nodrv, 1, &err);
   assert_null(r);
   assert_string_equal(err.items[0].code, "ManagedGPUDefaultConflict");
   assert_string_equal(err.items[0].target, "properties.kubernetesVersion");
   gp_error_clear(&err);
-  r = put_cluster(&ga, "{\"properties\":{\"kubernetesVersion\":\"1.34\"}}", c->cluster, &nodrv, 1, &err);
+  r = cluster_put(&ga, "{\"properties\":{\"kubernetesVersion\":\"1.34\"}}", c->cluster, &nodrv, 1, &err);
   assert_null(r);
   assert_string_equal(err.items[0].code, "InvalidOrchestratorVersion");
   gp_error_clear(&err);
