@@ -311,9 +311,9 @@ static void test_enum_spellings(void **state) {
   memset(buf, 'x', sizeof buf);
   gp_enum_list(&gp_driver_names, buf, 0);
   assert_int_equal(buf[0], 'x');
-  assert_int_equal(gp_enum_parse(&gp_mode_names, "uNmAnAgEd"), GP_MODE_UNMANAGED);
-  assert_int_equal(gp_enum_parse(&gp_mode_names, "Managed "), 0);
-  assert_int_equal(gp_enum_parse(&gp_mode_names, NULL), 0);
+  assert_int_equal(gp_enum_parse(&gp_driver_mode_names, "dEvIcEpLuGiN"), GP_DRIVER_MODE_DEVICE_PLUGIN);
+  assert_int_equal(gp_enum_parse(&gp_driver_mode_names, "DRA "), 0);
+  assert_int_equal(gp_enum_parse(&gp_driver_mode_names, NULL), 0);
   assert_int_equal(gp_enum_parse(&gp_mig_profile_names, "MIG7g"), GP_MIG_7G);
   assert_string_equal(gp_enum_name(&gp_mig_profile_names, GP_MIG_7G), "MIG7g");
   assert_string_equal(gp_enum_name(&gp_driver_names, GP_DRIVER_INSTALL), "Install");
