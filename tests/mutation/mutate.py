@@ -343,12 +343,10 @@ def statement_start(src, k):
     return 0
 
 
-def is_array_size(src, k):
-    """Is number token k the whole size of an array declarator (char buf[64], other[64])?"""
+def declarator_bracket(src, o):
+    """Is the '[' at token o the size of an array declarator (char buf[64], other[N + 1])?"""
     t = src.toks
-    if k < 2 or k + 1 >= len(t) or t[k - 1].text != "[" or t[k + 1].text != "]":
-        return False
-    j = k - 2
+    j = o - 1
     while j >= 0 and t[j].text == "]":  # char b[8][64]: walk back over earlier dimensions
         j = src.match.get(j, 0) - 1
     if j < 1 or t[j].kind != "id":
@@ -364,6 +362,24 @@ def is_array_size(src, k):
     return head is not None and head.kind == "id" and (
         head.text in TYPE_WORDS or (head.text not in KEYWORDS and nxt is not None and
                                     (nxt.kind == "id" or nxt.text == "*")))
+
+
+def is_array_size(src, k):
+    """Is number token k part of the size of an array declarator? Changing a buffer's size is not a
+    change of behaviour the tests could see (the buffers are sized with room to spare)."""
+    t = src.toks
+    j = k - 1
+    while j >= 0:
+        x = t[j]
+        if x.kind == "p" and x.text in (")", "]", "}"):
+            j = src.match.get(j, 0) - 1
+            continue
+        if x.kind == "p" and x.text in ("(", "{", ";", ","):
+            return False
+        if x.kind == "p" and x.text == "[":
+            return declarator_bracket(src, j)
+        j -= 1
+    return False
 
 
 def find_mutants(src):
@@ -453,8 +469,9 @@ def norm(s):
 
 
 def load_equivalents(path):
-    """Entries of equivalent.txt: 'FILE FUNCTION OPERATOR', then 'match:' (text of the original line),
-    optional 'to:' (text of the mutated line) and 'why:' (continued on indented lines)."""
+    """Entries of equivalent.txt: 'FILE FUNCTION OPERATOR' (OPERATOR * for any), then 'match:' (text of
+    the original line, * for any line of the function), optional 'to:' (text of the mutated line) and
+    'why:' (continued on indented lines)."""
     entries = []
     if not os.path.exists(path):
         return entries
@@ -469,8 +486,8 @@ def load_equivalents(path):
                 continue
             if cur is None:
                 parts = line.split()
-                if len(parts) != 3 or parts[2] not in OPERATORS:
-                    raise SystemExit("%s: expected 'FILE FUNCTION OPERATOR', got %r" % (path, line))
+                if len(parts) != 3 or (parts[2] not in OPERATORS and parts[2] != "*"):
+                    raise SystemExit("%s: expected 'FILE FUNCTION OPERATOR' (or *), got %r" % (path, line))
                 cur = {"file": parts[0], "func": parts[1], "op": parts[2], "match": None, "to": None, "why": ""}
                 entries.append(cur)
             elif line.startswith("match:"):
@@ -491,7 +508,8 @@ def load_equivalents(path):
 
 def equivalent_reason(m, entries):
     for e in entries:
-        if e["file"] == m.path and e["func"] == m.func and e["op"] == m.op and e["match"] in norm(m.orig_line) \
+        if e["file"] == m.path and e["func"] == m.func and e["op"] in (m.op, "*") \
+                and (e["match"] == "*" or e["match"] in norm(m.orig_line)) \
                 and (e["to"] is None or e["to"] in norm(m.new_line)):
             return e["why"]
     return None

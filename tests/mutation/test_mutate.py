@@ -25,7 +25,7 @@ static const struct { int v; } table[] = {{1}, {2}};
 static void note(int *n) { (*n)++; }
 
 int pick(int a, int b, int *out) {
-  char buf[16] = "", other[17]; /* array sizes: never CONST sites */
+  char buf[16] = "", other[17], third[LIMIT + 18]; /* array sizes: never CONST sites */
   other[0] = (char)buf[1];
   const char *s = "a < b && c"; // a string and a comment: no sites
   int n = 0;
@@ -75,6 +75,7 @@ class Sites(unittest.TestCase):
         self.assertIn("LIMIT 7 -> 6", descs)
         self.assertNotIn("16 -> 17", descs)  # char buf[16]
         self.assertNotIn("17 -> 18", descs)  # other[17], a second declarator
+        self.assertNotIn("18 -> 19", descs)  # third[LIMIT + 18], an expression
         self.assertIn("1 -> 2", descs)  # buf[1] is an index, not a size
         self.assertIn("10 -> 11", descs)
         self.assertIn("0 -> 1", descs)
@@ -128,6 +129,15 @@ class Equivalents(unittest.TestCase):
         hit = [m for m in ms if mutate.equivalent_reason(m, entries)]
         self.assertEqual(sorted(m.desc for m in hit), ["'>' -> '>='", "LIMIT 7 -> 6", "LIMIT 7 -> 8"])
         ror = [m for m in hit if m.op == "ROR"][0]
+        # * for the operator and the line: every mutant of a function
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write("x.c note *\nmatch: *\nwhy: nothing calls it\n")
+        try:
+            anything = mutate.load_equivalents(f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(sorted(m.op for m in ms if mutate.equivalent_reason(m, anything)), ["RET"])
+        self.assertFalse([m for m in ms if m.func != "note" and mutate.equivalent_reason(m, anything)])
         self.assertEqual(mutate.equivalent_reason(ror, entries), "because it is.")
         # the same text in another function is not the same mutant
         other = mutate.Source("x.c", SNIPPET.replace("int pick(", "int choose("))
