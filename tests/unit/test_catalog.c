@@ -266,6 +266,8 @@ static void test_names(void **state) {
   assert_true(gp_name_valid_resource_group("R"));
   assert_false(gp_name_valid_resource_group(""));
   assert_false(gp_name_valid_resource_group("rg x"));
+  assert_false(gp_name_valid_resource_group("/rg")); /* the first character is checked too */
+  assert_false(gp_name_valid_resource_group("+"));
   assert_true(gp_name_valid_subscription("ABCDEF01-abcd-9999-0000-aaaaaaaaaaaa"));
   assert_false(gp_name_valid_subscription("00000000-0000-0000-0000-0000000000000"));
   assert_false(gp_name_valid_subscription("00000000-0000-0000-0000_000000000000"));

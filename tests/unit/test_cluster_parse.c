@@ -257,6 +257,7 @@ static void test_cluster_view_and_store(void **state) {
     assert_string_equal(json_string_value(json_object_get(view, "location")), "eastus");
     /* the storage form reads back into the same cluster: same GET, same storage form */
     json_t *doc = gp_cluster_to_store(c->cluster);
+    assert_int_equal(json_integer_value(json_object_get(doc, "v")), 1); /* the storage format's version */
     gp_cluster *back = gp_cluster_from_store(doc, &err);
     assert_non_null(back);
     json_t *doc2 = gp_cluster_to_store(back), *view2 = gp_cluster_to_json(back, NULL, 0, GP_API_PREVIEW);

@@ -67,6 +67,7 @@ static void test_each_field_corrupted(void **state) {
   (void)state;
   json_t *doc = stored_pool();
   assert_true(loads(doc));
+  assert_int_equal(json_integer_value(json_object_get(doc, "v")), 1); /* the storage format's version */
   static const struct {
     const char *path;
     const char *json; /* the bad value; NULL = the member removed */
