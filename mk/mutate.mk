@@ -6,12 +6,12 @@
 #   make mutate MUTATE_ARGS="--scope agent --count 40 --seed 5"
 #   make mutate MUTATE_ARGS="--list --count 0"    every candidate mutant, nothing run
 #   make test-mutation                            the CI sample (part of `make test`): 20 mutants of lib/,
-#                                                 fixed seed, test-core only; fails under MUTATE_CI_MIN %
+#                                                 fixed seed, test-core only; fails under MUTATE_CI_MIN (80) %
 
 PYTHON          ?= python3
 MUTATE_ARGS     ?=
 MUTATE_CI_ARGS  ?= --scope lib --count 20 --seed 1 --suites test-core
-MUTATE_CI_MIN   ?= 85
+MUTATE_CI_MIN   ?= 80
 
 .PHONY: mutate test-mutation mutate-suite-server
 

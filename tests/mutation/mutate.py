@@ -39,6 +39,7 @@ Usage: tests/mutation/mutate.py [--scope lib|agent|server] [--seed N] [--count N
 
 import argparse
 import difflib
+import glob
 import os
 import random
 import re
@@ -623,7 +624,6 @@ def main():
     ops = set(a.operators.split(","))
     if not ops <= set(OPERATORS):
         ap.error("unknown operator in --operators")
-    import glob
     files = a.files or sorted({f for g in globs for f in glob.glob(g, root_dir=ROOT)})
     if not files:
         ap.error("no source files")
