@@ -369,13 +369,14 @@ static void decide_mig(build *b, json_t *dec) {
   const gp_gpu_settings *e = &p->effective;
   if (!b->node.mig_partition) return;
   const gp_mig_model_profile *mp = gp_catalog_mig_profile(b->size->gpu_model, b->layout.inst[0].profile);
-  decision(b, dec, "mig-layout", e->instance_profile || e->mig_profile_count == 1 ? "fill" : "listed",
+  /* One migProfiles entry fills each GPU, except under Mixed, where the list is the GPU's instances. */
+  bool fill = e->instance_profile || (e->mig_profile_count == 1 && e->mig_strategy != GP_MIG_STRATEGY_MIXED);
+  decision(b, dec, "mig-layout", fill ? "fill" : "listed",
            "%s: %zu MIG instance%s per GPU (first %s), the same on each of the %d GPUs; placement checked over "
            "memory slices.",
            e->instance_profile ? "gpuInstanceProfile fills each GPU with one profile"
-           : e->mig_profile_count == 1 && e->mig_strategy != GP_MIG_STRATEGY_MIXED
-               ? "one migProfiles entry fills each GPU"
-               : "migProfiles lists the instances of each GPU",
+           : fill              ? "one migProfiles entry fills each GPU"
+                               : "migProfiles lists the instances of each GPU",
            b->layout.count, b->layout.count == 1 ? "" : "s", mp ? mp->nvidia_name : "?", b->size->gpus);
   if (!b->node.device_plugin) return;
   if (p->src_mig_strategy == GP_SRC_MIG_DEFAULT)

@@ -194,10 +194,38 @@ static void test_versions(void **state) {
   assert_true(gp_k8s_version_parse("1.36", &a));
   gp_k8s_version_text(&a, text, sizeof text);
   assert_string_equal(text, "1.36");
-  static const char *const bad[] = {"",         "1",     "1.",   ".1",    "v1.35",      "1.35.",
-                                    "1.35.0.1", "01.35", "1.-1", "1.35 ", "99999999.1", "1.3a"};
+  static const char *const bad[] = {"",     "1",     "1.",         ".1",   "v1.35", "1.35.", "1.35.0.1", "01.35",
+                                    "1.-1", "1.35 ", "99999999.1", "1.3a", "1.05",  "1.3/",  "1.3:",     "100001.0"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     if (gp_k8s_version_parse(bad[i], &a)) fail_msg("'%s' parsed", bad[i]);
+  /* every digit, the largest number and a lone zero are read as written */
+  assert_true(gp_k8s_version_parse("1.29.9", &a));
+  assert_int_equal(a.major, 1);
+  assert_int_equal(a.minor, 29);
+  assert_int_equal(a.patch, 9);
+  assert_true(a.has_patch);
+  assert_true(gp_k8s_version_parse("100000.876543", &a) == false); /* 6 digits, but above 100000 */
+  assert_true(gp_k8s_version_parse("100000.0.10", &a));
+  assert_int_equal(a.major, 100000);
+  assert_int_equal(a.patch, 10);
+  assert_true(gp_k8s_version_parse("0.0", &a));
+  assert_int_equal(a.minor, 0);
+  char full[32];
+  gp_k8s_version_parse("1.35", &a);
+  gp_k8s_version_full(&a, full, sizeof full);
+  assert_string_equal(full, "1.35.0");
+  gp_k8s_version_parse("1.36.7", &a);
+  gp_k8s_version_full(&a, full, sizeof full);
+  assert_string_equal(full, "1.36.7");
+  /* ordering looks at the major version first, then the minor */
+  gp_k8s_version_parse("2.1", &a);
+  gp_k8s_version_parse("1.40", &b);
+  assert_true(gp_k8s_minor_cmp(&a, &b) > 0 && gp_k8s_minor_cmp(&b, &a) < 0);
+  assert_true(gp_k8s_version_cmp(&a, &b) > 0 && gp_k8s_version_cmp(&b, &a) < 0);
+  gp_k8s_version_parse("1.36.2", &a);
+  gp_k8s_version_parse("1.36.10", &b);
+  assert_true(gp_k8s_version_cmp(&a, &b) < 0 && gp_k8s_version_cmp(&b, &a) > 0);
+  assert_int_equal(gp_k8s_version_cmp(&a, &a), 0);
 }
 
 static void test_api_versions(void **state) {
@@ -218,6 +246,12 @@ static void test_api_versions(void **state) {
   assert_string_equal(gp_api_version_latest(GP_API_PREVIEW), "2026-10-02-preview");
 }
 
+/* Each name must be judged valid (or not) by the rule. */
+static void names_judged(const char *what, bool (*valid)(const char *), const char *const *names, size_t n, bool want) {
+  for (size_t i = 0; i < n; i++)
+    if (valid(names[i]) != want) fail_msg("%s name '%s' %s", what, names[i], want ? "refused" : "accepted");
+}
+
 static void test_names(void **state) {
   (void)state;
   assert_true(gp_name_valid_pool("gpu1"));
@@ -233,6 +267,114 @@ static void test_names(void **state) {
   assert_true(gp_name_valid_resource_group("rg.(1)_-x"));
   assert_false(gp_name_valid_resource_group("rg."));
   assert_false(gp_name_valid_resource_group("rg/x"));
+  /* the edges of each character class, and of each length */
+  static const char *const pools_ok[] = {"a", "z", "a0", "a9", "az", "za", "abcdefghijkl", "z09az"};
+  static const char *const pools_bad[] = {"",   "`a", "{a", "A",  "a/",  "a:",       "a`",
+                                          "a{", "aZ", "a-", "0a", "a b", "a\xc3\xa9"};
+  names_judged("pool", gp_name_valid_pool, pools_ok, sizeof pools_ok / sizeof *pools_ok, true);
+  names_judged("pool", gp_name_valid_pool, pools_bad, sizeof pools_bad / sizeof *pools_bad, false);
+  assert_false(gp_name_valid_pool(NULL));
+  char name[100];
+  memset(name, 'a', sizeof name);
+  name[63] = '\0';
+  assert_true(gp_name_valid_cluster(name));
+  name[63] = 'a';
+  name[64] = '\0';
+  assert_false(gp_name_valid_cluster(name));
+  static const char *const clusters_ok[] = {"A", "Z", "0", "9", "a_b", "a-b", "Az09", "aZ"};
+  static const char *const clusters_bad[] = {"", "a-", "_a", "a_", "a.b", "a/", "@a", "a[", "a`", "a{", "a:b"};
+  names_judged("cluster", gp_name_valid_cluster, clusters_ok, sizeof clusters_ok / sizeof *clusters_ok, true);
+  names_judged("cluster", gp_name_valid_cluster, clusters_bad, sizeof clusters_bad / sizeof *clusters_bad, false);
+  memset(name, 'r', sizeof name);
+  name[90] = '\0';
+  assert_true(gp_name_valid_resource_group(name));
+  name[90] = 'r';
+  name[91] = '\0';
+  assert_false(gp_name_valid_resource_group(name));
+  assert_true(gp_name_valid_resource_group("R"));
+  assert_false(gp_name_valid_resource_group(""));
+  assert_false(gp_name_valid_resource_group("rg x"));
+  assert_false(gp_name_valid_resource_group("/rg")); /* the first character is checked too */
+  assert_false(gp_name_valid_resource_group("+"));
+  assert_true(gp_name_valid_subscription("ABCDEF01-abcd-9999-0000-aaaaaaaaaaaa"));
+  assert_false(gp_name_valid_subscription("00000000-0000-0000-0000-0000000000000"));
+  assert_false(gp_name_valid_subscription("00000000-0000-0000-0000_000000000000"));
+  assert_false(gp_name_valid_subscription("0000000g-0000-0000-0000-000000000000"));
+  assert_false(gp_name_valid_subscription(NULL));
+}
+
+/* Lookups of what the catalog does not have answer NULL (never a neighbouring row). */
+static void test_unknown_lookups(void **state) {
+  (void)state;
+  assert_null(gp_catalog_driver_family("cuda-next"));
+  assert_null(gp_catalog_driver_family(NULL));
+  assert_null(gp_catalog_component(35, "nvidia-something"));
+  assert_null(gp_catalog_component(38, "nvidia-device-plugin"));
+  assert_null(gp_catalog_mig_profile("A100-80GB", GP_MIG_UNSET));
+  assert_null(gp_catalog_mig_profile(NULL, GP_MIG_1G));
+  assert_null(gp_catalog_mig_profile_by_name("H100-80GB", "9g.99gb"));
+  assert_null(gp_catalog_mig_profile_by_name("T4-16GB", "1g.10gb"));
+  assert_null(gp_catalog_mig_profile_by_name(NULL, "1g.10gb"));
+  assert_null(gp_catalog_mig_geometry(GP_MIG_UNSET));
+  assert_null(gp_catalog_gpu_model("H100-81GB"));
+  assert_null(gp_catalog_gpu_model(NULL));
+  assert_null(gp_catalog_gpu_model_by_name(NULL));
+  assert_null(gp_catalog_vm_size_at(gp_catalog_vm_size_count()));
+  assert_non_null(gp_catalog_vm_size_at(gp_catalog_vm_size_count() - 1));
+  /* case-insensitive where the data is matched by name */
+  assert_string_equal(gp_catalog_mig_profile_by_name("H100-80GB", "3G.40GB")->nvidia_name, "3g.40gb");
+  assert_string_equal(gp_catalog_gpu_model("h100-80gb")->model, "H100-80GB");
+  assert_non_null(gp_catalog_gpu_model_by_name("nvidia tesla t4"));
+}
+
+static void test_enum_spellings(void **state) {
+  (void)state;
+  char buf[128];
+  assert_string_equal(gp_enum_list(&gp_driver_names, buf, sizeof buf), "'Install' or 'None'");
+  assert_string_equal(gp_enum_list(&gp_mig_strategy_names, buf, sizeof buf), "'None', 'Single' or 'Mixed'");
+  assert_string_equal(gp_enum_list(&gp_phase_names, buf, sizeof buf), "'ga'");
+  /* a buffer too small still ends in a terminated prefix; a one-byte buffer gets "" */
+  memset(buf, 'x', sizeof buf);
+  assert_string_equal(gp_enum_list(&gp_mig_strategy_names, buf, 12), "'None', 'Si"); /* 11 bytes and the NUL */
+  memset(buf, 'x', sizeof buf);
+  assert_string_equal(gp_enum_list(&gp_driver_names, buf, 1), "");
+  memset(buf, 'x', sizeof buf);
+  gp_enum_list(&gp_driver_names, buf, 0);
+  assert_int_equal(buf[0], 'x');
+  assert_int_equal(gp_enum_parse(&gp_driver_mode_names, "dEvIcEpLuGiN"), GP_DRIVER_MODE_DEVICE_PLUGIN);
+  assert_int_equal(gp_enum_parse(&gp_driver_mode_names, "DRA "), 0);
+  assert_int_equal(gp_enum_parse(&gp_driver_mode_names, NULL), 0);
+  assert_int_equal(gp_enum_parse(&gp_mig_profile_names, "MIG7g"), GP_MIG_7G);
+  assert_string_equal(gp_enum_name(&gp_mig_profile_names, GP_MIG_7G), "MIG7g");
+  assert_string_equal(gp_enum_name(&gp_driver_names, GP_DRIVER_INSTALL), "Install");
+  assert_null(gp_enum_name(&gp_driver_names, 0));
+  assert_null(gp_enum_name(&gp_driver_names, 3));
+  assert_null(gp_enum_name(&gp_driver_names, -1));
+  /* every OS SKU maps onto its family and type */
+  static const struct {
+    gp_os_sku sku;
+    unsigned family;
+    gp_os_type type;
+  } skus[] = {{GP_OS_SKU_UBUNTU, GP_OS_FAMILY_UBUNTU, GP_OS_TYPE_LINUX},
+              {GP_OS_SKU_UBUNTU2204, GP_OS_FAMILY_UBUNTU, GP_OS_TYPE_LINUX},
+              {GP_OS_SKU_UBUNTU2404, GP_OS_FAMILY_UBUNTU, GP_OS_TYPE_LINUX},
+              {GP_OS_SKU_AZURELINUX, GP_OS_FAMILY_AZURELINUX, GP_OS_TYPE_LINUX},
+              {GP_OS_SKU_CBLMARINER, GP_OS_FAMILY_AZURELINUX, GP_OS_TYPE_LINUX},
+              {GP_OS_SKU_AZURELINUX3, GP_OS_FAMILY_AZURELINUX3, GP_OS_TYPE_LINUX},
+              {GP_OS_SKU_WINDOWS2019, GP_OS_FAMILY_WINDOWS, GP_OS_TYPE_WINDOWS},
+              {GP_OS_SKU_WINDOWS2022, GP_OS_FAMILY_WINDOWS, GP_OS_TYPE_WINDOWS},
+              {GP_OS_SKU_WINDOWS2025, GP_OS_FAMILY_WINDOWS, GP_OS_TYPE_WINDOWS},
+              {GP_OS_SKU_WINDOWSANNUAL, GP_OS_FAMILY_WINDOWS, GP_OS_TYPE_WINDOWS},
+              {GP_OS_SKU_UNSET, 0, GP_OS_TYPE_UNSET}};
+  for (size_t i = 0; i < sizeof skus / sizeof *skus; i++) {
+    assert_int_equal(gp_os_sku_family(skus[i].sku), skus[i].family);
+    assert_int_equal(gp_os_sku_type(skus[i].sku), skus[i].type);
+  }
+  assert_string_equal(gp_os_mask_list(GP_OS_FAMILY_UBUNTU | GP_OS_FAMILY_WINDOWS, buf, sizeof buf), "Ubuntu, Windows");
+  assert_string_equal(gp_os_mask_list(GP_OS_FAMILY_AZURELINUX | GP_OS_FAMILY_AZURELINUX3, buf, sizeof buf),
+                      "AzureLinux, AzureLinux3");
+  assert_string_equal(gp_os_mask_list(0, buf, sizeof buf), "");
+  assert_string_equal(gp_os_mask_list(GP_OS_FAMILY_UBUNTU | GP_OS_FAMILY_WINDOWS, buf, 10), "Ubuntu, W");
 }
 
 int main(void) {
@@ -247,6 +389,8 @@ int main(void) {
       cmocka_unit_test(test_suggestions),
       cmocka_unit_test(test_api_versions),
       cmocka_unit_test(test_names),
+      cmocka_unit_test(test_unknown_lookups),
+      cmocka_unit_test(test_enum_spellings),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,6 +100,26 @@ static void test_full_report(void **state) {
   gp_machine_report_free(r);
 }
 
+/* What a report says is kept as it said it: a finding's found value, a one-character reason, and a
+ * GPU without a health is Healthy (a GPU that says nothing is not presumed broken). */
+static void test_values_kept(void **state) {
+  (void)state;
+  gp_machine_report *r = parse_ok(
+      "{\"properties\":{\"status\":{\"gpus\":[{\"index\":0,\"reasons\":[\"x\"]},{\"index\":1,\"health\":\"Failed\"}],"
+      "\"findings\":[{\"code\":\"driver-version\",\"severity\":\"warning\",\"expected\":\"580\",\"found\":\"570\"}]}}}");
+  const json_t *st = at(r->doc, "status", NULL);
+  const json_t *g0 = json_array_get(json_object_get(st, "gpus"), 0), *g1 = json_array_get(json_object_get(st, "gpus"), 1);
+  assert_string_equal(json_string_value(json_object_get(g0, "health")), "Healthy");
+  assert_int_equal(json_array_size(json_object_get(g0, "reasons")), 1);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(g0, "reasons"), 0)), "x");
+  assert_string_equal(json_string_value(json_object_get(g1, "health")), "Failed");
+  assert_true(r->health_failed);
+  const json_t *f = json_array_get(json_object_get(st, "findings"), 0);
+  assert_string_equal(json_string_value(json_object_get(f, "expected")), "580");
+  assert_string_equal(json_string_value(json_object_get(f, "found")), "570");
+  gp_machine_report_free(r);
+}
+
 static void test_defaults(void **state) {
   (void)state;
   const char *bodies[] = {"{}", "{\"properties\":{}}", "{\"properties\":null}", "{\"properties\":{\"status\":null}}"};
@@ -405,7 +425,8 @@ static void test_time(void **state) {
                        "2026-11-19T25:00:00Z",     "2026-11-18T11:06:40.Z",
                        "2026-11-18T11:06:40+0200", "+026-11-19T11:06:40Z",
                        "2026-11-18T11:06:40Zjunk", "",
-                       "2026-1-19T11:06:40Z"};
+                       "2026-1-19T11:06:40Z",      "2026-11-18T11:06:40+0/:00",
+                       "2026-11-18T11:06:40+3:00"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     if (gp_time_parse(bad[i], &ms)) fail_msg("accepted %s", bad[i]);
   gp_time_format(NOW + 7, buf, sizeof buf);
@@ -438,6 +459,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_full_report),
       cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_values_kept),
       cmocka_unit_test(test_canonical_text),
       cmocka_unit_test(test_drift_and_health_facts),
       cmocka_unit_test(test_bad_types_name_their_paths),

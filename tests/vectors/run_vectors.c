@@ -3,9 +3,11 @@
  *
  * A case is one JSON file: the inputs (pool body, optional cluster and existing bodies), the CLI
  * flags, and what must come out: the exit status, the error code/target/details, a subset of the
- * output JSON, paths that must be absent, and for plans the exact component list. The runner
- * writes the inputs to temporary files, runs `gpupool validate|plan`, and compares. A case whose
- * command is "diff" (tests/diff/README.md) runs `gpupool plan --diff` and `gpupool-agent diff`.
+ * output JSON, paths that must be absent ("a.b.c", or ["a", "key.with.dots"]), and for plans the
+ * exact component list and the whole lists of decisions (rule, outcome, a text of the reason) and
+ * of warnings (a text of each). The runner writes the inputs to temporary files, runs
+ * `gpupool validate|plan`, and compares. A case whose command is "diff" (tests/diff/README.md) runs
+ * `gpupool plan --diff` and `gpupool-agent diff`.
  *
  * Usage: run-vectors --cli "CMD" [--agent "CMD"] DIR [FILTER]   (CMD may carry a wrapper such as
  * valgrind) */
@@ -35,13 +37,14 @@ static void fail(const char *file, const char *fmt, ...) {
   failures++;
 }
 
-/* Is `want` a subset of `got`? Objects: every key of want matches; arrays: same length, each
+/* Is `want` a subset of `got`? Objects: every key of want matches, and an empty object matches
+ * only an empty one ("allocatable": {} means nothing is advertised); arrays: same length, each
  * element a subset; scalars: equal. On mismatch, *where receives the path. */
 static int subset(const json_t *want, const json_t *got, char *where, size_t size) {
   if (json_is_object(want)) {
     const char *k;
     json_t *v;
-    if (!json_is_object(got)) return 0;
+    if (!json_is_object(got) || (json_object_size(want) == 0 && json_object_size(got) != 0)) return 0;
     json_object_foreach((json_t *)want, k, v) {
       size_t len = strlen(where);
       snprintf(where + len, size - len, ".%s", k);
@@ -63,10 +66,18 @@ static int subset(const json_t *want, const json_t *got, char *where, size_t siz
   return got && json_equal(want, got);
 }
 
-/* Looks up a dotted path ("properties.gpuProfile.nvidia"); keys may not contain dots. */
-static json_t *lookup(json_t *root, const char *path) {
+/* Looks up a dotted path ("properties.gpuProfile.nvidia"), or an array of keys for keys that hold
+ * dots (["nodeLabels", "nvidia.com/mig.strategy"]). */
+static json_t *lookup(json_t *root, const json_t *path) {
   char buf[512];
-  snprintf(buf, sizeof buf, "%s", path);
+  if (json_is_array(path)) {
+    size_t i;
+    json_t *k;
+    json_t *cur = root;
+    json_array_foreach(path, i, k) cur = json_object_get(cur, json_string_value(k) ? json_string_value(k) : "");
+    return json_array_size(path) ? cur : NULL;
+  }
+  snprintf(buf, sizeof buf, "%s", json_string_value(path) ? json_string_value(path) : "");
   json_t *cur = root;
   for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur; tok = strtok_r(NULL, ".", &save))
     cur = json_object_get(cur, tok);
@@ -365,8 +376,8 @@ static void run_case(const char *cli, const char *path, const char *name) {
   static const char *const case_keys[] = {"description", "spec",     "command", "args", "pool",
                                           "cluster",     "existing", "expect",  NULL};
   static const char *const args_keys[] = {"phase", "gaKubernetesVersion", "apiVersion", "features", NULL};
-  static const char *const expect_keys[] = {"exit",       "error",           "output",         "absent",
-                                            "components", "warningContains", "stderrContains", NULL};
+  static const char *const expect_keys[] = {"exit",           "error",     "output",   "absent", "components",
+                                            "warningContains", "decisions", "warnings", "stderrContains", NULL};
   static const char *const error_keys[] = {"code", "target", "details", "messageContains", NULL};
   const char *bad = unknown_key(c, case_keys);
   const char *in = "the case";
@@ -472,7 +483,11 @@ static void run_case(const char *cli, const char *path, const char *name) {
     }
   }
   json_array_foreach(json_object_get(expect, "absent"), i, v) {
-    if (lookup(got, json_string_value(v))) fail(name, "'%s' should be absent", json_string_value(v));
+    if (lookup(got, v)) {
+      char *what = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+      fail(name, "%s should be absent", what ? what : "?");
+      free(what);
+    }
   }
   json_t *wcomp = json_object_get(expect, "components");
   if (wcomp) {
@@ -490,6 +505,37 @@ static void run_case(const char *cli, const char *path, const char *name) {
       free(w);
     }
     json_decref(names);
+  }
+  /* "decisions": [[rule, outcome, text the reason contains], ...]: the plan's whole list, in order */
+  json_t *wdec = json_object_get(expect, "decisions");
+  if (wdec) {
+    json_t *gdec = json_object_get(got, "decisions");
+    if (json_array_size(gdec) != json_array_size(wdec))
+      fail(name, "%zu decisions, expected %zu", json_array_size(gdec), json_array_size(wdec));
+    for (size_t k = 0; k < json_array_size(wdec) && k < json_array_size(gdec); k++) {
+      json_t *w = json_array_get(wdec, k), *g = json_array_get(gdec, k);
+      const char *rule = json_string_value(json_object_get(g, "rule"));
+      const char *outcome = json_string_value(json_object_get(g, "outcome"));
+      const char *reason = json_string_value(json_object_get(g, "reason"));
+      const char *wr = json_string_value(json_array_get(w, 0)), *wout = json_string_value(json_array_get(w, 1));
+      const char *wt = json_string_value(json_array_get(w, 2));
+      if (!rule || !outcome || !reason || !wr || !wout || !wt || strcmp(rule, wr) != 0 || strcmp(outcome, wout) != 0 ||
+          !strstr(reason, wt))
+        fail(name, "decision %zu is {%s, %s, \"%s\"}, expected {%s, %s, ...%s...}", k, rule ? rule : "?",
+             outcome ? outcome : "?", reason ? reason : "?", wr ? wr : "?", wout ? wout : "?", wt ? wt : "?");
+    }
+  }
+  /* "warnings": [text, ...]: exactly that many plan warnings, the i-th containing the i-th text */
+  json_t *wwarn = json_object_get(expect, "warnings");
+  if (wwarn) {
+    json_t *gw = json_object_get(got, "warnings");
+    if (json_array_size(gw) != json_array_size(wwarn))
+      fail(name, "%zu warnings, expected %zu", json_array_size(gw), json_array_size(wwarn));
+    for (size_t k = 0; k < json_array_size(wwarn) && k < json_array_size(gw); k++) {
+      const char *g = json_string_value(json_array_get(gw, k)), *w = json_string_value(json_array_get(wwarn, k));
+      if (!g || !w || !strstr(g, w))
+        fail(name, "warning %zu is \"%s\", expected it to contain \"%s\"", k, g ? g : "?", w ? w : "?");
+    }
   }
   json_t *wc = json_object_get(expect, "warningContains"); /* some plan warning contains this text */
   if (json_is_string(wc)) {
