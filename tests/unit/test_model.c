@@ -13,17 +13,6 @@
 
 #include "helpers.h"
 
-static gp_pool *must_put(const gp_policy_context *ctx, const char *text, const gp_pool *existing) {
-  gp_error err;
-  gp_error_init(&err);
-  gp_pool *p = put_text(ctx, text, existing, &err);
-  if (!p) {
-    char *s = json_dumps(gp_error_to_json(&err), 0);
-    fail_msg("refused: %s", s);
-  }
-  gp_error_clear(&err);
-  return p;
-}
 
 static const char *first_code(const gp_policy_context *ctx, const char *text, const gp_pool *existing, char *buf,
                               size_t size) {
@@ -41,7 +30,7 @@ static void test_store_round_trip(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
   gp_pool *p =
-      must_put(&ctx,
+      put_accepted(&ctx,
                "{\"name\":\"gpu1\",\"zones\":[\"1\"],\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\","
                "\"count\":3,\"orchestratorVersion\":\"1.36.2\",\"tags\":{\"a\":\"b\"},\"nodeLabels\":{\"x\":\"y\"},"
                "\"nodeTaints\":[\"sku=gpu:NoSchedule\"],\"extraThing\":{\"k\":[1,2]},"
@@ -134,7 +123,7 @@ static void test_corrupt_cluster_store(void **state) {
 static void test_visibility(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
-  gp_pool *p = must_put(&ctx,
+  gp_pool *p = put_accepted(&ctx,
                         "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuInstanceProfile\":\"MIG2g\","
                         "\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Managed\"}}}}",
                         NULL);
@@ -165,20 +154,20 @@ static void test_old_version_keeps_preview(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
   gp_pool *p =
-      must_put(&ctx,
+      put_accepted(&ctx,
                "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"nvidia\":{"
                "\"managementMode\":\"Managed\",\"migStrategy\":\"Mixed\",\"migProfiles\":[\"MIG3g\",\"MIG2g\"]}}}}",
                NULL);
   /* a client on 2022-11-01 updates the count; it cannot see (or send) the preview fields */
   ctx.api = GP_API_OLD_STABLE;
-  gp_pool *q = must_put(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"count\":5}}", p);
+  gp_pool *q = put_accepted(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"count\":5}}", p);
   assert_int_equal(q->count, 5);
   assert_int_equal(q->declared.management_mode, GP_MGMT_MANAGED);
   assert_int_equal(q->declared.mig_strategy, GP_MIG_STRATEGY_MIXED);
   assert_int_equal(q->declared.mig_profile_count, 2);
   /* ... and on a stable version, which shows driver but not nvidia */
   ctx.api = GP_API_STABLE;
-  gp_pool *r = must_put(&ctx,
+  gp_pool *r = put_accepted(&ctx,
                         "{\"properties\":{\"vmSize\":\"Standard_NC24ads_A100_v4\",\"gpuProfile\":{\"driver\":"
                         "\"Install\"}}}",
                         q);
@@ -192,7 +181,7 @@ static void test_old_version_keeps_preview(void **state) {
 static void test_reevaluate_follows_cluster(void **state) {
   (void)state;
   gp_policy_context ctx = ctx_with_feature();
-  gp_pool *p = must_put(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
+  gp_pool *p = put_accepted(&ctx, "{\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
   assert_int_equal(p->effective.management_mode, GP_MGMT_UNMANAGED);
   gp_cluster c = {0};
   gp_k8s_version_parse("1.35", &c.k8s);
@@ -302,12 +291,12 @@ static void test_cluster_default_conflict(void **state) {
   assert_non_null(c);
   ctx.cluster = c->cluster;
   gp_pool *pools[3];
-  pools[0] = must_put(
+  pools[0] = put_accepted(
       &ctx,
       "{\"name\":\"nodrv\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
       NULL);
-  pools[1] = must_put(&ctx, "{\"name\":\"plain\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
-  pools[2] = must_put(
+  pools[1] = put_accepted(&ctx, "{\"name\":\"plain\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\"}}", NULL);
+  pools[2] = put_accepted(
       &ctx,
       "{\"name\":\"nodrv2\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
       NULL);
@@ -329,8 +318,8 @@ static void test_cluster_default_conflict(void **state) {
   gp_policy_context pctx = ctx_with_feature();
   pctx.cluster = c->cluster;
   const char *unmanaged = "{\"properties\":{\"gpuProfile\":{\"nvidia\":{\"managementMode\":\"Unmanaged\"}}}}";
-  gp_pool *fixed0 = must_put(&pctx, unmanaged, pools[0]);
-  gp_pool *fixed2 = must_put(&pctx, unmanaged, pools[2]);
+  gp_pool *fixed0 = put_accepted(&pctx, unmanaged, pools[0]);
+  gp_pool *fixed2 = put_accepted(&pctx, unmanaged, pools[2]);
   gp_pool_free(pools[0]);
   gp_pool_free(pools[2]);
   pools[0] = fixed0;
@@ -361,7 +350,7 @@ static void test_cluster_default_conflict(void **state) {
   gp_policy_context ga;
   gp_policy_context_init(&ga);
   ga.phase = GP_PHASE_GA;
-  gp_pool *nodrv = must_put(
+  gp_pool *nodrv = put_accepted(
       &pctx,
       "{\"name\":\"nd\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
       NULL);
