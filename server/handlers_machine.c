@@ -14,6 +14,7 @@
 #include "fleet.h"
 #include "handlers.h"
 #include "heartbeats.h"
+#include "longpoll.h"
 #include "resource.h"
 #include "security/authz.h"
 
@@ -349,13 +350,17 @@ gpd_plan_check gpd_machine_plan_check(gpd_request *r, const char *if_none_match,
   }
   ref->generation = target_of(&m);
   snprintf(ref->pool_key, sizeof ref->pool_key, "%s", m.pool_key);
+  if (m.target_generation > 0)
+    snprintf(ref->wake_key, sizeof ref->wake_key, GPD_CHANGE_MACHINE "%s", m.key);
+  else
+    snprintf(ref->wake_key, sizeof ref->wake_key, GPD_CHANGE_PLAN "%s", m.pool_key);
   plan_etag(&m, ref->generation, GP_MACHINE_DRAIN_TIMEOUT_DEFAULT, ref->etag, sizeof ref->etag);
   gpd_machine_clear(&m);
   if (ref->generation == 0) {
     gpd_resp_error(resp, 404, "PlanNotReady", NULL,
                    "Agent pool '%s' has no plan yet: its first operation is still running. Retry shortly.", r->pool);
     gpd_resp_header(resp, "Retry-After", "%d", r->srv->cfg.retry_after);
-    return GPD_PLAN_FAILED;
+    return GPD_PLAN_NOT_READY;
   }
   return if_none_match && gpd_etag_listed(if_none_match, ref->etag) ? GPD_PLAN_UNCHANGED : GPD_PLAN_CHANGED;
 }
@@ -376,26 +381,28 @@ static char *with_rollout(const char *plan, int drain_minutes, size_t *len) {
   return out;
 }
 
+/* GET …/machines/{m}/plan. With ?waitSeconds=N and an If-None-Match that still matches, the 304
+ * is held (longpoll.h) on the key that can change it (gpd_machine_plan_check): answered 200 at once
+ * when the pool stores a new plan (a machine that follows the pool) or the machine's target moves
+ * (rollouts), 404 at once when the machine's pool goes, 304 after N seconds. A machine whose pool
+ * has no plan yet is held the same way, without If-None-Match: 200 as soon as the first plan is
+ * stored, else 404 PlanNotReady after N seconds. If-None-Match: * matches every plan, so it is
+ * answered 304 at once rather than held for nothing. */
 void gpd_machine_plan_get(gpd_request *r, gpd_response *resp) {
-  const char *wait = gpd_req_query(r, "waitSeconds");
-  if (wait) {
-    char *end;
-    long v = strtol(wait, &end, 10);
-    if (!*wait || *end || v < 0 || v > 60) {
-      gpd_resp_error(resp, 400, "InvalidParameter", "waitSeconds",
-                     "waitSeconds must be a whole number of seconds from 0 to 60, not '%.32s'.", wait);
-      return;
-    }
-  }
-  /* waitSeconds is accepted and, for now, answered at once: holding the request until the plan
-   * changes (or the time is up) calls gpd_machine_plan_check again on each wake-up. */
+  int wait = 0;
+  if (!gpd_wait_seconds(r, resp, &wait)) return;
   const char *inm = gpd_req_header(r, "If-None-Match");
   gpd_store *s = r->srv->store;
   for (int attempt = 0; attempt < 3; attempt++) {
     gpd_machine_plan_ref ref;
     gpd_plan_check c = gpd_machine_plan_check(r, inm, &ref, resp);
-    if (c == GPD_PLAN_FAILED) return;
+    if (c == GPD_PLAN_NOT_READY && wait > 0 && gpd_longpoll_hold(r, ref.wake_key, wait)) {
+      gpd_resp_clear(resp);
+      return;
+    }
+    if (c == GPD_PLAN_FAILED || c == GPD_PLAN_NOT_READY) return;
     if (c == GPD_PLAN_UNCHANGED) {
+      if (wait > 0 && !gpd_etag_listed(inm, NULL) && gpd_longpoll_hold(r, ref.wake_key, wait)) return;
       gpd_resp_empty(resp, 304);
       gpd_resp_header(resp, "ETag", "\"%s\"", ref.etag);
       return;
