@@ -904,7 +904,13 @@ int ag_cmd_daemon(int argc, char **argv) {
   else
     imds_vm_size(a->vm_size, sizeof a->vm_size);
   if (!a->vm_size[0]) ag_log("warn", "start", "VM size unknown (no --vm-size, no Azure instance metadata)");
-  a->os_sku = ag_os_sku("/etc/os-release");
+  char os_id[64];
+  a->os_sku = ag_os_sku("/etc/os-release", os_id, sizeof os_id);
+  if (!a->os_sku)
+    ag_log("info", "start",
+           "OS '%s' is none of the OS SKUs AKS names (Ubuntu, AzureLinux, CBLMariner): osSKU reported "
+           "as unknown",
+           os_id[0] ? os_id : "unknown");
 
   /* signals: to the main loop only (threads block them); SIGCHLD wakes it to reap the taint command */
   struct sigaction sa;

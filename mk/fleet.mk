@@ -15,5 +15,18 @@ $(B)/tests/fleet-targets: tests/fleet/targets.c $(FLEET_STORE_OBJS) $(FLEET_HTTP
 	$(CC) $(CPPFLAGS) -Itests/http -Iserver $(CFLAGS) $(shell pkg-config --cflags $(HTTP_TEST_PKGS)) -o $@ $< \
 	  $(FLEET_STORE_OBJS) $(FLEET_HTTP_COMMON) $(shell pkg-config --libs $(HTTP_TEST_PKGS)) -lpthread $(LDFLAGS)
 
-# tests/http/pg-suite.sh runs the targets test with a second replica on PostgreSQL
-test-server-pg: $(B)/tests/fleet-targets
+FLEET_DEPS := $(B)/gpupoold $(B)/gpupool $(B)/gpupool-agent $(AGENT_TESTDIR)/libfake-nvml.so \
+              $(AGENT_TESTDIR)/agent-testtool $(B)/tests/fleet-targets
+
+TEST_TARGETS += test-fleet
+.PHONY: test-fleet
+test-fleet: $(FLEET_DEPS) $(B)/tests/security/sectool # (mk/security.mk builds it)
+	@echo "== fleet: agents against gpupoold (sqlite)"
+	@B=$(B) tests/fleet/test-fleet.sh
+	@echo "== fleet: an agent token scoped to one machine (https, --auth tokens)"
+	@B=$(B) tests/fleet/test-fleet.sh --tls
+	@echo "== fleet: machine targets through the store"
+	@$(B)/tests/fleet-targets --server $(B)/gpupoold
+
+# tests/http/pg-suite.sh runs the fleet on two replicas and the targets test beside a replica
+test-server-pg: $(FLEET_DEPS)
