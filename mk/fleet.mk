@@ -30,3 +30,12 @@ test-fleet: $(FLEET_DEPS) $(B)/tests/security/sectool # (mk/security.mk builds i
 
 # tests/http/pg-suite.sh runs the fleet on two replicas and the targets test beside a replica
 test-server-pg: $(FLEET_DEPS)
+
+# ---- benchmark ------------------------------------------------------------------------------------
+$(B)/bench-fleetsim: bench/fleet/fleetsim.c | $(DEPS_OK)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+.PHONY: bench-fleet
+bench-fleet: $(B)/gpupoold $(B)/bench-fleetsim
+	@bench/fleet.sh $(B)/gpupoold $(B)/bench-fleetsim
+BENCH_TARGETS += bench-fleet

@@ -61,19 +61,23 @@ static gp_machine_state state_of(const gpd_server *srv, const gpd_machine *m, in
   return gp_machine_state_of(&f);
 }
 
-/* The GET view of a machine read with its documents; NULL on OOM or a document that cannot be read. */
-static json_t *machine_view(const gpd_server *srv, const gpd_machine *m, int64_t seen) {
-  json_t *report = m->report ? json_loads(m->report, 0, NULL) : NULL;
+/* The GET view of a machine read with its documents; NULL on OOM or a document that cannot be read.
+ * report: the stored report's JSON when the caller has it already (a report that repeats it), else
+ * NULL and it is parsed from m->report. */
+static json_t *machine_view(const gpd_server *srv, const gpd_machine *m, const json_t *report, int64_t seen) {
+  json_t *parsed = report ? NULL : m->report ? json_loads(m->report, 0, NULL) : NULL;
   json_t *findings = m->findings ? json_loads(m->findings, 0, NULL) : NULL;
   gp_machine_server s = {m->id, m->name, m->etag, seen, target_of(m), state_of(srv, m, seen, gpd_now_ms())};
-  json_t *v = report ? gp_machine_view(report, findings, &s) : NULL;
-  json_decref(report);
+  const json_t *doc = report ? report : parsed;
+  json_t *v = doc ? gp_machine_view(doc, findings, &s) : NULL;
+  json_decref(parsed);
   json_decref(findings);
   return v;
 }
 
-static void answer_view(const gpd_request *r, gpd_response *resp, int status, const gpd_machine *m, int64_t seen) {
-  json_t *v = machine_view(r->srv, m, seen);
+static void answer_view(const gpd_request *r, gpd_response *resp, int status, const gpd_machine *m,
+                        const json_t *report, int64_t seen) {
+  json_t *v = machine_view(r->srv, m, report, seen);
   if (!v) {
     gpd_resp_error(resp, 500, "InternalServerError", NULL, "The stored machine '%s' could not be read back.", m->name);
     return;
@@ -93,7 +97,7 @@ void gpd_machine_get(gpd_request *r, gpd_response *resp) {
   else if (rc != GPD_STORE_OK)
     gpd_resp_store_error(resp);
   else
-    answer_view(r, resp, 200, &m, seen_of(r->srv, &m));
+    answer_view(r, resp, 200, &m, NULL, seen_of(r->srv, &m));
   gpd_machine_clear(&m);
 }
 
@@ -108,7 +112,8 @@ typedef struct {
  * the machine was not reporting (by the time the coalesced time were stored, the store would still
  * say NotReporting: every replica's counts would lag its return), or memory ran out: then the time
  * is stored at once. */
-static void heartbeat(gpd_request *r, gpd_response *resp, const gpd_machine *old, const char *pool_key, int64_t now) {
+static void heartbeat(gpd_request *r, gpd_response *resp, const gpd_machine *old, const json_t *report,
+                      const char *pool_key, int64_t now) {
   gpd_store *s = r->srv->store;
   int interval = (int)old->interval_s;
   int64_t lag = gp_machine_lag_ms(interval, r->srv->cfg.report_coalesce_ms);
@@ -121,7 +126,7 @@ static void heartbeat(gpd_request *r, gpd_response *resp, const gpd_machine *old
     }
     gpd_fleet_changed(r->srv, pool_key);
   }
-  answer_view(r, resp, 200, old, now);
+  answer_view(r, resp, 200, old, report, now); /* the stored report is this one: no need to parse it */
 }
 
 static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
@@ -159,7 +164,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   if (!gpd_preconditions(r, exists ? old.etag : NULL, resp)) goto out;
   int64_t now = gpd_now_ms();
   if (exists && old.report && strcmp(old.report, a->text) == 0) {
-    heartbeat(r, resp, &old, pkey, now);
+    heartbeat(r, resp, &old, a->report->doc, pkey, now);
     goto out;
   }
 
@@ -197,7 +202,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
     gpd_resp_store_error(resp);
   } else {
     gpd_fleet_changed(r->srv, pkey);
-    answer_view(r, resp, exists ? 200 : 201, &m, now);
+    answer_view(r, resp, exists ? 200 : 201, &m, a->report->doc, now);
   }
 out:
   free(findings_text);
@@ -297,7 +302,7 @@ void gpd_machine_list(gpd_request *r, gpd_response *resp) {
   if (!items || !lens) ok = false;
   for (size_t i = 0; ok && i < page; i++) {
     if (!all && !gpd_authz_visible(r, rows[i].id)) continue; /* a Reader of some machines sees those */
-    json_t *v = machine_view(r->srv, &rows[i], seen_of(r->srv, &rows[i]));
+    json_t *v = machine_view(r->srv, &rows[i], NULL, seen_of(r->srv, &rows[i]));
     items[shown] = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
     if (!items[shown]) {

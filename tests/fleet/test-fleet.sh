@@ -347,6 +347,13 @@ metric "$B_EP" "gpupoold_machines{pool=\"$POOL\",state=\"Unhealthy\"} 1" >/dev/n
   no "/metrics: no gpupoold_machines{…,state=\"Unhealthy\"} 1"
 metric "$B_EP" "gpupoold_machines{pool=\"$POOL\",state=\"Applying\"} 1" >/dev/null && ok ||
   no "/metrics: node-1 not counted Applying"
+# A report 30 s from the next one closes its connection after the answer instead of leaving it
+# idle on gpupoold for its header timeout (10 s): open now are the two held long-polls and this
+# scrape.
+if [ "$B_EP" = "$A_EP" ]; then
+  wait_for 3 "test \"\$(gauge $A_EP gpupoold_connections)\" = 3" && ok ||
+    no "connections open after the reports: $(gauge "$A_EP" gpupoold_connections), want 3 (2 long-polls, 1 scrape)"
+fi
 wait_for 30 "grep -q 'taint node-2 gpupool.io/gpu-unhealthy=79:NoSchedule' '$T/n2/calls'" && ok ||
   no "node-2 not tainted"
 expect 0 "nodepool show -o table" cli "$A_EP" nodepool show -g rg1 --cluster-name c1 -n gpu -o table
