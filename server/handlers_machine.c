@@ -141,9 +141,25 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   char *findings_text = NULL;
   int result = GPD_DONE;
   memset(&old, 0, sizeof old);
+  memset(&prow, 0, sizeof prow);
   gpd_pool_key(r, pkey, sizeof pkey);
   gpd_machine_key(r, mkey, sizeof mkey);
-  if (!gpd_load_row(r, GPD_RES_POOL, pkey, &prow, &pfound, resp)) return GPD_DONE;
+  /* The machine first: a report that repeats the stored one (most of them) is answered from it
+   * alone. Its pool is there: a machine is read joined with its pool, and deleting a pool deletes
+   * its machines in the same transaction (while the pool is being deleted, such a report is noted
+   * like any other; the machine goes with the pool). */
+  gpd_store_rc got = s->ops->get_machine(s, mkey, true, &old);
+  if (got != GPD_STORE_OK && got != GPD_STORE_NOT_FOUND) {
+    gpd_resp_store_error(resp);
+    goto out;
+  }
+  bool exists = got == GPD_STORE_OK;
+  int64_t now = gpd_now_ms();
+  if (exists && old.report && strcmp(old.report, a->text) == 0) {
+    if (gpd_preconditions(r, old.etag, resp)) heartbeat(r, resp, &old, a->report->doc, pkey, now);
+    goto out;
+  }
+  if (!gpd_load_row(r, GPD_RES_POOL, pkey, &prow, &pfound, resp)) goto out;
   if (!pfound) {
     pool_not_found(r, resp);
     goto out;
@@ -155,18 +171,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
                    prow.name, prow.op_id ? prow.op_id : "unknown");
     goto out;
   }
-  gpd_store_rc got = s->ops->get_machine(s, mkey, true, &old);
-  if (got != GPD_STORE_OK && got != GPD_STORE_NOT_FOUND) {
-    gpd_resp_store_error(resp);
-    goto out;
-  }
-  bool exists = got == GPD_STORE_OK;
   if (!gpd_preconditions(r, exists ? old.etag : NULL, resp)) goto out;
-  int64_t now = gpd_now_ms();
-  if (exists && old.report && strcmp(old.report, a->text) == 0) {
-    heartbeat(r, resp, &old, a->report->doc, pkey, now);
-    goto out;
-  }
 
   /* Something changed: the server's findings again (the pool's VM size, the node's clock), then a
    * durable write on condition that nobody wrote the machine since it was read. */
