@@ -63,21 +63,19 @@ make_pool() { # make_pool BASE
 }
 # result FILE KEY: a value of the sim's RESULT line
 result() { sed -n 's/^RESULT //p' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-# PostgreSQL's counters of a database: transactions committed, rows inserted and updated
-pg_counters() {
-  psql -At "$GPT_PG_URL/postgres" -c "SELECT xact_commit, tup_inserted, tup_updated FROM pg_stat_database WHERE datname = '$1'"
-}
-make_hook() { # make_hook DB FILE: a --measure-hook that appends "WHEN xact ins upd epoch" to FILE
+make_hook() { # make_hook DB FILE: a --measure-hook that appends "WHEN xacts rows wal-bytes epoch" to FILE
   cat >"$work/hook-$1.sh" <<EOF
 #!/bin/sh
-echo "\$1 \$(psql -At "$GPT_PG_URL/postgres" -c "SELECT xact_commit || ' ' || tup_inserted || ' ' || tup_updated FROM pg_stat_database WHERE datname = '$1'") \$(date +%s.%N)" >>"$2"
+echo "\$1 \$(psql -At "$GPT_PG_URL/postgres" -c "SELECT xact_commit || ' ' || (tup_inserted + tup_updated + tup_deleted) || ' ' || (pg_current_wal_lsn() - '0/0'::pg_lsn) FROM pg_stat_database WHERE datname = '$1'") \$(date +%s.%N)" >>"$2"
 EOF
   chmod +x "$work/hook-$1.sh"
   echo "$work/hook-$1.sh"
 }
-# pg_rates FILE: transactions/s and rows written/s between the hook's start and end lines
+# pg_rates FILE: transactions (reads included), rows written and WAL bytes per second between the
+# hook's start and end lines
 pg_rates() {
-  awk '$1 == "start" { x = $2; r = $3 + $4; t = $5 } $1 == "end" { printf "%.0f %.0f\n", ($2 - x) / ($5 - t), ($3 + $4 - r) / ($5 - t) }' "$1"
+  awk '$1 == "start" { x = $2; r = $3; w = $4; t = $5 }
+       $1 == "end" { d = $5 - t; printf "%.0f %.0f %.0f\n", ($2 - x) / d, ($3 - r) / d, ($4 - w) / d }' "$1"
 }
 
 # run NAME DB SIM-ARGS...: a fresh gpupoold (or two: DB2 set) with a pool, then the simulator
@@ -149,16 +147,17 @@ pghb_us=$(us "$(f costhb cores0)" "$(f costhb rate)")
 pghb_pg=$(us "$(f costhb commcores)" "$(f costhb rate)")
 pgchg_us=$(us "$(f costchg cores0)" "$(f costchg rate)")
 pgchg_pg=$(us "$(f costchg commcores)" "$(f costchg rate)")
-read -r hb_x hb_rows < <(pg_rates "$work/costhb.pg")
-read -r chg_x chg_rows < <(pg_rates "$work/costchg.pg")
-read -r fl_x fl_rows < <(pg_rates "$work/fleetpg.pg")
+read -r hb_x hb_rows hb_wal < <(pg_rates "$work/costhb.pg")
+read -r chg_x chg_rows chg_wal < <(pg_rates "$work/costchg.pg")
+read -r fl_x fl_rows fl_wal < <(pg_rates "$work/fleetpg.pg")
+kb() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1024 }'; }
 pg_version=$(psql -At "$GPT_PG_URL/postgres" -c "SHOW server_version" | awk '{print $1}')
 row() { # row NAME LABEL: a line of the fleet table
   local c1 c2
   c1=$(f "$1" cores0)
   c2=$(f "$1" cores1)
-  printf '| %s | %s | %s/s | %s | %s / %s / %s ms | %s | %s%s |\n' "$2" "$(f "$1" machines)" "$(f "$1" rate)" \
-    "$(f "$1" changed)" "$(f "$1" p50)" "$(f "$1" p99)" "$(f "$1" max)" "$(($(f "$1" failed) + $(f "$1" late)))" \
+  printf '| %s | %s | %s/s | %s | %s / %s / %s ms | %s / %s | %s%s |\n' "$2" "$(f "$1" machines)" "$(f "$1" rate)" \
+    "$(f "$1" changed)" "$(f "$1" p50)" "$(f "$1" p99)" "$(f "$1" max)" "$(f "$1" failed)" "$(f "$1" late)" \
     "$c1" "${c2:+ + $c2}"
 }
 section="<!-- fleet:begin -->
@@ -178,22 +177,23 @@ Load average before / after: $load_before / $load_after (the machine is shared w
 | report that changes nothing (heartbeat), SQLite | $(f cost-hb rate)/s | $hb_us µs | | coalesced: its row is stored with others, up to 2,000 a transaction, within 10 s |
 | report that changes something, SQLite | $(f cost-chg rate)/s | $chg_us µs | | one transaction a report (group commits) |
 | long-poll renewal (304 at the deadline, next GET held), SQLite | $poll_rate/s | $poll_us µs | | none |
-| heartbeat, PostgreSQL (one replica) | $(f costhb rate)/s | $pghb_us µs | $pghb_pg µs | $hb_x transactions/s, $hb_rows rows/s |
-| report that changes something, PostgreSQL | $(f costchg rate)/s | $pgchg_us µs | $pgchg_pg µs | $chg_x transactions/s, $chg_rows rows/s |
+| heartbeat, PostgreSQL (one replica) | $(f costhb rate)/s | $pghb_us µs | $pghb_pg µs | $hb_rows rows/s, $(kb "$hb_wal") KB/s of WAL ($hb_x transactions/s, reads included) |
+| report that changes something, PostgreSQL | $(f costchg rate)/s | $pgchg_us µs | $pgchg_pg µs | $chg_rows rows/s, $(kb "$chg_wal") KB/s of WAL ($chg_x transactions/s, reads included) |
 
 **The fleet**: every machine reports every ${interval} s (1% of reports change something: a durable
 write), $pollers of them hold a long-poll that waits ${wait_s} s (renewing as often as all $machines
 waiting 60 s would), measured for ${duration} s after a warm-up of one interval. Report latency is
-from the moment a report was due to its whole answer; \"failed\" counts errors and reports still
-running when due again.
+from the moment a report was due to its whole answer; \"failed / late\": reports answered with an
+error / still running when the next one was due (not sent).
 
-| store | machines | reports | changed | report p50 / p99 / max | failed | gpupoold cores |
+| store | machines | reports | changed | report p50 / p99 / max | failed / late | gpupoold cores |
 |---|---|---|---|---|---|---|
 $(row fleet-sqlite "SQLite")
 $(row fleet-sqlite64 "SQLite, default --threads 64 (60 s)")
 $(row fleetpg "PostgreSQL, 2 replicas (cores: A + B)")
 
-PostgreSQL during the two-replica run: $(f fleetpg commcores) cores, $fl_x transactions/s, $fl_rows rows written/s.
+PostgreSQL during the two-replica run: $(f fleetpg commcores) cores, $fl_rows rows written/s, $(kb "$fl_wal") KB/s of WAL,
+$fl_x transactions/s (reads included).
 Resident size of gpupoold at the end: SQLite $(f fleet-sqlite rss0) MB; replicas $(f fleetpg rss0) MB and $(f fleetpg rss1) MB.
 
 **$(f wake wakeheld) agents long-polling one replica** (default flags, SQLite; each also reporting every 60 s): resident

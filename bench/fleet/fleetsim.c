@@ -603,14 +603,17 @@ static void tick_steady(double now) {
   }
 }
 
+static const char usage_text[] =
+    "usage: fleetsim --port P [--port P2]... --pool POOL_ID --machines N [--interval T] [--wait W]\n"
+    "                [--change-percent X] [--warmup S] [--duration S] [--no-longpoll] [--poll-machines M]\n"
+    "                [--concurrency C] [--poll-close] [--report-keepalive]\n"
+    "                [--watch-pid PID]... [--watch-comm NAME] [--measure-hook CMD] [--wake-body FILE]\n"
+    "                [--api-version V]\n"
+    "Simulated node agents against gpupoold; what each option does is said at the top of\n"
+    "bench/fleet/fleetsim.c, and bench/fleet.sh shows it used.\n";
+
 static void print_usage(const char *what) {
-  fprintf(stderr, "fleetsim: %s\n", what);
-  fprintf(stderr,
-          "usage: fleetsim --port P [--port P2] --pool POOL_ID --machines N [--interval T] [--wait W]\n"
-          "                [--change-percent X] [--warmup S] [--duration S] [--no-longpoll] [--poll-machines M]\n"
-          "                [--concurrency C] [--poll-close] [--report-keepalive]\n"
-          "                [--watch-pid PID]... [--watch-comm NAME] [--measure-hook CMD] [--wake-body FILE]\n"
-          "                [--api-version V]\n");
+  fprintf(stderr, "fleetsim: %s\n%s", what, usage_text);
   exit(2);
 }
 
@@ -637,6 +640,10 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      fputs(usage_text, stdout);
+      return 0;
+    }
     if (strcmp(a, "--no-longpoll") == 0) {
       longpoll = false;
       continue;

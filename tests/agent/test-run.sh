@@ -44,17 +44,6 @@ has() { if grep -qF -- "$2" "$1" 2>/dev/null; then pass; else fail "$(basename "
 hasnt() { if grep -qF -- "$2" "$1" 2>/dev/null; then fail "$(basename "$1") has: $2"; else pass; fi; }
 # val FILE PATH: a value of a JSON file ('|'-separated path)
 val() { "$TT" get "$1" "$2" 2>/dev/null || echo "<absent>"; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# wait_for SECONDS CONDITION...: polls the condition (a shell command) every 0.1 s
-wait_for() {
-  limit=$(($(now_ms) + $1 * 1000))
-  shift
-  while ! eval "$@" >/dev/null 2>&1; do
-    [ "$(now_ms)" -ge "$limit" ] && return 1
-    sleep 0.1
-  done
-  return 0
-}
 count() { if [ -f "$1" ]; then grep -c -- "$2" "$1"; else echo 0; fi; }
 # last-put.json as written by the stand-in; puts.jsonl has one report a line
 last_put() { cp "$SRV/last-put.json" "$T/last.json" 2>/dev/null; }

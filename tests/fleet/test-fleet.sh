@@ -34,7 +34,7 @@ for f in "$GPUPOOLD" "$GPUPOOL" "$AGENT" "$TT" "$GPUPOOL_NVML_LIBRARY"; do
 done
 unset GPUPOOL_TOKEN GPUPOOL_CACERT 2>/dev/null || true
 CHECKS_NAME=fleet-$MODE
-. "$ROOT/tests/lib/checks.sh" # $T, ok / no / expect / contains
+. "$ROOT/tests/lib/checks.sh" # $T, ok / no / expect / contains, wait_for, now_ms
 PIDS=""
 cleanup() {
   for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
@@ -50,16 +50,6 @@ API=2026-10-02-preview
 CURL_AUTH=""
 CURL_CA=""
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# wait_for SECONDS CONDITION: polls the shell condition every 0.1 s
-wait_for() {
-  limit=$(($(now_ms) + $1 * 1000))
-  shift
-  while ! eval "$@" >/dev/null 2>&1; do
-    [ "$(now_ms)" -ge "$limit" ] && return 1
-    sleep 0.1
-  done
-}
 eq() { if [ "$1" = "$2" ]; then ok; else no "$3: got '$1', want '$2'"; fi; }
 val() { "$TT" get "$1" "$2" 2>/dev/null || echo "<absent>"; }
 # api EP PATH [OUT]: GET PATH?api-version; the body into OUT ($T/body), the status on stdout
@@ -408,6 +398,18 @@ if [ "$MODE" = sqlite ]; then
     eval "kill -TERM \$r${k}_APID"
   done
   wait_for 30 "test \"\$(nodes $A_EP total)\" = $((i + 2))" && ok || no "not every shape is a machine of the pool"
+fi
+
+# ---- the read-only daemon run for a real GPU machine, on the fake NVML ----------------------------------
+# tests/fixtures/real-h100/run-daemon-on-device.sh, as a session with a GPU would run it (there from
+# the agent bundle): its own gpupoold, the daemon without --execute, a pool change through the
+# long-poll, the reports recorded.
+if [ "$MODE" = sqlite ]; then
+  GPUPOOL_AGENT=$AGENT GPUPOOLD=$GPUPOOLD GPUPOOL=$GPUPOOL GPUPOOL_FAKE_NVML=$ROOT/tests/fixtures/nvidia-h100-80gb-hbm3/nvml.json \
+    DAEMON_SECONDS=6 OUT=$T/device expect 0 "run-daemon-on-device.sh on the fake NVML" \
+    sh "$ROOT/tests/fixtures/real-h100/run-daemon-on-device.sh"
+  contains "$T/device/summary.txt" "result: as expected" "the device script's summary"
+  [ -s "$T/device/last-report.json" ] && [ -s "$T/device/reports.jsonl" ] && ok || no "the device script recorded no reports"
 fi
 
 kill_srv A TERM
