@@ -68,6 +68,7 @@ bool ag_xfer_start(CURLM *multi, ag_xfer *x, const ag_xfer_req *r) {
   curl_easy_setopt(x->h, CURLOPT_HEADERDATA, &x->resp);
   curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
   if (r->cacert) curl_easy_setopt(x->h, CURLOPT_CAINFO, r->cacert);
+  if (r->close_after) curl_easy_setopt(x->h, CURLOPT_FORBID_REUSE, 1L);
   if (x->upload) {
     curl_easy_setopt(x->h, CURLOPT_CUSTOMREQUEST, "PUT");
     curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->upload);

@@ -22,6 +22,7 @@ typedef struct {
   const char *if_none_match; /* NULL: none */
   const char *body;          /* non-NULL: a PUT of this JSON */
   long timeout_s;
+  bool close_after; /* close the connection after the answer instead of keeping it for the next transfer */
 } ag_xfer_req;
 
 /* Starts a transfer on the multi handle (x must not be active). false on OOM. */

@@ -160,9 +160,11 @@ typedef struct {
 
 /* The machine PUT body: {"properties": {hardware, operatingSystem, kubernetes, status}}. */
 json_t *ag_report_body(const ag_report_input *in);
-/* The OS SKU as AKS names it (Ubuntu, AzureLinux, CBLMariner), else the os-release ID; "Linux"
- * style fallbacks never: NULL when os-release cannot be read. */
-char *ag_os_sku(const char *os_release_path);
+/* The OS SKU as AKS names it (Ubuntu, AzureLinux, CBLMariner): the machine resource's osSKU is
+ * AKS's enum, and gpupoold refuses a report with any other value. NULL for another OS (Debian,
+ * RHEL, ...: reported as unknown) or when os-release cannot be read; id gets os-release's ID ("" when
+ * none) for the log. */
+char *ag_os_sku(const char *os_release_path, char *id, size_t id_size);
 
 /* ---- what the daemon keeps on disk (state.c) -------------------------------------------------- */
 

@@ -8,10 +8,11 @@
  *     "kubernetes": {"nodeName", "kubeletVersion", "ready", "unschedulable"},
  *     "status": {"agentVersion", "reportIntervalSeconds", "appliedGeneration",
  *                "gpus": [{index, uuid, model, migMode, instances[{profile, start, size}], health, reasons[]}],
- *                "findings": [{code, severity, expected, found}],
+ *                "findings": [{code, severity, expected, found, message, gpus}],
  *                "health": {state, events[{time, gpu, xid, class, message}]}}}}
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,15 +45,19 @@ fail:
   return NULL;
 }
 
-/* check findings -> {code, severity, expected, found} */
+/* check findings -> {code, severity, expected, found, message, gpus}: the check's action (what to
+ * do) is the message, and the GPUs it names travel too, so that `gpupool machine show` says as much
+ * as `gpupool-agent check` on the node. */
 static json_t *findings_json(json_t *findings) {
   json_t *out = json_array(), *f;
   size_t i;
   if (!out) return NULL;
   json_array_foreach(findings, i, f) {
     json_t *e = json_object_get(f, "expected"), *fd = json_object_get(f, "found");
-    json_t *o = json_pack("{s:s?,s:s?,s:O?,s:O?}", "code", json_string_value(json_object_get(f, "check")), "severity",
-                          json_string_value(json_object_get(f, "severity")), "expected", e, "found", fd);
+    json_t *o =
+        json_pack("{s:s?,s:s?,s:O?,s:O?,s:s?,s:O?}", "code", json_string_value(json_object_get(f, "check")), "severity",
+                  json_string_value(json_object_get(f, "severity")), "expected", e, "found", fd, "message",
+                  json_string_value(json_object_get(f, "action")), "gpus", json_object_get(f, "gpus"));
     if (!o || json_array_append_new(out, o)) {
       json_decref(out);
       return NULL;
@@ -82,9 +87,10 @@ json_t *ag_report_body(const ag_report_input *in) {
                    (json_int_t)in->applied_generation, "gpus", gpus, "findings", findings, "health", health);
 }
 
-char *ag_os_sku(const char *path) {
+char *ag_os_sku(const char *path, char *id, size_t id_size) {
   ag_err e;
   char *text = ag_read_file(path, 64 * 1024, NULL, &e), *sku = NULL;
+  if (id_size) id[0] = '\0';
   if (!text) return NULL;
   for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
     if (strncmp(line, "ID=", 3) != 0) continue;
@@ -96,15 +102,14 @@ char *ag_os_sku(const char *path) {
     }
     for (char *p = v; *p; p++)
       if (!isalnum((unsigned char)*p) && !strchr("._-", *p)) *p = '\0';
-    /* the names AKS gives its OS SKUs */
+    if (id_size) snprintf(id, id_size, "%s", v);
+    /* the names AKS gives its OS SKUs: the only values gpupoold takes (another OS is unknown) */
     if (strcmp(v, "ubuntu") == 0)
       sku = strdup("Ubuntu");
     else if (strcmp(v, "azurelinux") == 0)
       sku = strdup("AzureLinux");
     else if (strcmp(v, "mariner") == 0 || strcmp(v, "cbl-mariner") == 0)
       sku = strdup("CBLMariner");
-    else if (*v)
-      sku = strdup(v);
     break;
   }
   free(text);

@@ -34,6 +34,7 @@
 #define APPLY_RETRY_CAP_S 600.0
 #define STATUS_TIMEOUT_S 15.0
 #define TAINT_KEY "gpupool.io/gpu-unhealthy"
+#define REPORT_REUSE_MAX_S 10 /* reports closer than this keep their connection for the next one */
 
 typedef struct {
   ag_run_opts o;
@@ -492,7 +493,15 @@ static void start_report(agent *a) {
   json_t *body = ag_report_body(&in);
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
-  ag_xfer_req r = {.url = a->report_url, .token = a->o.token, .cacert = a->o.cacert, .body = text, .timeout_s = 30};
+  /* A connection kept for the next report would sit idle on the server until it closes it
+   * (gpupoold's --header-timeout, 10 s) and hold one of its connection slots all that time: with
+   * reports further apart than that it is closed at once (fleet simulator, bench/RESULTS.md). */
+  ag_xfer_req r = {.url = a->report_url,
+                   .token = a->o.token,
+                   .cacert = a->o.cacert,
+                   .body = text,
+                   .timeout_s = 30,
+                   .close_after = a->o.interval_s >= REPORT_REUSE_MAX_S};
   if (!text || !ag_xfer_start(a->multi, &a->put, &r)) {
     ag_log("error", "report", "out of memory");
     free(text);
@@ -904,7 +913,13 @@ int ag_cmd_daemon(int argc, char **argv) {
   else
     imds_vm_size(a->vm_size, sizeof a->vm_size);
   if (!a->vm_size[0]) ag_log("warn", "start", "VM size unknown (no --vm-size, no Azure instance metadata)");
-  a->os_sku = ag_os_sku("/etc/os-release");
+  char os_id[64];
+  a->os_sku = ag_os_sku("/etc/os-release", os_id, sizeof os_id);
+  if (!a->os_sku)
+    ag_log("info", "start",
+           "OS '%s' is none of the OS SKUs AKS names (Ubuntu, AzureLinux, CBLMariner): osSKU reported "
+           "as unknown",
+           os_id[0] ? os_id : "unknown");
 
   /* signals: to the main loop only (threads block them); SIGCHLD wakes it to reap the taint command */
   struct sigaction sa;

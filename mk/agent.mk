@@ -3,9 +3,10 @@
 #
 #   make build/gpupool-agent    the agent
 #   make test-agent             its suite (part of `make test`; `make asan` runs it under ASan+UBSan)
-#   make agent-bundle           build/agent-bundle.tar.gz (and the directory): the agent, every shared
-#                               library it needs and the plans of the real-GPU script
-#                               (tests/fixtures/real-h100/run-on-device.sh; how to run it is in its header)
+#   make agent-bundle           build/agent-bundle.tar.gz (and the directory): the agent, gpupoold and
+#                               gpupool, every shared library they need and the plans of the real-GPU
+#                               scripts (tests/fixtures/real-h100/run-on-device.sh and
+#                               run-daemon-on-device.sh; how to run them is in their headers)
 
 AGENT_PKGS    := jansson libxml-2.0 yaml-0.1 libcurl
 AGENT_SRCS    := $(wildcard agent/*.c)
@@ -55,7 +56,7 @@ test-agent: $(B)/gpupool-agent $(B)/gpupool $(AGENT_TESTDIR)/libfake-nvml.so $(A
 # Portable bundle for a GPU machine that has no jansson/libxml2/libyaml/libcurl: the agent with the
 # dynamic loader and every shared library it links (glibc included), so it runs whatever the
 # machine's libc is; NVML itself comes from the machine (dlopen). Never an ASan build.
-agent-bundle: $(B)/gpupool-agent $(B)/gpupool $(AGENT_TESTDIR)/agent-testtool
+agent-bundle: $(B)/gpupool-agent $(B)/gpupool $(B)/gpupoold $(AGENT_TESTDIR)/agent-testtool
 	@test "$(SAN)" != 1 || { echo "agent-bundle: not from a sanitizer build" >&2; exit 1; }
 	scripts/make-agent-bundle.sh $(B) build/agent-bundle
 

@@ -8,8 +8,9 @@
 #
 # Usage: scripts/make-agent-bundle.sh BUILD_DIR OUT_DIR     (make agent-bundle: build -> build/agent-bundle)
 # Writes OUT_DIR and OUT_DIR.tar.gz (about 23 MB; the directory is about 56 MB, most of it ICU data
-# that Debian's libxml2 links). Also packs agent-testtool (JSON comparison on the machine) and the
-# plans the script checks.
+# that Debian's libxml2 links). Also packs agent-testtool (JSON comparison on the machine), the
+# plans the script checks, and gpupoold and gpupool, with which
+# tests/fixtures/real-h100/run-daemon-on-device.sh runs the node daemon against a local control plane.
 set -eu
 B=${1:?build directory}
 OUT=${2:?output directory}
@@ -25,6 +26,9 @@ mkdir -p "$OUT/bin" "$OUT/lib" "$OUT/plans"
 cp "$agent" "$OUT/bin/"
 tool="$B/tests/agent/agent-testtool"
 [ -x "$tool" ] && cp "$tool" "$OUT/bin/"
+for b in gpupoold gpupool; do
+  [ -x "$B/$b" ] && cp "$B/$b" "$OUT/bin/"
+done
 
 # Every library the binaries need, as ldd resolves it here; the loader under its own name.
 libs=$(for bin in "$OUT"/bin/*; do ldd "$bin"; done | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}' | sort -u)

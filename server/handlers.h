@@ -37,13 +37,18 @@ void gpd_machine_list(gpd_request *req, gpd_response *resp);
 void gpd_machine_plan_get(gpd_request *req, gpd_response *resp);
 /* Has the plan of the request's machine changed for an agent that holds the plan with ETag
  * if_none_match (NULL: holds none)? CHANGED (ref filled: what to send), UNCHANGED (ref->etag is
- * the current ETag: 304), or FAILED (the answer, 404/503, is in resp). One indexed read; the
- * long-poll of GET …/machines/{m}/plan?waitSeconds=N calls it again whenever it is woken. */
-typedef enum { GPD_PLAN_CHANGED, GPD_PLAN_UNCHANGED, GPD_PLAN_FAILED } gpd_plan_check;
+ * the current ETag: 304), NOT_READY (the pool has no plan yet: the 404 PlanNotReady is in resp) or
+ * FAILED (the answer, 404/503, is in resp). ref->wake_key is the long-poll key (longpoll.h) whose
+ * wake may change the answer: the pool's plan key while the machine follows the pool's generation
+ * (target 0, or no plan yet), else the machine's own key (GPD_CHANGE_MACHINE, sent when its target
+ * moves). One indexed read; the long-poll of GET …/machines/{m}/plan?waitSeconds=N calls it again
+ * whenever it is woken. */
+typedef enum { GPD_PLAN_CHANGED, GPD_PLAN_UNCHANGED, GPD_PLAN_NOT_READY, GPD_PLAN_FAILED } gpd_plan_check;
 typedef struct {
   char etag[64];      /* "<generation>-<16 hex digits>", unquoted */
   int64_t generation; /* the machine's target generation */
   char pool_key[400];
+  char wake_key[420];
 } gpd_machine_plan_ref;
 gpd_plan_check gpd_machine_plan_check(gpd_request *req, const char *if_none_match, gpd_machine_plan_ref *ref,
                                       gpd_response *resp);

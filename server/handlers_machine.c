@@ -14,6 +14,7 @@
 #include "fleet.h"
 #include "handlers.h"
 #include "heartbeats.h"
+#include "longpoll.h"
 #include "resource.h"
 #include "security/authz.h"
 
@@ -60,19 +61,23 @@ static gp_machine_state state_of(const gpd_server *srv, const gpd_machine *m, in
   return gp_machine_state_of(&f);
 }
 
-/* The GET view of a machine read with its documents; NULL on OOM or a document that cannot be read. */
-static json_t *machine_view(const gpd_server *srv, const gpd_machine *m, int64_t seen) {
-  json_t *report = m->report ? json_loads(m->report, 0, NULL) : NULL;
+/* The GET view of a machine read with its documents; NULL on OOM or a document that cannot be read.
+ * report: the stored report's JSON when the caller has it already (a report that repeats it), else
+ * NULL and it is parsed from m->report. */
+static json_t *machine_view(const gpd_server *srv, const gpd_machine *m, const json_t *report, int64_t seen) {
+  json_t *parsed = report ? NULL : m->report ? json_loads(m->report, 0, NULL) : NULL;
   json_t *findings = m->findings ? json_loads(m->findings, 0, NULL) : NULL;
   gp_machine_server s = {m->id, m->name, m->etag, seen, target_of(m), state_of(srv, m, seen, gpd_now_ms())};
-  json_t *v = report ? gp_machine_view(report, findings, &s) : NULL;
-  json_decref(report);
+  const json_t *doc = report ? report : parsed;
+  json_t *v = doc ? gp_machine_view(doc, findings, &s) : NULL;
+  json_decref(parsed);
   json_decref(findings);
   return v;
 }
 
-static void answer_view(const gpd_request *r, gpd_response *resp, int status, const gpd_machine *m, int64_t seen) {
-  json_t *v = machine_view(r->srv, m, seen);
+static void answer_view(const gpd_request *r, gpd_response *resp, int status, const gpd_machine *m,
+                        const json_t *report, int64_t seen) {
+  json_t *v = machine_view(r->srv, m, report, seen);
   if (!v) {
     gpd_resp_error(resp, 500, "InternalServerError", NULL, "The stored machine '%s' could not be read back.", m->name);
     return;
@@ -92,7 +97,7 @@ void gpd_machine_get(gpd_request *r, gpd_response *resp) {
   else if (rc != GPD_STORE_OK)
     gpd_resp_store_error(resp);
   else
-    answer_view(r, resp, 200, &m, seen_of(r->srv, &m));
+    answer_view(r, resp, 200, &m, NULL, seen_of(r->srv, &m));
   gpd_machine_clear(&m);
 }
 
@@ -107,7 +112,8 @@ typedef struct {
  * the machine was not reporting (by the time the coalesced time were stored, the store would still
  * say NotReporting: every replica's counts would lag its return), or memory ran out: then the time
  * is stored at once. */
-static void heartbeat(gpd_request *r, gpd_response *resp, const gpd_machine *old, const char *pool_key, int64_t now) {
+static void heartbeat(gpd_request *r, gpd_response *resp, const gpd_machine *old, const json_t *report,
+                      const char *pool_key, int64_t now) {
   gpd_store *s = r->srv->store;
   int interval = (int)old->interval_s;
   int64_t lag = gp_machine_lag_ms(interval, r->srv->cfg.report_coalesce_ms);
@@ -120,7 +126,7 @@ static void heartbeat(gpd_request *r, gpd_response *resp, const gpd_machine *old
     }
     gpd_fleet_changed(r->srv, pool_key);
   }
-  answer_view(r, resp, 200, old, now);
+  answer_view(r, resp, 200, old, report, now); /* the stored report is this one: no need to parse it */
 }
 
 static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
@@ -135,9 +141,25 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   char *findings_text = NULL;
   int result = GPD_DONE;
   memset(&old, 0, sizeof old);
+  memset(&prow, 0, sizeof prow);
   gpd_pool_key(r, pkey, sizeof pkey);
   gpd_machine_key(r, mkey, sizeof mkey);
-  if (!gpd_load_row(r, GPD_RES_POOL, pkey, &prow, &pfound, resp)) return GPD_DONE;
+  /* The machine first: a report that repeats the stored one (most of them) is answered from it
+   * alone. Its pool is there: a machine is read joined with its pool, and deleting a pool deletes
+   * its machines in the same transaction (while the pool is being deleted, such a report is noted
+   * like any other; the machine goes with the pool). */
+  gpd_store_rc got = s->ops->get_machine(s, mkey, true, &old);
+  if (got != GPD_STORE_OK && got != GPD_STORE_NOT_FOUND) {
+    gpd_resp_store_error(resp);
+    goto out;
+  }
+  bool exists = got == GPD_STORE_OK;
+  int64_t now = gpd_now_ms();
+  if (exists && old.report && strcmp(old.report, a->text) == 0) {
+    if (gpd_preconditions(r, old.etag, resp)) heartbeat(r, resp, &old, a->report->doc, pkey, now);
+    goto out;
+  }
+  if (!gpd_load_row(r, GPD_RES_POOL, pkey, &prow, &pfound, resp)) goto out;
   if (!pfound) {
     pool_not_found(r, resp);
     goto out;
@@ -149,18 +171,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
                    prow.name, prow.op_id ? prow.op_id : "unknown");
     goto out;
   }
-  gpd_store_rc got = s->ops->get_machine(s, mkey, true, &old);
-  if (got != GPD_STORE_OK && got != GPD_STORE_NOT_FOUND) {
-    gpd_resp_store_error(resp);
-    goto out;
-  }
-  bool exists = got == GPD_STORE_OK;
   if (!gpd_preconditions(r, exists ? old.etag : NULL, resp)) goto out;
-  int64_t now = gpd_now_ms();
-  if (exists && old.report && strcmp(old.report, a->text) == 0) {
-    heartbeat(r, resp, &old, pkey, now);
-    goto out;
-  }
 
   /* Something changed: the server's findings again (the pool's VM size, the node's clock), then a
    * durable write on condition that nobody wrote the machine since it was read. */
@@ -196,7 +207,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
     gpd_resp_store_error(resp);
   } else {
     gpd_fleet_changed(r->srv, pkey);
-    answer_view(r, resp, exists ? 200 : 201, &m, now);
+    answer_view(r, resp, exists ? 200 : 201, &m, a->report->doc, now);
   }
 out:
   free(findings_text);
@@ -296,7 +307,7 @@ void gpd_machine_list(gpd_request *r, gpd_response *resp) {
   if (!items || !lens) ok = false;
   for (size_t i = 0; ok && i < page; i++) {
     if (!all && !gpd_authz_visible(r, rows[i].id)) continue; /* a Reader of some machines sees those */
-    json_t *v = machine_view(r->srv, &rows[i], seen_of(r->srv, &rows[i]));
+    json_t *v = machine_view(r->srv, &rows[i], NULL, seen_of(r->srv, &rows[i]));
     items[shown] = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
     if (!items[shown]) {
@@ -346,13 +357,17 @@ gpd_plan_check gpd_machine_plan_check(gpd_request *r, const char *if_none_match,
   }
   ref->generation = target_of(&m);
   snprintf(ref->pool_key, sizeof ref->pool_key, "%s", m.pool_key);
+  if (m.target_generation > 0)
+    snprintf(ref->wake_key, sizeof ref->wake_key, GPD_CHANGE_MACHINE "%s", m.key);
+  else
+    snprintf(ref->wake_key, sizeof ref->wake_key, GPD_CHANGE_PLAN "%s", m.pool_key);
   plan_etag(&m, ref->generation, GP_MACHINE_DRAIN_TIMEOUT_DEFAULT, ref->etag, sizeof ref->etag);
   gpd_machine_clear(&m);
   if (ref->generation == 0) {
     gpd_resp_error(resp, 404, "PlanNotReady", NULL,
                    "Agent pool '%s' has no plan yet: its first operation is still running. Retry shortly.", r->pool);
     gpd_resp_header(resp, "Retry-After", "%d", r->srv->cfg.retry_after);
-    return GPD_PLAN_FAILED;
+    return GPD_PLAN_NOT_READY;
   }
   return if_none_match && gpd_etag_listed(if_none_match, ref->etag) ? GPD_PLAN_UNCHANGED : GPD_PLAN_CHANGED;
 }
@@ -373,26 +388,28 @@ static char *with_rollout(const char *plan, int drain_minutes, size_t *len) {
   return out;
 }
 
+/* GET …/machines/{m}/plan. With ?waitSeconds=N and an If-None-Match that still matches, the 304
+ * is held (longpoll.h) on the key that can change it (gpd_machine_plan_check): answered 200 at once
+ * when the pool stores a new plan (a machine that follows the pool) or the machine's target moves
+ * (rollouts), 404 at once when the machine's pool goes, 304 after N seconds. A machine whose pool
+ * has no plan yet is held the same way, without If-None-Match: 200 as soon as the first plan is
+ * stored, else 404 PlanNotReady after N seconds. If-None-Match: * matches every plan, so it is
+ * answered 304 at once rather than held for nothing. */
 void gpd_machine_plan_get(gpd_request *r, gpd_response *resp) {
-  const char *wait = gpd_req_query(r, "waitSeconds");
-  if (wait) {
-    char *end;
-    long v = strtol(wait, &end, 10);
-    if (!*wait || *end || v < 0 || v > 60) {
-      gpd_resp_error(resp, 400, "InvalidParameter", "waitSeconds",
-                     "waitSeconds must be a whole number of seconds from 0 to 60, not '%.32s'.", wait);
-      return;
-    }
-  }
-  /* waitSeconds is accepted and, for now, answered at once: holding the request until the plan
-   * changes (or the time is up) calls gpd_machine_plan_check again on each wake-up. */
+  int wait = 0;
+  if (!gpd_wait_seconds(r, resp, &wait)) return;
   const char *inm = gpd_req_header(r, "If-None-Match");
   gpd_store *s = r->srv->store;
   for (int attempt = 0; attempt < 3; attempt++) {
     gpd_machine_plan_ref ref;
     gpd_plan_check c = gpd_machine_plan_check(r, inm, &ref, resp);
-    if (c == GPD_PLAN_FAILED) return;
+    if (c == GPD_PLAN_NOT_READY && wait > 0 && gpd_longpoll_hold(r, ref.wake_key, wait)) {
+      gpd_resp_clear(resp);
+      return;
+    }
+    if (c == GPD_PLAN_FAILED || c == GPD_PLAN_NOT_READY) return;
     if (c == GPD_PLAN_UNCHANGED) {
+      if (wait > 0 && !gpd_etag_listed(inm, NULL) && gpd_longpoll_hold(r, ref.wake_key, wait)) return;
       gpd_resp_empty(resp, 304);
       gpd_resp_header(resp, "ETag", "\"%s\"", ref.etag);
       return;

@@ -264,26 +264,6 @@ void gpd_pool_list(gpd_request *r, gpd_response *resp) {
   gpd_visible_page_free(&pg);
 }
 
-/* ?waitSeconds=N: how long a plan request whose If-None-Match still matches may be held (0-60). */
-static bool wait_seconds(gpd_request *r, gpd_response *resp, int *out) {
-  const char *w = gpd_req_query(r, "waitSeconds");
-  char *end;
-  *out = 0;
-  if (!w) return true;
-  long v = strtol(w, &end, 10);
-  if (*w >= '0' && *w <= '9' && !*end && v <= 60) {
-    *out = (int)v;
-    return true;
-  }
-  bool printable = strlen(w) <= 32;
-  for (const char *p = w; printable && *p; p++)
-    printable = *p >= 0x20 && *p < 0x7f;
-  gpd_resp_error(resp, 400, "InvalidParameter", "waitSeconds",
-                 "waitSeconds must be a whole number of seconds from 0 to 60%s%s%s.", printable ? ", not '" : "",
-                 printable ? w : "", printable ? "'" : "");
-  return false;
-}
-
 /* GET …/plan. Node agents poll it with If-None-Match (the ETag they have): 304 while it is current,
  * answered from the pool's row alone (generation and incarnation: gpd_plan_etag). With
  * ?waitSeconds=N the 304 is held (longpoll.h) until the reconciler stores a new plan for the pool,
@@ -296,7 +276,7 @@ void gpd_plan_get(gpd_request *r, gpd_response *resp) {
   char *plan = NULL;
   gpd_store *s = r->srv->store;
   const char *inm = gpd_req_header(r, "If-None-Match");
-  if (!wait_seconds(r, resp, &wait)) return;
+  if (!gpd_wait_seconds(r, resp, &wait)) return;
   gpd_pool_key(r, key, sizeof key);
   gpd_store_rc rc = s->ops->get_plan(s, key, &gen, incarnation, inm ? NULL : &plan);
   if (rc == GPD_STORE_OK && inm && gen > 0) {

@@ -454,7 +454,8 @@ static bool start_listener(gpd_http *h, listener *l, const char *host, int port,
         on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, gpd_conn_watch_notify, h->watch, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)lim->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)lim->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)lim->max_per_ip, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_ARRAY, gpd_security_tls_options(srv), MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)lim->conn_memory, MHD_OPTION_ARRAY, gpd_security_tls_options(srv),
+        MHD_OPTION_END);
   }
   freeaddrinfo(ai);
   if (!l->daemon) {

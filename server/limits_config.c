@@ -18,13 +18,17 @@ const char gpd_limits_usage[] =
     "                                  after it opened (or after its previous answer) is closed\n"
     "                                  (default 10)\n"
     "      --idle-timeout S            a request whose body or answer stalls S seconds is closed\n"
-    "                                  (default 30; held long-polls never are)\n";
+    "                                  (default 30; held long-polls never are)\n"
+    "      --connection-memory BYTES   memory of each connection for its request headers and the head of\n"
+    "                                  its answer (default 12288: headers up to about 11 KB; larger ones\n"
+    "                                  are refused 431); a held long-poll keeps all of it\n";
 
 void gpd_limits_defaults(gpd_limits_config *l) {
   l->max_connections = GPD_DEFAULT_MAX_CONNECTIONS;
   l->max_per_ip = GPD_DEFAULT_MAX_PER_IP;
   l->header_timeout = GPD_DEFAULT_HEADER_TIMEOUT;
   l->idle_timeout = GPD_DEFAULT_IDLE_TIMEOUT;
+  l->conn_memory = GPD_DEFAULT_CONNECTION_MEMORY;
 }
 
 static bool whole(const char *s, long lo, long hi, int *out) {
@@ -53,6 +57,10 @@ bool gpd_limits_option(gpd_limits_config *l, int which, const char *arg, char *e
     if (whole(arg, 1, 3600, &l->idle_timeout)) return true;
     snprintf(err, errlen, "--idle-timeout must be whole seconds from 1 to 3600, not '%s'", arg);
     return false;
+  case GPD_LIM_CONN_MEMORY:
+    if (whole(arg, 8192, 1048576, &l->conn_memory)) return true;
+    snprintf(err, errlen, "--connection-memory must be 8192 to 1048576 bytes, not '%s'", arg);
+    return false;
   default: snprintf(err, errlen, "unknown limits option"); return false;
   }
 }
@@ -78,10 +86,10 @@ void gpd_limits_apply(gpd_limits_config *l, int reserve, char *info, size_t info
     snprintf(per_ip, sizeof per_ip, "no cap");
   snprintf(info, infolen,
            "limits: open files %ld (hard %ld); connections %d%s; per client address %s; request headers within %d "
-           "s; idle %d s",
+           "s; idle %d s; %d bytes a connection",
            soft, hard, l->max_connections,
            l->max_connections < asked ? " (lowered from --max-connections to fit the open-file limit; raise that "
                                         "with ulimit -n or LimitNOFILE=)"
                                       : "",
-           per_ip, l->header_timeout, l->idle_timeout);
+           per_ip, l->header_timeout, l->idle_timeout, l->conn_memory);
 }

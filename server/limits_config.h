@@ -14,20 +14,33 @@
 #define GPD_DEFAULT_MAX_PER_IP 1024       /* 2 per agent: ~500 nodes behind one NAT address */
 #define GPD_DEFAULT_HEADER_TIMEOUT 10     /* seconds to send complete request headers */
 #define GPD_DEFAULT_IDLE_TIMEOUT 30       /* seconds of silence while a body or an answer is on its way */
+/* Bytes of memory a connection has for its request headers and the head of its answer (libmicrohttpd's
+ * pool; bodies stream through it). A kept-alive connection holds all of it, every byte touched: 10,000
+ * held agents cost about (this + 3 KB) each (bench/RESULTS.md, fleet). Headers of up to about 11 KB fit. */
+#define GPD_DEFAULT_CONNECTION_MEMORY 12288
 
 typedef struct {
   int max_connections; /* --max-connections */
   int max_per_ip;      /* --max-connections-per-ip (0: no cap) */
   int header_timeout;  /* --header-timeout, seconds */
   int idle_timeout;    /* --idle-timeout, seconds */
+  int conn_memory;     /* --connection-memory, bytes */
 } gpd_limits_config;
 
-enum { GPD_LIM_MAX_CONNECTIONS, GPD_LIM_MAX_PER_IP, GPD_LIM_HEADER_TIMEOUT, GPD_LIM_IDLE_TIMEOUT, GPD_LIM_NOPTS };
+enum {
+  GPD_LIM_MAX_CONNECTIONS,
+  GPD_LIM_MAX_PER_IP,
+  GPD_LIM_HEADER_TIMEOUT,
+  GPD_LIM_IDLE_TIMEOUT,
+  GPD_LIM_CONN_MEMORY,
+  GPD_LIM_NOPTS
+};
 #define GPD_LIMITS_LONG_OPTIONS(base)                                                                                  \
   {"max-connections", required_argument, NULL, (base) + GPD_LIM_MAX_CONNECTIONS},                                      \
       {"max-connections-per-ip", required_argument, NULL, (base) + GPD_LIM_MAX_PER_IP},                                \
-      {"header-timeout", required_argument, NULL, (base) + GPD_LIM_HEADER_TIMEOUT}, {                                  \
-    "idle-timeout", required_argument, NULL, (base) + GPD_LIM_IDLE_TIMEOUT                                             \
+      {"header-timeout", required_argument, NULL, (base) + GPD_LIM_HEADER_TIMEOUT},                                    \
+      {"idle-timeout", required_argument, NULL, (base) + GPD_LIM_IDLE_TIMEOUT}, {                                      \
+    "connection-memory", required_argument, NULL, (base) + GPD_LIM_CONN_MEMORY                                         \
   }
 
 /* The options' part of `gpupoold --help`. */

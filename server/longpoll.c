@@ -28,6 +28,7 @@
 
 #define NBUCKETS 16384
 #define MAX_EVENTS 256
+#define DEADLINE_TICK_NS 100000000LL /* 0.1 s */
 
 typedef struct {
   struct MHD_Connection *conn;
@@ -156,8 +157,13 @@ static void *watch_main(void *arg) {
   while (!lp->quit) {
     int timeout = -1;
     if (lp->nheap) {
-      int64_t left = deadline_of(lp, 0) - gpd_mono_ns();
-      timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000); /* round up: never early */
+      /* Deadlines are kept in ticks of DEADLINE_TICK_NS (rounded up: never early): libmicrohttpd
+       * 0.9.75 walks every suspended connection of a worker thread each time it resumes any, so
+       * connections resumed together cost one walk, not one each. */
+      int64_t now = gpd_mono_ns(), due = deadline_of(lp, 0);
+      due += (DEADLINE_TICK_NS - due % DEADLINE_TICK_NS) % DEADLINE_TICK_NS;
+      int64_t left = due - now;
+      timeout = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
     }
     pthread_mutex_unlock(&lp->mu);
     int n = epoll_wait(lp->epfd, ev, MAX_EVENTS, timeout);

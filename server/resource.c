@@ -387,7 +387,26 @@ void gpd_warning_headers(gpd_response *resp, const gp_warnings *w) {
   }
 }
 
-/* ---- paging ------------------------------------------------------------------------------------- */
+/* ---- long-polls and paging ---------------------------------------------------------------------- */
+
+bool gpd_wait_seconds(const gpd_request *r, gpd_response *resp, int *out) {
+  const char *w = gpd_req_query(r, "waitSeconds");
+  char *end;
+  *out = 0;
+  if (!w) return true;
+  long v = strtol(w, &end, 10);
+  if (*w >= '0' && *w <= '9' && !*end && v <= 60) {
+    *out = (int)v;
+    return true;
+  }
+  bool printable = strlen(w) <= 32;
+  for (const char *p = w; printable && *p; p++)
+    printable = *p >= 0x20 && *p < 0x7f;
+  gpd_resp_error(resp, 400, "InvalidParameter", "waitSeconds",
+                 "waitSeconds must be a whole number of seconds from 0 to 60%s%s%s.", printable ? ", not '" : "",
+                 printable ? w : "", printable ? "'" : "");
+  return false;
+}
 
 static const char hexdigits[] = "0123456789abcdef";
 

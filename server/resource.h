@@ -92,6 +92,9 @@ int gpd_retry_after(const gpd_server *srv, int64_t due_ms);
 /* Warning: 299 headers for the core's deprecation warnings. */
 void gpd_warning_headers(gpd_response *resp, const gp_warnings *w);
 
+/* ?waitSeconds=N of a long-poll (longpoll.h): how long a request whose If-None-Match still matches
+ * may be held, a whole number 0-60 (0 when absent). False with 400 InvalidParameter in resp. */
+bool gpd_wait_seconds(const gpd_request *r, gpd_response *resp, int *out);
 /* Paging: $top (1-1000, default 100) and $skiptoken. False with 400 in resp when malformed. */
 bool gpd_page_params(const gpd_request *r, gpd_response *resp, size_t *top, char *after, size_t after_size);
 /* The text of {"value": [items…], "nextLink": …}, nextLink when more rows follow last_key. NULL on OOM. */

@@ -89,6 +89,7 @@ enum {
   S_DELETE_POOL_HISTORY,
   S_DELETE_HISTORIES,
   S_NOTIFY,
+  S_SET_TARGETS,
   S_COUNT
 };
 #define MACHINE_FROM " FROM machines m JOIN pools p ON p.key = m.pool_key"
@@ -189,6 +190,11 @@ static const char *const sql[S_COUNT] = {
     [S_DELETE_HISTORIES] = "DELETE FROM plan_history WHERE pool_key > $1 AND pool_key < $2",
     /* sent inside the transaction: delivered to every LISTENer when it commits, never when it does not */
     [S_NOTIFY] = "SELECT pg_notify('" GPD_CHANGE_CHANNEL "', $1)",
+    /* the machines whose target moves, locked, with the target they had (0: they followed the pool) */
+    [S_SET_TARGETS] = "WITH old AS (SELECT key, target_generation AS was FROM machines WHERE key = ANY($1::text[])"
+                      " AND pool_key = $2 AND target_generation <> $3::bigint ORDER BY key FOR UPDATE)"
+                      " UPDATE machines m SET target_generation = $3::bigint FROM old WHERE m.key = old.key"
+                      " RETURNING m.key, old.was",
 };
 
 typedef struct {
@@ -935,6 +941,44 @@ static gpd_store_rc pg_touch_machines(gpd_store *base, char *const *keys, const 
   return rc;
 }
 
+typedef struct {
+  const char *keys, *pool_key, *target;
+  size_t changed;
+} targets_args;
+
+/* Each machine whose target moved tells its waiters, in every replica, when the transaction commits
+ * (one notice a machine: a rollout's batch is a few hundred); the pool's key too when one of them
+ * followed the pool, since its waiters wait on that key. */
+static gpd_store_rc do_set_targets(pg_conn *c, void *arg) {
+  targets_args *a = arg;
+  const char *p[] = {a->keys, a->pool_key, a->target};
+  PGresult *r = pg_exec(c, S_SET_TARGETS, 3, p);
+  if (!r) return GPD_STORE_ERROR;
+  int rows = PQntuples(r);
+  bool from_pool = false;
+  gpd_store_rc rc = GPD_STORE_OK;
+  for (int i = 0; rc == GPD_STORE_OK && i < rows; i++) {
+    char key[600];
+    snprintf(key, sizeof key, GPD_CHANGE_MACHINE "%s", PQgetvalue(r, i, 0));
+    if (strcmp(PQgetvalue(r, i, 1), "0") == 0) from_pool = true;
+    if (EXEC(c, S_NOTIFY, key) < 0) rc = GPD_STORE_ERROR;
+  }
+  PQclear(r);
+  a->changed = rc == GPD_STORE_OK ? (size_t)rows : 0;
+  return rc == GPD_STORE_OK && from_pool ? notify_plan(c, a->pool_key) : rc;
+}
+
+static gpd_store_rc pg_set_machine_targets(gpd_store *base, const char *pool_key, char *const *keys, size_t n,
+                                           int64_t target, size_t *changed) {
+  num t = num_of(target);
+  targets_args a = {text_array(keys, n), pool_key, t.s, 0};
+  if (changed) *changed = 0;
+  gpd_store_rc rc = a.keys ? pg_run(POOL(base), true, do_set_targets, &a) : GPD_STORE_ERROR;
+  free((char *)a.keys);
+  if (changed && rc == GPD_STORE_OK) *changed = a.changed;
+  return rc;
+}
+
 /* ---- open and close ----------------------------------------------------------------------------- */
 
 static void pg_close(gpd_store *base) {
@@ -967,6 +1011,7 @@ static const gpd_store_ops pg_ops = {
     .touch_machines = pg_touch_machines,
     .count_machines = pg_count_machines,
     .get_plan_at = pg_get_plan_at,
+    .set_machine_targets = pg_set_machine_targets,
     .close = pg_close,
 };
 

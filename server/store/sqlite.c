@@ -180,6 +180,8 @@ enum {
   W_DELETE_MACHINE_DOCS,
   W_DELETE_POOL_HISTORY,
   W_DELETE_HISTORIES,
+  W_TARGET_OF,
+  W_SET_TARGET,
   W_COUNT
 };
 #define RUNNABLE                                                                                                       \
@@ -241,6 +243,8 @@ static const char *const write_sql[W_COUNT] = {
     [W_DELETE_MACHINE_DOCS] = "DELETE FROM machine_docs WHERE key > ?1 AND key < ?2",
     [W_DELETE_POOL_HISTORY] = "DELETE FROM plan_history WHERE pool_key = ?1",
     [W_DELETE_HISTORIES] = "DELETE FROM plan_history WHERE pool_key > ?1 AND pool_key < ?2",
+    [W_TARGET_OF] = "SELECT target_generation FROM machines WHERE key = ?1 AND pool_key = ?2",
+    [W_SET_TARGET] = "UPDATE machines SET target_generation = ?2 WHERE key = ?1",
 };
 
 typedef struct reader {
@@ -1276,6 +1280,67 @@ static gpd_store_rc sq_touch_machines(gpd_store *base, char *const *keys, const 
   return submit((sq_store *)base, do_touch, &a);
 }
 
+typedef struct {
+  const char *pool_key;
+  char *const *keys;
+  size_t n;
+  int64_t target;
+  bool *changed;  /* per key */
+  bool from_pool; /* a changed machine had target 0 */
+} targets_args;
+
+static gpd_store_rc do_set_targets(sq_store *s, void *arg) {
+  targets_args *a = arg;
+  a->from_pool = false;
+  for (size_t i = 0; i < a->n; i++) {
+    sqlite3_stmt *st = wstmt(s, W_TARGET_OF);
+    if (!st) return GPD_STORE_ERROR;
+    bind_text(st, 1, a->keys[i]);
+    bind_text(st, 2, a->pool_key);
+    int step = sqlite3_step(st);
+    int64_t old = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    done_stmt(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) return GPD_STORE_ERROR;
+    a->changed[i] = step == SQLITE_ROW && old != a->target;
+    if (!a->changed[i]) continue;
+    if (old == 0) a->from_pool = true;
+    if (!(st = wstmt(s, W_SET_TARGET))) return GPD_STORE_ERROR;
+    bind_text(st, 1, a->keys[i]);
+    sqlite3_bind_int64(st, 2, a->target);
+    gpd_store_rc rc = step_done(st);
+    if (rc != GPD_STORE_OK) return rc;
+  }
+  return GPD_STORE_OK;
+}
+
+static gpd_store_rc sq_set_machine_targets(gpd_store *base, const char *pool_key, char *const *keys, size_t n,
+                                           int64_t target, size_t *changed) {
+  sq_store *s = (sq_store *)base;
+  targets_args a = {pool_key, keys, n, target, calloc(n ? n : 1, sizeof(bool)), false};
+  size_t count = 0;
+  if (changed) *changed = 0;
+  if (!a.changed) return GPD_STORE_ERROR;
+  gpd_store_rc rc = submit(s, do_set_targets, &a);
+  /* Committed: the waiters of each machine whose plan moved, and of the pool when a machine that
+   * followed the pool's generation (and so waits on the pool's key) got a target of its own. */
+  for (size_t i = 0; rc == GPD_STORE_OK && i < n; i++) {
+    if (!a.changed[i]) continue;
+    count++;
+    if (!s->watcher) continue;
+    char key[600];
+    snprintf(key, sizeof key, GPD_CHANGE_MACHINE "%s", keys[i]);
+    s->watcher(s->watcher_ctx, key);
+  }
+  if (rc == GPD_STORE_OK && a.from_pool && s->watcher) {
+    char key[600];
+    snprintf(key, sizeof key, GPD_CHANGE_PLAN "%s", pool_key);
+    s->watcher(s->watcher_ctx, key);
+  }
+  if (changed && rc == GPD_STORE_OK) *changed = count;
+  free(a.changed);
+  return rc;
+}
+
 /* ---- open and close ------------------------------------------------------------------------------ */
 
 static void sq_close(gpd_store *base) {
@@ -1329,6 +1394,7 @@ static const gpd_store_ops sqlite_ops = {
     .delete_machine = sq_delete_machine,
     .touch_machines = sq_touch_machines,
     .count_machines = sq_count_machines,
+    .set_machine_targets = sq_set_machine_targets,
     .get_plan_at = sq_get_plan_at,
     .close = sq_close,
 };

@@ -152,6 +152,8 @@ typedef struct gpd_store gpd_store;
  * may have changed. To publish a new kind of change, give it a prefix here and send it from the
  * write that makes it: sqlite.c calls the watcher after the commit, pg.c runs S_NOTIFY inside it. */
 #define GPD_CHANGE_PLAN "plan:" /* + pool key: a new plan was stored, or the pool was deleted */
+/* + machine key: the machine's target generation changed (set_machine_targets), so its plan did */
+#define GPD_CHANGE_MACHINE "machine:"
 #define GPD_CHANGE_CHANNEL "gpupool_changes"
 typedef void (*gpd_store_watcher)(void *ctx, const char *key);
 
@@ -216,6 +218,15 @@ typedef struct {
   /* The plan of a pool at a generation (the current one, or an earlier one a machine still
    * references); NOT_FOUND when it is not kept. */
   gpd_store_rc (*get_plan_at)(gpd_store *s, const char *pool_key, int64_t generation, char **plan);
+  /* Gives these machines of the pool pool_key the target generation `target` (0: follow the pool's
+   * current generation again), in one transaction; machines that are gone or of another pool are
+   * skipped. The plan of `target` must be kept (the pool's current one, or one in the history
+   * because a machine references it). Tells the waiters (see above) of every machine whose target
+   * changed, GPD_CHANGE_MACHINE + its key, and GPD_CHANGE_PLAN + pool_key when one of them followed
+   * the pool until now (target 0): such a machine's plan long-poll waits on the pool's plan key.
+   * *changed (may be NULL) is how many machines changed. For rollouts: one call a batch. */
+  gpd_store_rc (*set_machine_targets)(gpd_store *s, const char *pool_key, char *const *keys, size_t n, int64_t target,
+                                      size_t *changed);
 
   void (*close)(gpd_store *s);
 } gpd_store_ops;

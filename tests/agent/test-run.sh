@@ -44,17 +44,6 @@ has() { if grep -qF -- "$2" "$1" 2>/dev/null; then pass; else fail "$(basename "
 hasnt() { if grep -qF -- "$2" "$1" 2>/dev/null; then fail "$(basename "$1") has: $2"; else pass; fi; }
 # val FILE PATH: a value of a JSON file ('|'-separated path)
 val() { "$TT" get "$1" "$2" 2>/dev/null || echo "<absent>"; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# wait_for SECONDS CONDITION...: polls the condition (a shell command) every 0.1 s
-wait_for() {
-  limit=$(($(now_ms) + $1 * 1000))
-  shift
-  while ! eval "$@" >/dev/null 2>&1; do
-    [ "$(now_ms)" -ge "$limit" ] && return 1
-    sleep 0.1
-  done
-  return 0
-}
 count() { if [ -f "$1" ]; then grep -c -- "$2" "$1"; else echo 0; fi; }
 # last-put.json as written by the stand-in; puts.jsonl has one report a line
 last_put() { cp "$SRV/last-put.json" "$T/last.json" 2>/dev/null; }
@@ -377,9 +366,16 @@ eq "$(val "$T/last.json" 'properties|status|gpus|1|uuid')" null "a GPU lost at d
 eq "$(val "$T/last.json" 'properties|status|gpus|0|health')" Healthy "the other T4 is Healthy"
 grep -q '"gpu":null,"xid":null,"class":"Fatal","message":"2 GPUs missing: the plan' "$T/last.json" && pass ||
   fail "missing GPUs event"
-# findings against the plan (nothing applied yet: the plan the node is to run), as {code, severity, expected, found}
-eq "$(val "$T/last.json" 'properties|status|findings|0')" '{"code":"gpu-count","severity":"error","expected":4,"found":1}' \
-  "gpu-count finding"
+# findings against the plan (nothing applied yet: the plan the node is to run), as {code, severity, expected, found,
+# message (the check's action)}
+eq "$(val "$T/last.json" 'properties|status|findings|0|code')" gpu-count "gpu-count finding"
+eq "$(val "$T/last.json" 'properties|status|findings|0|severity')" error "gpu-count severity"
+eq "$(val "$T/last.json" 'properties|status|findings|0|expected')" 4 "gpu-count expected"
+eq "$(val "$T/last.json" 'properties|status|findings|0|found')" 1 "gpu-count found"
+case "$(val "$T/last.json" 'properties|status|findings|0|message')" in
+  "VM size Standard_NC64as_T4_v3 has 4 GPUs but the node sees 1."*) pass ;;
+  *) fail "gpu-count message: $(val "$T/last.json" 'properties|status|findings|0|message')" ;;
+esac
 wait_for 30 "grep -q 'would run $D/bin/taint node-5 gpupool.io/gpu-unhealthy=gpu-lost:NoSchedule' '$LOG'" && pass ||
   fail "dry-run taint for a lost GPU"
 stop_agent

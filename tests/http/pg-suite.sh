@@ -27,3 +27,7 @@ echo "== http PostgreSQL restart (postgresql)"
 "$B/tests/http-pg_restart" --server "$B/gpupoold" --pg "$GPT_PG_URL" --pg-ctl tests/pg/pg.sh
 echo "== long-polls across replicas (postgresql)"
 "$B/tests/hardening-longpoll" --server "$B/gpupoold" --pg "$GPT_PG_URL"
+echo "== machine targets moved by another replica wake the machine's long-poll (postgresql)"
+"$B/tests/fleet-targets" --server "$B/gpupoold" --pg "$GPT_PG_URL"
+echo "== fleet: agents on two replicas (postgresql)"
+B="$B" tests/fleet/test-fleet.sh --pg

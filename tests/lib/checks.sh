@@ -7,6 +7,8 @@
 #   contains FILE TEXT WHAT       FILE must contain TEXT (fixed string)
 #   start_gpupoold ARGS...        gpupoold on 127.0.0.1:0 with ARGS; stdout in $T/server.out, log in
 #                                 $T/server.log; exits the suite when it does not start
+#   now_ms                        the wall clock in milliseconds
+#   wait_for SECONDS CONDITION    polls CONDITION (shell text, eval'ed) every 0.1 s; false after SECONDS
 T=$(mktemp -d "${TMPDIR:-/tmp}/gpupool-$CHECKS_NAME.XXXXXX")
 PID=
 cleanup() {
@@ -39,4 +41,14 @@ start_gpupoold() {
   while ! grep -q "listening on" "$T/server.out" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
   EP=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$T/server.out" | head -1)
   [ -n "$EP" ] || { echo "$CHECKS_NAME: gpupoold did not start:"; cat "$T/server.log"; exit 1; }
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+wait_for() {
+  limit=$(($(now_ms) + $1 * 1000))
+  shift
+  while ! eval "$@" >/dev/null 2>&1; do
+    [ "$(now_ms)" -ge "$limit" ] && return 1
+    sleep 0.1
+  done
+  return 0
 }
