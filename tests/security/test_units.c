@@ -132,14 +132,15 @@ static void test_authz(void **state) {
                              "s SubContrib Contributor " SUB "\n"
                              "g RG-Reader Reader " SUB "/resourceGroups/rg1\n"
                              "o Other-Sub Reader /subscriptions/11111111-2222-3333-4444-555555555555\n"
-                             "d Deep Contributor " SUB "/providers\n",
+                             "d Deep Contributor " SUB "/providers\n"
+                             "A0 Outsider Reader /subscriptions/11111111-2222-3333-4444-555555555555\n",
                              GPD_CREDS_ASSIGNMENTS, err);
   assert_non_null(c);
   const gpd_principal *r = gpd_credentials_find(c, "r"), *rg = gpd_credentials_find(c, "c"),
                       *ag = gpd_credentials_find(c, "a"), *px = gpd_credentials_find(c, "x"),
                       *sc = gpd_credentials_find(c, "s"), *nd = gpd_credentials_find(c, "n"),
                       *g = gpd_credentials_find(c, "g"), *o = gpd_credentials_find(c, "o"),
-                      *dp = gpd_credentials_find(c, "d");
+                      *dp = gpd_credentials_find(c, "d"), *out = gpd_credentials_find(c, "A0");
   const char *c1 = SUB "/resourceGroups/rg1" MC "/c1", *p1 = SUB "/resourceGroups/rg1" MC "/c1/agentPools/gpu1";
   char plan[512], feat[512], reg[512];
   snprintf(plan, sizeof plan, "%s/plan", p1);
@@ -215,6 +216,11 @@ static void test_authz(void **state) {
   assert_int_equal(decide(r, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_DENY);
   assert_int_equal(decide(ag, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_DENY);
   assert_int_equal(decide(nd, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_DENY);
+  /* A principal's assignments are its own: the next principal's (in the credentials' order, "A0"
+   * then the Agent "a"; "g" then the machine's Agent "n") never count for it */
+  assert_int_equal(decide(out, GPD_ROUTE_PLAN, GPD_GET, plan), GPD_ACCESS_DENY);
+  assert_int_equal(decide(g, GPD_ROUTE_MACHINE, GPD_PUT, m1), GPD_ACCESS_DENY);
+  assert_int_equal(decide(g, GPD_ROUTE_MACHINE, GPD_GET, m1), GPD_ACCESS_ALLOW); /* it reads rg1 */
   /* a textual prefix of the subscription id matches nothing */
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTER, GPD_GET, c1), GPD_ACCESS_DENY);
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTERS_SUB, GPD_GET, SUB MC), GPD_ACCESS_DENY);
