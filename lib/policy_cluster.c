@@ -188,10 +188,10 @@ gp_cluster_result *gp_policy_apply_cluster(const gp_policy_context *ctx, const g
                        pools[i]->name ? pools[i]->name : "");
       if (n > 0 && (size_t)n < sizeof names - used) used += (size_t)n;
       conflicts++;
-      conflict_target =
-          res->cluster->management_mode && (!existing || existing->management_mode != res->cluster->management_mode)
-              ? "properties.gpuProfile.nvidia.managementMode"
-              : "properties.kubernetesVersion";
+      /* the setting this PUT changed: the default declared, or cleared with null; else the version */
+      conflict_target = !existing || existing->management_mode != res->cluster->management_mode
+                            ? "properties.gpuProfile.nvidia.managementMode"
+                            : "properties.kubernetesVersion";
     } else {
       for (size_t v = 0; v < perr.count; v++)
         gp_error_add(err, perr.items[v].code, perr.items[v].target, "Agent pool '%s': %s",

@@ -353,10 +353,13 @@ run t4x2-gpu-lost.json 1 check --plan "$P/nc64-t4-managed.json"
 has "$T/err" "GPU_IS_LOST"
 
 echo "-- bad plans"
-run t4x4.json 0 check --plan "$HERE/bad-plans/valid-minimal.json"
+# valid-*.json: plans at the edge of what is accepted (valid-minimal is the base the others change)
+for f in "$HERE"/bad-plans/valid-*.json; do
+  run t4x4.json 0 check --plan "$f"
+done
 for f in "$HERE"/bad-plans/*.json; do
   name=$(basename "$f" .json)
-  [ "$name" = valid-minimal ] && continue
+  case "$name" in valid-*) continue ;; esac
   run t4x4.json 1 check --plan "$f" || continue
   want=$("$TT" get "$f" _expect 2>/dev/null) || want=
   case "$name" in
@@ -458,6 +461,30 @@ run - 0 render --plan "$P/nc64-t4-managed.json" --out "$T/kube-pool" --kubernete
 eq "$(val "$T/dp.json" '0|metadata|name')" nvidia-device-plugin-gpu1 "per-pool name"
 eq "$(val "$T/dp.json" '0|spec|template|spec|nodeSelector|kubernetes.azure.com/agentpool')" gpu1 "per-pool node selector"
 run - 1 render --plan "$P/nc64-t4-managed.json" --out "$T/kube-bad" --kubernetes --pool 'Bad Pool'
+# pool names: ^[a-z][a-z0-9]{0,11}$, each end of it
+run - 0 render --plan "$P/nc64-t4-managed.json" --out "$T/kube-g1" --kubernetes --pool g1
+"$TT" yaml2json "$T/kube-g1/nvidia-device-plugin.yaml" >"$T/dp.json"
+eq "$(val "$T/dp.json" '0|metadata|name')" nvidia-device-plugin-g1 "a digit second"
+run - 0 render --plan "$P/nc64-t4-managed.json" --out "$T/kube-12" --kubernetes --pool abcdefghijk2
+run - 1 render --plan "$P/nc64-t4-managed.json" --out "$T/kube-13" --kubernetes --pool abcdefghijk23
+has "$T/err" "must match ^[a-z][a-z0-9]{0,11}$"
+run - 1 render --plan "$P/nc64-t4-managed.json" --out "$T/kube-1g" --kubernetes --pool 1gpu
+has "$T/err" "pool name '1gpu' must match"
+run - 1 render --plan "$P/nc64-t4-managed.json" --out "$T/kube-Gp" --kubernetes --pool Gpu
+# The exporter's address: given as --address, it is kept as it is (no second -a); not given at all,
+# the manifest adds -a :PORT with the plan's port.
+sed 's/^        "-a",$/        "--address",/' "$P/nc64-t4-managed.json" >"$T/t4-address.json"
+run - 0 render --plan "$T/t4-address.json" --out "$T/kube-address" --kubernetes
+"$TT" yaml2json "$T/kube-address/dcgm-exporter.yaml" >"$T/ex.json"
+eq "$(val "$T/ex.json" '0|spec|template|spec|containers|0|args')" \
+  '["--address",":19400","-f","/etc/dcgm-exporter/default-counters.csv"]' "exporter --address kept"
+sed -e '/^        "-a",$/d' -e '/^        ":19400",$/d' -e 's/"port": 19400,/"port": 9500,/' "$P/nc64-t4-managed.json" \
+  >"$T/t4-noaddress.json"
+run - 0 render --plan "$T/t4-noaddress.json" --out "$T/kube-noaddress" --kubernetes
+"$TT" yaml2json "$T/kube-noaddress/dcgm-exporter.yaml" >"$T/ex.json"
+eq "$(val "$T/ex.json" '0|spec|template|spec|containers|0|args')" \
+  '["-f","/etc/dcgm-exporter/default-counters.csv","-a",":9500"]' "exporter address added from the port"
+eq "$(val "$T/ex.json" '0|spec|template|spec|containers|0|ports|0|containerPort')" 9500 "exporter port from the plan"
 run - 0 render --plan "$P/nc64-t4-unmanaged.json" --out "$T/kube-none" --kubernetes
 has "$T/err" "runs no component as a pod"
 

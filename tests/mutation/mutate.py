@@ -23,18 +23,20 @@ compiled. The same seed on the same sources runs the same mutants.
 The working tree is never written: the runner copies the tracked (and untracked, not ignored) files
 into a temporary directory with its own build directory (seeded from ./build and ./build/asan when
 they exist, timestamps kept, so nothing is built twice), mutates there, and removes the copy on
-exit, error or interrupt (SIGINT/SIGTERM; a suite that hangs is killed with its process group).
+exit, error or interrupt (SIGINT/SIGTERM/SIGHUP; a suite that hangs is killed with its process group).
 
 Scopes (--scope):
-  lib     lib/*.c: test-core (unit tests + vectors), then test-agent (its golden plans), then
-          test-core again under AddressSanitizer + UBSan (leaks, out-of-bounds reads)
-  agent   the agent's pure decision code (check, plan, render, manifests): test-agent
+  lib     lib/*.c: the core's unit tests, vectors and disruption-class vectors (make
+          mutate-suite-core: test-core and test-diff, cheapest first), then test-agent (its golden
+          plans), then the core's tests again under AddressSanitizer + UBSan (leaks, reads past an array)
+  agent   the agent's pure decision code (check, plan, render, manifests): test-agent, then
+          test-agent under AddressSanitizer + UBSan
   server  routing and the security decisions (router, authz, throttle): the security unit tests
           and the HTTP scenarios (make mutate-suite-server)
 
 Usage: tests/mutation/mutate.py [--scope lib|agent|server] [--seed N] [--count N] [--files F...]
-                                [--operators ROR,LCR,...] [--suites T1,T2] [--min-score PCT]
-                                [--list] [--report FILE] [--keep] [-v]
+                                [--grep TEXT] [--operators ROR,LCR,...] [--suites T1,T2]
+                                [--min-score PCT] [--equivalents] [--list] [--report FILE] [--keep] [-v]
 """
 
 import argparse
@@ -55,8 +57,9 @@ EQUIVALENT_FILE = os.path.join("tests", "mutation", "equivalent.txt")
 
 # Scope -> (source globs, suites in order: make targets; the next runs only when the previous passed).
 SCOPES = {
-    "lib": (["lib/*.c"], ["test-core", "test-agent", "asan:test-core"]),
-    "agent": (["agent/check.c", "agent/plan.c", "agent/render.c", "agent/manifests.c"], ["test-agent"]),
+    "lib": (["lib/*.c"], ["mutate-suite-core", "test-agent", "asan:mutate-suite-core"]),
+    "agent": (["agent/check.c", "agent/plan.c", "agent/render.c", "agent/manifests.c"],
+              ["test-agent", "asan:test-agent"]),
     "server": (["server/router.c", "server/security/authz.c", "server/security/throttle.c"], ["mutate-suite-server"]),
 }
 
@@ -507,13 +510,25 @@ def load_equivalents(path):
     return entries
 
 
-def equivalent_reason(m, entries):
+def equivalent_entry(m, entries):
     for e in entries:
         if e["file"] == m.path and e["func"] == m.func and e["op"] in (m.op, "*") \
                 and (e["match"] == "*" or e["match"] in norm(m.orig_line)) \
                 and (e["to"] is None or e["to"] in norm(m.new_line)):
-            return e["why"]
+            return e
     return None
+
+
+def unused_entries(entries, mutants, files):
+    """The entries about these files that explain none of these mutants (the code they were written
+    for has changed or gone)."""
+    used = {id(equivalent_entry(m, entries)) for m in mutants}
+    return [e for e in entries if e["file"] in files and id(e) not in used]
+
+
+def equivalent_reason(m, entries):
+    e = equivalent_entry(m, entries)
+    return e["why"] if e else None
 
 
 # ---- running --------------------------------------------------------------------------------------
@@ -569,12 +584,21 @@ def make_copy(work, build_seed):
     return tree
 
 
+def built_since(bdir, t):
+    """Did make write an object or an archive under bdir at or after time t?"""
+    for d, _, names in os.walk(bdir):
+        for n in names:
+            if n.endswith((".o", ".a")) and os.stat(os.path.join(d, n)).st_mtime >= t - 1:
+                return True
+    return False
+
+
 def object_of(path, bdir="build"):
     return os.path.join(bdir, "obj", os.path.splitext(path)[0] + ".o")
 
 
 class Suite:
-    """A make target, plain ('test-core') or under AddressSanitizer + UBSan ('asan:test-core', built in
+    """A make target, plain ('test-agent') or under AddressSanitizer + UBSan ('asan:mutate-suite-core', built in
     build/asan as `make asan` does), which also catches leaks and out-of-bounds accesses."""
 
     def __init__(self, spec):
@@ -605,11 +629,16 @@ def main():
     ap.add_argument("--scope", choices=sorted(SCOPES), default="lib")
     ap.add_argument("--files", nargs="+", help="only these source files (within the scope's suites)")
     ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--count", type=int, default=100, help="mutants that compile to run (0: all)")
+    ap.add_argument("--count", type=int, default=None, help="mutants that compile to run (0: all; default 100, "
+                    "or all with --equivalents)")
     ap.add_argument("--operators", default=",".join(OPERATORS), help="comma-separated subset of " +
                     " ".join(OPERATORS))
     ap.add_argument("--min-score", type=float, default=None, help="exit 1 when the score (percent) is lower")
     ap.add_argument("--suites", help="comma-separated make targets instead of the scope's")
+    ap.add_argument("--grep", help="only mutants of source lines that contain this text (whitespace-insensitive)")
+    ap.add_argument("--equivalents", action="store_true",
+                    help="run every mutant of the scope that %s explains (all of them unless --count) and fail "
+                         "when a suite kills one (its entry no longer holds) or an entry explains none" % EQUIVALENT_FILE)
     ap.add_argument("--list", action="store_true", help="list the chosen mutants and exit (nothing is run)")
     ap.add_argument("--report", help="also write the results as Markdown to this file")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy (its path is printed)")
@@ -627,41 +656,56 @@ def main():
     files = a.files or sorted({f for g in globs for f in glob.glob(g, root_dir=ROOT)})
     if not files:
         ap.error("no source files")
-    candidates = []
+    everything = []
     for f in files:
         with open(os.path.join(ROOT, f), encoding="utf-8") as fh:
-            candidates += [m for m in find_mutants(Source(f, fh.read())) if m.op in ops]
+            everything += find_mutants(Source(f, fh.read()))
+    candidates = [m for m in everything if m.op in ops and (not a.grep or norm(a.grep) in norm(m.orig_line))]
+    equivalents = load_equivalents(os.path.join(ROOT, EQUIVALENT_FILE))
+    unused = []
+    if a.equivalents:
+        candidates = [m for m in candidates if equivalent_entry(m, equivalents)]
+        unused = unused_entries(equivalents, everything, files)
+    if a.count is None:
+        a.count = 0 if a.equivalents else 100
     # A seeded permutation of every candidate: mutants run in that order until --count of them
     # compiled (those that do not compile are reported but do not count), so the same seed on the
     # same sources always runs the same mutants.
     order = list(candidates)
     random.Random(a.seed).shuffle(order)
-    equivalents = load_equivalents(os.path.join(ROOT, EQUIVALENT_FILE))
     per_op = {}
     for m in candidates:
         per_op[m.op] = per_op.get(m.op, 0) + 1
     print("mutate: scope %s, %d files, %d candidate mutants (%s); seed %d, %s; suites: %s" % (
         a.scope, len(files), len(candidates), ", ".join("%s %d" % (o, per_op[o]) for o in OPERATORS if o in per_op),
         a.seed, "%d that compile" % a.count if a.count > 0 else "all", " then ".join(suites)), flush=True)
+    for e in unused:
+        print("mutate: the entry '%s %s %s' (match: %s) of %s explains no mutant of today's sources" % (
+            e["file"], e["func"], e["op"], e["match"], EQUIVALENT_FILE))
     if a.list:
         for m in (order[:a.count] if a.count > 0 else order):
             print("%s:%d %s %s: %s" % (m.path, m.line, m.func, m.op, m.desc))
             if a.verbose:
                 print(m.diff())
-        return 0
+        return 1 if unused else 0
 
     originals = {f: open(os.path.join(ROOT, f), "rb").read() for f in files}
     work = tempfile.mkdtemp(prefix="gpupool-mutate.")
-    old_int, old_term = signal.signal(signal.SIGINT, on_signal), signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C, kill, and the end of the terminal or session that started it (SIGHUP): each removes the
+    # copy and stops the suite that was running (its process group), rather than leaving them behind.
+    caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    old_handlers = {sig: signal.signal(sig, on_signal) for sig in caught}
     status = 0
     try:
         status = run(a, work, files, suites, order, equivalents)
+        if a.equivalents and status == 0 and unused:
+            status = 1
     except Interrupted:
         print("\nmutate: interrupted; removing the temporary copy", flush=True)
         status = 130
     finally:
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler)
         if a.keep:
             print("mutate: the copy is kept in %s" % work)
         else:
@@ -683,13 +727,16 @@ def run(a, work, files, suites, order, equivalents):
     base = {}
     for x in suites:
         log = os.path.join(logs, "baseline-%s.log" % x.spec.replace(":", "-"))
-        rc, secs = run_cmd(x.make(x.target), tree, 3600, log)
+        started_at = time.time()
+        rc, base[x.spec] = run_cmd(x.make(x.target), tree, 3600, log)
         if rc != 0:
             print("mutate: the unmutated tree fails `%s` (%s):" % (" ".join(x.make(x.target)), rc))
             print(open(log, errors="replace").read()[-3000:])
             return 2
-        # once built, a second run gives the suite's own time (the mutants' timeouts follow from it)
-        rc, base[x.spec] = run_cmd(x.make(x.target), tree, 3600, log)
+        # The mutants' timeouts follow from the suite's own time: when that run had to build something
+        # (the copy's build directory was not seeded, or not up to date), a second run gives it.
+        if built_since(os.path.join(tree, x.bdir), started_at):
+            rc, base[x.spec] = run_cmd(x.make(x.target), tree, 3600, log)
     saved = {}
     for f in files:
         for bd in bdirs:
@@ -768,6 +815,12 @@ def run(a, work, files, suites, order, equivalents):
             print("  %s:%d %s %s: %s" % (m.path, m.line, m.func, m.op, m.desc))
     if a.report:
         write_report(a, done, counts, score, elapsed, [x.spec for x in suites])
+    if a.equivalents:
+        stale = [m for m in done if m.result == "killed"]
+        for m in stale:
+            print("mutate: %s:%d %s %s is explained in %s but %s kills it: the entry no longer holds "
+                  "(narrow it with 'to:' or remove it)" % (m.path, m.line, m.func, m.op, EQUIVALENT_FILE, m.stage))
+        return 1 if stale else 0
     if a.min_score is not None and score < a.min_score:
         print("mutate: score %.1f%% is below the threshold %.1f%%" % (score, a.min_score))
         return 1

@@ -144,8 +144,45 @@ class Equivalents(unittest.TestCase):
         self.assertFalse([m for m in mutate.find_mutants(other) if m.op == "ROR" and
                           mutate.equivalent_reason(m, entries)])
 
+    def test_unused_entries(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write("x.c pick ROR\nmatch: while (n > 10)\nwhy: used\n\n"
+                    "x.c pick ROR\nmatch: while (n > 99)\nwhy: the code changed\n\n"
+                    "y.c other CONST\nmatch: 1\nwhy: another file\n")
+        try:
+            entries = mutate.load_equivalents(f.name)
+        finally:
+            os.unlink(f.name)
+        stale = mutate.unused_entries(entries, mutants_of(SNIPPET), ["x.c"])
+        self.assertEqual([e["match"] for e in stale], ["while (n > 99)"])  # y.c is not looked at
+
     def test_the_project_file_parses(self):
         mutate.load_equivalents(os.path.join(mutate.ROOT, mutate.EQUIVALENT_FILE))
+
+
+class Runner(unittest.TestCase):
+    def test_built_since(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "obj", "lib"))
+            for name in ("obj/lib/a.o", "libx.a", "log.txt"):
+                with open(os.path.join(d, name), "w") as f:
+                    f.write("x")
+                os.utime(os.path.join(d, name), (1000, 1000))
+            self.assertFalse(mutate.built_since(d, 5000))
+            os.utime(os.path.join(d, "log.txt"), (6000, 6000))  # not an object or an archive
+            self.assertFalse(mutate.built_since(d, 5000))
+            os.utime(os.path.join(d, "obj/lib/a.o"), (6000, 6000))
+            self.assertTrue(mutate.built_since(d, 5000))
+
+    def test_grep_and_list_run_nothing(self):
+        r = subprocess.run([sys.executable, os.path.join(mutate.ROOT, "tests", "mutation", "mutate.py"), "--scope",
+                            "server", "--files", "server/router.c", "--grep", "p[len - 1] = '\\0'", "--operators",
+                            "CONST", "--list", "--count", "0"], cwd=mutate.ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        lines = [x for x in r.stdout.splitlines() if x.startswith("server/router.c:")]
+        self.assertTrue(lines, r.stdout)
+        self.assertTrue(all(" split_path CONST: " in x for x in lines), r.stdout)
 
 
 if __name__ == "__main__":

@@ -129,12 +129,18 @@ static void test_authz(void **state) {
                              "a Agent Agent " SUB "/resourceGroups/rg1" MC "/c1/agentPools/gpu1\n"
                              "n Node Agent " SUB "/resourceGroups/rg1" MC "/c1/agentPools/GPU1/Machines/Node-1\n"
                              "x Prefix Contributor " SUB "0\n"
-                             "s SubContrib Contributor " SUB "\n",
+                             "s SubContrib Contributor " SUB "\n"
+                             "g RG-Reader Reader " SUB "/resourceGroups/rg1\n"
+                             "o Other-Sub Reader /subscriptions/11111111-2222-3333-4444-555555555555\n"
+                             "d Deep Contributor " SUB "/providers\n"
+                             "A0 Outsider Reader /subscriptions/11111111-2222-3333-4444-555555555555\n",
                              GPD_CREDS_ASSIGNMENTS, err);
   assert_non_null(c);
   const gpd_principal *r = gpd_credentials_find(c, "r"), *rg = gpd_credentials_find(c, "c"),
                       *ag = gpd_credentials_find(c, "a"), *px = gpd_credentials_find(c, "x"),
-                      *sc = gpd_credentials_find(c, "s"), *nd = gpd_credentials_find(c, "n");
+                      *sc = gpd_credentials_find(c, "s"), *nd = gpd_credentials_find(c, "n"),
+                      *g = gpd_credentials_find(c, "g"), *o = gpd_credentials_find(c, "o"),
+                      *dp = gpd_credentials_find(c, "d"), *out = gpd_credentials_find(c, "A0");
   const char *c1 = SUB "/resourceGroups/rg1" MC "/c1", *p1 = SUB "/resourceGroups/rg1" MC "/c1/agentPools/gpu1";
   char plan[512], feat[512], reg[512];
   snprintf(plan, sizeof plan, "%s/plan", p1);
@@ -210,11 +216,40 @@ static void test_authz(void **state) {
   assert_int_equal(decide(r, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_DENY);
   assert_int_equal(decide(ag, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_DENY);
   assert_int_equal(decide(nd, GPD_ROUTE_POOL_WHATIF, GPD_POST, whatif), GPD_ACCESS_DENY);
+  /* A principal's assignments are its own: the next principal's (in the credentials' order, "A0"
+   * then the Agent "a"; "g" then the machine's Agent "n") never count for it */
+  assert_int_equal(decide(out, GPD_ROUTE_PLAN, GPD_GET, plan), GPD_ACCESS_DENY);
+  assert_int_equal(decide(g, GPD_ROUTE_MACHINE, GPD_PUT, m1), GPD_ACCESS_DENY);
+  assert_int_equal(decide(g, GPD_ROUTE_MACHINE, GPD_GET, m1), GPD_ACCESS_ALLOW); /* it reads rg1 */
   /* a textual prefix of the subscription id matches nothing */
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTER, GPD_GET, c1), GPD_ACCESS_DENY);
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTERS_SUB, GPD_GET, SUB MC), GPD_ACCESS_DENY);
-  /* Features: Contributor at subscription scope */
+  /* Features: Contributor at subscription scope, not below it (a scope under the subscription that
+   * covers the feature's path, like /subscriptions/{id}/providers, is not enough) */
   assert_int_equal(decide(sc, GPD_ROUTE_FEATURE_REGISTER, GPD_POST, reg), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(sc, GPD_ROUTE_FEATURE_UNREGISTER, GPD_POST, reg), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(dp, GPD_ROUTE_FEATURE_REGISTER, GPD_POST, reg), GPD_ACCESS_DENY);
+  assert_int_equal(decide(dp, GPD_ROUTE_FEATURE, GPD_GET, feat), GPD_ACCESS_ALLOW); /* it does read */
+  /* A principal whose only assignment is one resource group: lists of the subscription are
+   * filtered to it (every assignment is looked at, the first one too), its group's list is whole */
+  assert_int_equal(decide(g, GPD_ROUTE_CLUSTERS_SUB, GPD_GET, SUB MC), GPD_ACCESS_FILTER);
+  assert_int_equal(decide(g, GPD_ROUTE_CLUSTERS_RG, GPD_GET, SUB "/resourceGroups/rg1" MC), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(g, GPD_ROUTE_CLUSTERS_RG, GPD_GET, SUB "/resourceGroups/rg2" MC), GPD_ACCESS_DENY);
+  /* Operation status and result are decided at subscription depth: a Reader of the subscription
+   * reads them, one of a resource group gets them filtered (the handler checks the operation's
+   * resource), one of another subscription nothing; likewise the GPU VM size catalog */
+  const char *op = SUB "/providers/Microsoft.ContainerService/locations/eastus/operations/x",
+             *opres = SUB "/providers/Microsoft.ContainerService/locations/eastus/operationresults/x",
+             *sizes = SUB "/providers/Microsoft.ContainerService/gpuVMSizes";
+  assert_int_equal(decide(r, GPD_ROUTE_OPERATION, GPD_GET, op), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(r, GPD_ROUTE_OPERATION_RESULT, GPD_GET, opres), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(g, GPD_ROUTE_OPERATION, GPD_GET, op), GPD_ACCESS_FILTER);
+  assert_int_equal(decide(g, GPD_ROUTE_OPERATION_RESULT, GPD_GET, opres), GPD_ACCESS_FILTER);
+  assert_int_equal(decide(o, GPD_ROUTE_OPERATION, GPD_GET, op), GPD_ACCESS_DENY);
+  assert_int_equal(decide(o, GPD_ROUTE_OPERATION_RESULT, GPD_GET, opres), GPD_ACCESS_DENY);
+  assert_int_equal(decide(r, GPD_ROUTE_GPU_VM_SIZES, GPD_GET, sizes), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(g, GPD_ROUTE_GPU_VM_SIZES, GPD_GET, sizes), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(o, GPD_ROUTE_GPU_VM_SIZES, GPD_GET, sizes), GPD_ACCESS_DENY);
   gpd_credentials_free(c);
 }
 
@@ -299,6 +334,17 @@ static void test_throttle(void **state) {
   for (int i = 0; i < 10000; i++)
     assert_int_equal(gpd_throttle_take(t, "p", true, now), 0);
   assert_int_equal(gpd_throttle_take(t, "p", true, now), 1);
+  gpd_throttle_free(t);
+
+  t = gpd_throttle_new(0.0001, 0); /* a token every 10000 s: Retry-After says an hour at most */
+  assert_int_equal(gpd_throttle_take(t, "p", false, now), 0);
+  assert_int_equal(gpd_throttle_take(t, "p", false, now), 3600);
+  assert_int_equal(gpd_throttle_take(t, "p", false, now + 6400 * SEC + SEC / 2), 3600); /* 3599.5 s: rounded up */
+  assert_int_equal(gpd_throttle_take(t, "p", false, now + 6401 * SEC + SEC / 2), 3599); /* 3598.5 s */
+  gpd_throttle_free(t);
+  t = gpd_throttle_new(1.0 / 4096, 0); /* powers of two: the waits below are exact */
+  assert_int_equal(gpd_throttle_take(t, "p", false, now), 0);
+  assert_int_equal(gpd_throttle_take(t, "p", false, now + 497 * SEC), 3599); /* exactly 3599 s: not rounded up */
   gpd_throttle_free(t);
   assert_int_equal(gpd_throttle_take(NULL, "p", false, now), 0);
 }

@@ -2,9 +2,9 @@
  * several problems at once (here a stored Kubernetes version the catalog no longer supports and a
  * conflict with the new cluster-level default) gets every one of them listed, each naming the pool,
  * instead of only the conflict; pools with the conflict alone are still named together in one
- * ManagedGPUDefaultConflict. And the result tells listed, created and re-evaluated pools apart. A stored pool on an old
- * version cannot be made through a PUT, so the test writes it in the storage form, which is what the server reads back.
- */
+ * ManagedGPUDefaultConflict, whose target is the setting the PUT changed. And the result tells
+ * listed, created and re-evaluated pools apart. A stored pool on an old version cannot be made
+ * through a PUT, so the test writes it in the storage form, which is what the server reads back. */
 /* cmocka needs these first, in this block */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,11 +161,69 @@ static void test_listed_created_and_other_pools(void **state) {
   gp_cluster_result_free(c);
 }
 
+/* The conflict's target is the setting the cluster PUT changed: a new managementMode, a
+ * managementMode cleared with null (the version's default then applies), or else the version. */
+static void test_conflict_target_is_what_changed(void **state) {
+  (void)state;
+  gp_policy_context ga = ctx_with_feature();
+  ga.phase = GP_PHASE_GA;
+  gp_error err;
+  gp_error_init(&err);
+  gp_cluster_result *c = put_cluster_accepted(
+      &ga,
+      "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.36\",\"gpuProfile\":{\"nvidia\":{"
+      "\"managementMode\":\"Unmanaged\"}}}}",
+      NULL, NULL, 0);
+  ga.cluster = c->cluster;
+  gp_pool *pools[1] = {put_accepted(&ga,
+                                    "{\"name\":\"one\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\","
+                                    "\"orchestratorVersion\":\"1.36\",\"gpuProfile\":{\"driver\":\"None\"}}}",
+                                    NULL)};
+  ga.cluster = NULL;
+  /* null clears the declared default: 1.36's default under GA is Managed, which the pool cannot take */
+  assert_null(put_cluster(&ga,
+                          "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{"
+                          "\"managementMode\":null}}}}",
+                          c->cluster, pools, 1, &err));
+  assert_int_equal(err.count, 1);
+  assert_string_equal(err.items[0].code, "ManagedGPUDefaultConflict");
+  assert_string_equal(err.items[0].target, "properties.gpuProfile.nvidia.managementMode");
+  gp_error_clear(&err);
+  /* Managed declared: managementMode again */
+  assert_null(put_cluster(&ga,
+                          "{\"location\":\"eastus\",\"properties\":{\"gpuProfile\":{\"nvidia\":{"
+                          "\"managementMode\":\"Managed\"}}}}",
+                          c->cluster, pools, 1, &err));
+  assert_int_equal(err.count, 1);
+  assert_string_equal(err.items[0].target, "properties.gpuProfile.nvidia.managementMode");
+  gp_error_clear(&err);
+  gp_pool_free(pools[0]);
+  gp_cluster_result_free(c);
+
+  /* no managementMode anywhere, the cluster upgraded across the GA version: kubernetesVersion */
+  c = put_cluster_accepted(&ga, CLUSTER_135, NULL, NULL, 0);
+  ga.cluster = c->cluster;
+  pools[0] = put_accepted(
+      &ga,
+      "{\"name\":\"one\",\"properties\":{\"vmSize\":\"Standard_NC4as_T4_v3\",\"gpuProfile\":{\"driver\":\"None\"}}}",
+      NULL);
+  ga.cluster = NULL;
+  assert_null(put_cluster(&ga, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.36\"}}", c->cluster,
+                          pools, 1, &err));
+  assert_int_equal(err.count, 1);
+  assert_string_equal(err.items[0].code, "ManagedGPUDefaultConflict");
+  assert_string_equal(err.items[0].target, "properties.kubernetesVersion");
+  gp_error_clear(&err);
+  gp_pool_free(pools[0]);
+  gp_cluster_result_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_problem_of_an_unlisted_pool),
       cmocka_unit_test(test_conflict_messages_name_the_pools),
       cmocka_unit_test(test_listed_created_and_other_pools),
+      cmocka_unit_test(test_conflict_target_is_what_changed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
