@@ -112,15 +112,21 @@ test-core: $(CORE_TESTS) $(B)/tests/run-vectors $(B)/gpupool
 	@set -e; for t in $(CORE_TESTS); do echo "== $$t"; GP_BUILD=$(B) $(RUNNER) $$t; done
 	@echo "== vectors"; $(B)/tests/run-vectors --cli "$(RUNNER) $(B)/gpupool" tests/vectors
 
-test: all
-	@$(MAKE) --no-print-directory $(TEST_TARGETS)
+# make test builds and runs its suites side by side, one job a CPU (every suite uses its own free ports
+# and temporary directories), each suite's output kept together; TEST_JOBS=1 runs them one after
+# another. A -j given to make itself wins.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+TEST_PAR = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(TEST_JOBS) --output-sync=target)
+test: $(DEPS_OK)
+	@$(MAKE) --no-print-directory $(TEST_PAR) all
+	@$(MAKE) --no-print-directory $(TEST_PAR) $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 asan:
 	@$(MAKE) --no-print-directory B=build/asan SAN=1 test
 
 valgrind: all
-	@$(MAKE) --no-print-directory test-core test-diff RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+	@$(MAKE) --no-print-directory $(TEST_PAR) test-core test-diff RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -10,9 +10,10 @@ SECONDS_EACH=${FUZZ_SECONDS:-60}
 only_seeds=0
 [ "${1:-}" = --seeds-only ] && only_seeds=1
 mkdir -p "$FUZZ_B/artifacts" "$FUZZ_B/logs"
-failed=0
-summary=""
-for name in body router nvsmi_xml auth; do
+# fuzz_one NAME: runs one harness; its verdict line into $FUZZ_B/logs/NAME.verdict, its table row
+# into NAME.row
+fuzz_one() {
+  name=$1
   bin=$FUZZ_B/fuzz_$name
   seeds=$FUZZ_B/seeds/$name
   log=$FUZZ_B/logs/$name.log
@@ -36,13 +37,33 @@ for name in body router nvsmi_xml auth; do
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   corpus=$(ls "$FUZZ_B/corpus/$name" 2>/dev/null | wc -l)
   if [ $rc != 0 ]; then
-    failed=$((failed + 1))
-    echo "FAIL fuzz_$name (exit $rc), log $log:"
-    grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -20
+    { echo "FAIL fuzz_$name (exit $rc), log $log:"; grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -20; } >"$FUZZ_B/logs/$name.verdict"
   else
-    echo "ok   fuzz_$name: ${execs:-?} executions, coverage ${cov:-?}$([ $only_seeds = 1 ] || echo ", corpus $corpus")"
+    echo "ok   fuzz_$name: ${execs:-?} executions, coverage ${cov:-?}$([ $only_seeds = 1 ] || echo ", corpus $corpus")" >"$FUZZ_B/logs/$name.verdict"
   fi
-  summary="$summary| fuzz_$name | ${execs:-?} | ${cov:-?} | $corpus |
+  echo "| fuzz_$name | ${execs:-?} | ${cov:-?} | $corpus |" >"$FUZZ_B/logs/$name.row"
+}
+
+# One harness a CPU at a time (FUZZ_JOBS): each still runs FUZZ_SECONDS, the whole run takes less.
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+names="body router nvsmi_xml auth"
+running=0
+for name in $names; do
+  rm -f "$FUZZ_B/logs/$name.verdict" "$FUZZ_B/logs/$name.row"
+  fuzz_one "$name" &
+  running=$((running + 1))
+  if [ $running -ge "$jobs" ]; then
+    wait
+    running=0
+  fi
+done
+wait
+failed=0
+summary=""
+for name in $names; do
+  if [ -s "$FUZZ_B/logs/$name.verdict" ]; then cat "$FUZZ_B/logs/$name.verdict"; else echo "FAIL fuzz_$name: no verdict"; fi
+  grep -q '^ok ' "$FUZZ_B/logs/$name.verdict" 2>/dev/null || failed=$((failed + 1))
+  summary="$summary$(cat "$FUZZ_B/logs/$name.row" 2>/dev/null)
 "
 done
 if [ $only_seeds = 0 ] && [ "${FUZZ_RECORD:-0}" = 1 ] && [ $failed = 0 ]; then
@@ -53,7 +74,7 @@ if [ $only_seeds = 0 ] && [ "${FUZZ_RECORD:-0}" = 1 ] && [ $failed = 0 ]; then
 
 \`make fuzz FUZZ_SECONDS=$SECONDS_EACH FUZZ_RECORD=1\` — $(date -u +%Y-%m-%d), $(nproc) CPUs ($cpu), $(uname -r),
 $(clang --version | head -1). Each harness runs $SECONDS_EACH s, one process, ASan + UBSan (+ LeakSanitizer),
-on its seeds and the corpus of earlier runs; none found a crash, leak or sanitizer report.
+on its seeds and the corpus of earlier runs ($jobs at a time); none found a crash, leak or sanitizer report.
 
 | harness | executions | coverage (edges) | corpus after |
 |---|---|---|---|
