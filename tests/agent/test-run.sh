@@ -282,8 +282,10 @@ eq "$(grep -v '^status node-1$' "$D/calls" | wc -l)" 0 "a dry run runs no comman
 echo "xid 2 4242" >>"$D/events"
 wait_for 30 "tail -n 1 '$SRV/puts.jsonl' | grep -q 'Xid 4242: not in the Xid catalog'" && pass || fail "unknown Xid not reported"
 grep -q '"gpu":2,"xid":4242,"class":"ResetRequired"' "$SRV/last-put.json" && pass || fail "unknown Xid class"
-ls "$D/state" >"$T/files"
-eq "$(tr '\n' ' ' <"$T/files")" "health.json last-report.json plan.json state.json " "state directory files"
+# the report just answered may still be being written (a temporary file, then renamed): wait for it
+state_files() { ls "$D/state" | tr '\n' ' '; }
+wait_for 5 'test "$(state_files)" = "health.json last-report.json plan.json state.json "'
+eq "$(state_files)" "health.json last-report.json plan.json state.json " "state directory files"
 stop_agent
 stop_server
 
