@@ -495,6 +495,15 @@ g 1 plan -f "$T/bad-layout.json" --existing "$X/pool-a100-mixed-mig.json" --feat
 has "$T/out" '"code": "PropertyChangeNotAllowed"' # a refused update: its error, no diff
 g 2 validate -f "$X/pool-t4-unmanaged.json" --diff
 has "$T/err" "diff"
+# preview fields without --feature: the error is gpupoold's ('gpupool feature register'), and the
+# offline fix, the --feature flag, is said on stderr in every format
+g 1 validate -f "$X/pool-h100-mig1g-managed.json"
+has "$T/out" '"code": "PreviewFeatureNotRegistered"'
+has "$T/err" "offline, a registered feature is a flag: add --feature ManagedGPU"
+g 1 plan -f "$X/pool-h100-mig1g-managed.json" -o table
+has "$T/err" "add --feature ManagedGPU"
+g 1 plan -f "$X/pool-a100-mixed-mig.json" -o table --feature ManagedGPU --existing "$T/bad-layout.json"
+hasnt "$T/err" "add --feature"
 
 echo "-- vm-size and kubernetes-versions (the catalog)"
 g 0 vm-size list -o table
