@@ -630,9 +630,10 @@ int ag_apply_plan(const ag_plan *p, const ag_inventory *inv, const char *root, b
   json_t *refusal = ag_apply_refusal(p, inv);
   if (refusal) {
     fprintf(errout,
-            "gpupool-agent apply: this node cannot take the plan of %s (generation %lld): nothing was done. The "
-            "machine is not of the pool's VM size; move it to a pool of its size, or delete its machine "
-            "(gpupool machine list shows it).\n\n",
+            "gpupool-agent apply: this node cannot take the plan of %s (generation %lld): nothing was done. Its "
+            "GPUs are not what that VM size has (the findings below say what differs and what to do). A node of "
+            "another size belongs in a pool of its size: remove its machine from this pool (REST: DELETE "
+            "…/agentPools/{pool}/machines/{node}; gpupool machine list --nodepool-name {pool} shows it).\n\n",
             p->vm_size, p->generation);
     ag_check_print_findings(errout, refusal);
     json_decref(refusal);

@@ -114,10 +114,23 @@ static int refused(const cli_args *a, const json_t *err_body) {
   return CLI_ERROR;
 }
 
+/* The core's message says what gpupoold would: register the feature on the subscription. Offline
+ * there is no subscription; the flag --feature stands for it, so say that too (on stderr, whatever
+ * the format), lest a user register the feature on a server and find validate still refusing. */
+static void hint_offline_feature(const gp_error *err) {
+  for (size_t i = 0; i < err->count; i++)
+    if (!strcmp(err->items[i].code, "PreviewFeatureNotRegistered")) {
+      fprintf(stderr, "gpupool: offline, a registered feature is a flag: add --feature " GP_FEATURE_MANAGED_GPU
+                      " (what 'gpupool feature register' does on gpupoold).\n");
+      return;
+    }
+}
+
 static int print_error(const cli_args *a, gp_error *err) {
   json_t *body = gp_error_to_json(err);
   int rc = body ? refused(a, body) : CLI_ERROR;
   json_decref(body);
+  hint_offline_feature(err);
   return rc;
 }
 

@@ -17,8 +17,10 @@
 #include "visible.h"
 
 static void cluster_not_found(gpd_request *r, gpd_response *resp) {
-  gpd_resp_error(resp, 404, "ResourceNotFound", NULL, "The managed cluster '%s' was not found in resource group '%s'.",
-                 r->cluster, r->rg);
+  gpd_resp_error(resp, 404, "ResourceNotFound", NULL,
+                 "The managed cluster '%s' was not found in resource group '%s'. gpupool cluster list -g %s shows the "
+                 "clusters there.",
+                 r->cluster, r->rg, r->rg);
 }
 
 void gpd_cluster_get(gpd_request *r, gpd_response *resp) {

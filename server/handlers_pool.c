@@ -25,18 +25,21 @@ void gpd_pool_not_found(gpd_request *r, gpd_response *resp) {
   gpd_resource_clear(&crow);
   if (!found)
     gpd_resp_error(resp, 404, "ParentResourceNotFound", NULL,
-                   "The managed cluster '%s' of agent pool '%s' was not found in resource group '%s'.", r->cluster,
-                   r->pool, r->rg);
+                   "The managed cluster '%s' of agent pool '%s' was not found in resource group '%s'. gpupool cluster "
+                   "list -g %s shows the clusters there.",
+                   r->cluster, r->pool, r->rg, r->rg);
   else
     gpd_resp_error(resp, 404, "ResourceNotFound", NULL,
-                   "The agent pool '%s' was not found in managed cluster '%s' (resource group '%s').", r->pool,
-                   r->cluster, r->rg);
+                   "The agent pool '%s' was not found in managed cluster '%s' (resource group '%s'). gpupool nodepool "
+                   "list -g %s --cluster-name %s shows its pools.",
+                   r->pool, r->cluster, r->rg, r->rg, r->cluster);
 }
 
 static void cluster_missing(gpd_request *r, gpd_response *resp) {
   gpd_resp_error(resp, 404, "ParentResourceNotFound", NULL,
-                 "The managed cluster '%s' was not found in resource group '%s'. Create the cluster first.", r->cluster,
-                 r->rg);
+                 "The managed cluster '%s' was not found in resource group '%s'. Create it first: gpupool cluster "
+                 "create -g %s -n %s (REST: PUT …/managedClusters/%s).",
+                 r->cluster, r->rg, r->rg, r->cluster, r->cluster);
 }
 
 void gpd_pool_get(gpd_request *r, gpd_response *resp) {

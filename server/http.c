@@ -418,6 +418,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
 /* ---- daemons ------------------------------------------------------------------------------------- */
 
+/* No MHD_OPTION_LISTENING_ADDRESS_REUSE: with it (SO_REUSEPORT) a second gpupoold on a port already
+ * served starts without a word and the kernel splits the requests between two stores; libmicrohttpd's
+ * default (SO_REUSEADDR) still lets a restarted gpupoold take its port at once, and a taken port is
+ * refused ("cannot listen"). Replicas share a database, never a port. */
 static bool start_listener(gpd_http *h, listener *l, const char *host, int port, bool metrics_only, char *err,
                            size_t errlen) {
   gpd_server *srv = h->srv;
@@ -439,12 +443,12 @@ static bool start_listener(gpd_http *h, listener *l, const char *host, int port,
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_TURBO;
   if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
   if (metrics_only) {
-    l->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, gpd_conn_watch_notify,
-        h->watch, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)lim->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)METRICS_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_MAX_PER_IP,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    l->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+                         MHD_OPTION_NOTIFY_CONNECTION, gpd_conn_watch_notify, h->watch, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)lim->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_MAX_PER_IP, MHD_OPTION_END);
   } else {
     flags |= MHD_ALLOW_SUSPEND_RESUME; /* long-polls (longpoll.h) */
     if (gpd_security_https(srv)) flags |= MHD_USE_TLS;
@@ -453,13 +457,15 @@ static bool start_listener(gpd_http *h, listener *l, const char *host, int port,
         (unsigned)srv->cfg.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, gpd_conn_watch_notify, h->watch, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)lim->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)lim->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)lim->max_per_ip, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)lim->conn_memory, MHD_OPTION_ARRAY, gpd_security_tls_options(srv),
-        MHD_OPTION_END);
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)lim->max_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)lim->conn_memory, MHD_OPTION_ARRAY, gpd_security_tls_options(srv), MHD_OPTION_END);
   }
   freeaddrinfo(ai);
   if (!l->daemon) {
-    snprintf(err, errlen, "cannot listen on %s:%d (address in use, or not a local address)", host, port);
+    snprintf(err, errlen,
+             "cannot listen on %s:%d: the port is taken (by another gpupoold?) or the address is not this "
+             "machine's; stop what serves it, or choose another with --listen HOST:PORT (port 0 picks a free one)",
+             host, port);
     return false;
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -114,7 +114,10 @@ bool gpd_security_guard(gpd_request *req, gpd_response *resp, bool routed) {
     if (!gpd_auth_authenticate(s->auth, values, n < MAX_AUTH_HEADERS ? n : MAX_AUTH_HEADERS, (int64_t)time(NULL), id)) {
       header_safe(id->reason);
       gpd_resp_clear(resp); /* no Allow header of a 405 */
-      gpd_resp_error(resp, 401, "AuthenticationFailed", NULL, "Authentication failed: %s.", id->reason);
+      gpd_resp_error(resp, 401, "AuthenticationFailed", NULL,
+                     "Authentication failed: %s. Send 'Authorization: Bearer TOKEN' with a token this gpupoold "
+                     "accepts (gpupool: --token T or GPUPOOL_TOKEN).",
+                     id->reason);
       gpd_resp_header(resp, "WWW-Authenticate",
                       "Bearer realm=\"gpupoold\", error=\"invalid_token\", error_description=\"%s\"", id->reason);
       return false;

@@ -516,6 +516,8 @@ RUNDIR="$T"
 # nvidia-smi -mig 1, nothing at all planned).
 run h100 1 apply --plan plans/nd96-h100-mig1g-managed.json --root root
 has "$T/err" "this node cannot take the plan of Standard_ND96isr_H100_v5 (generation 1): nothing was done"
+# what to do names the REST call that removes a machine (the CLI has no machine delete), never a command that is not there
+has "$T/err" "(REST: DELETE …/agentPools/{pool}/machines/{node}; gpupool machine list --nodepool-name {pool} shows it)"
 has "$T/err" "ERROR    gpu-count        GPU count"
 has "$T/err" "expected: 8"
 eq "$(wc -c <"$T/out")" 0 "a refused plan plans no step"

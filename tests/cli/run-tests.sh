@@ -236,10 +236,12 @@ g 1 cluster update -g rg1 -n c1 -k 1.34
 has "$T/err" "(InvalidOrchestratorVersion)"
 g 1 cluster show -g rg1 -n nosuch
 has "$T/err" "(ResourceNotFound)"
+has "$T/err" "gpupool cluster list -g rg1 shows the clusters there." # what to do, with a gpupool command
 g 1 cluster update -g rg1 -n nosuch -k 1.36
 has "$T/err" "(ResourceNotFound)"
 g 1 nodepool list -g rg1 --cluster-name nosuch
 has "$T/err" "("
+has "$T/err" "Create it first: gpupool cluster create -g rg1 -n nosuch"
 GPUPOOL_ENDPOINT="$EP" GPUPOOL_SUBSCRIPTION=11111111-2222-3333-4444-555555555555 "$CLI" cluster list -o tsv >"$T/out" 2>"$T/err"
 eq "$?" 0 "cluster list in another subscription (GPUPOOL_SUBSCRIPTION)"
 eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "another subscription sees no clusters"
@@ -294,6 +296,7 @@ has "$T/err" "(ManagedGPURequiresDriver)"
 has "$T/err" "Target: properties.gpuProfile.driver"
 g 1 nodepool show $G -n bad
 has "$T/err" "(ResourceNotFound)"
+has "$T/err" "gpupool nodepool list -g rg1 --cluster-name c1 shows its pools."
 g 1 nodepool add $G -n bad2 -s Standard_NC4as_T4_v3 --mig-profile MIG1g --gpu-mig-strategy Mixed
 has "$T/err" "MIGNotSupportedOnVMSize"
 # a layout that cannot be placed: the error, then the picture of why (on stderr)
@@ -495,6 +498,15 @@ g 1 plan -f "$T/bad-layout.json" --existing "$X/pool-a100-mixed-mig.json" --feat
 has "$T/out" '"code": "PropertyChangeNotAllowed"' # a refused update: its error, no diff
 g 2 validate -f "$X/pool-t4-unmanaged.json" --diff
 has "$T/err" "diff"
+# preview fields without --feature: the error is gpupoold's ('gpupool feature register'), and the
+# offline fix, the --feature flag, is said on stderr in every format
+g 1 validate -f "$X/pool-h100-mig1g-managed.json"
+has "$T/out" '"code": "PreviewFeatureNotRegistered"'
+has "$T/err" "offline, a registered feature is a flag: add --feature ManagedGPU"
+g 1 plan -f "$X/pool-h100-mig1g-managed.json" -o table
+has "$T/err" "add --feature ManagedGPU"
+g 1 plan -f "$X/pool-a100-mixed-mig.json" -o table --feature ManagedGPU --existing "$T/bad-layout.json"
+hasnt "$T/err" "add --feature"
 
 echo "-- vm-size and kubernetes-versions (the catalog)"
 g 0 vm-size list -o table

@@ -230,7 +230,7 @@ if [ "$MODE" = tls ]; then
   # a pool change reaches it through the long-poll over https (the interval is 30 s)
   start=$(now_ms)
   expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml \
-    --token "$tok_admin"
+    --token="$tok_admin" # --token=T: a random token starts with - one time in 64
   wait_for 30 "grep -q 'plan: generation 2' '$T/n1/log'" && ok || no "no wake-up over https"
   took=$(($(now_ms) - start))
   [ "$took" -lt 15000 ] && ok || no "the plan change took $took ms over https"
@@ -302,7 +302,7 @@ wait_for 30 "grep -q 'plan: generation 2' '$T/n1/log'" && ok || no "node-1 did n
 wait_for 60 "test \"\$(mfield $A_EP node-2 'properties|status|appliedGeneration')\" = 2" && ok ||
   no "node-2 did not report generation 2 applied"
 eq "$(mstate "$A_EP" node-2)" Conformant "node-2 Conformant at generation 2"
-contains "$T/n2/log" "generation 2: no MIG layout, driver or driver mode change; no drain" "node-2: no drain for labels"
+contains "$T/n2/log" "generation 2: class InPlace: nodeLabels[team] is added; no drain" "node-2: no drain for labels"
 eq "$(grep -c '^drain' "$T/n2/calls")" 1 "node-2 drained once in all"
 eq "$(mstate "$B_EP" node-1)" Applying "node-1 (dry run) still Applying"
 eq "$(mfield "$B_EP" node-1 'properties|status|targetGeneration')" 2 "node-1 targetGeneration"

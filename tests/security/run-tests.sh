@@ -88,6 +88,14 @@ cp "$T/tokens" "$T/tokens.live"
 start_gpupoold --db "sqlite:$T/live.db" --tls-cert "$T/server.pem" --tls-key "$T/server.key" \
   --auth tokens --tokens-file "$T/tokens.live"
 case "$EP" in https://*) ok ;; *) no "the server does not say https: $EP" ;; esac
+# A second gpupoold on the port this one serves is refused: no SO_REUSEPORT, which would let it start
+# and the kernel split the requests between two stores.
+# (timeout: a gpupoold that wrongly starts would serve until killed; 124 then fails the check)
+timeout 20 "$GPUPOOLD" --db "sqlite:$T/second.db" --listen "127.0.0.1:${EP##*:}" >"$T/out" 2>"$T/err"
+got=$?
+if [ "$got" = 1 ] && grep -qF "cannot listen on 127.0.0.1:${EP##*:}: the port is taken" "$T/err"; then ok; else
+  no "a second gpupoold on a port in use: exit $got (want 1), stderr: $(head -c 300 "$T/err")"
+fi
 export GPUPOOL_ENDPOINT="$EP" GPUPOOL_SUBSCRIPTION="$sub"
 CA=$T/ca.pem
 POOLS="/subscriptions/$sub/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools"
