@@ -197,6 +197,27 @@ static bool matches(const cli_opt *o, const char *name, size_t len, char short_n
   return o->alias && strlen(o->alias) == len && strncmp(o->alias, name, len) == 0;
 }
 
+/* An option this command does not take; when another command of the group takes it, say which (on
+ * `update`, options of `add` are the settings fixed when a pool or cluster is created). */
+static int unknown_option(const cli_args *a, const char *arg, const char *name, size_t len, char short_name) {
+  const cli_group *g = a->group;
+  for (size_t i = 0; i < g->ncommands; i++) {
+    const cli_command *other = &g->commands[i];
+    if (other == a->cmd || !other->name || !other->opts) continue;
+    for (size_t k = 0; other->opts[k] != CLI_END; k++)
+      if (matches(&g->opts[other->opts[k]], name, len, short_name)) {
+        bool fixed = a->cmd->name && strcmp(a->cmd->name, "update") == 0 &&
+                     (strcmp(other->name, "add") == 0 || strcmp(other->name, "create") == 0);
+        return cli_usage_error(a->command, "unknown option '%s': it is an option of 'gpupool %s %s'%s", arg, g->name,
+                               other->name,
+                               fixed ? ", a setting fixed when it is created (it cannot change; create another "
+                                       "with that command)"
+                                     : "");
+      }
+  }
+  return cli_usage_error(a->command, "unknown option '%s'", arg);
+}
+
 static int parse(cli_args *a, int argc, char **argv) {
   const cli_group *g = a->group;
   const cli_command *c = a->cmd;
@@ -229,7 +250,7 @@ static int parse(cli_args *a, int argc, char **argv) {
         o = &cli_global_opts[k];
         v = &a->global[k];
       }
-    if (!o) return cli_usage_error(command, "unknown option '%s'", arg);
+    if (!o) return unknown_option(a, arg, name, len, short_name);
     if (v->set && o->kind != OPT_MULTI) return cli_usage_error(command, "option '--%s' is given twice", o->name);
     v->set = true;
     switch (o->kind) {

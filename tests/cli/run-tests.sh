@@ -155,6 +155,12 @@ g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --labels novalue
 has "$T/err" "key=value"
 g 2 nodepool add $G -n gpu1 -s Standard_NC4as_T4_v3 --frobnicate
 has "$T/err" "unknown option '--frobnicate'"
+# an option of another command of the group says which; on update, that the setting is fixed
+g 2 nodepool update $G -n gpu1 --mig-profiles MIG7g
+has "$T/err" "it is an option of 'gpupool nodepool add', a setting fixed when it is created"
+g 2 nodepool show $G -n gpu1 --mig-profiles MIG7g
+has "$T/err" "unknown option '--mig-profiles': it is an option of 'gpupool nodepool add'"
+hasnt "$T/err" "fixed when"
 g 2 nodepool show $G -n gpu1 -o xml
 has "$T/err" "json, table, yaml, tsv, none"
 g 2 nodepool update $G -n gpu1
