@@ -123,6 +123,9 @@ static int print(const arm_ctx *c, const json_t *value, bool list) {
   if (strcmp(c->args->output, "table") != 0) return out_print(c->args->output, KIND_MACHINE, value, list);
   if (list) {
     machine_table(value);
+    if (json_array_size(value) == 0)
+      fprintf(stderr, "No machine of this node pool has registered yet: a node registers when its agent reports "
+                      "(gpupool-agent run --endpoint URL --machine MACHINE-ID; see docs/install.md).\n");
   } else {
     json_t *one = json_pack("[O]", value);
     machine_table(one);

@@ -324,6 +324,10 @@ has "$T/out" '"name": "nodepool1"'
 echo "-- machines (the nodes of a pool, registered by their agents: here with curl, as an agent does)"
 g 0 nodepool add $G -n mpool -s Standard_NC4as_T4_v3 -c 3
 MP="$EP/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/mpool/machines"
+# before any node registered: the header, and on stderr how a node registers
+g 0 machine list $G --nodepool-name mpool -o table
+has "$T/err" "No machine of this node pool has registered yet"
+eq "$(wc -l <"$T/out" | tr -d ' ')" 2 "machine list -o table of no machines: the header and its rule"
 report() { # report NAME BODY: a node agent's PUT; the HTTP status is checked
   code=$(curl -s -o "$T/put" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
     "$MP/$1?api-version=2026-10-02-preview" -d "$2")
