@@ -106,7 +106,8 @@ done
 for c in "cluster create" "cluster update" "cluster show" "cluster list" "cluster delete" "nodepool add" \
          "nodepool update" "nodepool show" "nodepool list" "nodepool delete" "nodepool plan" "feature register" \
          "feature unregister" "feature show" "feature list" "validate" "plan" "vm-size list" "vm-size show" \
-         "kubernetes-versions" "configure" "version" "completion bash" "machine list" "machine show"; do
+         "kubernetes-versions" "configure" "version" "completion bash" "machine list" "machine show" \
+         "nodepool abort" "nodepool operation-abort"; do
   g 0 $c --help
   has "$T/out" "Usage: gpupool $c"
 done
@@ -414,6 +415,22 @@ eq "$(val provisioningState)" Updating "update --no-wait"
 g 1 nodepool update $G -n nosuch -c 1
 has "$T/err" "(ResourceNotFound)"
 
+echo "-- rollout settings (upgradeSettings, AKS's names)"
+g 0 nodepool add $G -n roll -s Standard_NC4as_T4_v3 -c 2 --max-unavailable 25% --drain-timeout 5 -o json
+has "$T/out" '"maxUnavailable": "25%"'
+has "$T/out" '"drainTimeoutInMinutes": 5'
+g 0 nodepool update $G -n roll --node-soak-duration 2 -o json
+has "$T/out" '"nodeSoakDurationInMinutes": 2'
+has "$T/out" '"maxUnavailable": "25%"' # the members not given keep their value
+has "$T/out" '"drainTimeoutInMinutes": 5'
+g 2 nodepool update $G -n roll --drain-timeout soon
+has "$T/err" "--drain-timeout takes a whole number of minutes, not 'soon'"
+g 2 nodepool add $G -n roll2 -s Standard_NC4as_T4_v3 --node-soak-duration 1.5
+has "$T/err" "--node-soak-duration takes a whole number of minutes"
+g 0 nodepool update --help
+has "$T/out" "--max-unavailable N|N%"
+has "$T/out" "Running the same update again resumes it"
+
 echo "-- debug and token"
 g 0 nodepool show $G -n gpu1 --debug --token s3cret
 has "$T/err" "> GET http"
@@ -582,7 +599,7 @@ complete_words() {
   bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _gpupool; echo "${COMPREPLY[*]}"' \
     sh "$T/completion.bash" "$@"
 }
-eq "$(complete_words gpupool nodepool a)" "add" "completion: nodepool a"
+eq "$(complete_words gpupool nodepool a)" "add abort" "completion: nodepool a"
 eq "$(complete_words gpupool v)" "vm-size validate version" "completion: top-level v"
 eq "$(complete_words gpupool nodepool add --gpu-mig-s)" "--gpu-mig-strategy" "completion: an option"
 eq "$(complete_words gpupool nodepool add --gpu-mig-strategy '')" "None Single Mixed" "completion: enum values"
