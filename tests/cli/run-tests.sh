@@ -363,6 +363,9 @@ g 0 nodepool show $G -n mpool
 etag=$(val eTag)
 plan_etag() { curl -s -o /dev/null -D - "$EP/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/mpool/plan?api-version=2026-10-02-preview" | tr -d '\r' | sed -n 's/^ETag: //Ip'; }
 pe=$(plan_etag)
+# the store behind gpupoold's back: its files (SQLite's database and write-ahead log), byte for byte
+store_sum() { cat "$T/main.db" "$T/main.db-wal" 2>/dev/null | cksum; }
+store0=$(store_sum)
 g 0 nodepool update $G -n mpool --labels team=ml --dry-run -o table
 golden nodepool-update-dry-run.table
 g 0 nodepool update $G -n mpool -c 5 --tags cost=ml --dry-run
@@ -388,6 +391,9 @@ eq "$(val count)" 3 "dry runs leave the count"
 eq "$(val provisioningState)" Succeeded "dry runs start no operation"
 hasnt "$T/out" '"team"'
 eq "$(plan_etag)" "$pe" "dry runs leave the plan's generation"
+eq "$(store_sum)" "$store0" "dry runs write nothing to the store (its files unchanged)"
+g 0 nodepool update $G -n mpool --labels team=ml -o none --no-wait
+if [ "$(store_sum)" != "$store0" ]; then pass; else fail "the same update without --dry-run left the store's files as they were: the comparison sees no writes"; fi
 
 echo "-- updates"
 g 0 nodepool update $G -n gpu1 -c 3 --gpu-mig-strategy mixed --labels team=infra --tags owner=bob -k 1.36.0
