@@ -49,19 +49,8 @@ MACHINES=$POOL/machines
 API=2026-10-02-preview
 CURL_AUTH=""
 CURL_CA=""
+. "$ROOT/tests/lib/agents.sh" # start_srv/kill_srv, start_agent/stop_agent (recording commands), api, mfield, cli, eq
 
-eq() { if [ "$1" = "$2" ]; then ok; else no "$3: got '$1', want '$2'"; fi; }
-val() { "$TT" get "$1" "$2" 2>/dev/null || echo "<absent>"; }
-# api EP PATH [OUT]: GET PATH?api-version; the body into OUT ($T/body), the status on stdout
-api() {
-  curl -s -o "${3:-$T/body}" -w '%{http_code}' $CURL_CA ${CURL_AUTH:+-H "$CURL_AUTH"} "$1$2?api-version=$API"
-}
-# machine EP NAME PATH: a field of the machine (| separated path under properties.status, ...)
-mfield() {
-  api "$1" "$MACHINES/$2" "$T/m-$2.json" >/dev/null
-  val "$T/m-$2.json" "$3"
-}
-mstate() { mfield "$1" "$2" 'properties|status|state'; }
 nodes() { # nodes EP FIELD: properties.status.nodes.FIELD of the pool
   api "$1" "$POOL" "$T/pool.json" >/dev/null
   val "$T/pool.json" "properties|status|nodes|$2"
@@ -76,81 +65,6 @@ metric() { # metric EP TEXT: the line of /metrics that contains TEXT (fixed stri
 }
 gauge() { # gauge EP NAME: the value of an unlabelled gauge
   curl -s $CURL_CA ${CURL_AUTH:+-H "$CURL_AUTH"} "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
-}
-cli() { # cli EP ARGS...: gpupool against EP (stdout in $T/out)
-  ep=$1
-  shift
-  GPUPOOL_ENDPOINT=$ep "$GPUPOOL" "$@" >"$T/out" 2>"$T/err"
-}
-
-# start_srv NAME ARGS...: gpupoold NAME on 127.0.0.1 (port 0 the first time, then the same port
-# again); sets NAME_PID and NAME_EP
-start_srv() {
-  name=$1
-  shift
-  eval "port=\${${name}_PORT:-0}"
-  : >"$T/$name.out"
-  "$GPUPOOLD" --listen "127.0.0.1:$port" "$@" >"$T/$name.out" 2>>"$T/$name.log" &
-  pid=$!
-  PIDS="$PIDS $pid"
-  if ! wait_for 30 "grep -q 'listening on' '$T/$name.out'"; then
-    no "gpupoold $name did not start"
-    tail -20 "$T/$name.log"
-    exit 1
-  fi
-  ep=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$T/$name.out" | head -1)
-  eval "${name}_PID=$pid ${name}_EP=$ep ${name}_PORT=${ep##*:}"
-}
-kill_srv() { # kill_srv NAME SIGNAL
-  eval "pid=\$${1}_PID"
-  kill -"$2" "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
-
-# recording node commands: each appends its name and arguments to DIR/calls
-make_commands() {
-  d=$1
-  mkdir -p "$d/bin"
-  for c in drain uncordon taint systemctl nvidia-smi; do
-    cat >"$d/bin/$c" <<EOF
-#!/bin/sh
-echo "$c \$*" >>"$d/calls"
-case "$c" in drain) touch "$d/cordoned" ;; uncordon) rm -f "$d/cordoned" ;; esac
-exit 0
-EOF
-  done
-  cat >"$d/bin/status" <<EOF
-#!/bin/sh
-u=false
-[ -f "$d/cordoned" ] && u=true
-echo '{"kind":"Node","spec":{"unschedulable":'\$u'},"status":{"conditions":[{"type":"Ready","status":"True"}],"nodeInfo":{"kubeletVersion":"v1.35.0"}}}'
-EOF
-  chmod +x "$d/bin/"*
-}
-
-# start_agent NAME EP MACHINE_ID GPUS ARGS...: a daemon (NAME_APID), its files under $T/NAME
-start_agent() {
-  n=$1 ep=$2 id=$3 gpus=$4
-  shift 4
-  d=$T/$n
-  mkdir -p "$d"
-  [ -d "$d/bin" ] || make_commands "$d"
-  touch "$d/events"
-  [ -f "$d/boot_id" ] || echo "boot-1" >"$d/boot_id"
-  PATH="$d/bin:$PATH" GPUPOOL_FAKE_NVML="$gpus" GPUPOOL_FAKE_NVML_EVENTS="$d/events" GPUPOOL_BOOT_ID_FILE="$d/boot_id" \
-    "$AGENT" run --endpoint "$ep" --machine "$id" --state-dir "$d/state" --root "$d/root" \
-    --vm-size Standard_NC64as_T4_v3 --drain-command "$d/bin/drain" --uncordon-command "$d/bin/uncordon" \
-    --taint-command "$d/bin/taint" --node-status-command "$d/bin/status" --health-interval 200ms "$@" \
-    >>"$d/log" 2>&1 &
-  eval "${n}_APID=$!"
-  PIDS="$PIDS $!"
-}
-stop_agent() { # SIGTERM: exit 0 within 20 s
-  eval "pid=\$${1}_APID"
-  kill -TERM "$pid" 2>/dev/null
-  if wait_for 20 "! kill -0 $pid"; then ok; else no "agent $1 did not stop within 20 s of SIGTERM"; fi
-  wait "$pid"
-  eq "$?" 0 "agent $1: exit status after SIGTERM"
 }
 # the number of reports gpupoold accepted from a machine (its request log lines)
 puts_of() { cat "$T"/*.log 2>/dev/null | grep -c "PUT $MACHINES/$1?api-version=$API 20[01]"; }
@@ -302,7 +216,7 @@ wait_for 30 "grep -q 'plan: generation 2' '$T/n1/log'" && ok || no "node-1 did n
 wait_for 60 "test \"\$(mfield $A_EP node-2 'properties|status|appliedGeneration')\" = 2" && ok ||
   no "node-2 did not report generation 2 applied"
 eq "$(mstate "$A_EP" node-2)" Conformant "node-2 Conformant at generation 2"
-contains "$T/n2/log" "generation 2: no MIG layout, driver or driver mode change; no drain" "node-2: no drain for labels"
+grep -q 'generation 2: class InPlace: .*; no drain$' "$T/n2/log" && ok || no "node-2: no drain for labels (class InPlace): $(grep 'generation 2:' "$T/n2/log" | head -1)"
 eq "$(grep -c '^drain' "$T/n2/calls")" 1 "node-2 drained once in all"
 eq "$(mstate "$B_EP" node-1)" Applying "node-1 (dry run) still Applying"
 eq "$(mfield "$B_EP" node-1 'properties|status|targetGeneration')" 2 "node-1 targetGeneration"
