@@ -21,6 +21,8 @@ echo "== http store upgrade: migrations 2 and 3 on databases of migrations 1 and
 "$B/tests/http-upgrade" --server "$B/gpupoold" --pg "$GPT_PG_URL"
 echo "== http what-if writes nothing (postgresql)"
 "$B/tests/http-whatif_store" --server "$B/gpupoold" --pg "$GPT_PG_URL"
+echo "== http rollout: the replica carrying it killed, the other takes over (postgresql)"
+"$B/tests/http-rollout_restart" --server "$B/gpupoold" --pg "$GPT_PG_URL"
 echo "== http replicas (postgresql)"
 "$B/tests/http-replicas" --server "$B/gpupoold" --pg "$GPT_PG_URL"
 echo "== http PostgreSQL restart (postgresql)"
