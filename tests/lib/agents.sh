@@ -13,7 +13,10 @@
 #   kill_srv NAME SIGNAL      signals it and waits for it
 #   start_agent NAME EP MACHINE_ID GPUS ARGS...   a daemon (pid in NAME_APID), files under $T/NAME:
 #                             calls (one line a recorded call), times (the same, each line prefixed
-#                             with the wall clock in ms), events (fake NVML events), log
+#                             with the wall clock in ms), events (fake NVML events), log; a file
+#                             hook-CMD there (e.g. hook-systemctl) is a shell script that the next
+#                             recorded call of CMD runs once, then removes (something that happens
+#                             in the middle of a node's step)
 #   stop_agent NAME           SIGTERM; it must exit 0 within 20 s
 #   api EP PATH [OUT]         GET PATH?api-version, the body into OUT ($T/body), the status on stdout
 #   val FILE PATH             a field of a JSON file (agent-testtool get; | separated)
@@ -74,6 +77,7 @@ make_commands() {
 echo "$c \$*" >>"$d/calls"
 echo "\$((\$(date +%s%N) / 1000000)) $c \$*" >>"$d/times"
 case "$c" in drain) touch "$d/cordoned" ;; uncordon) rm -f "$d/cordoned" ;; esac
+if [ -f "$d/hook-$c" ]; then mv "$d/hook-$c" "$d/hook-$c.ran" && sh "$d/hook-$c.ran"; fi
 [ "$delay" = 0 ] || sleep "$delay"
 exit 0
 EOS
