@@ -214,13 +214,18 @@ static void rollout_table(const json_t *pool) {
   static const char *const h[] = {"Rollout", "From", "To", "Class", "Updated", "Pending", "Failed"};
   const json_t *ro = json_object_get(json_object_get(pool, "status"), "rollout");
   if (!json_is_object(ro)) return;
-  char *cells[7], **row = cells;
-  for (size_t i = 0; i < 7; i++)
-    cells[i] = scalar_text(json_object_get(ro, keys[i]));
+  const char *state = json_string_value(json_object_get(ro, "state"));
   putchar('\n');
-  out_grid(h, 7, &row, 1);
-  for (size_t i = 0; i < 7; i++)
-    free(cells[i]);
+  if (state && !strcmp(state, "Idle")) {
+    puts("Rollout: Idle (no change has rolled out to the pool's machines yet)");
+  } else {
+    char *cells[7], **row = cells;
+    for (size_t i = 0; i < 7; i++)
+      cells[i] = scalar_text(json_object_get(ro, keys[i]));
+    out_grid(h, 7, &row, 1);
+    for (size_t i = 0; i < 7; i++)
+      free(cells[i]);
+  }
   const char *reason = json_string_value(json_object_get(ro, "reason"));
   if (reason && *reason) printf("Reason: %s\n", reason);
   const json_t *us = json_object_get(pool, "upgradeSettings");

@@ -433,9 +433,45 @@ g 2 nodepool update $G -n roll --drain-timeout soon
 has "$T/err" "--drain-timeout takes a whole number of minutes, not 'soon'"
 g 2 nodepool add $G -n roll2 -s Standard_NC4as_T4_v3 --node-soak-duration 1.5
 has "$T/err" "--node-soak-duration takes a whole number of minutes"
+g 1 nodepool update $G -n roll --max-unavailable 0
+has "$T/err" "(InvalidParameter)"
+has "$T/err" "Target: properties.upgradeSettings.maxUnavailable"
 g 0 nodepool update --help
 has "$T/out" "--max-unavailable N|N%"
 has "$T/out" "Running the same update again resumes it"
+
+echo "-- a rollout: abort, resume, halt (two machines reporting with curl, as agents do)"
+g 1 nodepool abort $G -n roll
+has "$T/err" "(OperationNotAllowed)"
+has "$T/err" "Nothing to abort: node pool 'roll' has no rollout in progress (rollout state: Idle)"
+g 0 nodepool add $G -n ro -s Standard_NC4as_T4_v3 -c 2 -o none
+RO="$EP/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/ro"
+ro_report() { # ro_report NAME GPU-HEALTH GENERATION: a node that applied GENERATION, healthy or with a failed GPU
+  code=$(curl -s -o "$T/put" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+    "$RO/machines/$1?api-version=2026-10-02-preview" -d "{\"properties\":{\"hardware\":{\"vmSize\":\"Standard_NC4as_T4_v3\"},\"kubernetes\":{\"ready\":true,\"unschedulable\":false},\"status\":{\"appliedGeneration\":$3,\"gpus\":[$(gpu "$1" "$2")],\"health\":{\"state\":\"$2\"}}}}")
+  case "$code" in 200 | 201) pass ;; *) fail "PUT machine $1: HTTP $code $(head -c 300 "$T/put")" ;; esac
+}
+ro_report ro-1 Healthy 1
+ro_report ro-2 Healthy 1
+ro_state() { GPUPOOL_ENDPOINT="$EP" "$CLI" nodepool show $G -n ro -o yaml | sed -n 's/^    state: //p'; }
+g 0 nodepool update $G -n ro --enable-managed-gpu=false --no-wait -o none # Restart: one machine at a time
+eq "$(ro_state)" Progressing "a rollout in progress"
+g 0 nodepool abort $G -n ro -o table
+has "$T/out" "^Aborted  *1  *2  *Restart "
+g 1 nodepool abort $G -n ro
+has "$T/err" "rollout state: Aborted"
+g 0 nodepool update $G -n ro --enable-managed-gpu=false --no-wait -o none # the same update: resumes
+eq "$(ro_state)" Progressing "an unchanged update resumes the rollout"
+ro_report ro-1 Healthy 2 # the first machine applied it: the next one moves
+ro_target() { GPUPOOL_ENDPOINT="$EP" "$CLI" machine show $G --nodepool-name ro -n "$1" -o yaml | sed -n 's/^  targetGeneration: //p'; }
+i=0
+while [ "$(ro_target ro-2)" != 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+eq "$(ro_target ro-2)" 2 "the second machine moves once the first is Conformant"
+ro_report ro-2 Failed 1 # and its GPU fails in its step: the rollout halts
+i=0
+while [ "$(ro_state)" != Halted ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+g 0 nodepool show $G -n ro -o table
+golden nodepool-show-halted.table
 
 echo "-- debug and token"
 g 0 nodepool show $G -n gpu1 --debug --token s3cret
