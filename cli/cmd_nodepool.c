@@ -369,14 +369,15 @@ static int np_update(cli_args *a) {
     char etag[300];
     const char *e = json_string_value(json_object_get(json_object_get(cur, "properties"), "eTag"));
     snprintf(etag, sizeof etag, "%s", g.etag[0] ? g.etag : (e ? e : "*"));
-    /* upgradeSettings is one object: the flags given change their members, the others keep what the
-     * pool has (as every omitted setting does) */
+    /* upgradeSettings goes as one object, as az sends it: the pool's, with the members the flags
+     * give changed. gpupoold replaces the whole object with what a PUT carries (and drops it when
+     * a PUT omits it), so an update that says nothing about rollouts must not lose them. */
     json_t *us = json_object_get(props, "upgradeSettings");
     const json_t *cur_us = json_object_get(json_object_get(cur, "properties"), "upgradeSettings");
-    if (us && json_is_object(cur_us)) {
+    if (json_is_object(cur_us)) {
       json_t *merged = json_deep_copy(cur_us);
-      json_object_update(merged, us);
-      json_object_set_new(props, "upgradeSettings", merged);
+      if (merged && us) json_object_update(merged, us);
+      if (merged) json_object_set_new(props, "upgradeSettings", merged);
     }
     json_t *body = json_pack("{s:O}", "properties", props);
     http_conditions cond = {etag, NULL};

@@ -429,6 +429,9 @@ g 0 nodepool update $G -n roll --node-soak-duration 2 -o json
 has "$T/out" '"nodeSoakDurationInMinutes": 2'
 has "$T/out" '"maxUnavailable": "25%"' # the members not given keep their value
 has "$T/out" '"drainTimeoutInMinutes": 5'
+g 0 nodepool update $G -n roll --labels x=y -o json # an update that says nothing about rollouts keeps them
+has "$T/out" '"maxUnavailable": "25%"'
+has "$T/out" '"nodeSoakDurationInMinutes": 2'
 g 2 nodepool update $G -n roll --drain-timeout soon
 has "$T/err" "--drain-timeout takes a whole number of minutes, not 'soon'"
 g 2 nodepool add $G -n roll2 -s Standard_NC4as_T4_v3 --node-soak-duration 1.5

@@ -64,9 +64,8 @@ NODES="node-1 node-2 node-3 node-4 node-5 node-6"
 # an agent's name (its files under $T/nK, its pid in nK_APID) from its node's
 ag() { echo "n${1#node-}"; }
 P="-g rg1 --cluster-name c1 -n gpu"
-# every update says the rollout settings again: gpupoold drops a stored upgradeSettings that an
-# update omits (found by this suite; every other omitted setting keeps its value)
-U="--max-unavailable 2"
+# (the updates below do not repeat --max-unavailable: the CLI carries the pool's upgradeSettings,
+# which gpupoold would drop from a PUT that omits them, so the batches of 2 also check that)
 
 # snapshot EP: the machines as one list read shows them, a line each in name order:
 # "NAME TARGET APPLIED STATE" (into $T/snap)
@@ -162,7 +161,7 @@ echo "rollout ($MODE): 6 machines Conformant at generation 1"
 # ---- 1. a Restart-class change, 2 machines at a time --------------------------------------------------
 mark
 start=$(now_ms)
-cli "$A_EP" nodepool update $P $U --enable-managed-gpu=false &
+cli "$A_EP" nodepool update $P --enable-managed-gpu=false &
 cli_pid=$!
 watch_batches "$A_EP" 2 2 60 && ok || no "Restart rollout: a sample broke the batches of 2: $(cat "$T/bad")"
 wait $cli_pid
@@ -194,7 +193,7 @@ done
 # ---- 2. Xid 79 during a step halts the rollout ------------------------------------------------------------
 # the Xid comes with node-1's first systemctl call of the step (its hook): in the middle of it
 echo "echo 'xid 0 79' >>'$T/n1/events'" >"$T/n1/hook-systemctl"
-cli "$A_EP" nodepool update $P $U --enable-managed-gpu &
+cli "$A_EP" nodepool update $P --enable-managed-gpu &
 cli_pid=$!
 wait_for 20 "test \"\$(rollout $A_EP state)\" = Halted" && ok || no "no Halted rollout after Xid 79 on node-1: $(rollout "$A_EP" state)"
 eq "$(rollout "$A_EP" failed)" '["node-1"]' "the rollout names the machine that halted it"
@@ -221,7 +220,7 @@ start_agent n1 "$A_EP" "$MACHINES/node-1" "$T4" --interval 1s --execute
 wait_for 20 "test \"\$(mstate $A_EP node-1)\" = Conformant" && ok || no "node-1 not Conformant after its reboot: $(mstate "$A_EP" node-1)"
 # node-3's step takes 3 s (its first systemctl call waits): the abort comes while its batch is out
 echo "sleep 3" >"$T/n3/hook-systemctl"
-expect 0 "an unchanged update resumes" cli "$A_EP" nodepool update $P $U --enable-managed-gpu --no-wait
+expect 0 "an unchanged update resumes" cli "$A_EP" nodepool update $P --enable-managed-gpu --no-wait
 wait_for 20 "snapshot $A_EP && test \"\$(moved 3)\" = 'node-1 node-2 node-3 node-4'" && ok ||
   no "the resumed rollout did not move the next batch: $(cat "$T/snap")"
 expect 0 "nodepool abort" cli "$B_EP" nodepool abort $P -o json
@@ -236,7 +235,7 @@ contains "$T/err" "Nothing to abort" "a second abort says there is nothing in pr
 
 # ---- 4. roll back with the old settings; gpupoold killed mid-rollout --------------------------------------
 mark
-expect 0 "roll back (the earlier settings, no wait)" cli "$A_EP" nodepool update $P $U --enable-managed-gpu=false --no-wait
+expect 0 "roll back (the earlier settings, no wait)" cli "$A_EP" nodepool update $P --enable-managed-gpu=false --no-wait
 wait_for 20 "test \"\$(rollout $A_EP toGeneration)\" = 4" && ok || no "the rollback is not generation 4: $(rollout "$A_EP" toGeneration)"
 wait_for 20 "snapshot $A_EP && test -n \"\$(moved 4)\"" && ok || no "the rollback moved no machine"
 before=$(moved 4)
@@ -257,11 +256,11 @@ done
 
 # ---- 5. tags and labels -----------------------------------------------------------------------------------
 mark
-expect 0 "a tag change" cli "$A_EP" nodepool update $P $U --tags team=ml
+expect 0 "a tag change" cli "$A_EP" nodepool update $P --tags team=ml
 eq "$(rollout "$A_EP" toGeneration)" 4 "a tag change creates no generation"
 sleep 1
 for n in $NODES; do eq "$(calls_since "$n" | wc -l | tr -d ' ')" 0 "$n ran nothing for a tag change"; done
-cli "$A_EP" nodepool update $P $U --labels team=ml &
+cli "$A_EP" nodepool update $P --labels team=ml &
 cli_pid=$!
 watch_batches "$A_EP" 5 6 30 && ok || no "a label change did not move every machine at once: $(cat "$T/bad")"
 wait $cli_pid
