@@ -70,13 +70,18 @@ gauge() { # gauge EP NAME: the value of an unlabelled gauge
 puts_of() { cat "$T"/*.log 2>/dev/null | grep -c "PUT $MACHINES/$1?api-version=$API 20[01]"; }
 
 T4=$ROOT/tests/agent/gpus/t4x4.json
+# A pool change is a rollout, and node-1 runs without --execute: it never applies, so the rollout
+# waits for it until drainTimeoutInMinutes + 10 minutes and halts. The pool's updates do not wait
+# (--no-wait), and a rollout minute of 100 ms makes that halt come after 4 s, before the next update
+# (a PUT while a rollout progresses is refused). Rollouts themselves: tests/rollout/.
+SRV_FLAGS="--rollout-minute-ms 100"
 
 # ---------------------------------------------------------------------------------------------------
 # The servers: SQLite (one), PostgreSQL (replicas A and B on a fresh database), or https with tokens.
 case $MODE in
 sqlite)
   DBURL=sqlite:$T/gpupool.db
-  start_srv A --db "$DBURL"
+  start_srv A --db "$DBURL" $SRV_FLAGS
   B_EP=$A_EP
   ;;
 pg)
@@ -84,15 +89,15 @@ pg)
   DB="fleet_$$"
   psql -q "$GPT_PG_URL/postgres" -c "CREATE DATABASE $DB" >/dev/null || { no "CREATE DATABASE $DB"; exit 1; }
   DBURL=$GPT_PG_URL/$DB
-  start_srv A --db "$DBURL"
-  start_srv B --db "$DBURL"
+  start_srv A --db "$DBURL" $SRV_FLAGS
+  start_srv B --db "$DBURL" $SRV_FLAGS
   ;;
 tls)
   [ -x "$SECTOOL" ] || { echo "test-fleet: $SECTOOL is not built" >&2; exit 1; }
   sed "s|@RG@|$RG|g" tests/fleet/principals.txt >"$T/principals.txt"
   "$SECTOOL" setup "$T" "$T/principals.txt" >/dev/null || exit 1
   . "$T/vars"
-  start_srv A --db "sqlite:$T/gpupool.db" --tls-cert "$T/server.pem" --tls-key "$T/server.key" --auth tokens \
+  start_srv A --db "sqlite:$T/gpupool.db" $SRV_FLAGS --tls-cert "$T/server.pem" --tls-key "$T/server.key" --auth tokens \
     --tokens-file "$T/tokens"
   B_EP=$A_EP
   CURL_CA="--cacert $T/ca.pem"
@@ -143,8 +148,8 @@ if [ "$MODE" = tls ]; then
   eq "$(mstate "$A_EP" node-1)" Applying "its own machine is registered (dry run: Applying)"
   # a pool change reaches it through the long-poll over https (the interval is 30 s)
   start=$(now_ms)
-  expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml \
-    --token "$tok_admin"
+  expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --no-wait \
+    --labels team=ml --token="$tok_admin" # (= : a token may start with -)
   wait_for 30 "grep -q 'plan: generation 2' '$T/n1/log'" && ok || no "no wake-up over https"
   took=$(($(now_ms) - start))
   [ "$took" -lt 15000 ] && ok || no "the plan change took $took ms over https"
@@ -208,7 +213,7 @@ wait_for 30 "test \$(held_total) = 2" && ok || no "the agents' long-polls are no
 # A label change through A: a new generation. node-2's long-poll (held on B on PostgreSQL) answers at
 # once; node-2 applies it without a drain (labels need no idle GPUs), node-1 shows it in a dry run.
 start=$(now_ms)
-expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml
+expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml --no-wait
 wait_for 30 "grep -q 'plan: generation 2' '$T/n2/log'" && ok || no "node-2 did not get generation 2"
 took=$(($(now_ms) - start))
 [ "$took" -lt 10000 ] && ok || no "node-2 got the change after $took ms: no long-poll wake-up"
@@ -274,7 +279,7 @@ eval "victim_ep=\$${victim}_EP"
 kill_srv "$victim" KILL
 echo "ecc 2 3" >>"$T/n2/events"
 sleep 3
-start_srv "$victim" --db "$DBURL"
+start_srv "$victim" --db "$DBURL" $SRV_FLAGS
 wait_for 90 "test \"\$(mfield $A_EP node-2 'properties|status|gpus|2|health')\" = Degraded" && ok ||
   no "node-2's health change made while its gpupoold was away was not reported"
 eq "$(mstate "$victim_ep" node-2)" Unhealthy "node-2 still Unhealthy after the restart"
@@ -283,7 +288,7 @@ eq "$(mfield "$victim_ep" node-2 'properties|status|appliedGeneration')" 2 "node
 nodes_eq "$victim_ep" total 2
 wait_for 120 "test \$(held_total) = 2" && ok || no "the long-polls did not resume after the restart ($(held_total))"
 start=$(now_ms)
-expect 0 "nodepool update after the restart" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ai
+expect 0 "nodepool update after the restart" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ai --no-wait
 wait_for 30 "grep -q 'plan: generation 3' '$T/n2/log'" && ok || no "node-2 did not get generation 3"
 wait_for 30 "grep -q 'plan: generation 3' '$T/n1/log'" && ok || no "node-1 did not get generation 3"
 took=$(($(now_ms) - start))
