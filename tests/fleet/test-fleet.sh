@@ -230,11 +230,11 @@ if [ "$MODE" = tls ]; then
   # a pool change reaches it through the long-poll over https (the interval is 30 s)
   start=$(now_ms)
   expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml \
-    --token "$tok_admin"
+    --token="$tok_admin" --no-wait # node-1 (a dry run) never applies: the rollout waits for it
   wait_for 30 "grep -q 'plan: generation 2' '$T/n1/log'" && ok || no "no wake-up over https"
   took=$(($(now_ms) - start))
   [ "$took" -lt 15000 ] && ok || no "the plan change took $took ms over https"
-  if grep -qF "$tok_agent_node1" "$T/A.log" "$T/n1/log" "$T/x1/log"; then no "a token reached a log"; else ok; fi
+  if grep -qF -e "$tok_agent_node1" "$T/A.log" "$T/n1/log" "$T/x1/log"; then no "a token reached a log"; else ok; fi
   stop_agent n1
   stop_agent x1
   kill_srv A TERM
@@ -291,10 +291,14 @@ held_total() {
 wait_for 30 "test \$(held_total) = 2" && ok || no "the agents' long-polls are not held ($(held_total))"
 
 # ---- a pool change wakes the agents ----------------------------------------------------------------
-# A label change through A: a new generation. node-2's long-poll (held on B on PostgreSQL) answers at
-# once; node-2 applies it without a drain (labels need no idle GPUs), node-1 shows it in a dry run.
+# A label change through A: a new generation, rolled out. node-2 (it applied generation 1: a label is
+# InPlace) and node-1 (it applied nothing: a batch of its own, maxUnavailable 1) get it at once.
+# node-2's long-poll (held on B on PostgreSQL) answers at once; node-2 applies it without a drain
+# (labels need no idle GPUs), node-1 shows it in a dry run. node-1 never applies, so the rollout
+# waits for it (--no-wait) until it is aborted below.
 start=$(now_ms)
-expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml
+expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml \
+  --no-wait
 wait_for 30 "grep -q 'plan: generation 2' '$T/n2/log'" && ok || no "node-2 did not get generation 2"
 took=$(($(now_ms) - start))
 [ "$took" -lt 10000 ] && ok || no "node-2 got the change after $took ms: no long-poll wake-up"
@@ -302,11 +306,22 @@ wait_for 30 "grep -q 'plan: generation 2' '$T/n1/log'" && ok || no "node-1 did n
 wait_for 60 "test \"\$(mfield $A_EP node-2 'properties|status|appliedGeneration')\" = 2" && ok ||
   no "node-2 did not report generation 2 applied"
 eq "$(mstate "$A_EP" node-2)" Conformant "node-2 Conformant at generation 2"
-contains "$T/n2/log" "generation 2: no MIG layout, driver or driver mode change; no drain" "node-2: no drain for labels"
+contains "$T/n2/log" "generation 2: class InPlace: nodeLabels[team] is added; no drain" "node-2: no drain for labels"
 eq "$(grep -c '^drain' "$T/n2/calls")" 1 "node-2 drained once in all"
 eq "$(mstate "$B_EP" node-1)" Applying "node-1 (dry run) still Applying"
 eq "$(mfield "$B_EP" node-1 'properties|status|targetGeneration')" 2 "node-1 targetGeneration"
 wait_for 30 "grep -q 'dry-run: generation 2 would be applied' '$T/n1/log'" && ok || no "node-1: no dry run of 2"
+pfield() { # pfield EP PATH: a field of the pool
+  api "$1" "$POOL" "$T/pool.json" >/dev/null
+  val "$T/pool.json" "$2"
+}
+eq "$(pfield "$A_EP" 'properties|status|rollout|state')" Progressing "the rollout waits for node-1"
+wait_for 10 "test \"\$(pfield $A_EP 'properties|status|rollout|updated')\" = 1" && ok ||
+  no "the rollout does not count node-2 back at generation 2"
+eq "$(curl -s -o "$T/body" -w '%{http_code}' -X POST $CURL_CA ${CURL_AUTH:+-H "$CURL_AUTH"} \
+  "$A_EP$POOL/abort?api-version=$API")" 202 "abort the rollout"
+eq "$(pfield "$B_EP" 'properties|status|rollout|state')" Aborted "the rollout Aborted"
+eq "$(pfield "$B_EP" 'properties|provisioningState')" Canceled "the pool Canceled"
 
 # ---- GPU health ------------------------------------------------------------------------------------
 # An Application-class Xid (13) changes nothing: no report of its own, the machine as it was.
@@ -369,7 +384,7 @@ eq "$(mfield "$victim_ep" node-2 'properties|status|appliedGeneration')" 2 "node
 nodes_eq "$victim_ep" total 2
 wait_for 120 "test \$(held_total) = 2" && ok || no "the long-polls did not resume after the restart ($(held_total))"
 start=$(now_ms)
-expect 0 "nodepool update after the restart" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ai
+expect 0 "nodepool update after the restart" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ai --no-wait
 wait_for 30 "grep -q 'plan: generation 3' '$T/n2/log'" && ok || no "node-2 did not get generation 3"
 wait_for 30 "grep -q 'plan: generation 3' '$T/n1/log'" && ok || no "node-1 did not get generation 3"
 took=$(($(now_ms) - start))
