@@ -295,7 +295,7 @@ static size_t run_due(gpd_reconciler *rc, int64_t now, bool *stuck) {
     if (out[nout].r.status) {
       results[done] = out[nout].r;
       idx[done++] = i;
-    } else if (!out[nout].again) {
+    } else if (!out[nout].again && !out[nout].forget) {
       *stuck = true;
     }
     nout++;
@@ -319,12 +319,13 @@ static size_t run_due(gpd_reconciler *rc, int64_t now, bool *stuck) {
       h->op.not_before_ms = gpd_now_ms() + IDLE_POLL_MS;
     }
   }
-  /* Ended (or, when the lease was lost meanwhile, left to its new owner): no longer held. */
-  for (size_t k = ended ? done : 0; k-- > 0;) {
-    size_t i = 0;
-    while (at[i] != idx[k])
-      i++;
-    if (!out[i].again) drop_held(rc, idx[k]);
+  /* Ended (or, when the lease was lost meanwhile, left to its new owner), or ended elsewhere (an
+   * abort): no longer held. at[] grows with i, so dropping from the end keeps the others' places. */
+  for (size_t i = nout; i-- > 0;) {
+    bool written = false;
+    for (size_t k = 0; ended && k < done; k++)
+      if (idx[k] == at[i]) written = true;
+    if ((written && !out[i].again) || out[i].forget) drop_held(rc, at[i]);
   }
   for (size_t i = 0; i < nout; i++)
     gpd_outcome_clear(&out[i]);

@@ -312,6 +312,9 @@ bool gpd_rollout_continue(gpd_server *srv, const gpd_operation *op, const gpd_re
   if (strcmp(ro.op_id, op->id) == 0 && strcmp(ro.state, "Progressing") == 0) {
     step(srv, op, p, &ro, held_lease_until, o);
     decided = true;
+  } else if (strcmp(ro.op_id, op->id) == 0) {
+    o->forget = true; /* aborted meanwhile: the abort ended the operation */
+    decided = true;
   } else if (plan_unchanged && (strcmp(ro.state, "Halted") == 0 || strcmp(ro.state, "Aborted") == 0)) {
     json_t *doc = json_loads(ro.doc, 0, NULL);
     if (doc && num(doc, "toGeneration") == row->plan_generation) {
@@ -379,11 +382,11 @@ json_t *gpd_rollout_status(const gpd_rollout *r, const gp_machine_counts *counts
     return json_pack("{s:s,s:n,s:n,s:n,s:i,s:i,s:[],s:n}", "state", "Idle", "fromGeneration", "toGeneration", "class",
                      "updated", 0, "pending", 0, "failed", "reason");
   json_t *failed = json_object_get(doc, "failed");
-  json_t *v = json_pack("{s:s,s:O?,s:O?,s:O?,s:O?,s:O?,s:O,s:O?}", "state", r->state, "fromGeneration",
+  failed = json_is_array(failed) ? json_incref(failed) : json_array();
+  json_t *v = json_pack("{s:s,s:O?,s:O?,s:O?,s:O?,s:O?,s:o,s:O?}", "state", r->state, "fromGeneration",
                         json_object_get(doc, "fromGeneration"), "toGeneration", json_object_get(doc, "toGeneration"),
                         "class", json_object_get(doc, "class"), "updated", json_object_get(doc, "updated"), "pending",
-                        json_object_get(doc, "pending"), "failed", json_is_array(failed) ? failed : json_array(),
-                        "reason", json_object_get(doc, "reason"));
+                        json_object_get(doc, "pending"), "failed", failed, "reason", json_object_get(doc, "reason"));
   json_decref(doc);
   if (v && counts && strcmp(r->state, "Completed") == 0) {
     int64_t total = 0;

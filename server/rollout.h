@@ -23,6 +23,7 @@ typedef struct {
   bool again; /* the operation goes on: run it again at again_ms (a rollout) */
   int64_t again_ms;
   bool trouble; /* the store failed: retried later */
+  bool forget;  /* the operation was ended by someone else (an abort): nothing to write, let it go */
 } gpd_outcome;
 
 void gpd_outcome_clear(gpd_outcome *o);

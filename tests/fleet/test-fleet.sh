@@ -70,18 +70,13 @@ gauge() { # gauge EP NAME: the value of an unlabelled gauge
 puts_of() { cat "$T"/*.log 2>/dev/null | grep -c "PUT $MACHINES/$1?api-version=$API 20[01]"; }
 
 T4=$ROOT/tests/agent/gpus/t4x4.json
-# A pool change is a rollout, and node-1 runs without --execute: it never applies, so the rollout
-# waits for it until drainTimeoutInMinutes + 10 minutes and halts. The pool's updates do not wait
-# (--no-wait), and a rollout minute of 100 ms makes that halt come after 4 s, before the next update
-# (a PUT while a rollout progresses is refused). Rollouts themselves: tests/rollout/.
-SRV_FLAGS="--rollout-minute-ms 100"
 
 # ---------------------------------------------------------------------------------------------------
 # The servers: SQLite (one), PostgreSQL (replicas A and B on a fresh database), or https with tokens.
 case $MODE in
 sqlite)
   DBURL=sqlite:$T/gpupool.db
-  start_srv A --db "$DBURL" $SRV_FLAGS
+  start_srv A --db "$DBURL"
   B_EP=$A_EP
   ;;
 pg)
@@ -89,15 +84,15 @@ pg)
   DB="fleet_$$"
   psql -q "$GPT_PG_URL/postgres" -c "CREATE DATABASE $DB" >/dev/null || { no "CREATE DATABASE $DB"; exit 1; }
   DBURL=$GPT_PG_URL/$DB
-  start_srv A --db "$DBURL" $SRV_FLAGS
-  start_srv B --db "$DBURL" $SRV_FLAGS
+  start_srv A --db "$DBURL"
+  start_srv B --db "$DBURL"
   ;;
 tls)
   [ -x "$SECTOOL" ] || { echo "test-fleet: $SECTOOL is not built" >&2; exit 1; }
   sed "s|@RG@|$RG|g" tests/fleet/principals.txt >"$T/principals.txt"
   "$SECTOOL" setup "$T" "$T/principals.txt" >/dev/null || exit 1
   . "$T/vars"
-  start_srv A --db "sqlite:$T/gpupool.db" $SRV_FLAGS --tls-cert "$T/server.pem" --tls-key "$T/server.key" --auth tokens \
+  start_srv A --db "sqlite:$T/gpupool.db" --tls-cert "$T/server.pem" --tls-key "$T/server.key" --auth tokens \
     --tokens-file "$T/tokens"
   B_EP=$A_EP
   CURL_CA="--cacert $T/ca.pem"
@@ -148,12 +143,12 @@ if [ "$MODE" = tls ]; then
   eq "$(mstate "$A_EP" node-1)" Applying "its own machine is registered (dry run: Applying)"
   # a pool change reaches it through the long-poll over https (the interval is 30 s)
   start=$(now_ms)
-  expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --no-wait \
-    --labels team=ml --token="$tok_admin" # (= : a token may start with -)
+  expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml \
+    --token="$tok_admin" --no-wait # node-1 (a dry run) never applies: the rollout waits for it
   wait_for 30 "grep -q 'plan: generation 2' '$T/n1/log'" && ok || no "no wake-up over https"
   took=$(($(now_ms) - start))
   [ "$took" -lt 15000 ] && ok || no "the plan change took $took ms over https"
-  if grep -qF "$tok_agent_node1" "$T/A.log" "$T/n1/log" "$T/x1/log"; then no "a token reached a log"; else ok; fi
+  if grep -qF -e "$tok_agent_node1" "$T/A.log" "$T/n1/log" "$T/x1/log"; then no "a token reached a log"; else ok; fi
   stop_agent n1
   stop_agent x1
   kill_srv A TERM
@@ -210,10 +205,14 @@ held_total() {
 wait_for 30 "test \$(held_total) = 2" && ok || no "the agents' long-polls are not held ($(held_total))"
 
 # ---- a pool change wakes the agents ----------------------------------------------------------------
-# A label change through A: a new generation. node-2's long-poll (held on B on PostgreSQL) answers at
-# once; node-2 applies it without a drain (labels need no idle GPUs), node-1 shows it in a dry run.
+# A label change through A: a new generation, rolled out. node-2 (it applied generation 1: a label is
+# InPlace) and node-1 (it applied nothing: a batch of its own, maxUnavailable 1) get it at once.
+# node-2's long-poll (held on B on PostgreSQL) answers at once; node-2 applies it without a drain
+# (labels need no idle GPUs), node-1 shows it in a dry run. node-1 never applies, so the rollout
+# waits for it (--no-wait) until it is aborted below.
 start=$(now_ms)
-expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml --no-wait
+expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml \
+  --no-wait
 wait_for 30 "grep -q 'plan: generation 2' '$T/n2/log'" && ok || no "node-2 did not get generation 2"
 took=$(($(now_ms) - start))
 [ "$took" -lt 10000 ] && ok || no "node-2 got the change after $took ms: no long-poll wake-up"
@@ -221,11 +220,22 @@ wait_for 30 "grep -q 'plan: generation 2' '$T/n1/log'" && ok || no "node-1 did n
 wait_for 60 "test \"\$(mfield $A_EP node-2 'properties|status|appliedGeneration')\" = 2" && ok ||
   no "node-2 did not report generation 2 applied"
 eq "$(mstate "$A_EP" node-2)" Conformant "node-2 Conformant at generation 2"
-grep -q 'generation 2: class InPlace: .*; no drain$' "$T/n2/log" && ok || no "node-2: no drain for labels (class InPlace): $(grep 'generation 2:' "$T/n2/log" | head -1)"
+contains "$T/n2/log" "generation 2: class InPlace: nodeLabels[team] is added; no drain" "node-2: no drain for labels"
 eq "$(grep -c '^drain' "$T/n2/calls")" 1 "node-2 drained once in all"
 eq "$(mstate "$B_EP" node-1)" Applying "node-1 (dry run) still Applying"
 eq "$(mfield "$B_EP" node-1 'properties|status|targetGeneration')" 2 "node-1 targetGeneration"
 wait_for 30 "grep -q 'dry-run: generation 2 would be applied' '$T/n1/log'" && ok || no "node-1: no dry run of 2"
+pfield() { # pfield EP PATH: a field of the pool
+  api "$1" "$POOL" "$T/pool.json" >/dev/null
+  val "$T/pool.json" "$2"
+}
+eq "$(pfield "$A_EP" 'properties|status|rollout|state')" Progressing "the rollout waits for node-1"
+wait_for 10 "test \"\$(pfield $A_EP 'properties|status|rollout|updated')\" = 1" && ok ||
+  no "the rollout does not count node-2 back at generation 2"
+eq "$(curl -s -o "$T/body" -w '%{http_code}' -X POST $CURL_CA ${CURL_AUTH:+-H "$CURL_AUTH"} \
+  "$A_EP$POOL/abort?api-version=$API")" 202 "abort the rollout"
+eq "$(pfield "$B_EP" 'properties|status|rollout|state')" Aborted "the rollout Aborted"
+eq "$(pfield "$B_EP" 'properties|provisioningState')" Canceled "the pool Canceled"
 
 # ---- GPU health ------------------------------------------------------------------------------------
 # An Application-class Xid (13) changes nothing: no report of its own, the machine as it was.
@@ -279,7 +289,7 @@ eval "victim_ep=\$${victim}_EP"
 kill_srv "$victim" KILL
 echo "ecc 2 3" >>"$T/n2/events"
 sleep 3
-start_srv "$victim" --db "$DBURL" $SRV_FLAGS
+start_srv "$victim" --db "$DBURL"
 wait_for 90 "test \"\$(mfield $A_EP node-2 'properties|status|gpus|2|health')\" = Degraded" && ok ||
   no "node-2's health change made while its gpupoold was away was not reported"
 eq "$(mstate "$victim_ep" node-2)" Unhealthy "node-2 still Unhealthy after the restart"
