@@ -210,6 +210,16 @@ static void test_budget_spent_by_late_machine(void **state) {
   f.m[3] = (gp_rollout_machine){"late", GP_MACHINE_CONFORMANT, 2, 2, GP_DISRUPTION_NONE, false, 0};
   assert_int_equal(step(&f), GP_ROLLOUT_MOVE);
   assert_int_equal(f.d.nbatch, 2);
+  /* a machine moved freely (a label: InPlace) still applying, or one down at the new generation, is
+   * not out because of the rollout: the budget is whole */
+  fleet_init(&f, names, 4, 2);
+  f.m[3] = (gp_rollout_machine){"late", GP_MACHINE_APPLYING, 1, 2, GP_DISRUPTION_IN_PLACE, false, 0};
+  assert_int_equal(step(&f), GP_ROLLOUT_MOVE);
+  assert_int_equal(f.d.nbatch, 2);
+  fleet_init(&f, names, 4, 2);
+  f.m[3] = (gp_rollout_machine){"late", GP_MACHINE_NOT_REPORTING, 1, 2, GP_DISRUPTION_REBOOT, false, 0};
+  assert_int_equal(step(&f), GP_ROLLOUT_MOVE);
+  assert_int_equal(f.d.nbatch, 2);
   /* budget all spent: nothing moves */
   fleet_init(&f, names, 4, 1);
   f.m[3] = (gp_rollout_machine){"late", GP_MACHINE_DRIFTED, 2, 2, GP_DISRUPTION_RESTART, false, 0};
