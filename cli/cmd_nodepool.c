@@ -1,7 +1,8 @@
-/* cmd_nodepool.c - `gpupool nodepool add|update|show|list|delete|plan`: agent pools of a managed
- * cluster, with az aks nodepool's flags (the seed's spellings as aliases). Writes wait for their
- * operation unless --no-wait; update is GET-modify-PUT with If-Match sending only what changed;
- * `update --dry-run` sends the same body to the pool's what-if instead, and writes nothing. */
+/* cmd_nodepool.c - `gpupool nodepool add|update|show|list|delete|plan|abort`: agent pools of a
+ * managed cluster, with az aks nodepool's flags (the seed's spellings as aliases). Writes wait for
+ * their operation (a rollout's end) unless --no-wait; update is GET-modify-PUT with If-Match sending
+ * only what changed; `update --dry-run` sends the same body to the pool's what-if instead, and
+ * writes nothing; abort stops a progressing rollout where it stands. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@ enum {
   NP_TAGS,
   NP_NO_WAIT,
   NP_DRY_RUN,
+  NP_MAX_UNAVAILABLE,
+  NP_DRAIN_TIMEOUT,
+  NP_NODE_SOAK,
   NP_ALL
 };
 
@@ -76,6 +80,14 @@ static const cli_opt np_opts[NP_ALL] = {
     [NP_DRY_RUN] = {"dry-run", 0, NULL, OPT_FLAG, NULL,
                     "change nothing: say what the update would do to the pool's nodes (its disruption class, the "
                     "plan's changes, the machines of each class)"},
+    [NP_MAX_UNAVAILABLE] = {"max-unavailable", 0, NULL, OPT_VALUE, "N|N%",
+                            "rollouts: machines changed at once, a count (2) or a percent of the registered machines "
+                            "(25%); default 1"},
+    [NP_DRAIN_TIMEOUT] = {"drain-timeout", 0, NULL, OPT_VALUE, "MINUTES",
+                          "rollouts: how long a node's drain may take (default 30); a machine not back within it + 10 "
+                          "minutes halts the rollout"},
+    [NP_NODE_SOAK] = {"node-soak-duration", 0, NULL, OPT_VALUE, "MINUTES",
+                      "rollouts: wait after each batch is conformant before the next one (default 0)"},
 };
 
 /* Enum flag through the core's spelling table; on success sets *out to the canonical name. */
@@ -95,6 +107,32 @@ static bool kv_object(const char *cmd, const cli_val *v, int idx, json_t *obj) {
     json_object_set_new(obj, key, json_string(eq + 1));
   }
   return true;
+}
+
+/* A whole number of minutes for --FLAG into upgradeSettings.KEY; a usage error otherwise (the
+ * server checks the range). */
+static bool minutes_flag(const char *cmd, const cli_val *v, int idx, const char *key, json_t *us) {
+  if (!v[idx].set) return true;
+  char *end;
+  long n = strtol(v[idx].value, &end, 10);
+  if (*end || end == v[idx].value)
+    return cli_usage_error(cmd, "--%s takes a whole number of minutes, not '%s'", np_opts[idx].name, v[idx].value) == 0;
+  json_object_set_new(us, key, json_integer(n));
+  return true;
+}
+
+/* upgradeSettings (AKS's names) from --max-unavailable, --drain-timeout, --node-soak-duration:
+ * only those given, so an update keeps the others. maxUnavailable goes as the string it is ("2",
+ * "25%"): gpupoold says what it accepts, in one place. */
+static bool upgrade_settings(const char *cmd, const cli_val *v, json_t *p) {
+  json_t *us = json_object();
+  bool ok = minutes_flag(cmd, v, NP_DRAIN_TIMEOUT, "drainTimeoutInMinutes", us) &&
+            minutes_flag(cmd, v, NP_NODE_SOAK, "nodeSoakDurationInMinutes", us);
+  if (ok && v[NP_MAX_UNAVAILABLE].set)
+    json_object_set_new(us, "maxUnavailable", json_string(v[NP_MAX_UNAVAILABLE].value));
+  if (ok && json_object_size(us)) json_object_set(p, "upgradeSettings", us);
+  json_decref(us);
+  return ok;
 }
 
 /* The pool properties the flags ask for (only what was given). NULL after a usage error. */
@@ -168,6 +206,7 @@ static json_t *props_from_flags(const char *cmd, const cli_val *v) {
     }
     json_object_set_new(p, "nodeTaints", list);
   }
+  if (ok) ok = upgrade_settings(cmd, v, p);
   if (json_object_size(nv)) json_object_set(gpu, "nvidia", nv);
   if (json_object_size(gpu)) json_object_set(p, "gpuProfile", gpu);
   json_decref(nv);
@@ -262,6 +301,41 @@ static int np_whatif(const arm_ctx *c, const cli_args *a, json_t *props) {
   return rc;
 }
 
+/* The pool's rollout state ("" when the pool or the field is not there). */
+static void rollout_state(const arm_ctx *c, const cli_val *v, char *out, size_t size) {
+  char url[2048];
+  pool_url(c, v, url, sizeof url, "");
+  http_response r;
+  json_t *pool;
+  out[0] = 0;
+  if (arm_call(c, "GET", url, NULL, NULL, &r, &pool) && r.status == 200) {
+    const char *st = json_string_value(json_object_get(
+        json_object_get(json_object_get(json_object_get(pool, "properties"), "status"), "rollout"), "state"));
+    snprintf(out, size, "%s", st ? st : "");
+  }
+  json_decref(pool);
+  http_response_free(&r);
+}
+
+/* After a failed update: when the pool's rollout halted or still progresses, what the user can do
+ * next, in gpupool commands (the error alone says what happened, not how to go on). */
+static void rollout_hint(const arm_ctx *c, const cli_val *v) {
+  char st[32], pool[800];
+  rollout_state(c, v, st, sizeof st);
+  snprintf(pool, sizeof pool, "-g %s --cluster-name %s -n %s", v[NP_RG].value, v[NP_CLUSTER].value, v[NP_NAME].value);
+  if (!strcmp(st, "Halted"))
+    fprintf(stderr,
+            "The rollout of node pool '%s' is halted: no further machine moves. See which machines and why with "
+            "'gpupool nodepool show %s -o table'; once they are fixed, resume it by running the same update again; "
+            "roll back by updating to the earlier settings; or stop it with 'gpupool nodepool abort %s'.\n",
+            v[NP_NAME].value, pool, pool);
+  else if (!strcmp(st, "Progressing"))
+    fprintf(stderr,
+            "A rollout of node pool '%s' is in progress: follow it with 'gpupool nodepool show %s -o table' and "
+            "update once it ends, or stop it with 'gpupool nodepool abort %s'.\n",
+            v[NP_NAME].value, pool, pool);
+}
+
 static int np_update(cli_args *a) {
   const cli_val *v = a->v;
   const char *cmd = a->command;
@@ -295,11 +369,22 @@ static int np_update(cli_args *a) {
     char etag[300];
     const char *e = json_string_value(json_object_get(json_object_get(cur, "properties"), "eTag"));
     snprintf(etag, sizeof etag, "%s", g.etag[0] ? g.etag : (e ? e : "*"));
+    /* upgradeSettings goes as one object, as az sends it: the pool's, with the members the flags
+     * give changed. gpupoold replaces the whole object with what a PUT carries (and drops it when
+     * a PUT omits it), so an update that says nothing about rollouts must not lose them. */
+    json_t *us = json_object_get(props, "upgradeSettings");
+    const json_t *cur_us = json_object_get(json_object_get(cur, "properties"), "upgradeSettings");
+    if (json_is_object(cur_us)) {
+      json_t *merged = json_deep_copy(cur_us);
+      if (merged && us) json_object_update(merged, us);
+      if (merged) json_object_set_new(props, "upgradeSettings", merged);
+    }
     json_t *body = json_pack("{s:O}", "properties", props);
     http_conditions cond = {etag, NULL};
     rc = arm_write(&c, "PUT", url, body, &cond, v[NP_NO_WAIT].set, url, KIND_NODEPOOL);
     json_decref(body);
     if (rc == CLI_OK && !v[NP_NO_WAIT].set) plan_warnings(&c, v);
+    if (rc == CLI_ERROR) rollout_hint(&c, v);
   }
   json_decref(cur);
   json_decref(props);
@@ -332,6 +417,42 @@ static int np_delete(cli_args *a) {
   return arm_write(&c, "DELETE", url, NULL, NULL, v[NP_NO_WAIT].set, NULL, KIND_OPERATION);
 }
 
+/* POST …/abort (AKS's operation-abort): 202 stops the rollout where it stands, then the pool is
+ * shown (its rollout Aborted); 409 means there is nothing to stop, said in gpupool's words. The
+ * pool's operation ends Canceled: that is the point, so it is not waited for as an error. */
+static int np_abort(cli_args *a) {
+  const cli_val *v = a->v;
+  arm_ctx c;
+  arm_init(&c, a);
+  char url[2048], get_url[2048];
+  pool_url(&c, v, url, sizeof url, "/abort");
+  pool_url(&c, v, get_url, sizeof get_url, "");
+  http_response r;
+  json_t *body;
+  if (!arm_call(&c, "POST", url, NULL, NULL, &r, &body)) {
+    http_response_free(&r);
+    return CLI_ERROR;
+  }
+  int rc;
+  if (r.status == 409) {
+    arm_print_error(&r, body);
+    char st[32];
+    rollout_state(&c, v, st, sizeof st);
+    fprintf(stderr,
+            "Nothing to abort: node pool '%s' has no rollout in progress (rollout state: %s). See it with 'gpupool "
+            "nodepool show -g %s --cluster-name %s -n %s -o table'.\n",
+            v[NP_NAME].value, st[0] ? st : "Idle", v[NP_RG].value, v[NP_CLUSTER].value, v[NP_NAME].value);
+    rc = CLI_ERROR;
+  } else if (r.status >= 400) {
+    rc = arm_print_error(&r, body);
+  } else {
+    rc = arm_show(&c, get_url, KIND_NODEPOOL);
+  }
+  json_decref(body);
+  http_response_free(&r);
+  return rc;
+}
+
 static int np_list(cli_args *a) {
   arm_ctx c;
   arm_init(&c, a);
@@ -342,14 +463,15 @@ static int np_list(cli_args *a) {
   return arm_list(&c, url, KIND_NODEPOOL);
 }
 
-static const int add_opts[] = {NP_RG,      NP_CLUSTER, NP_NAME,     NP_SIZE,         NP_COUNT_,
-                               NP_K8S,     NP_OS_TYPE, NP_OS_SKU,   NP_MODE,         NP_DRIVER,
-                               NP_MANAGED, NP_GIP,     NP_STRATEGY, NP_MIG_PROFILES, NP_DRIVER_MODE,
-                               NP_LABELS,  NP_TAINTS,  NP_TAGS,     NP_NO_WAIT,      CLI_END};
+static const int add_opts[] = {NP_RG,       NP_CLUSTER,         NP_NAME,          NP_SIZE,      NP_COUNT_,  NP_K8S,
+                               NP_OS_TYPE,  NP_OS_SKU,          NP_MODE,          NP_DRIVER,    NP_MANAGED, NP_GIP,
+                               NP_STRATEGY, NP_MIG_PROFILES,    NP_DRIVER_MODE,   NP_LABELS,    NP_TAINTS,  NP_TAGS,
+                               NP_NO_WAIT,  NP_MAX_UNAVAILABLE, NP_DRAIN_TIMEOUT, NP_NODE_SOAK, CLI_END};
 static const int add_req[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_SIZE, CLI_END};
-static const int update_opts[] = {NP_RG,   NP_CLUSTER, NP_NAME,     NP_COUNT_,      NP_K8S,    NP_OS_SKU,
-                                  NP_MODE, NP_MANAGED, NP_STRATEGY, NP_DRIVER_MODE, NP_LABELS, NP_TAINTS,
-                                  NP_TAGS, NP_NO_WAIT, NP_DRY_RUN,  CLI_END};
+static const int update_opts[] = {NP_RG,   NP_CLUSTER, NP_NAME,     NP_COUNT_,          NP_K8S,           NP_OS_SKU,
+                                  NP_MODE, NP_MANAGED, NP_STRATEGY, NP_DRIVER_MODE,     NP_LABELS,        NP_TAINTS,
+                                  NP_TAGS, NP_NO_WAIT, NP_DRY_RUN,  NP_MAX_UNAVAILABLE, NP_DRAIN_TIMEOUT, NP_NODE_SOAK,
+                                  CLI_END};
 static const int pool_opts[] = {NP_RG, NP_CLUSTER, NP_NAME, CLI_END};
 static const int delete_opts[] = {NP_RG, NP_CLUSTER, NP_NAME, NP_NO_WAIT, CLI_END};
 static const int list_opts[] = {NP_RG, NP_CLUSTER, CLI_END};
@@ -360,7 +482,19 @@ static const char update_epilog[] =
     "and "
     "how many of the pool's machines each class would touch, each from the plan it applied. -o table: one line per "
     "change, then the machines per class. Exit status: 0, or 1 when the update would be refused (the error on "
-    "stderr).\n";
+    "stderr).\n"
+    "\n"
+    "A change that reaches the nodes rolls out in batches of --max-unavailable machines: each drains (when the class "
+    "needs it), applies, checks and comes back Conformant before the next batch moves. The update waits for the "
+    "rollout to end (--no-wait returns at once; 'gpupool nodepool show -o table' follows it). A machine that turns "
+    "Unhealthy or is not back in time halts the rollout: exit 1 with the machines named. Running the same update "
+    "again resumes it; updating to the earlier settings rolls back; 'gpupool nodepool abort' stops it.\n";
+
+static const char abort_epilog[] =
+    "Stops the pool's progressing rollout where it stands: machines already moved keep their new plan, no further "
+    "machine moves, the pool's operation ends Canceled and its rollout state is Aborted. Resume by running the same "
+    "'gpupool nodepool update' again; roll back by updating to the earlier settings. Prints the pool. Exit status: 0; "
+    "1 when no rollout is in progress (nothing changed).\n";
 
 static const cli_command commands[] = {
     {"add", "add a node pool",
@@ -370,7 +504,10 @@ static const cli_command commands[] = {
      "Updates a node pool: GET, then PUT with If-Match carrying only the settings given here. --dry-run changes "
      "nothing and says what the update would do to the pool's nodes.",
      update_opts, pool_opts, 0, update_epilog, np_update},
-    {"show", "show a node pool", "Shows a node pool.", pool_opts, pool_opts, 0, NULL, np_show},
+    {"show", "show a node pool",
+     "Shows a node pool. -o table: its settings, its nodes by state, and its rollout: generation from -> to, the "
+     "disruption class, the machines updated, pending and failed, the rollout settings and why it halted.",
+     pool_opts, pool_opts, 0, NULL, np_show},
     {"list", "list the node pools of a cluster", "Lists the node pools of a managed cluster.", list_opts, list_opts, 0,
      NULL, np_list},
     {"delete", "delete a node pool", "Deletes a node pool. Asks first on a terminal; elsewhere needs --yes.",
@@ -379,6 +516,11 @@ static const cli_command commands[] = {
      "Shows the pool's install plan: components, versions, the MIG layout of each GPU (a picture with -o table), "
      "allocatable resources, decisions. -o tsv: one line per component (name, version, image, args).",
      pool_opts, pool_opts, 0, NULL, np_plan},
+    {"abort", "stop a node pool's rollout",
+     "Aborts the rollout in progress on a node pool (az aks nodepool operation-abort).", pool_opts, pool_opts, 0,
+     abort_epilog, np_abort},
+    {"operation-abort", "stop a node pool's rollout (az's name)", "The same as 'gpupool nodepool abort'.", pool_opts,
+     pool_opts, CLI_HIDDEN, abort_epilog, np_abort},
 };
 
 const cli_group cli_group_nodepool = {"nodepool",

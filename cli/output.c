@@ -205,6 +205,40 @@ static void nodes_table(const json_t *pool) {
     free(cells[i]);
 }
 
+/* A pool's rollout (status.rollout, preview api-versions) under its nodes: one line of state,
+ * generations, class and counts, the machines that failed, why it halted, and the settings that
+ * pace it. Nothing when the gpupoold does not report rollouts. */
+static void rollout_table(const json_t *pool) {
+  static const char *const keys[] = {"state",   "fromGeneration", "toGeneration", "class",
+                                     "updated", "pending",        "failed"};
+  static const char *const h[] = {"Rollout", "From", "To", "Class", "Updated", "Pending", "Failed"};
+  const json_t *ro = json_object_get(json_object_get(pool, "status"), "rollout");
+  if (!json_is_object(ro)) return;
+  const char *state = json_string_value(json_object_get(ro, "state"));
+  putchar('\n');
+  if (state && !strcmp(state, "Idle")) {
+    puts("Rollout: Idle (no change has rolled out to the pool's machines yet)");
+  } else {
+    char *cells[7], **row = cells;
+    for (size_t i = 0; i < 7; i++)
+      cells[i] = scalar_text(json_object_get(ro, keys[i]));
+    out_grid(h, 7, &row, 1);
+    for (size_t i = 0; i < 7; i++)
+      free(cells[i]);
+  }
+  const char *reason = json_string_value(json_object_get(ro, "reason"));
+  if (reason && *reason) printf("Reason: %s\n", reason);
+  const json_t *us = json_object_get(pool, "upgradeSettings");
+  char *mu = scalar_text(json_object_get(us, "maxUnavailable")),
+       *dt = scalar_text(json_object_get(us, "drainTimeoutInMinutes")),
+       *ns = scalar_text(json_object_get(us, "nodeSoakDurationInMinutes"));
+  printf("Settings: maxUnavailable %s, drainTimeoutInMinutes %s, nodeSoakDurationInMinutes %s\n", mu && *mu ? mu : "1",
+         dt && *dt ? dt : "30", ns && *ns ? ns : "0");
+  free(mu);
+  free(dt);
+  free(ns);
+}
+
 bool out_color(void) {
   const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
   return isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
@@ -556,7 +590,10 @@ int out_print(const char *format, out_kind kind, const json_t *value, int is_lis
                                             [KIND_DIFF] = NULL};
     table_of(cols_of[kind] ? cols_of[kind] : op_cols, items);
     json_decref(items);
-    if (kind == KIND_NODEPOOL && !is_list) nodes_table(view);
+    if (kind == KIND_NODEPOOL && !is_list) {
+      nodes_table(view);
+      rollout_table(view);
+    }
   }
   json_decref(view);
   return rc;

@@ -68,6 +68,7 @@ STUB(gpd_gpu_vm_size_get)
 STUB(gpd_ui_root)
 STUB(gpd_ui_get)
 STUB(gpd_pool_whatif)
+STUB(gpd_pool_abort)
 
 static gpd_credentials *creds;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gpupool/pool.h"
+#include "gpupool/rollout.h"
 #include "json_util.h"
 
 #define MAX_NAME 256
@@ -38,7 +39,8 @@ static const char *const modelled[] = {"count",
                                        "eTag",
                                        "currentOrchestratorVersion",
                                        "nodeImageVersion",
-                                       "status", /* the server's: status.nodes (machines) */
+                                       "status",          /* the server's: status.nodes (machines) */
+                                       "upgradeSettings", /* checked here, then kept with the unknown ones */
                                        NULL};
 static const char *const top_known[] = {"name", "id", "type", "properties", "systemData", "etag", NULL};
 
@@ -372,6 +374,15 @@ static gp_pool_request *parse_fields(const json_t *props, const json_t *top, gp_
   if (top) r->extra_top = gpj_copy_without(top, top_known);
   if (!r->extra || (top && !r->extra_top)) err->oom = true;
   if (r->extra) refuse_component_switches(r->extra, path, r, err);
+  /* upgradeSettings is named canonically (so the rollouts find it), checked, and then stored and
+   * echoed as given like any other property: its other members (maxSurge, ...) included. */
+  const json_t *us = json_object_get(props, "upgradeSettings");
+  gp_upgrade_settings settings;
+  char us_path[GP_PATH_MAX];
+  gpj_path(us_path, sizeof us_path, path, "upgradeSettings");
+  if (!gp_upgrade_settings_parse(us, us_path, &settings, err)) r->invalid = true;
+  if (us && !json_is_null(us) && r->extra && json_object_set(r->extra, "upgradeSettings", (json_t *)us))
+    err->oom = true;
   if (r->extra_top) refuse_component_switches(r->extra_top, "", r, err);
   if (!ok || err->oom) {
     gp_pool_request_free(r);

@@ -25,7 +25,7 @@ $(B)/tests/http-%: tests/http/%.c $(HTTP_TEST_COMMON) $(wildcard tests/http/*.h)
 	  $(HTTP_TEST_COMMON) $(shell pkg-config --libs $(HTTP_TEST_PKGS)) -lpthread $(LDFLAGS)
 
 HTTP_TESTS := $(B)/tests/http-runner $(B)/tests/http-durability $(B)/tests/http-race $(B)/tests/http-heartbeats \
-              $(B)/tests/http-upgrade $(B)/tests/http-whatif_store
+              $(B)/tests/http-upgrade $(B)/tests/http-whatif_store $(B)/tests/http-rollout_restart
 PG_HTTP_TESTS := $(B)/tests/http-replicas $(B)/tests/http-pg_restart
 
 # Each suite starts its own gpupoold on a free loopback port with a fresh database.
@@ -36,6 +36,7 @@ test-server: $(B)/gpupoold $(HTTP_TESTS)
 	@echo "== http heartbeats"; $(B)/tests/http-heartbeats --server $(B)/gpupoold
 	@echo "== http store upgrade"; $(B)/tests/http-upgrade --server $(B)/gpupoold
 	@echo "== http what-if writes nothing"; $(B)/tests/http-whatif_store --server $(B)/gpupoold
+	@echo "== http rollout: SIGKILL and restart"; $(B)/tests/http-rollout_restart --server $(B)/gpupoold
 
 # The same on PostgreSQL, plus two replicas and a PostgreSQL restart: one throwaway PostgreSQL
 # (tests/pg/pg.sh) for all of them, stopped at the end whatever happens.

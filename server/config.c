@@ -49,6 +49,9 @@ static const char usage[] =
     "      --report-coalesce-ms MS     a machine report that changes nothing but lastSeen is kept in memory\n"
     "                                  and stored with others at most this long after (and never later than\n"
     "                                  the machine's report interval); 0 to 30000 (default 10000)\n"
+    "      --rollout-minute-ms MS      how long a minute of a pool's upgradeSettings (drain timeout, soak)\n"
+    "                                  lasts for the rollouts: a test and benchmark knob; 10 to 60000\n"
+    "                                  (default 60000)\n"
     "      --no-ui                     do not serve the web console (default: served under /ui/)\n"
     "  -h, --help                      this help\n"
     "      --version                   print the version and exit\n";
@@ -107,6 +110,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
     O_LEASE,
     O_NO_UI,
     O_RC,
+    O_MINUTE,
     O_INIT,
     O_METRICS,
     O_LIM,
@@ -123,6 +127,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
                                        {"operation-delay-ms", required_argument, NULL, O_DELAY},
                                        {"operation-lease-ms", required_argument, NULL, O_LEASE},
                                        {"report-coalesce-ms", required_argument, NULL, O_RC},
+                                       {"rollout-minute-ms", required_argument, NULL, O_MINUTE},
                                        {"init", no_argument, NULL, O_INIT},
                                        {"metrics-listen", required_argument, NULL, O_METRICS},
                                        GPD_LIMITS_LONG_OPTIONS(O_LIM),
@@ -140,6 +145,7 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
   c->threads = 64;
   c->operation_lease_ms = 30000;
   c->report_coalesce_ms = 10000;
+  c->rollout_minute_ms = 60000;
   gpd_limits_defaults(&c->limits);
   c->metrics_port = -1;
   c->ui = true;
@@ -199,6 +205,10 @@ int gpd_config_parse(gpd_config *c, int argc, char **argv) {
     case O_RC:
       if (!parse_int(optarg, 0, 30000, &c->report_coalesce_ms))
         return bad("--report-coalesce-ms must be 0 to 30000, not '%s'", optarg);
+      break;
+    case O_MINUTE:
+      if (!parse_int(optarg, 10, 60000, &c->rollout_minute_ms))
+        return bad("--rollout-minute-ms must be 10 to 60000, not '%s'", optarg);
       break;
     case O_INIT: c->init_store = true; break;
     case O_METRICS:

@@ -21,6 +21,7 @@ typedef struct {
   int operation_delay_ms; /* minimum time an operation stays InProgress */
   int operation_lease_ms; /* how long a claimed operation stays with its replica past its due time */
   int report_coalesce_ms; /* longest a machine's lastSeen waits in memory before it is stored */
+  int rollout_minute_ms;  /* how long a minute of upgradeSettings is (60000; tests and benchmarks shorten it) */
   bool ui;                /* serve the web console under /ui/ (--no-ui: false) */
 
   gpd_security_config sec;  /* TLS, authentication, throttling, audit (security_config.h) */

@@ -29,6 +29,8 @@ gp_pool *gpd_pool_decide(gpd_request *req, const json_t *body, const gp_cluster 
                          gp_policy_context *ctx, gp_warnings *warnings, gp_error *err, gpd_response *resp);
 /* handlers_whatif.c */
 void gpd_pool_whatif(gpd_request *req, gpd_response *resp);
+/* handlers_rollout.c */
+void gpd_pool_abort(gpd_request *req, gpd_response *resp);
 /* handlers_machine.c */
 void gpd_machine_get(gpd_request *req, gpd_response *resp);
 void gpd_machine_put(gpd_request *req, gpd_response *resp);

@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "heartbeats.h"
 #include "longpoll.h"
+#include "reconciler.h"
 #include "resource.h"
 #include "security/authz.h"
 
@@ -207,6 +208,7 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
     gpd_resp_store_error(resp);
   } else {
     gpd_fleet_changed(r->srv, pkey);
+    gpd_reconciler_kick_rollouts(r->srv->reconciler); /* a rollout may wait for this machine */
     answer_view(r, resp, exists ? 200 : 201, &m, a->report->doc, now);
   }
 out:

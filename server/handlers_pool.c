@@ -156,8 +156,14 @@ static int put_once(gpd_request *r, gpd_response *resp, const void *arg) {
   gpd_reconciler_wake(r->srv->reconciler);
   json_t *view = gpd_pool_view(&row, pool, r->api);
   gp_machine_counts counts;
-  if (view && r->api == GP_API_PREVIEW && gpd_fleet_pool_counts(r->srv, pkey, &counts))
-    gpd_pool_view_set_nodes(view, &counts, pool->count); /* the write is done: a failed count only leaves them out */
+  if (view && r->api == GP_API_PREVIEW && gpd_fleet_pool_counts(r->srv, pkey, &counts) &&
+      gpd_pool_view_set_nodes(view, &counts,
+                              pool->count)) { /* the write is done: a failed count only leaves them out */
+    bool store_failed;
+    json_t *rollout = gpd_pool_rollout_status(r->srv, pkey, &counts, &store_failed);
+    gpd_pool_view_set_rollout(view, rollout);
+    json_decref(rollout);
+  }
   gpd_resp_json(resp, pfound ? 200 : 201, view);
   gpd_resp_header(resp, "ETag", "\"%s\"", etag);
   gpd_async_headers(r, resp, op.location, op.id, false);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rollout.h"
 #include "util.h"
 
 #define BATCH 64          /* operations ended in one store write */
@@ -38,6 +39,7 @@
 typedef struct {
   gpd_operation op;
   int64_t lease_until;
+  bool rollout; /* a progressing rollout: a kick runs it before its time */
 } held_op;
 
 struct gpd_reconciler {
@@ -45,18 +47,14 @@ struct gpd_reconciler {
   pthread_t thread;
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  bool stop, kicked;
+  bool stop, kicked, rollout_kicked;
   char owner[160];
   held_op *held; /* claimed, in claim order */
   size_t nheld;
   int64_t last_error_log;
 };
 
-/* What one operation came to; owns its strings. */
-typedef struct {
-  gpd_op_result r;
-  char *error, *plan;
-} outcome;
+typedef gpd_outcome outcome;
 
 static void fail(outcome *o, const char *status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -89,7 +87,7 @@ static bool plan_unchanged(gpd_store *s, const char *pool_key, const json_t *pla
   return same;
 }
 
-static void reconcile_pool(gpd_reconciler *rc, const gpd_operation *op, outcome *o) {
+static void reconcile_pool(gpd_reconciler *rc, const gpd_operation *op, int64_t held_lease_until, outcome *o) {
   gpd_store *s = rc->srv->store;
   gpd_resource row;
   gpd_store_rc got = s->ops->get_resource(s, GPD_RES_POOL, op->res_key, &row);
@@ -124,15 +122,35 @@ static void reconcile_pool(gpd_reconciler *rc, const gpd_operation *op, outcome 
   ctx.phase = rc->srv->cfg.phase;
   ctx.ga_version = rc->srv->cfg.ga_version;
   int64_t generation = row.plan_generation + 1;
-  json_t *plan = gp_plan_build(p, &ctx, generation);
-  bool store_failed = false,
-       same = plan && row.plan_generation > 0 && plan_unchanged(s, op->res_key, plan, &store_failed);
-  o->plan = plan && !same ? json_dumps(plan, JSON_COMPACT) : NULL;
+  json_t *plan = NULL;
+  bool store_failed = false, same = false;
+  /* A progressing rollout's next step needs no plan built: it rolls out the one it stored. */
+  gpd_rollout ro;
+  gpd_store_rc got_ro = s->ops->get_rollout(s, op->res_key, &ro);
+  bool ours = got_ro == GPD_STORE_OK && strcmp(ro.op_id, op->id) == 0;
+  gpd_rollout_clear(&ro);
+  if (got_ro != GPD_STORE_OK && got_ro != GPD_STORE_NOT_FOUND) {
+    store_failed = true;
+  } else if (!ours) {
+    plan = gp_plan_build(p, &ctx, generation);
+    same = plan && row.plan_generation > 0 && plan_unchanged(s, op->res_key, plan, &store_failed);
+  }
+  bool decided =
+      !store_failed && (ours || same) && gpd_rollout_continue(rc->srv, op, &row, p, same, held_lease_until, o);
+  if (!decided && !store_failed && plan && !same && row.plan_generation > 0) /* a first plan has nothing to roll */
+    decided = gpd_rollout_begin(rc->srv, op, &row, plan, generation, o);
+  store_failed = store_failed || o->trouble;
+  if (!decided && !store_failed) o->plan = plan && !same ? json_dumps(plan, JSON_COMPACT) : NULL;
   json_decref(plan);
   gp_pool_free(p);
   gpd_resource_clear(&row);
-  if (store_failed || (!same && !o->plan)) {
-    o->r.status = NULL; /* store trouble or out of memory: retry after the lease */
+  if (decided || store_failed) {
+    if (store_failed) o->r.status = NULL; /* store trouble or out of memory: retry after the lease */
+    return;
+  }
+  if (ours || (!same && !o->plan)) {
+    o->r.status = NULL; /* out of memory (or a rollout that is no longer there): retry after the lease */
+    o->trouble = true;
     return;
   }
   o->r.status = "Succeeded";
@@ -151,7 +169,7 @@ static void reconcile_cluster(gpd_reconciler *rc, const gpd_operation *op, outco
   }
   o->r.status = "Succeeded";
   for (size_t i = 0; i < n; i++) {
-    if (strcmp(children[i].status, "Failed") != 0) continue;
+    if (strcmp(children[i].status, "Failed") != 0 && strcmp(children[i].status, "Canceled") != 0) continue;
     json_t *child = children[i].error ? json_loads(children[i].error, 0, NULL) : NULL;
     char msg[600];
     snprintf(msg, sizeof msg, "The operation of agent pool %s failed; see details.", children[i].res_id);
@@ -167,13 +185,14 @@ static void reconcile_cluster(gpd_reconciler *rc, const gpd_operation *op, outco
   gpd_operations_free(children, n);
 }
 
-static void reconcile(gpd_reconciler *rc, const gpd_operation *op, outcome *o) {
+static void reconcile(gpd_reconciler *rc, const held_op *h, outcome *o) {
+  const gpd_operation *op = &h->op;
   memset(o, 0, sizeof *o);
   o->r.op = op;
   if (op->kind == GPD_OP_DELETE)
     o->r.status = "Succeeded"; /* the store removes the rows when it ends the operation */
   else if (op->res_kind == GPD_RES_POOL)
-    reconcile_pool(rc, op, o);
+    reconcile_pool(rc, op, h->lease_until, o);
   else
     reconcile_cluster(rc, op, o);
 }
@@ -192,7 +211,14 @@ static void wait_ms(gpd_reconciler *rc, int64_t ms) {
     if (pthread_cond_timedwait(&rc->cond, &rc->lock, &ts) == ETIMEDOUT) break;
   }
   rc->kicked = false;
+  bool rollouts = rc->rollout_kicked;
+  rc->rollout_kicked = false;
   pthread_mutex_unlock(&rc->lock);
+  if (!rollouts) return;
+  /* A machine reported: the progressing rollouts held here look at their machines now. */
+  int64_t now = gpd_now_ms();
+  for (size_t i = 0; i < rc->nheld; i++)
+    if (rc->held[i].rollout && rc->held[i].op.not_before_ms > now) rc->held[i].op.not_before_ms = now;
 }
 
 static bool stopping(gpd_reconciler *rc) {
@@ -240,6 +266,7 @@ static bool claim_more(gpd_reconciler *rc, int64_t now, int64_t *next_due) {
       rc->nheld++;
     rc->held[j].op = ops[i];
     rc->held[j].lease_until = start + lease;
+    rc->held[j].rollout = false;
   }
   free(ops); /* the rows moved into held */
   if (n == 0 && due > 0 && due < *next_due) *next_due = due;
@@ -260,13 +287,15 @@ static size_t run_due(gpd_reconciler *rc, int64_t now, bool *stuck) {
   outcome out[BATCH];
   gpd_op_result results[BATCH];
   size_t idx[BATCH], nout = 0, done = 0;
+  size_t at[BATCH];
   for (size_t i = 0; i < rc->nheld && nout < BATCH; i++) {
     if (rc->held[i].op.not_before_ms > now) continue;
-    reconcile(rc, &rc->held[i].op, &out[nout]);
+    reconcile(rc, &rc->held[i], &out[nout]);
+    at[nout] = i;
     if (out[nout].r.status) {
       results[done] = out[nout].r;
       idx[done++] = i;
-    } else {
+    } else if (!out[nout].again && !out[nout].forget) {
       *stuck = true;
     }
     nout++;
@@ -276,14 +305,31 @@ static size_t run_due(gpd_reconciler *rc, int64_t now, bool *stuck) {
     store_trouble(rc, "finish");
     *stuck = true;
   }
+  /* Rollouts go on: they stay held (their lease renewed when one was written) and run again later.
+   * One whose write failed runs again after the usual pause, from what the store says. */
+  size_t kept = 0;
   for (size_t i = 0; i < nout; i++) {
-    free(out[i].error);
-    free(out[i].plan);
+    held_op *h = &rc->held[at[i]];
+    if (out[i].again && (ended || !out[i].r.status)) {
+      h->rollout = true;
+      h->op.not_before_ms = out[i].again_ms;
+      if (out[i].r.status) h->lease_until = out[i].r.lease_until_ms;
+      if (out[i].r.status) kept++;
+    } else if (out[i].again) {
+      h->op.not_before_ms = gpd_now_ms() + IDLE_POLL_MS;
+    }
   }
-  /* Ended (or, when the lease was lost meanwhile, left to its new owner): no longer held. */
-  for (size_t k = ended ? done : 0; k-- > 0;)
-    drop_held(rc, idx[k]);
-  return ended ? done : 0;
+  /* Ended (or, when the lease was lost meanwhile, left to its new owner), or ended elsewhere (an
+   * abort): no longer held. at[] grows with i, so dropping from the end keeps the others' places. */
+  for (size_t i = nout; i-- > 0;) {
+    bool written = false;
+    for (size_t k = 0; ended && k < done; k++)
+      if (idx[k] == at[i]) written = true;
+    if ((written && !out[i].again) || out[i].forget) drop_held(rc, at[i]);
+  }
+  for (size_t i = 0; i < nout; i++)
+    gpd_outcome_clear(&out[i]);
+  return ended ? done - kept : 0;
 }
 
 static void *reconciler_main(void *arg) {
@@ -357,6 +403,14 @@ void gpd_reconciler_wake(gpd_reconciler *rc) {
   if (!rc) return;
   pthread_mutex_lock(&rc->lock);
   rc->kicked = true;
+  pthread_cond_signal(&rc->cond);
+  pthread_mutex_unlock(&rc->lock);
+}
+
+void gpd_reconciler_kick_rollouts(gpd_reconciler *rc) {
+  if (!rc) return;
+  pthread_mutex_lock(&rc->lock);
+  rc->kicked = rc->rollout_kicked = true;
   pthread_cond_signal(&rc->cond);
   pthread_mutex_unlock(&rc->lock);
 }

@@ -10,6 +10,9 @@
 gpd_reconciler *gpd_reconciler_start(gpd_server *srv);
 /* New operations were committed: look now rather than at the next poll. */
 void gpd_reconciler_wake(gpd_reconciler *r);
+/* A machine report changed something: the progressing rollouts this replica holds look at their
+ * machines now rather than at their next tick. */
+void gpd_reconciler_kick_rollouts(gpd_reconciler *r);
 void gpd_reconciler_stop(gpd_reconciler *r);
 
 #endif

@@ -2,6 +2,7 @@
 #include "resource.h"
 
 #include "fleet.h"
+#include "rollout.h"
 #include "view_cache.h"
 
 #include <ctype.h>
@@ -209,31 +210,68 @@ bool gpd_pool_view_set_nodes(json_t *view, const gp_machine_counts *c, int64_t c
   return props && status && json_object_set_new(props, "status", status) == 0;
 }
 
+json_t *gpd_pool_rollout_status(const gpd_server *srv, const char *pool_key, const gp_machine_counts *counts,
+                                bool *store_failed) {
+  gpd_rollout ro;
+  gpd_store_rc got = srv->store->ops->get_rollout(srv->store, pool_key, &ro);
+  *store_failed = got != GPD_STORE_OK && got != GPD_STORE_NOT_FOUND;
+  if (*store_failed) return NULL;
+  json_t *v = gpd_rollout_status(got == GPD_STORE_OK ? &ro : NULL, counts);
+  gpd_rollout_clear(&ro);
+  return v;
+}
+
+bool gpd_pool_view_set_rollout(json_t *view, const json_t *rollout) {
+  json_t *status = json_object_get(json_object_get(view, "properties"), "status");
+  return status && rollout && json_object_set(status, "rollout", (json_t *)rollout) == 0;
+}
+
 char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_group api, size_t *len,
                          gpd_response *resp) {
   /* The view shows what the row and, in preview versions, the counts of its machines say: a cached
    * view is used for exactly those. */
   gp_machine_counts counts;
   char version[200];
-  bool nodes = api == GP_API_PREVIEW;
+  bool nodes = api == GP_API_PREVIEW, store_failed = false;
+  json_t *rollout = NULL;
   snprintf(version, sizeof version, "%s", row->state);
   if (nodes) {
-    if (!gpd_fleet_pool_counts(r->srv, row->key, &counts)) {
-      gpd_resp_store_error(resp);
+    if (!gpd_fleet_pool_counts(r->srv, row->key, &counts) ||
+        !(rollout = gpd_pool_rollout_status(r->srv, row->key, &counts, &store_failed))) {
+      if (store_failed)
+        gpd_resp_store_error(resp);
+      else
+        gpd_resp_oom(resp);
       return NULL;
     }
     size_t n = strlen(version);
     for (int i = 0; i < GP_MACHINE_STATE_COUNT; i++)
       n += (size_t)snprintf(version + n, sizeof version - n, "|%lld", (long long)counts.by_state[i]);
+    /* the rollout as it stands: its text's hash */
+    char *rt = json_dumps(rollout, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!rt) {
+      json_decref(rollout);
+      gpd_resp_oom(resp);
+      return NULL;
+    }
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = rt; *c; c++)
+      h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    free(rt);
+    snprintf(version + n, sizeof version - n, "|%016llx", (unsigned long long)h);
   }
   char *text = gpd_view_cache_get(r->srv->views, row->key, api, row->etag, version, len);
-  if (text) return text;
+  if (text) {
+    json_decref(rollout);
+    return text;
+  }
   gp_pool *p = gpd_pool_load(row, resp);
   json_t *v = p ? gpd_pool_view(row, p, api) : NULL;
-  if (v && nodes && !gpd_pool_view_set_nodes(v, &counts, p->count)) {
+  if (v && nodes && (!gpd_pool_view_set_nodes(v, &counts, p->count) || !gpd_pool_view_set_rollout(v, rollout))) {
     json_decref(v);
     v = NULL;
   }
+  json_decref(rollout);
   gp_pool_free(p);
   if (!p) return NULL;
   text = v ? json_dumps(v, JSON_COMPACT) : NULL;

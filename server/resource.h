@@ -59,6 +59,12 @@ json_t *gpd_cluster_view(const gpd_resource *row, const gp_cluster *c, const gpd
 /* Sets a pool view's properties.status.nodes (preview api-versions: the machines by state, and how
  * many of `count` have not registered). False on OOM. */
 bool gpd_pool_view_set_nodes(json_t *view, const gp_machine_counts *c, int64_t count);
+/* properties.status.rollout of a pool as stored now (Idle when it never had one); NULL with
+ * *store_failed, or on OOM. */
+json_t *gpd_pool_rollout_status(const gpd_server *srv, const char *pool_key, const gp_machine_counts *counts,
+                                bool *store_failed);
+/* Adds it to a view that has properties.status (gpd_pool_view_set_nodes first). False on OOM. */
+bool gpd_pool_view_set_rollout(json_t *view, const json_t *rollout);
 /* A pool's GET view as JSON text (malloc'd), from the view cache when the row and (preview) the
  * counts of its machines have not changed since it was rendered. NULL with the error in resp. */
 char *gpd_pool_view_text(const gpd_request *r, const gpd_resource *row, gp_api_group api, size_t *len,

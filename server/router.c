@@ -62,6 +62,7 @@ static const char *const p_machines[] = {POOL, "machines", NULL};
 static const char *const p_machine[] = {MACHINE, NULL};
 static const char *const p_machine_plan[] = {MACHINE, "plan", NULL};
 static const char *const p_whatif[] = {POOL, "whatIf", NULL};
+static const char *const p_abort[] = {POOL, "abort", NULL};
 
 static const route routes[] = {
     /* the web console (ui.c): static files, open like /healthz */
@@ -135,6 +136,7 @@ static const route routes[] = {
      {[GPD_GET] = gpd_machine_get, [GPD_PUT] = gpd_machine_put, [GPD_DELETE] = gpd_machine_delete}},
     {GPD_ROUTE_MACHINE_PLAN, T_MACHINE "/plan", p_machine_plan, API_PREVIEW_ONLY, {[GPD_GET] = gpd_machine_plan_get}},
     {GPD_ROUTE_POOL_WHATIF, T_POOL "/whatIf", p_whatif, API_PREVIEW_ONLY, {[GPD_POST] = gpd_pool_whatif}},
+    {GPD_ROUTE_POOL_ABORT, T_POOL "/abort", p_abort, API_PREVIEW_ONLY, {[GPD_POST] = gpd_pool_abort}},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -252,7 +254,9 @@ bool gpd_route_match(gpd_request *req, gpd_response *resp) {
 
 /* The resource type of a preview-only route, as ARM's error for an api-version names it. */
 static const char *preview_type(int id) {
-  return id == GPD_ROUTE_POOL_WHATIF ? "managedClusters/agentPools/whatIf" : "managedClusters/agentPools/machines";
+  return id == GPD_ROUTE_POOL_WHATIF  ? "managedClusters/agentPools/whatIf"
+         : id == GPD_ROUTE_POOL_ABORT ? "managedClusters/agentPools/abort"
+                                      : "managedClusters/agentPools/machines";
 }
 
 static bool check_api_version(gpd_request *req, gpd_response *resp, api_rule rule) {

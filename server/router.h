@@ -30,6 +30,7 @@ typedef enum {
   GPD_ROUTE_GPU_VM_SIZES, /* the GPU VM catalog (handlers_catalog.c) */
   GPD_ROUTE_GPU_VM_SIZE,
   GPD_ROUTE_POOL_WHATIF,
+  GPD_ROUTE_POOL_ABORT,
   GPD_ROUTE_COUNT
 } gpd_route_id;
 

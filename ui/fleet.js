@@ -68,9 +68,14 @@ export function rolloutPanel(pool) {
       'Once it does, this panel shows each change moving through the pool: from → to, its disruption class, ' +
       'progress, and the machine that halted it.', 'info');
   }
+  if (ro.state === 'Idle') {
+    return note('No change has rolled out to this pool\'s machines yet. When one does, this panel shows it moving ' +
+      'through the pool: from → to, its disruption class, progress, and the machine that halted it.', 'info');
+  }
+  // pending counts every machine not yet Conformant at the new generation, the failed ones among them
   const updated = count(ro.updated), pending = count(ro.pending);
   const failed = Array.isArray(ro.failed) ? ro.failed : [];
-  const total = updated + pending + failed.length;
+  const total = updated + pending;
   const halted = ro.state === 'Halted';
   return h('div', {class: 'rollout', 'data-state': ro.state || ''},
     h('p', {class: 'rollout-head'}, stateBadge(ro.state),
@@ -78,7 +83,7 @@ export function rolloutPanel(pool) {
       ro.class ? badge(`class ${ro.class}`, 'class') : null),
     total ? h('div', {class: 'progress-row'},
       h('progress', {max: total, value: updated, 'aria-label': 'Machines updated'}),
-      h('span', {}, `${updated} of ${total} updated · ${pending} pending · ${failed.length} failed`)) : null,
+      h('span', {}, `${updated} of ${total} updated · ${Math.max(0, pending - failed.length)} pending · ${failed.length} failed`)) : null,
     failed.length ? kv([[halted ? 'Halted by' : 'Failed', h('span', {class: 'halted-by'}, failed.join(', '))]]) : null,
     ro.reason ? kv([['Reason', ro.reason]]) : null);
 }

@@ -23,12 +23,17 @@
  * named: PostgreSQL's). With --wake-body FILE, then one pool change: the file is PUT to --pool
  * (through the first port) and every machine whose long-poll was held at that moment is timed
  * until it gets the new plan (p50, p99, last, from the PUT being sent).
+ * With --rollout-body FILE, then one rollout (issue 12): every machine applies a plan the moment it
+ * gets it (--apply: it reports at once that generation applied, a Conformant node), the file is PUT
+ * to --pool and the pool is read every 50 ms until its status.rollout says Completed (or Halted,
+ * Aborted): the time from the PUT being sent, the machines moved per batch, gpupoold's CPU.
  *
  * Output: human lines, then one "RESULT key=value ..." line for bench/fleet.sh.
  * Usage: fleetsim --port P [--port P2]... --pool POOL_ID --machines N [--interval T] [--wait W]
  *                 [--change-percent X] [--warmup S] [--duration S] [--no-longpoll] [--poll-machines M]
  *                 [--concurrency C] [--poll-close] [--report-keepalive] [--watch-pid PID]...
- *                 [--watch-comm NAME] [--measure-hook CMD] [--wake-body FILE] [--api-version V] */
+ *                 [--watch-comm NAME] [--measure-hook CMD] [--wake-body FILE] [--apply]
+ *                 [--rollout-body FILE] [--api-version V] */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -56,11 +61,11 @@
 /* ---- options ---------------------------------------------------------------------------------- */
 
 static int ports[MAX_PORTS], nports;
-static const char *pool_id, *api = "2026-10-02-preview", *wake_file, *watch_comm, *measure_hook;
+static const char *pool_id, *api = "2026-10-02-preview", *wake_file, *watch_comm, *measure_hook, *rollout_file;
 static long machines = 1000, concurrency = 256, poll_machines = -1;
 static double interval_s = 60, warmup_s = 70, duration_s = 60, change_pct = 0;
 static int wait_s = 60;
-static bool longpoll = true, report_keepalive = false, poll_close = false;
+static bool longpoll = true, report_keepalive = false, poll_close = false, apply_plans = false;
 static int watch_pids[MAX_WATCH], nwatch;
 
 static double now_s(void) {
@@ -121,6 +126,9 @@ typedef struct conn {
   bool close_after;
   double started; /* when the request was due */
   double sent_at; /* when its first byte was sent (wake: held before the change?) */
+  bool keep_body; /* the body is kept in body (--apply's plans, the rollout's pool reads) */
+  char *body;
+  size_t body_len, body_cap;
 } conn;
 
 typedef struct {
@@ -129,6 +137,8 @@ typedef struct {
   uint32_t changes; /* reports that said something new (the kubeletVersion toggles) */
   bool registered, report_busy;
   bool wake_pending; /* its long-poll was held when the pool changed: waiting for the new plan */
+  bool report_again; /* --apply: a generation was applied while a report was running */
+  long long applied; /* the generation it reports applied (--apply: the last plan it got) */
   uint32_t src;      /* loopback source address, host order */
 } machine;
 
@@ -140,7 +150,7 @@ static int epfd;
   "{\"properties\":{\"hardware\":{\"vmSize\":\"Standard_NC64as_T4_v3\"},\"operatingSystem\":{\"osType\":\"Linux\","    \
   "\"osSKU\":\"Ubuntu\"},\"kubernetes\":{\"nodeName\":\"%s\",\"kubeletVersion\":\"%s\",\"ready\":true,"                \
   "\"unschedulable\":false},\"status\":{\"agentVersion\":\"0.1.0\",\"reportIntervalSeconds\":60,"                      \
-  "\"appliedGeneration\":1,\"gpus\":["                                                                                 \
+  "\"appliedGeneration\":%lld,\"gpus\":["                                                                              \
   "{\"index\":0,\"uuid\":\"GPU-7e4a1c20-0b5d-4f3e-8a11-000000000000\",\"model\":\"T4-16GB\",\"migMode\":null,"         \
   "\"instances\":[],\"health\":\"Healthy\",\"reasons\":[]},"                                                           \
   "{\"index\":1,\"uuid\":\"GPU-7e4a1c20-0b5d-4f3e-8a11-000000000001\",\"model\":\"T4-16GB\",\"migMode\":null,"         \
@@ -186,6 +196,22 @@ static void conn_close(conn *c) {
   c->in_len = c->in_cap = 0;
 }
 
+static void body_add(conn *c, const char *p, size_t n) {
+  if (!c->keep_body || !n) return;
+  if (c->body_cap - c->body_len < n + 1) {
+    size_t cap = c->body_cap ? c->body_cap : 4096;
+    while (cap - c->body_len < n + 1)
+      cap *= 2;
+    char *b = realloc(c->body, cap);
+    if (!b) die("out of memory");
+    c->body = b;
+    c->body_cap = cap;
+  }
+  memcpy(c->body + c->body_len, p, n);
+  c->body_len += n;
+  c->body[c->body_len] = '\0';
+}
+
 static bool conn_open(conn *c, int port, uint32_t src) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
@@ -224,6 +250,7 @@ static void conn_request(conn *c, char *req, size_t len, double due, int port, u
   c->body_left = -1;
   c->status = 0;
   c->close_after = false;
+  c->body_len = 0;
   c->started = due;
   c->sent_at = 0;
   if (c->fd < 0) {
@@ -266,7 +293,7 @@ static void start_report(long i, double due) {
       if (measuring) changes_sent++;
     }
   }
-  int blen = snprintf(body, sizeof body, REPORT_FMT, name, (m->changes & 1) ? "v1.35.1" : "v1.35.0");
+  int blen = snprintf(body, sizeof body, REPORT_FMT, name, (m->changes & 1) ? "v1.35.1" : "v1.35.0", m->applied);
   size_t len;
   char *req = fmt(&len,
                   "PUT %s/machines/%s?api-version=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: fleetsim\r\n"
@@ -364,8 +391,10 @@ static void conn_read(conn *c, double now) {
         snprintf(ms[c->machine].etag, sizeof ms[c->machine].etag, "%s", v);
       size_t head = (size_t)(end - c->in) + 4;
       c->body_left = cl - (long)(c->in_len - head);
+      body_add(c, c->in + head, c->in_len - head);
       c->in_len = 0;
     } else {
+      body_add(c, c->in, (size_t)n);
       c->body_left -= n;
       c->in_len = 0;
     }
@@ -381,6 +410,33 @@ static void conn_read(conn *c, double now) {
   }
 }
 
+/* The number after "KEY": in a JSON text (-1 when absent): enough for the plan's generation and the
+ * rollout's counts, without a JSON library in the simulator. */
+static const char *json_value(const char *text, const char *key) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\"", key);
+  const char *p = text ? strstr(text, pat) : NULL;
+  if (!p) return NULL;
+  p += strlen(pat);
+  while (*p == ' ' || *p == ':')
+    p++;
+  return p;
+}
+static long long json_number(const char *text, const char *key) {
+  const char *p = json_value(text, key);
+  return p && (isdigit((unsigned char)*p) || *p == '-') ? strtoll(p, NULL, 10) : -1;
+}
+/* The string value of KEY into out ("" when absent). */
+static void json_text(const char *text, const char *key, char *out, size_t size) {
+  const char *p = json_value(text, key);
+  out[0] = '\0';
+  if (!p || *p != '"') return;
+  size_t n = strcspn(p + 1, "\"");
+  if (n >= size) n = size - 1;
+  memcpy(out, p + 1, n);
+  out[n] = '\0';
+}
+
 static void answered(conn *c, double now) {
   if (c->kind == C_ADMIN) {
     admin_status = c->status;
@@ -391,6 +447,10 @@ static void answered(conn *c, double now) {
   double ms_taken = (now - c->started) * 1000;
   if (c->kind == C_REPORT) {
     m->report_busy = false;
+    if (m->report_again) { /* the generation applied meanwhile, said at once */
+      m->report_again = false;
+      start_report(c->machine, now);
+    }
     bool ok = c->status == 200 || c->status == 201;
     if (!m->registered) {
       if (ok) {
@@ -423,6 +483,16 @@ static void answered(conn *c, double now) {
     m->wake_pending = false;
     wake_answered++;
     hist_add(&h_wake, (now - wake_t0) * 1000);
+  }
+  /* --apply: the node applies what it gets at once and says so (a Conformant node at the plan's
+   * generation), as a fleet of agents with nothing to change would */
+  long long g = apply_plans && c->status == 200 ? json_number(c->body, "generation") : -1;
+  if (g > 0 && g != m->applied) {
+    m->applied = g;
+    if (m->report_busy)
+      m->report_again = true;
+    else if (m->registered)
+      start_report(c->machine, now);
   }
   c->state = S_IDLE;
   if (ok)
@@ -608,7 +678,7 @@ static const char usage_text[] =
     "                [--change-percent X] [--warmup S] [--duration S] [--no-longpoll] [--poll-machines M]\n"
     "                [--concurrency C] [--poll-close] [--report-keepalive]\n"
     "                [--watch-pid PID]... [--watch-comm NAME] [--measure-hook CMD] [--wake-body FILE]\n"
-    "                [--api-version V]\n"
+    "                [--apply] [--rollout-body FILE] [--api-version V]\n"
     "Simulated node agents against gpupoold; what each option does is said at the top of\n"
     "bench/fleet/fleetsim.c, and bench/fleet.sh shows it used.\n";
 
@@ -624,6 +694,36 @@ static void run_hook(const char *when) {
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "%s %s", measure_hook, when);
   if (system(cmd) != 0) fprintf(stderr, "fleetsim: '%s' failed\n", cmd);
+}
+
+/* One request of the benchmark itself (the pool PUT, the pool reads) on the admin connection, the
+ * fleet going on meanwhile. Returns the HTTP status (0: no answer within timeout s); the body is in
+ * admin->body. */
+static int admin_request(const char *method, const char *body, double timeout) {
+  if (!admin) {
+    admin = calloc(1, sizeof *admin);
+    if (!admin) die("out of memory");
+    admin->fd = -1;
+    admin->kind = C_ADMIN;
+  }
+  admin->keep_body = true;
+  admin_status = -1;
+  size_t len;
+  char *req = body ? fmt(&len,
+                         "%s %s?api-version=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                         method, pool_id, api, strlen(body), body)
+                   : fmt(&len, "%s %s?api-version=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", method,
+                         pool_id, api);
+  double deadline = now_s() + timeout;
+  conn_request(admin, req, len, now_s(), ports[0], 0);
+  while (admin_status < 0 && now_s() < deadline)
+    loop_until(now_s() + 0.01, tick_steady);
+  if (admin_status < 0) {
+    conn_close(admin);
+    admin_status = 0;
+  }
+  return admin_status;
 }
 
 static char *read_file(const char *path) {
@@ -654,6 +754,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(a, "--report-keepalive") == 0) {
       report_keepalive = true;
+      continue;
+    }
+    if (strcmp(a, "--apply") == 0) {
+      apply_plans = true;
       continue;
     }
     if (!v) print_usage("an option needs a value");
@@ -688,12 +792,16 @@ int main(int argc, char **argv) {
       wake_file = v;
     else if (strcmp(a, "--api-version") == 0)
       api = v;
+    else if (strcmp(a, "--rollout-body") == 0)
+      rollout_file = v, apply_plans = true;
     else
       print_usage(a);
   }
   if (!nports || !pool_id || machines < 1 || machines > 1000000 || interval_s <= 0 || wait_s < 1 || wait_s > 60)
     print_usage("--port, --pool and --machines (1-1000000) are needed; --wait is 1-60");
   if (wake_file && !(wake_body = read_file(wake_file))) die("cannot read --wake-body");
+  char *rollout_body = NULL;
+  if (rollout_file && !(rollout_body = read_file(rollout_file))) die("cannot read --rollout-body");
   if (poll_machines < 0 || poll_machines > machines) poll_machines = machines;
   struct rlimit rl;
   getrlimit(RLIMIT_NOFILE, &rl);
@@ -713,6 +821,8 @@ int main(int argc, char **argv) {
     ms[i].report->kind = C_REPORT;
     ms[i].poll->kind = C_POLL;
     ms[i].report->machine = ms[i].poll->machine = i;
+    ms[i].poll->keep_body = apply_plans;
+    ms[i].applied = 1; /* the pool's first generation, as bench/fleet.sh makes it */
     ms[i].report->state = ms[i].poll->state = S_IDLE;
     ms[i].src = source_of(i);
   }
@@ -812,6 +922,58 @@ int main(int argc, char **argv) {
                     " wakeheld=%zu wakeanswered=%llu wakep50=%.2f wakep99=%.2f wakemax=%.2f wakerss=%.1f putstatus=%d",
                     held, (unsigned long long)wake_answered, hist_pct(&h_wake, 0.5), hist_pct(&h_wake, 0.99),
                     h_wake.max_ms, nwatch ? w[0].rss_mb : 0.0, admin_status);
+  }
+  /* 5. one rollout: the PUT, then the pool read every 50 ms until the rollout ends */
+  if (rollout_body) {
+    proc_use r0[MAX_WATCH], r1[MAX_WATCH], rc0, rc1;
+    int nr;
+    sample(r0, &rc0, &nr);
+    double start = now_s();
+    int put = admin_request("PUT", rollout_body, 60);
+    double put_s = now_s() - start;
+    char state[32] = "";
+    long long updated = -1, seen_updated = -1, to = -1;
+    int steps = 0;
+    double end = 0;
+    if (put != 200 && put != 201) {
+      printf("rollout: the PUT was answered %d: %.300s\n", put, admin->body ? admin->body : "");
+    } else {
+      double deadline = start + 1800;
+      while (now_s() < deadline) {
+        double next = now_s() + 0.05;
+        if (admin_request("GET", NULL, 30) == 200 && admin->body) {
+          const char *ro = strstr(admin->body, "\"rollout\"");
+          json_text(ro, "state", state, sizeof state);
+          updated = json_number(ro, "updated");
+          to = json_number(ro, "toGeneration");
+          if (updated != seen_updated) { /* a batch reported: when, and how many machines are done */
+            printf("rollout: %.2f s: %s, %lld updated, %lld pending\n", now_s() - start, state, updated,
+                   json_number(ro, "pending"));
+            seen_updated = updated;
+            steps++;
+          }
+          if ((!strcmp(state, "Completed") && updated == machines) || !strcmp(state, "Halted") ||
+              !strcmp(state, "Aborted")) {
+            end = now_s();
+            break;
+          }
+        }
+        if (next > now_s()) loop_until(next, tick_steady);
+      }
+    }
+    sample(r1, &rc1, &nr);
+    double took = end ? end - start : 0;
+    printf("rollout: PUT answered %d in %.3f s; state %s (generation %lld), %lld of %ld machines updated, %.2f s from "
+           "the PUT being sent; %d changes of the updated count seen\n",
+           put, put_s, state[0] ? state : "?", to, updated, machines, took, steps);
+    rl_ += snprintf(res + rl_, sizeof res - (size_t)rl_,
+                    " rolloutput=%d rolloutstate=%s rolloutupdated=%lld rolloutseconds=%.2f rolloutsteps=%d", put,
+                    state[0] ? state : "none", updated, took, steps);
+    for (int i = 0; i < nwatch; i++) {
+      double cpu = r1[i].cpu_s - r0[i].cpu_s, span_r = now_s() - start;
+      printf("pid %d during the rollout: %.2f s of CPU (%.3f cores)\n", watch_pids[i], cpu, cpu / span_r);
+      rl_ += snprintf(res + rl_, sizeof res - (size_t)rl_, " rolloutcpu%d=%.2f", i, cpu);
+    }
   }
   printf("%s\n", res);
   fflush(stdout);

@@ -89,6 +89,10 @@ gpd_access gpd_authz_decide(const gpd_principal *p, int route, gpd_method m, con
      * machines and would tell a Reader what a change does before its owners decide it) */
     *action = "Microsoft.ContainerService/managedClusters/agentPools/whatIf/action";
     return allow_if(can_write(p, seg, nseg, GPD_SCOPE_MAX_SEGMENTS));
+  case GPD_ROUTE_POOL_ABORT:
+    /* stops a write: whoever may write the pool */
+    *action = "Microsoft.ContainerService/managedClusters/agentPools/abort/action";
+    return allow_if(can_write(p, seg, nseg, GPD_SCOPE_MAX_SEGMENTS));
   case GPD_ROUTE_PLAN:
     *action = "Microsoft.ContainerService/managedClusters/agentPools/plan/read";
     if (can_read(p, seg, nseg)) return GPD_ACCESS_ALLOW;

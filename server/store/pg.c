@@ -90,6 +90,16 @@ enum {
   S_DELETE_HISTORIES,
   S_NOTIFY,
   S_SET_TARGETS,
+  S_KEEP_OP,
+  S_PIN_TARGETS,
+  S_UNPIN_TARGETS,
+  S_PUT_ROLLOUT,
+  S_GET_ROLLOUT,
+  S_DELETE_ROLLOUT,
+  S_DELETE_ROLLOUTS,
+  S_CANCEL_OP,
+  S_ABORT_ROLLOUT,
+  S_CANCEL_POOL,
   S_COUNT
 };
 #define MACHINE_FROM " FROM machines m JOIN pools p ON p.key = m.pool_key"
@@ -147,8 +157,9 @@ static const char *const sql[S_COUNT] = {
                   " WHERE lease_owner = $1 AND status = 'InProgress'",
     [S_FINISH_OP] = "UPDATE operations SET status=$2, end_ms=$3, error=$4, lease_owner=NULL, lease_until=NULL"
                     " WHERE id = $1 AND lease_owner = $5 AND status = 'InProgress'",
-    [S_FINISH_POOL] = "UPDATE pools SET state=$3, plan_generation = COALESCE($4::bigint, plan_generation)"
-                      " WHERE key = $1 AND op_id = $2",
+    [S_FINISH_POOL] =
+        "UPDATE pools SET state=COALESCE($3, state), plan_generation = COALESCE($4::bigint, plan_generation)"
+        " WHERE key = $1 AND op_id = $2",
     [S_SET_PLAN] = "INSERT INTO plans(key, plan) VALUES($1, $2) ON CONFLICT (key) DO UPDATE SET plan = excluded.plan",
     [S_FINISH_CLUSTER] = "UPDATE clusters SET state=$3 WHERE key = $1 AND op_id = $2",
     [S_DELETE_POOL] = "DELETE FROM pools WHERE key = $1 AND op_id = $2",
@@ -195,6 +206,21 @@ static const char *const sql[S_COUNT] = {
                       " AND pool_key = $2 AND target_generation <> $3::bigint ORDER BY key FOR UPDATE)"
                       " UPDATE machines m SET target_generation = $3::bigint FROM old WHERE m.key = old.key"
                       " RETURNING m.key, old.was",
+    [S_KEEP_OP] = "UPDATE operations SET lease_until = $2 WHERE id = $1 AND lease_owner = $3 AND status = 'InProgress'",
+    /* before a new plan generation is stored: the machines that followed the pool keep the one they had */
+    [S_PIN_TARGETS] = "UPDATE machines SET target_generation = (SELECT plan_generation FROM pools WHERE key = $1)"
+                      " WHERE key > $2 AND key < $3 AND target_generation = 0",
+    [S_UNPIN_TARGETS] =
+        "UPDATE machines SET target_generation = 0 WHERE key > $1 AND key < $2 AND target_generation = $3",
+    [S_PUT_ROLLOUT] = "INSERT INTO rollouts(pool_key, op_id, state, doc) VALUES($1,$2,$3,$4) ON CONFLICT (pool_key)"
+                      " DO UPDATE SET op_id = excluded.op_id, state = excluded.state, doc = excluded.doc",
+    [S_GET_ROLLOUT] = "SELECT " GPD_ROLLOUT_COLS " FROM rollouts WHERE pool_key = $1",
+    [S_DELETE_ROLLOUT] = "DELETE FROM rollouts WHERE pool_key = $1",
+    [S_DELETE_ROLLOUTS] = "DELETE FROM rollouts WHERE pool_key > $1 AND pool_key < $2",
+    [S_CANCEL_OP] = "UPDATE operations SET status = 'Canceled', end_ms = $2, error = $3, lease_owner = NULL,"
+                    " lease_until = NULL WHERE id = $1 AND status = 'InProgress'",
+    [S_ABORT_ROLLOUT] = "UPDATE rollouts SET state = 'Aborted' WHERE pool_key = $1 AND op_id = $2",
+    [S_CANCEL_POOL] = "UPDATE pools SET state = 'Canceled' WHERE key = $1 AND op_id = $2",
 };
 
 typedef struct {
@@ -704,11 +730,39 @@ static int result_order(const void *x, const void *y) {
   return lock_order(a->op->res_kind, a->op->res_key, b->op->res_kind, b->op->res_key);
 }
 
+static gpd_store_rc set_targets_in(pg_conn *c, const char *keys, const char *pool_key, const char *target,
+                                   size_t *changed);
+static char *text_array(char *const *items, size_t n);
+
+/* A rollout's writes of an operation's result: the machines it moves (each told), and its row. */
+static gpd_store_rc rollout_writes(pg_conn *c, const gpd_operation *o, const gpd_op_result *r) {
+  if (r->nmove) {
+    num t = num_of(r->move_target);
+    char *keys = text_array(r->move_keys, r->nmove);
+    size_t changed = 0;
+    gpd_store_rc rc = keys ? set_targets_in(c, keys, o->res_key, t.s, &changed) : GPD_STORE_ERROR;
+    free(keys);
+    if (rc != GPD_STORE_OK) return rc;
+  }
+  if (r->unpin_generation > 0) {
+    char lo[512], hi[512];
+    num g = num_of(r->unpin_generation);
+    if (!gpd_key_pool_range(o->res_key, lo, hi, sizeof lo) || EXEC(c, S_UNPIN_TARGETS, lo, hi, g.s) < 0)
+      return GPD_STORE_ERROR;
+  }
+  if (!r->rollout_doc) return GPD_STORE_OK;
+  return EXEC(c, S_PUT_ROLLOUT, o->res_key, o->id, r->rollout_state, r->rollout_doc) < 0 ? GPD_STORE_ERROR
+                                                                                         : GPD_STORE_OK;
+}
+
 static gpd_store_rc finish_one(pg_conn *c, const char *owner, const gpd_op_result *r, int64_t now_ms) {
   const gpd_operation *o = r->op;
   num now = num_of(now_ms), gen = num_of(r->plan_generation);
   char lo[512], hi[512];
-  long changed = EXEC(c, S_FINISH_OP, o->id, r->status, now.s, r->error, owner);
+  bool keep = strcmp(r->status, "InProgress") == 0; /* a rollout goes on */
+  num lease = num_of(r->lease_until_ms);
+  long changed =
+      keep ? EXEC(c, S_KEEP_OP, o->id, lease.s, owner) : EXEC(c, S_FINISH_OP, o->id, r->status, now.s, r->error, owner);
   if (changed <= 0) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_OK; /* the lease was lost: not ours */
 
   bool pool = o->res_kind == GPD_RES_POOL, ok = strcmp(r->status, "Succeeded") == 0;
@@ -721,19 +775,26 @@ static gpd_store_rc finish_one(pg_conn *c, const char *owner, const gpd_op_resul
     if (!pool && EXEC(c, S_DELETE_POOLS, lo, hi) < 0) return GPD_STORE_ERROR;
     if (EXEC(c, S_DELETE_MACHINES, lo, hi) < 0 || EXEC(c, S_DELETE_MACHINE_DOCS, lo, hi) < 0) return GPD_STORE_ERROR;
     if (pool) /* the pool's held plan requests learn it is gone */
-      return EXEC(c, S_DELETE_PLAN, o->res_key) < 0 || EXEC(c, S_DELETE_POOL_HISTORY, o->res_key) < 0
+      return EXEC(c, S_DELETE_PLAN, o->res_key) < 0 || EXEC(c, S_DELETE_POOL_HISTORY, o->res_key) < 0 ||
+                     EXEC(c, S_DELETE_ROLLOUT, o->res_key) < 0
                  ? GPD_STORE_ERROR
                  : notify_plan(c, o->res_key);
-    return EXEC(c, S_DELETE_PLANS, lo, hi) < 0 || EXEC(c, S_DELETE_HISTORIES, lo, hi) < 0 ? GPD_STORE_ERROR
-                                                                                          : GPD_STORE_OK;
+    return EXEC(c, S_DELETE_PLANS, lo, hi) < 0 || EXEC(c, S_DELETE_HISTORIES, lo, hi) < 0 ||
+                   EXEC(c, S_DELETE_ROLLOUTS, lo, hi) < 0
+               ? GPD_STORE_ERROR
+               : GPD_STORE_OK;
   }
   const char *state = ok ? "Succeeded" : "Failed";
   if (!pool) return EXEC(c, S_FINISH_CLUSTER, o->res_key, o->id, state) < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
-  const char *plan = ok ? r->plan : NULL;
-  changed = EXEC(c, S_FINISH_POOL, o->res_key, o->id, state, plan ? gen.s : NULL);
-  if (changed <= 0 || !plan) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
-  if (!gpd_key_pool_range(o->res_key, lo, hi, sizeof lo) || EXEC(c, S_SET_PLAN, o->res_key, plan) < 0 ||
-      EXEC(c, S_ADD_HISTORY, o->res_key, gen.s, plan) < 0 || EXEC(c, S_PRUNE_HISTORY, o->res_key, gen.s, lo, hi) < 0)
+  const char *plan = ok || keep ? r->plan : NULL;
+  if (!gpd_key_pool_range(o->res_key, lo, hi, sizeof lo)) return GPD_STORE_ERROR;
+  if (plan && r->pin && EXEC(c, S_PIN_TARGETS, o->res_key, lo, hi) < 0) return GPD_STORE_ERROR;
+  changed = EXEC(c, S_FINISH_POOL, o->res_key, o->id, keep ? NULL : state, plan ? gen.s : NULL);
+  if (changed <= 0) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_OK;
+  gpd_store_rc rc = rollout_writes(c, o, r);
+  if (rc != GPD_STORE_OK || !plan) return rc;
+  if (EXEC(c, S_SET_PLAN, o->res_key, plan) < 0 || EXEC(c, S_ADD_HISTORY, o->res_key, gen.s, plan) < 0 ||
+      EXEC(c, S_PRUNE_HISTORY, o->res_key, gen.s, lo, hi) < 0)
     return GPD_STORE_ERROR;
   return notify_plan(c, o->res_key);
 }
@@ -951,7 +1012,12 @@ typedef struct {
  * followed the pool, since its waiters wait on that key. */
 static gpd_store_rc do_set_targets(pg_conn *c, void *arg) {
   targets_args *a = arg;
-  const char *p[] = {a->keys, a->pool_key, a->target};
+  return set_targets_in(c, a->keys, a->pool_key, a->target, &a->changed);
+}
+
+static gpd_store_rc set_targets_in(pg_conn *c, const char *keys, const char *pool_key, const char *target,
+                                   size_t *changed) {
+  const char *p[] = {keys, pool_key, target};
   PGresult *r = pg_exec(c, S_SET_TARGETS, 3, p);
   if (!r) return GPD_STORE_ERROR;
   int rows = PQntuples(r);
@@ -964,8 +1030,8 @@ static gpd_store_rc do_set_targets(pg_conn *c, void *arg) {
     if (EXEC(c, S_NOTIFY, key) < 0) rc = GPD_STORE_ERROR;
   }
   PQclear(r);
-  a->changed = rc == GPD_STORE_OK ? (size_t)rows : 0;
-  return rc == GPD_STORE_OK && from_pool ? notify_plan(c, a->pool_key) : rc;
+  *changed = rc == GPD_STORE_OK ? (size_t)rows : 0;
+  return rc == GPD_STORE_OK && from_pool ? notify_plan(c, pool_key) : rc;
 }
 
 static gpd_store_rc pg_set_machine_targets(gpd_store *base, const char *pool_key, char *const *keys, size_t n,
@@ -977,6 +1043,59 @@ static gpd_store_rc pg_set_machine_targets(gpd_store *base, const char *pool_key
   free((char *)a.keys);
   if (changed && rc == GPD_STORE_OK) *changed = a.changed;
   return rc;
+}
+
+/* ---- rollouts ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *pool_key;
+  gpd_rollout *out;
+} rollout_args;
+
+static gpd_store_rc do_get_rollout(pg_conn *c, void *arg) {
+  rollout_args *a = arg;
+  const char *p[] = {a->pool_key};
+  gpd_rollout_clear(a->out);
+  PGresult *r = pg_exec(c, S_GET_ROLLOUT, 1, p);
+  if (!r) return GPD_STORE_ERROR;
+  gpd_store_rc rc = GPD_STORE_NOT_FOUND;
+  if (PQntuples(r) > 0) {
+    const char *cols[4];
+    for (int i = 0; i < 4; i++)
+      cols[i] = col(r, 0, i);
+    rc = gpd_rollout_from_text(a->out, cols) ? GPD_STORE_OK : GPD_STORE_ERROR;
+  }
+  PQclear(r);
+  return rc;
+}
+
+static gpd_store_rc pg_get_rollout(gpd_store *base, const char *pool_key, gpd_rollout *out) {
+  memset(out, 0, sizeof *out);
+  rollout_args a = {pool_key, out};
+  return pg_run(POOL(base), false, do_get_rollout, &a);
+}
+
+typedef struct {
+  const char *pool_key, *op_id, *error;
+  int64_t now;
+} abort_args;
+
+/* The operation's row is locked by its update: a finish of the lease holder waits for this one and
+ * then finds the operation no longer in progress, so it writes nothing. */
+static gpd_store_rc do_abort(pg_conn *c, void *arg) {
+  abort_args *a = arg;
+  num now = num_of(a->now);
+  long changed = EXEC(c, S_CANCEL_OP, a->op_id, now.s, a->error);
+  if (changed <= 0) return changed < 0 ? GPD_STORE_ERROR : GPD_STORE_CONFLICT;
+  return EXEC(c, S_ABORT_ROLLOUT, a->pool_key, a->op_id) < 0 || EXEC(c, S_CANCEL_POOL, a->pool_key, a->op_id) < 0
+             ? GPD_STORE_ERROR
+             : GPD_STORE_OK;
+}
+
+static gpd_store_rc pg_abort_rollout(gpd_store *base, const char *pool_key, const char *op_id, const char *error,
+                                     int64_t now_ms) {
+  abort_args a = {pool_key, op_id, error, now_ms};
+  return pg_run(POOL(base), true, do_abort, &a);
 }
 
 /* ---- open and close ----------------------------------------------------------------------------- */
@@ -1012,6 +1131,8 @@ static const gpd_store_ops pg_ops = {
     .count_machines = pg_count_machines,
     .get_plan_at = pg_get_plan_at,
     .set_machine_targets = pg_set_machine_targets,
+    .get_rollout = pg_get_rollout,
+    .abort_rollout = pg_abort_rollout,
     .close = pg_close,
 };
 

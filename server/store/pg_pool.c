@@ -24,9 +24,9 @@
 
 struct pg_conn {
   PGconn *conn;
-  uint64_t prepared; /* bit i: statement i is prepared on this connection */
-  bool broken;       /* the connection is unusable (lost, or in an unknown state) */
-  bool retry;        /* PostgreSQL rolled the transaction back and it may simply be run again */
+  uint64_t prepared[(PG_POOL_MAX_STMTS + 63) / 64]; /* bit i: statement i is prepared on this connection */
+  bool broken;                                      /* the connection is unusable (lost, or in an unknown state) */
+  bool retry; /* PostgreSQL rolled the transaction back and it may simply be run again */
   char msg[256];
   pg_pool *pool;
   pg_conn *next;
@@ -228,12 +228,12 @@ PGresult *pg_exec(pg_conn *c, int i, int nparams, const char *const *params) {
   char name[16];
   snprintf(name, sizeof name, "gp%d", i);
   if (i < 0 || i >= c->pool->nstmts) return NULL;
-  if (!(c->prepared & (1ull << i))) {
+  if (!(c->prepared[i / 64] & (1ull << (i % 64)))) {
     /* Prepared statements are per session and survive a rollback: once per connection. */
     PGresult *r = checked(c, PQprepare(c->conn, name, c->pool->stmts[i], 0, NULL), c->pool->stmts[i]);
     if (!r) return NULL;
     PQclear(r);
-    c->prepared |= 1ull << i;
+    c->prepared[i / 64] |= 1ull << (i % 64);
   }
   return checked(c, PQexecPrepared(c->conn, name, nparams, params, NULL, NULL, 0), c->pool->stmts[i]);
 }

@@ -16,7 +16,7 @@
 
 #include "store/store.h"
 
-#define PG_POOL_MAX_STMTS 64
+#define PG_POOL_MAX_STMTS 96
 
 typedef struct pg_pool pg_pool;
 typedef struct pg_conn pg_conn;

@@ -62,6 +62,11 @@ static const migration migrations[] = {
     {3, "pools.incarnation",
      "ALTER TABLE pools ADD COLUMN incarnation text NOT NULL DEFAULT '';"
      "UPDATE pools SET incarnation = md5(random()::text || clock_timestamp()::text || key) WHERE incarnation = '';"},
+    /* A pool's rollout (the last one), written with each of its batches in the transaction that moves
+     * the batch's machines. */
+    {4, "rollouts",
+     "CREATE TABLE rollouts(pool_key text COLLATE \"C\" PRIMARY KEY, op_id text NOT NULL, state text NOT NULL,"
+     " doc text NOT NULL);"},
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

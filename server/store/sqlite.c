@@ -34,7 +34,7 @@
 #include "util.h"
 
 /* 1: clusters, pools, plans, operations, features; 2: machines, plan history; 3: pools' incarnation */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define GPD_STR2(x) #x
 #define GPD_STR(x) GPD_STR2(x)
 #define PROBE_EVERY_NS 1000000000LL /* a failing store is tried with a small write at most this often */
@@ -73,7 +73,10 @@ static const char schema[] =
     /* Plans by generation, kept while a machine still references them (rollouts move machines
      * between generations; see finish_one). */
     "CREATE TABLE IF NOT EXISTS plan_history(pool_key TEXT NOT NULL, generation INTEGER NOT NULL, plan TEXT NOT NULL,"
-    " PRIMARY KEY(pool_key, generation));";
+    " PRIMARY KEY(pool_key, generation));"
+    /* Schema 4: a pool's rollout (the last one), written with each of its batches. */
+    "CREATE TABLE IF NOT EXISTS rollouts(pool_key TEXT PRIMARY KEY, op_id TEXT NOT NULL, state TEXT NOT NULL,"
+    " doc TEXT NOT NULL);";
 
 /* From schema 1: the current plans become the first history. */
 static const char migrate_to_2[] =
@@ -106,6 +109,7 @@ enum {
   R_LIST_MACHINES,
   R_COUNT_MACHINES,
   R_PLAN_AT,
+  R_ROLLOUT,
   R_COUNT
 };
 #define MACHINE_FROM " FROM machines m JOIN pools p ON p.key = m.pool_key"
@@ -137,6 +141,7 @@ static const char *const read_sql[R_COUNT] = {
         "?3", "?4", "MIN") ", COUNT(*)" MACHINE_FROM
                            " WHERE m.key > ?1 AND m.key < ?2 GROUP BY p.key, 2, 3, 4, 5 ORDER BY p.key",
     [R_PLAN_AT] = "SELECT plan FROM plan_history WHERE pool_key = ?1 AND generation = ?2",
+    [R_ROLLOUT] = "SELECT " GPD_ROLLOUT_COLS " FROM rollouts WHERE pool_key = ?1",
 };
 
 /* Statements of the writer connection. */
@@ -182,6 +187,15 @@ enum {
   W_DELETE_HISTORIES,
   W_TARGET_OF,
   W_SET_TARGET,
+  W_KEEP_OP,
+  W_PIN_TARGETS,
+  W_UNPIN_TARGETS,
+  W_PUT_ROLLOUT,
+  W_DELETE_ROLLOUT,
+  W_DELETE_ROLLOUTS,
+  W_CANCEL_OP,
+  W_ABORT_ROLLOUT,
+  W_CANCEL_POOL,
   W_COUNT
 };
 #define RUNNABLE                                                                                                       \
@@ -212,7 +226,8 @@ static const char *const write_sql[W_COUNT] = {
                   " WHERE lease_owner = ?1 AND status = 'InProgress'",
     [W_FINISH_OP] = "UPDATE operations SET status=?2, end_ms=?3, error=?4, lease_owner=NULL, lease_until=NULL"
                     " WHERE id = ?1 AND lease_owner = ?5 AND status = 'InProgress'",
-    [W_FINISH_POOL] = "UPDATE pools SET state=?3, plan_generation=CASE WHEN ?4 IS NULL THEN plan_generation ELSE ?5 END"
+    [W_FINISH_POOL] = "UPDATE pools SET state=COALESCE(?3, state), plan_generation=CASE WHEN ?4 IS NULL THEN "
+                      "plan_generation ELSE ?5 END"
                       " WHERE key = ?1 AND op_id = ?2",
     [W_SET_PLAN] = "INSERT INTO plans(key, plan) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET plan = excluded.plan",
     [W_FINISH_CLUSTER] = "UPDATE clusters SET state=?3 WHERE key = ?1 AND op_id = ?2",
@@ -245,6 +260,20 @@ static const char *const write_sql[W_COUNT] = {
     [W_DELETE_HISTORIES] = "DELETE FROM plan_history WHERE pool_key > ?1 AND pool_key < ?2",
     [W_TARGET_OF] = "SELECT target_generation FROM machines WHERE key = ?1 AND pool_key = ?2",
     [W_SET_TARGET] = "UPDATE machines SET target_generation = ?2 WHERE key = ?1",
+    [W_KEEP_OP] = "UPDATE operations SET lease_until = ?2 WHERE id = ?1 AND lease_owner = ?3 AND status = 'InProgress'",
+    /* before a new plan generation is stored: the machines that followed the pool keep the one they had */
+    [W_PIN_TARGETS] = "UPDATE machines SET target_generation = (SELECT plan_generation FROM pools WHERE key = ?1)"
+                      " WHERE key > ?2 AND key < ?3 AND target_generation = 0",
+    [W_UNPIN_TARGETS] =
+        "UPDATE machines SET target_generation = 0 WHERE key > ?1 AND key < ?2 AND target_generation = ?3",
+    [W_PUT_ROLLOUT] = "INSERT INTO rollouts(pool_key, op_id, state, doc) VALUES(?1,?2,?3,?4) ON CONFLICT(pool_key)"
+                      " DO UPDATE SET op_id = excluded.op_id, state = excluded.state, doc = excluded.doc",
+    [W_DELETE_ROLLOUT] = "DELETE FROM rollouts WHERE pool_key = ?1",
+    [W_DELETE_ROLLOUTS] = "DELETE FROM rollouts WHERE pool_key > ?1 AND pool_key < ?2",
+    [W_CANCEL_OP] = "UPDATE operations SET status = 'Canceled', end_ms = ?2, error = ?3, lease_owner = NULL,"
+                    " lease_until = NULL WHERE id = ?1 AND status = 'InProgress'",
+    [W_ABORT_ROLLOUT] = "UPDATE rollouts SET state = 'Aborted' WHERE pool_key = ?1 AND op_id = ?2",
+    [W_CANCEL_POOL] = "UPDATE pools SET state = 'Canceled' WHERE key = ?1 AND op_id = ?2",
 };
 
 typedef struct reader {
@@ -1050,16 +1079,50 @@ typedef struct {
   int64_t now;
 } finish_args;
 
+/* A rollout's writes of an operation's result: the machines it moves, and its row. */
+static gpd_store_rc rollout_writes(sq_store *s, const gpd_operation *o, const gpd_op_result *r) {
+  sqlite3_stmt *st;
+  gpd_store_rc rc;
+  for (size_t i = 0; i < r->nmove; i++) {
+    if (!(st = wstmt(s, W_SET_TARGET))) return GPD_STORE_ERROR;
+    bind_text(st, 1, r->move_keys[i]);
+    sqlite3_bind_int64(st, 2, r->move_target);
+    if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  }
+  if (r->unpin_generation > 0) {
+    char lo[512], hi[512];
+    if (!(st = wstmt(s, W_UNPIN_TARGETS)) || !gpd_key_pool_range(o->res_key, lo, hi, sizeof lo)) return GPD_STORE_ERROR;
+    bind_text(st, 1, lo);
+    bind_text(st, 2, hi);
+    sqlite3_bind_int64(st, 3, r->unpin_generation);
+    if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  }
+  if (!r->rollout_doc) return GPD_STORE_OK;
+  if (!(st = wstmt(s, W_PUT_ROLLOUT))) return GPD_STORE_ERROR;
+  bind_text(st, 1, o->res_key);
+  bind_text(st, 2, o->id);
+  bind_text(st, 3, r->rollout_state);
+  bind_text(st, 4, r->rollout_doc);
+  return step_done(st);
+}
+
 static gpd_store_rc finish_one(sq_store *s, const char *owner, const gpd_op_result *r, int64_t now) {
   const gpd_operation *o = r->op;
   sqlite3_stmt *st = wstmt(s, W_FINISH_OP);
   gpd_store_rc rc;
   if (!st) return GPD_STORE_ERROR;
+  bool keep = strcmp(r->status, "InProgress") == 0; /* a rollout goes on */
+  if (keep && !(st = wstmt(s, W_KEEP_OP))) return GPD_STORE_ERROR;
   bind_text(st, 1, o->id);
-  bind_text(st, 2, r->status);
-  sqlite3_bind_int64(st, 3, now);
-  bind_text(st, 4, r->error);
-  bind_text(st, 5, owner);
+  if (keep) {
+    sqlite3_bind_int64(st, 2, r->lease_until_ms);
+    bind_text(st, 3, owner);
+  } else {
+    bind_text(st, 2, r->status);
+    sqlite3_bind_int64(st, 3, now);
+    bind_text(st, 4, r->error);
+    bind_text(st, 5, owner);
+  }
   if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
   if (sqlite3_changes(s->wdb) == 0) return GPD_STORE_OK; /* the lease was lost: someone else ends it */
 
@@ -1075,27 +1138,42 @@ static gpd_store_rc finish_one(sq_store *s, const char *owner, const gpd_op_resu
       return rc;
     if (!pool) {
       if ((rc = range_stmt(s, W_DELETE_POOLS, o->res_key, NULL, NULL)) != GPD_STORE_OK ||
-          (rc = range_stmt(s, W_DELETE_HISTORIES, o->res_key, NULL, NULL)) != GPD_STORE_OK)
+          (rc = range_stmt(s, W_DELETE_HISTORIES, o->res_key, NULL, NULL)) != GPD_STORE_OK ||
+          (rc = range_stmt(s, W_DELETE_ROLLOUTS, o->res_key, NULL, NULL)) != GPD_STORE_OK)
         return rc;
       return range_stmt(s, W_DELETE_PLANS, o->res_key, NULL, NULL);
     }
     if (!(st = wstmt(s, W_DELETE_POOL_HISTORY))) return GPD_STORE_ERROR;
     bind_text(st, 1, o->res_key);
     if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+    if (!(st = wstmt(s, W_DELETE_ROLLOUT))) return GPD_STORE_ERROR;
+    bind_text(st, 1, o->res_key);
+    if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
     if (!(st = wstmt(s, W_DELETE_PLAN))) return GPD_STORE_ERROR;
     bind_text(st, 1, o->res_key);
     return step_done(st);
   }
+  char lo[512], hi[512];
+  if (pool && !gpd_key_pool_range(o->res_key, lo, hi, sizeof lo)) return GPD_STORE_ERROR;
+  const char *plan = pool && (ok || keep) ? r->plan : NULL;
+  if (plan && r->pin) {
+    if (!(st = wstmt(s, W_PIN_TARGETS))) return GPD_STORE_ERROR;
+    bind_text(st, 1, o->res_key);
+    bind_text(st, 2, lo);
+    bind_text(st, 3, hi);
+    if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  }
   if (!(st = wstmt(s, pool ? W_FINISH_POOL : W_FINISH_CLUSTER))) return GPD_STORE_ERROR;
   bind_text(st, 1, o->res_key);
   bind_text(st, 2, o->id);
-  bind_text(st, 3, ok ? "Succeeded" : "Failed");
-  const char *plan = pool && ok ? r->plan : NULL;
+  bind_text(st, 3, keep ? NULL : ok ? "Succeeded" : "Failed");
   if (pool) {
     bind_text(st, 4, plan);
     sqlite3_bind_int64(st, 5, r->plan_generation);
   }
-  if ((rc = step_done(st)) != GPD_STORE_OK || !plan || sqlite3_changes(s->wdb) == 0) return rc;
+  if ((rc = step_done(st)) != GPD_STORE_OK || !pool) return rc;
+  if (sqlite3_changes(s->wdb) == 0) return GPD_STORE_OK; /* a later PUT replaced it */
+  if ((rc = rollout_writes(s, o, r)) != GPD_STORE_OK || !plan) return rc;
   if (!(st = wstmt(s, W_SET_PLAN))) return GPD_STORE_ERROR;
   bind_text(st, 1, o->res_key);
   bind_text(st, 2, plan);
@@ -1105,8 +1183,7 @@ static gpd_store_rc finish_one(sq_store *s, const char *owner, const gpd_op_resu
   sqlite3_bind_int64(st, 2, r->plan_generation);
   bind_text(st, 3, plan);
   if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
-  char lo[512], hi[512];
-  if (!(st = wstmt(s, W_PRUNE_HISTORY)) || !gpd_key_pool_range(o->res_key, lo, hi, sizeof lo)) return GPD_STORE_ERROR;
+  if (!(st = wstmt(s, W_PRUNE_HISTORY))) return GPD_STORE_ERROR;
   bind_text(st, 1, o->res_key);
   sqlite3_bind_int64(st, 2, r->plan_generation);
   bind_text(st, 3, lo);
@@ -1132,9 +1209,14 @@ static gpd_store_rc sq_finish_operations(gpd_store *base, const char *owner, con
    * lease was lost meanwhile is told too; a waiter that finds nothing new simply waits again. */
   for (size_t i = 0; rc == GPD_STORE_OK && s->watcher && i < n; i++) {
     const gpd_operation *o = r[i].op;
-    if (o->res_kind != GPD_RES_POOL || strcmp(r[i].status, "Succeeded") != 0) continue;
-    if (o->kind != GPD_OP_DELETE && !r[i].plan) continue;
     char key[600];
+    for (size_t k = 0; k < r[i].nmove; k++) { /* a rollout's batch: each machine's plan moved */
+      snprintf(key, sizeof key, GPD_CHANGE_MACHINE "%s", r[i].move_keys[k]);
+      s->watcher(s->watcher_ctx, key);
+    }
+    bool kept = strcmp(r[i].status, "InProgress") == 0;
+    if (o->res_kind != GPD_RES_POOL || (strcmp(r[i].status, "Succeeded") != 0 && !kept)) continue;
+    if (o->kind != GPD_OP_DELETE && !r[i].plan && !r[i].nmove) continue;
     snprintf(key, sizeof key, GPD_CHANGE_PLAN "%s", o->res_key);
     s->watcher(s->watcher_ctx, key);
   }
@@ -1341,6 +1423,62 @@ static gpd_store_rc sq_set_machine_targets(gpd_store *base, const char *pool_key
   return rc;
 }
 
+/* ---- rollouts ---------------------------------------------------------------------------------- */
+
+static gpd_store_rc sq_get_rollout(gpd_store *base, const char *pool_key, gpd_rollout *out) {
+  sq_store *s = (sq_store *)base;
+  memset(out, 0, sizeof *out);
+  reader *r = reader_acquire(s);
+  if (!r) return GPD_STORE_ERROR;
+  sqlite3_stmt *st = rstmt(r, R_ROLLOUT);
+  gpd_store_rc rc = GPD_STORE_ERROR;
+  if (st) {
+    bind_text(st, 1, pool_key);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+      const char *cols[4];
+      text_cols(st, cols, 4);
+      rc = gpd_rollout_from_text(out, cols) ? GPD_STORE_OK : GPD_STORE_ERROR;
+    } else if (step == SQLITE_DONE) {
+      rc = GPD_STORE_NOT_FOUND;
+    }
+    done_stmt(st);
+  }
+  reader_release(s, r);
+  return rc;
+}
+
+typedef struct {
+  const char *pool_key, *op_id, *error;
+  int64_t now;
+} abort_args;
+
+static gpd_store_rc do_abort(sq_store *s, void *arg) {
+  abort_args *a = arg;
+  sqlite3_stmt *st = wstmt(s, W_CANCEL_OP);
+  gpd_store_rc rc;
+  if (!st) return GPD_STORE_ERROR;
+  bind_text(st, 1, a->op_id);
+  sqlite3_bind_int64(st, 2, a->now);
+  bind_text(st, 3, a->error);
+  if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  if (sqlite3_changes(s->wdb) == 0) return GPD_STORE_CONFLICT;
+  const int which[] = {W_ABORT_ROLLOUT, W_CANCEL_POOL};
+  for (size_t i = 0; i < 2; i++) {
+    if (!(st = wstmt(s, which[i]))) return GPD_STORE_ERROR;
+    bind_text(st, 1, a->pool_key);
+    bind_text(st, 2, a->op_id);
+    if ((rc = step_done(st)) != GPD_STORE_OK) return rc;
+  }
+  return GPD_STORE_OK;
+}
+
+static gpd_store_rc sq_abort_rollout(gpd_store *base, const char *pool_key, const char *op_id, const char *error,
+                                     int64_t now_ms) {
+  abort_args a = {pool_key, op_id, error, now_ms};
+  return submit((sq_store *)base, do_abort, &a);
+}
+
 /* ---- open and close ------------------------------------------------------------------------------ */
 
 static void sq_close(gpd_store *base) {
@@ -1387,6 +1525,8 @@ static const gpd_store_ops sqlite_ops = {
     .claim_operations = sq_claim_operations,
     .finish_operations = sq_finish_operations,
     .release_operations = sq_release_operations,
+    .get_rollout = sq_get_rollout,
+    .abort_rollout = sq_abort_rollout,
     .purge_operations = sq_purge_operations,
     .get_machine = sq_get_machine,
     .list_machines = sq_list_machines,

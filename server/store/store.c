@@ -65,6 +65,29 @@ void gpd_operation_clear(gpd_operation *o) {
   memset(o, 0, sizeof *o);
 }
 
+void gpd_rollout_clear(gpd_rollout *r) {
+  if (!r) return;
+  free(r->pool_key);
+  free(r->op_id);
+  free(r->state);
+  free(r->doc);
+  memset(r, 0, sizeof *r);
+}
+
+/* Fills a rollout from its columns (pool_key, op_id, state, doc); false, cleared, on OOM. */
+bool gpd_rollout_from_text(gpd_rollout *r, const char *const *cols) {
+  memset(r, 0, sizeof *r);
+  for (int i = 0; i < 4; i++)
+    if (!cols[i]) return false;
+  r->pool_key = strdup(cols[0]);
+  r->op_id = strdup(cols[1]);
+  r->state = strdup(cols[2]);
+  r->doc = strdup(cols[3]);
+  if (r->pool_key && r->op_id && r->state && r->doc) return true;
+  gpd_rollout_clear(r);
+  return false;
+}
+
 void gpd_operations_free(gpd_operation *o, size_t n) {
   for (size_t i = 0; i < n; i++)
     gpd_operation_clear(&o[i]);

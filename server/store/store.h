@@ -91,11 +91,35 @@ typedef struct {
 /* The outcome of an operation the reconciler processed. */
 typedef struct {
   const gpd_operation *op;
-  const char *status; /* Succeeded, Failed or Canceled */
+  const char *status; /* Succeeded, Failed or Canceled; InProgress: it goes on (a rollout), see below */
   const char *error;  /* ARM error body (JSON text) unless Succeeded */
   const char *plan;   /* pools, create/update: the plan JSON to store */
   int64_t plan_generation;
+  /* Rollouts (pool updates), all in the same transaction as the rest:
+   *  - status InProgress keeps the operation running and its lease with owner until lease_until_ms
+   *    (the pool's provisioningState stays as it is);
+   *  - pin: before the plan is stored, the pool's machines that follow its generation (target 0) get
+   *    the generation it had, so that the new one reaches them only when the rollout moves them;
+   *  - move_keys[0..nmove): these machines of the pool get the target generation move_target;
+   *  - rollout_state and rollout_doc (when set): the pool's rollout row, for this operation;
+   *  - unpin_generation (when > 0): the pool's machines whose target is that generation follow the
+   *    pool again (target 0): a completed rollout gives its machines back to the pool. */
+  int64_t lease_until_ms;
+  bool pin;
+  char *const *move_keys;
+  size_t nmove;
+  int64_t move_target;
+  const char *rollout_state, *rollout_doc;
+  int64_t unpin_generation;
 } gpd_op_result;
+
+/* A pool's rollout (the last one: a new one replaces it). */
+typedef struct {
+  char *pool_key;
+  char *op_id; /* the operation carrying it */
+  char *state; /* Progressing, Halted, Aborted, Completed */
+  char *doc;   /* the controller's JSON (server/rollout.c), opaque here */
+} gpd_rollout;
 
 typedef struct {
   char name[64];
@@ -228,6 +252,15 @@ typedef struct {
   gpd_store_rc (*set_machine_targets)(gpd_store *s, const char *pool_key, char *const *keys, size_t n, int64_t target,
                                       size_t *changed);
 
+  /* Rollouts. The pool's rollout row; NOT_FOUND when it never had one. */
+  gpd_store_rc (*get_rollout)(gpd_store *s, const char *pool_key, gpd_rollout *out);
+  /* Ends the operation op_id, still InProgress (whoever holds its lease), as Canceled with error, and
+   * marks its rollout Aborted and its pool Canceled, in one transaction; a rollout write of the
+   * lease holder that comes after it writes nothing. CONFLICT when the operation is no longer in
+   * progress. */
+  gpd_store_rc (*abort_rollout)(gpd_store *s, const char *pool_key, const char *op_id, const char *error,
+                                int64_t now_ms);
+
   void (*close)(gpd_store *s);
 } gpd_store_ops;
 
@@ -252,6 +285,10 @@ void gpd_operations_free(gpd_operation *o, size_t n);
 void gpd_machine_clear(gpd_machine *m);
 void gpd_machines_free(gpd_machine *m, size_t n);
 void gpd_machine_groups_free(gpd_machine_group *g, size_t n);
+void gpd_rollout_clear(gpd_rollout *r);
+/* The columns of a rollout, in the order gpd_rollout_from_text reads them. */
+#define GPD_ROLLOUT_COLS "pool_key, op_id, state, doc"
+bool gpd_rollout_from_text(gpd_rollout *r, const char *const *cols);
 
 /* ---- what the back-ends share ---------------------------------------------------------------------- */
 

@@ -106,7 +106,8 @@ done
 for c in "cluster create" "cluster update" "cluster show" "cluster list" "cluster delete" "nodepool add" \
          "nodepool update" "nodepool show" "nodepool list" "nodepool delete" "nodepool plan" "feature register" \
          "feature unregister" "feature show" "feature list" "validate" "plan" "vm-size list" "vm-size show" \
-         "kubernetes-versions" "configure" "version" "completion bash" "machine list" "machine show"; do
+         "kubernetes-versions" "configure" "version" "completion bash" "machine list" "machine show" \
+         "nodepool abort" "nodepool operation-abort"; do
   g 0 $c --help
   has "$T/out" "Usage: gpupool $c"
 done
@@ -375,6 +376,9 @@ g 0 nodepool show $G -n mpool
 etag=$(val eTag)
 plan_etag() { curl -s -o /dev/null -D - "$EP/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/mpool/plan?api-version=2026-10-02-preview" | tr -d '\r' | sed -n 's/^ETag: //Ip'; }
 pe=$(plan_etag)
+# the store behind gpupoold's back: its files (SQLite's database and write-ahead log), byte for byte
+store_sum() { cat "$T/main.db" "$T/main.db-wal" 2>/dev/null | cksum; }
+store0=$(store_sum)
 g 0 nodepool update $G -n mpool --labels team=ml --dry-run -o table
 golden nodepool-update-dry-run.table
 g 0 nodepool update $G -n mpool -c 5 --tags cost=ml --dry-run
@@ -400,6 +404,9 @@ eq "$(val count)" 3 "dry runs leave the count"
 eq "$(val provisioningState)" Succeeded "dry runs start no operation"
 hasnt "$T/out" '"team"'
 eq "$(plan_etag)" "$pe" "dry runs leave the plan's generation"
+eq "$(store_sum)" "$store0" "dry runs write nothing to the store (its files unchanged)"
+g 0 nodepool update $G -n mpool --labels team=ml -o none --no-wait
+if [ "$(store_sum)" != "$store0" ]; then pass; else fail "the same update without --dry-run left the store's files as they were: the comparison sees no writes"; fi
 
 echo "-- updates"
 g 0 nodepool update $G -n gpu1 -c 3 --gpu-mig-strategy mixed --labels team=infra --tags owner=bob -k 1.36.0
@@ -426,6 +433,61 @@ g 0 nodepool update $G -n gpu1 --enable-managed-gpu --gpu-driver-mode DevicePlug
 eq "$(val provisioningState)" Updating "update --no-wait"
 g 1 nodepool update $G -n nosuch -c 1
 has "$T/err" "(ResourceNotFound)"
+
+echo "-- rollout settings (upgradeSettings, AKS's names)"
+g 0 nodepool add $G -n roll -s Standard_NC4as_T4_v3 -c 2 --max-unavailable 25% --drain-timeout 5 -o json
+has "$T/out" '"maxUnavailable": "25%"'
+has "$T/out" '"drainTimeoutInMinutes": 5'
+g 0 nodepool update $G -n roll --node-soak-duration 2 -o json
+has "$T/out" '"nodeSoakDurationInMinutes": 2'
+has "$T/out" '"maxUnavailable": "25%"' # the members not given keep their value
+has "$T/out" '"drainTimeoutInMinutes": 5'
+g 0 nodepool update $G -n roll --labels x=y -o json # an update that says nothing about rollouts keeps them
+has "$T/out" '"maxUnavailable": "25%"'
+has "$T/out" '"nodeSoakDurationInMinutes": 2'
+g 2 nodepool update $G -n roll --drain-timeout soon
+has "$T/err" "--drain-timeout takes a whole number of minutes, not 'soon'"
+g 2 nodepool add $G -n roll2 -s Standard_NC4as_T4_v3 --node-soak-duration 1.5
+has "$T/err" "--node-soak-duration takes a whole number of minutes"
+g 1 nodepool update $G -n roll --max-unavailable 0
+has "$T/err" "(InvalidParameter)"
+has "$T/err" "Target: properties.upgradeSettings.maxUnavailable"
+g 0 nodepool update --help
+has "$T/out" "--max-unavailable N|N%"
+has "$T/out" "Running the same update again resumes it"
+
+echo "-- a rollout: abort, resume, halt (two machines reporting with curl, as agents do)"
+g 1 nodepool abort $G -n roll
+has "$T/err" "(OperationNotAllowed)"
+has "$T/err" "Nothing to abort: node pool 'roll' has no rollout in progress (rollout state: Idle)"
+g 0 nodepool add $G -n ro -s Standard_NC4as_T4_v3 -c 2 -o none
+RO="$EP/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1/agentPools/ro"
+ro_report() { # ro_report NAME GPU-HEALTH GENERATION: a node that applied GENERATION, healthy or with a failed GPU
+  code=$(curl -s -o "$T/put" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+    "$RO/machines/$1?api-version=2026-10-02-preview" -d "{\"properties\":{\"hardware\":{\"vmSize\":\"Standard_NC4as_T4_v3\"},\"kubernetes\":{\"ready\":true,\"unschedulable\":false},\"status\":{\"appliedGeneration\":$3,\"gpus\":[$(gpu "$1" "$2")],\"health\":{\"state\":\"$2\"}}}}")
+  case "$code" in 200 | 201) pass ;; *) fail "PUT machine $1: HTTP $code $(head -c 300 "$T/put")" ;; esac
+}
+ro_report ro-1 Healthy 1
+ro_report ro-2 Healthy 1
+ro_state() { GPUPOOL_ENDPOINT="$EP" "$CLI" nodepool show $G -n ro -o yaml | sed -n 's/^    state: //p'; }
+g 0 nodepool update $G -n ro --enable-managed-gpu=false --no-wait -o none # Restart: one machine at a time
+eq "$(ro_state)" Progressing "a rollout in progress"
+g 0 nodepool abort $G -n ro -o table
+has "$T/out" "^Aborted  *1  *2  *Restart "
+g 1 nodepool abort $G -n ro
+has "$T/err" "rollout state: Aborted"
+g 0 nodepool update $G -n ro --enable-managed-gpu=false --no-wait -o none # the same update: resumes
+eq "$(ro_state)" Progressing "an unchanged update resumes the rollout"
+ro_report ro-1 Healthy 2 # the first machine applied it: the next one moves
+ro_target() { GPUPOOL_ENDPOINT="$EP" "$CLI" machine show $G --nodepool-name ro -n "$1" -o yaml | sed -n 's/^  targetGeneration: //p'; }
+i=0
+while [ "$(ro_target ro-2)" != 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+eq "$(ro_target ro-2)" 2 "the second machine moves once the first is Conformant"
+ro_report ro-2 Failed 1 # and its GPU fails in its step: the rollout halts
+i=0
+while [ "$(ro_state)" != Halted ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+g 0 nodepool show $G -n ro -o table
+golden nodepool-show-halted.table
 
 echo "-- debug and token"
 g 0 nodepool show $G -n gpu1 --debug --token s3cret
@@ -604,7 +666,7 @@ complete_words() {
   bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _gpupool; echo "${COMPREPLY[*]}"' \
     sh "$T/completion.bash" "$@"
 }
-eq "$(complete_words gpupool nodepool a)" "add" "completion: nodepool a"
+eq "$(complete_words gpupool nodepool a)" "add abort" "completion: nodepool a"
 eq "$(complete_words gpupool v)" "vm-size validate version" "completion: top-level v"
 eq "$(complete_words gpupool nodepool add --gpu-mig-s)" "--gpu-mig-strategy" "completion: an option"
 eq "$(complete_words gpupool nodepool add --gpu-mig-strategy '')" "None Single Mixed" "completion: enum values"

@@ -49,19 +49,8 @@ MACHINES=$POOL/machines
 API=2026-10-02-preview
 CURL_AUTH=""
 CURL_CA=""
+. "$ROOT/tests/lib/agents.sh" # start_srv/kill_srv, start_agent/stop_agent (recording commands), api, mfield, cli, eq
 
-eq() { if [ "$1" = "$2" ]; then ok; else no "$3: got '$1', want '$2'"; fi; }
-val() { "$TT" get "$1" "$2" 2>/dev/null || echo "<absent>"; }
-# api EP PATH [OUT]: GET PATH?api-version; the body into OUT ($T/body), the status on stdout
-api() {
-  curl -s -o "${3:-$T/body}" -w '%{http_code}' $CURL_CA ${CURL_AUTH:+-H "$CURL_AUTH"} "$1$2?api-version=$API"
-}
-# machine EP NAME PATH: a field of the machine (| separated path under properties.status, ...)
-mfield() {
-  api "$1" "$MACHINES/$2" "$T/m-$2.json" >/dev/null
-  val "$T/m-$2.json" "$3"
-}
-mstate() { mfield "$1" "$2" 'properties|status|state'; }
 nodes() { # nodes EP FIELD: properties.status.nodes.FIELD of the pool
   api "$1" "$POOL" "$T/pool.json" >/dev/null
   val "$T/pool.json" "properties|status|nodes|$2"
@@ -76,81 +65,6 @@ metric() { # metric EP TEXT: the line of /metrics that contains TEXT (fixed stri
 }
 gauge() { # gauge EP NAME: the value of an unlabelled gauge
   curl -s $CURL_CA ${CURL_AUTH:+-H "$CURL_AUTH"} "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
-}
-cli() { # cli EP ARGS...: gpupool against EP (stdout in $T/out)
-  ep=$1
-  shift
-  GPUPOOL_ENDPOINT=$ep "$GPUPOOL" "$@" >"$T/out" 2>"$T/err"
-}
-
-# start_srv NAME ARGS...: gpupoold NAME on 127.0.0.1 (port 0 the first time, then the same port
-# again); sets NAME_PID and NAME_EP
-start_srv() {
-  name=$1
-  shift
-  eval "port=\${${name}_PORT:-0}"
-  : >"$T/$name.out"
-  "$GPUPOOLD" --listen "127.0.0.1:$port" "$@" >"$T/$name.out" 2>>"$T/$name.log" &
-  pid=$!
-  PIDS="$PIDS $pid"
-  if ! wait_for 30 "grep -q 'listening on' '$T/$name.out'"; then
-    no "gpupoold $name did not start"
-    tail -20 "$T/$name.log"
-    exit 1
-  fi
-  ep=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$T/$name.out" | head -1)
-  eval "${name}_PID=$pid ${name}_EP=$ep ${name}_PORT=${ep##*:}"
-}
-kill_srv() { # kill_srv NAME SIGNAL
-  eval "pid=\$${1}_PID"
-  kill -"$2" "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
-
-# recording node commands: each appends its name and arguments to DIR/calls
-make_commands() {
-  d=$1
-  mkdir -p "$d/bin"
-  for c in drain uncordon taint systemctl nvidia-smi; do
-    cat >"$d/bin/$c" <<EOF
-#!/bin/sh
-echo "$c \$*" >>"$d/calls"
-case "$c" in drain) touch "$d/cordoned" ;; uncordon) rm -f "$d/cordoned" ;; esac
-exit 0
-EOF
-  done
-  cat >"$d/bin/status" <<EOF
-#!/bin/sh
-u=false
-[ -f "$d/cordoned" ] && u=true
-echo '{"kind":"Node","spec":{"unschedulable":'\$u'},"status":{"conditions":[{"type":"Ready","status":"True"}],"nodeInfo":{"kubeletVersion":"v1.35.0"}}}'
-EOF
-  chmod +x "$d/bin/"*
-}
-
-# start_agent NAME EP MACHINE_ID GPUS ARGS...: a daemon (NAME_APID), its files under $T/NAME
-start_agent() {
-  n=$1 ep=$2 id=$3 gpus=$4
-  shift 4
-  d=$T/$n
-  mkdir -p "$d"
-  [ -d "$d/bin" ] || make_commands "$d"
-  touch "$d/events"
-  [ -f "$d/boot_id" ] || echo "boot-1" >"$d/boot_id"
-  PATH="$d/bin:$PATH" GPUPOOL_FAKE_NVML="$gpus" GPUPOOL_FAKE_NVML_EVENTS="$d/events" GPUPOOL_BOOT_ID_FILE="$d/boot_id" \
-    "$AGENT" run --endpoint "$ep" --machine "$id" --state-dir "$d/state" --root "$d/root" \
-    --vm-size Standard_NC64as_T4_v3 --drain-command "$d/bin/drain" --uncordon-command "$d/bin/uncordon" \
-    --taint-command "$d/bin/taint" --node-status-command "$d/bin/status" --health-interval 200ms "$@" \
-    >>"$d/log" 2>&1 &
-  eval "${n}_APID=$!"
-  PIDS="$PIDS $!"
-}
-stop_agent() { # SIGTERM: exit 0 within 20 s
-  eval "pid=\$${1}_APID"
-  kill -TERM "$pid" 2>/dev/null
-  if wait_for 20 "! kill -0 $pid"; then ok; else no "agent $1 did not stop within 20 s of SIGTERM"; fi
-  wait "$pid"
-  eq "$?" 0 "agent $1: exit status after SIGTERM"
 }
 # the number of reports gpupoold accepted from a machine (its request log lines)
 puts_of() { cat "$T"/*.log 2>/dev/null | grep -c "PUT $MACHINES/$1?api-version=$API 20[01]"; }
@@ -230,11 +144,11 @@ if [ "$MODE" = tls ]; then
   # a pool change reaches it through the long-poll over https (the interval is 30 s)
   start=$(now_ms)
   expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml \
-    --token="$tok_admin" # --token=T: a random token starts with - one time in 64
+    --token="$tok_admin" --no-wait # node-1 (a dry run) never applies: the rollout waits for it
   wait_for 30 "grep -q 'plan: generation 2' '$T/n1/log'" && ok || no "no wake-up over https"
   took=$(($(now_ms) - start))
   [ "$took" -lt 15000 ] && ok || no "the plan change took $took ms over https"
-  if grep -qF "$tok_agent_node1" "$T/A.log" "$T/n1/log" "$T/x1/log"; then no "a token reached a log"; else ok; fi
+  if grep -qF -e "$tok_agent_node1" "$T/A.log" "$T/n1/log" "$T/x1/log"; then no "a token reached a log"; else ok; fi
   stop_agent n1
   stop_agent x1
   kill_srv A TERM
@@ -291,10 +205,14 @@ held_total() {
 wait_for 30 "test \$(held_total) = 2" && ok || no "the agents' long-polls are not held ($(held_total))"
 
 # ---- a pool change wakes the agents ----------------------------------------------------------------
-# A label change through A: a new generation. node-2's long-poll (held on B on PostgreSQL) answers at
-# once; node-2 applies it without a drain (labels need no idle GPUs), node-1 shows it in a dry run.
+# A label change through A: a new generation, rolled out. node-2 (it applied generation 1: a label is
+# InPlace) and node-1 (it applied nothing: a batch of its own, maxUnavailable 1) get it at once.
+# node-2's long-poll (held on B on PostgreSQL) answers at once; node-2 applies it without a drain
+# (labels need no idle GPUs), node-1 shows it in a dry run. node-1 never applies, so the rollout
+# waits for it (--no-wait) until it is aborted below.
 start=$(now_ms)
-expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml
+expect 0 "nodepool update (labels)" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ml \
+  --no-wait
 wait_for 30 "grep -q 'plan: generation 2' '$T/n2/log'" && ok || no "node-2 did not get generation 2"
 took=$(($(now_ms) - start))
 [ "$took" -lt 10000 ] && ok || no "node-2 got the change after $took ms: no long-poll wake-up"
@@ -307,6 +225,17 @@ eq "$(grep -c '^drain' "$T/n2/calls")" 1 "node-2 drained once in all"
 eq "$(mstate "$B_EP" node-1)" Applying "node-1 (dry run) still Applying"
 eq "$(mfield "$B_EP" node-1 'properties|status|targetGeneration')" 2 "node-1 targetGeneration"
 wait_for 30 "grep -q 'dry-run: generation 2 would be applied' '$T/n1/log'" && ok || no "node-1: no dry run of 2"
+pfield() { # pfield EP PATH: a field of the pool
+  api "$1" "$POOL" "$T/pool.json" >/dev/null
+  val "$T/pool.json" "$2"
+}
+eq "$(pfield "$A_EP" 'properties|status|rollout|state')" Progressing "the rollout waits for node-1"
+wait_for 10 "test \"\$(pfield $A_EP 'properties|status|rollout|updated')\" = 1" && ok ||
+  no "the rollout does not count node-2 back at generation 2"
+eq "$(curl -s -o "$T/body" -w '%{http_code}' -X POST $CURL_CA ${CURL_AUTH:+-H "$CURL_AUTH"} \
+  "$A_EP$POOL/abort?api-version=$API")" 202 "abort the rollout"
+eq "$(pfield "$B_EP" 'properties|status|rollout|state')" Aborted "the rollout Aborted"
+eq "$(pfield "$B_EP" 'properties|provisioningState')" Canceled "the pool Canceled"
 
 # ---- GPU health ------------------------------------------------------------------------------------
 # An Application-class Xid (13) changes nothing: no report of its own, the machine as it was.
@@ -369,7 +298,7 @@ eq "$(mfield "$victim_ep" node-2 'properties|status|appliedGeneration')" 2 "node
 nodes_eq "$victim_ep" total 2
 wait_for 120 "test \$(held_total) = 2" && ok || no "the long-polls did not resume after the restart ($(held_total))"
 start=$(now_ms)
-expect 0 "nodepool update after the restart" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ai
+expect 0 "nodepool update after the restart" cli "$A_EP" nodepool update -g rg1 --cluster-name c1 -n gpu --labels team=ai --no-wait
 wait_for 30 "grep -q 'plan: generation 3' '$T/n2/log'" && ok || no "node-2 did not get generation 3"
 wait_for 30 "grep -q 'plan: generation 3' '$T/n1/log'" && ok || no "node-1 did not get generation 3"
 took=$(($(now_ms) - start))

@@ -1,12 +1,11 @@
-/* upgrade.c - a store written before machines existed (SQLite schema 1, PostgreSQL migration 1), or
- * before pools had an incarnation (schema / migration 2), is upgraded in place when this gpupoold
- * starts on it: the machine tables appear and the pools' current plans become their first plan
- * history, so a machine registered right after the upgrade is served its plan; every pool gets an
- * incarnation, so its plan ETag takes the new form and one of the old form ("1") no longer matches
- * (one 200 more for an agent); nothing of the pools is lost.
- * The old store is made by the current gpupoold and taken back to the old schema (the machine
- * tables dropped, the version set back), which is exactly what the old one left.
- * Usage: http-upgrade --server BUILD/gpupoold [--pg URL] */
+/* upgrade.c - a store written before machines existed (SQLite schema 1, PostgreSQL migration 1),
+ * before pools had an incarnation (schema / migration 2), or before rollouts (3), is upgraded in place when this
+ * gpupoold starts on it: the machine tables appear and the pools' current plans become their first plan history, so a
+ * machine registered right after the upgrade is served its plan; every pool gets an incarnation, so its plan ETag takes
+ * the new form and one of the old form ("1") no longer matches (one 200 more for an agent); the rollouts table appears
+ * (a pool GET shows its rollout Idle); nothing of the pools is lost. The old store is made by the current gpupoold and
+ * taken back to the old schema (the machine tables dropped, the version set back), which is exactly what the old one
+ * left. Usage: http-upgrade --server BUILD/gpupoold [--pg URL] */
 #include <stdio.h>
 #include <string.h>
 
@@ -29,7 +28,7 @@ static bool put_ok(const gpt_server *s, const char *path, const char *body, long
 }
 
 /* One upgrade: a store made by this gpupoold, taken back to schema `from` (1: before machines; 2:
- * before pools had an incarnation), then opened by this gpupoold again. */
+ * before pools had an incarnation; 3: before rollouts), then opened by this gpupoold again. */
 static void upgrade_from(const char *bin, int from) {
   gpt_server s;
   char plan_etag[96] = "";
@@ -46,14 +45,16 @@ static void upgrade_from(const char *bin, int from) {
   /* Back to the schema of an older gpupoold: what it left, exactly. */
   bool pg = gpt_store_is_pg();
   const char *back1[] = {"DROP TABLE machines", "DROP TABLE machine_docs", "DROP TABLE plan_history"};
-  const char *back2[] = {"ALTER TABLE pools DROP COLUMN incarnation",
-                         pg ? (from == 1 ? "DELETE FROM schema_migrations WHERE version > 1"
-                                         : "DELETE FROM schema_migrations WHERE version > 2")
-                            : (from == 1 ? "PRAGMA user_version = 1" : "PRAGMA user_version = 2")};
+  char version_back[64];
+  snprintf(version_back, sizeof version_back,
+           pg ? "DELETE FROM schema_migrations WHERE version > %d" : "PRAGMA user_version = %d", from);
+  const char *back2[] = {"ALTER TABLE pools DROP COLUMN incarnation"};
+  if (!gpt_store_sql(&s, "DROP TABLE rollouts", NULL, 0, NULL, 0)) gpt_fail("could not drop the rollouts table");
   for (size_t i = 0; from == 1 && i < sizeof back1 / sizeof *back1; i++)
     if (!gpt_store_sql(&s, back1[i], NULL, 0, NULL, 0)) gpt_fail("could not take the store back: %s", back1[i]);
-  for (size_t i = 0; i < sizeof back2 / sizeof *back2; i++)
+  for (size_t i = 0; from <= 2 && i < sizeof back2 / sizeof *back2; i++)
     if (!gpt_store_sql(&s, back2[i], NULL, 0, NULL, 0)) gpt_fail("could not take the store back: %s", back2[i]);
+  if (!gpt_store_sql(&s, version_back, NULL, 0, NULL, 0)) gpt_fail("could not take the store back: %s", version_back);
 
   if (!gpt_server_start(&s, bin, NULL)) {
     gpt_fail("gpupoold did not start on the store of schema %d", from);
@@ -61,12 +62,16 @@ static void upgrade_from(const char *bin, int from) {
     char version[32], kept[32], inc[96];
     gpt_store_sql(&s, pg ? "SELECT max(version) FROM schema_migrations" : "PRAGMA user_version", NULL, 0, version,
                   sizeof version);
-    if (strcmp(version, "3") != 0)
-      gpt_fail("from %d: the schema version after the upgrade: %s, expected 3", from, version);
+    if (strcmp(version, "4") != 0)
+      gpt_fail("from %d: the schema version after the upgrade: %s, expected 4", from, version);
+    char rollouts[32] = "";
+    if (!gpt_store_sql(&s, "SELECT count(*) FROM rollouts", NULL, 0, rollouts, sizeof rollouts) ||
+        strcmp(rollouts, "0") != 0)
+      gpt_fail("from %d: no empty rollouts table after the upgrade ('%s')", from, rollouts);
     gpt_store_sql(&s, "SELECT count(*) FROM plan_history WHERE generation = 1", NULL, 0, kept, sizeof kept);
     if (strcmp(kept, "1") != 0) gpt_fail("the pool's plan is not in the history after the upgrade (%s rows)", kept);
     gpt_store_sql(&s, "SELECT incarnation FROM pools", NULL, 0, inc, sizeof inc);
-    if (strlen(inc) != 32)
+    if (from <= 2 && strlen(inc) != 32)
       gpt_fail("from %d: the pool's incarnation after the upgrade: '%s' (32 hex digits expected)", from, inc);
     gpt_response r;
     /* The plan is served with an ETag of the new scheme; the old one ("1") no longer matches. */
@@ -109,6 +114,7 @@ int main(int argc, char **argv) {
   gpt_client_init();
   upgrade_from(bin, 1);
   upgrade_from(bin, 2);
-  if (!gpt_failures) printf("upgrade: ok (%s; from schemas 1 and 2)\n", gpt_store_kind());
+  upgrade_from(bin, 3);
+  if (!gpt_failures) printf("upgrade: ok (%s; from schemas 1, 2 and 3)\n", gpt_store_kind());
   return gpt_failures ? 1 : 0;
 }

@@ -60,7 +60,7 @@ p2=$pid
 start r3 "postgresql://postgres@127.0.0.1:$port/gpt_startup"
 p3=$pid
 for r in r1 r2 r3; do listening $r || fail "$r did not start: $(cat "$work/$r.err")"; done
-[ "$(sql "SELECT count(*) || '/' || max(version) FROM schema_migrations")" = "3/3" ] ||
+[ "$(sql "SELECT count(*) || '/' || max(version) FROM schema_migrations")" = "4/4" ] ||
   fail "schema_migrations after three concurrent starts: $(sql "SELECT version, name FROM schema_migrations")"
 grep -q "store postgresql://postgres@127.0.0.1:$port/gpt_startup" "$work/r1.err" ||
   fail "the log does not name the store: $(head -2 "$work/r1.err")"

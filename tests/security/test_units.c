@@ -221,6 +221,14 @@ static void test_authz(void **state) {
   assert_int_equal(decide(out, GPD_ROUTE_PLAN, GPD_GET, plan), GPD_ACCESS_DENY);
   assert_int_equal(decide(g, GPD_ROUTE_MACHINE, GPD_PUT, m1), GPD_ACCESS_DENY);
   assert_int_equal(decide(g, GPD_ROUTE_MACHINE, GPD_GET, m1), GPD_ACCESS_ALLOW); /* it reads rg1 */
+  /* Abort: whoever may write the pool; not a Reader, not an Agent */
+  char abort_path[512];
+  snprintf(abort_path, sizeof abort_path, "%s/abort", p1);
+  assert_int_equal(decide(rg, GPD_ROUTE_POOL_ABORT, GPD_POST, abort_path), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(sc, GPD_ROUTE_POOL_ABORT, GPD_POST, abort_path), GPD_ACCESS_ALLOW);
+  assert_int_equal(decide(r, GPD_ROUTE_POOL_ABORT, GPD_POST, abort_path), GPD_ACCESS_DENY);
+  assert_int_equal(decide(ag, GPD_ROUTE_POOL_ABORT, GPD_POST, abort_path), GPD_ACCESS_DENY);
+  assert_int_equal(decide(nd, GPD_ROUTE_POOL_ABORT, GPD_POST, abort_path), GPD_ACCESS_DENY);
   /* a textual prefix of the subscription id matches nothing */
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTER, GPD_GET, c1), GPD_ACCESS_DENY);
   assert_int_equal(decide(px, GPD_ROUTE_CLUSTERS_SUB, GPD_GET, SUB MC), GPD_ACCESS_DENY);

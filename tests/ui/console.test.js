@@ -270,7 +270,7 @@ async function checkPoolPages(srv) {
   check(await page.locator('table.decisions tbody tr').count() >= 4, 'A100: the decision table');
   check(/reboot/i.test(await page.locator('#panel-warnings').textContent()), 'A100: the plan\'s warnings');
   check(/No machine has reported for this pool yet/.test(await page.locator('#panel-nodes').textContent()), 'nodes panel: says no machine has reported yet');
-  check(/does not report rollouts yet/.test(await page.locator('#panel-rollout').textContent()), 'rollout panel: says rollouts are not reported');
+  check(/No change has rolled out to this pool's machines yet/.test(await page.locator('#panel-rollout').textContent()), 'rollout panel: an Idle rollout says nothing has rolled out yet');
   await shot(page, 'pool-a100');
   const migBottom = await page.locator('#panel-mig').evaluate((e) => e.getBoundingClientRect().bottom + window.scrollY);
   await docShot(page, 'pool', {x: 0, y: 0, width: 1280, height: Math.ceil(migBottom) + 16});
@@ -339,38 +339,54 @@ async function checkLive(srv) {
 }
 
 async function checkFleetPanels(srv) {
-  // Three machines report through the machines API as node agents do (one with a failed GPU, one
-  // behind the pool's plan); the rollout is not in this gpupoold yet: its documented shape is served
-  // to the page by the browser's request interception, to check the panel draws it.
-  const m = `${clusterPath('demo', 'gpu')}/agentPools/a100/machines`;
-  const plan = await must(srv, 'GET', `${clusterPath('demo', 'gpu')}/agentPools/a100/plan`, undefined, null, [200]);
-  const gen = plan.json.generation;
-  for (const [k, name] of ['m-001', 'm-002', 'm-003'].entries()) {
-    await must(srv, 'PUT', `${m}/${name}`, {properties: {hardware: {vmSize: 'Standard_NC24ads_A100_v4'}, kubernetes: {ready: true, unschedulable: false},
-      status: {reportIntervalSeconds: 60, appliedGeneration: k === 2 ? gen - 1 : gen,
-        gpus: [{index: 0, health: k === 1 ? 'Failed' : 'Healthy'}],
-        health: {state: k === 1 ? 'Failed' : 'Healthy'}}}}, null, [201]);
+  // Three machines of pool t4 report through the machines API as node agents do (m-003 behind the
+  // pool's plan); then a real rollout on this gpupoold: Unmanaged -> Managed (class Restart), one
+  // machine at a time. m-001 applies the new generation and reports Conformant, so m-002 moves next,
+  // and its GPU fails during its step: the rollout halts, naming it.
+  const p = `${clusterPath('demo', 'gpu')}/agentPools/t4`;
+  const m = `${p}/machines`;
+  const gen = (await must(srv, 'GET', `${p}/plan`, undefined, null, [200])).json.generation;
+  const report = (name, applied, failed) => must(srv, 'PUT', `${m}/${name}`, {properties: {hardware: {vmSize: 'Standard_NC4as_T4_v3'},
+    kubernetes: {ready: true, unschedulable: false},
+    status: {reportIntervalSeconds: 60, appliedGeneration: applied, gpus: [{index: 0, health: failed ? 'Failed' : 'Healthy'}],
+      health: failed ? {state: 'Failed', events: [{time: new Date().toISOString(), gpu: 0, xid: 79, class: 'Fatal',
+        message: 'Xid 79: GPU has fallen off the bus'}]} : {state: 'Healthy'}}}}, null, [200, 201]);
+  await report('m-001', gen, false);
+  await report('m-002', gen, false);
+  await report('m-003', gen - 1, false);
+  const cur = (await must(srv, 'GET', p, undefined, null, [200])).json;
+  const body = {tags: cur.tags, properties: {...cur.properties, upgradeSettings: {maxUnavailable: '1'},
+    gpuProfile: {...cur.properties.gpuProfile, nvidia: {...cur.properties.gpuProfile.nvidia, managementMode: 'Managed'}}}};
+  for (const k of ['provisioningState', 'status']) delete body.properties[k];
+  await must(srv, 'PUT', p, body, null, [200]);
+  const target = async (name) => (await must(srv, 'GET', `${m}/${name}`, undefined, null, [200])).json.properties.status.targetGeneration;
+  const waitTarget = async (name) => {
+    for (let i = 0; i < 100 && await target(name) !== gen + 1; i++) await sleep(100);
+    return target(name);
+  };
+  check(await waitTarget('m-001') === gen + 1, 'rollout: the first machine moves to the new generation');
+  await report('m-001', gen + 1, false);
+  check(await waitTarget('m-002') === gen + 1, 'rollout: the next machine moves once the first is Conformant');
+  await report('m-002', gen, true);
+  let state = '';
+  for (let i = 0; i < 100 && state !== 'Halted'; i++) {
+    state = (await must(srv, 'GET', p, undefined, null, [200])).json.properties.status.rollout.state;
+    if (state !== 'Halted') await sleep(100);
   }
+  check(state === 'Halted', 'rollout: halted by the machine whose GPU failed', state);
   const page = await openPage();
-  await page.route(/\/agentPools\/a100\?/, async (route) => {
-    const res = await route.fetch();
-    const j = await res.json();
-    j.properties.status = {...j.properties.status,
-      rollout: {state: 'Halted', fromGeneration: 1, toGeneration: 2, class: 'Restart', updated: 1, pending: 1, failed: ['m-002'],
-        reason: 'Machine m-002 became Unhealthy (Xid 79) during its step.'}};
-    await route.fulfill({response: res, json: j});
-  });
-  await page.goto(`${srv.url}/ui/${hashFor('demo', 'gpu', 'a100')}`);
+  await page.goto(`${srv.url}/ui/${hashFor('demo', 'gpu', 't4')}`);
   await ready(page, 'pool');
   const rows = await page.locator('table.machines tbody tr').allTextContents();
-  check(rows.length === 3 && /m-001.*Conformant.*1\/1 healthy/.test(rows[0]) && /m-002.*Unhealthy.*0\/1 healthy/.test(rows[1]) &&
-    new RegExp(`m-003.*Applying.*1/1 healthy.*${gen - 1} / ${gen}`).test(rows[2]),
+  check(rows.length === 3 && new RegExp(`m-001.*Conformant.*1/1 healthy.*${gen + 1} / ${gen + 1}`).test(rows[0]) &&
+    /m-002.*Unhealthy.*0\/1 healthy/.test(rows[1]) && new RegExp(`m-003.*Applying.*1/1 healthy.*${gen - 1} / ${gen}`).test(rows[2]),
     'nodes panel: machines with state, GPU health, generations (reported through the machines API)', rows);
   check(/3\s*Total/.test(await page.locator('.stat-chips').textContent()), 'nodes panel: the pool\'s status.nodes summary');
-  const bar = await page.locator('#panel-rollout progress').evaluate((p) => [p.value, p.max]);
+  const bar = await page.locator('#panel-rollout progress').evaluate((e) => [e.value, e.max]);
   const ro = await page.locator('#panel-rollout').textContent();
-  check(bar[0] === 1 && bar[1] === 3 && /Halted/.test(ro) && /generation 1 → 2/.test(ro) && /class Restart/.test(ro) &&
-    /Halted bym-002/.test(ro) && /Xid 79/.test(ro), 'rollout panel: from → to, class, progress, the machine that halted it', {bar, ro});
+  check(bar[0] === 1 && bar[1] === 3 && /Halted/.test(ro) && new RegExp(`generation ${gen} → ${gen + 1}`).test(ro) && /class Restart/.test(ro) &&
+    /1 of 3 updated · 1 pending · 1 failed/.test(ro) && /Halted bym-002/.test(ro) && /Reason.*m-002/.test(ro),
+    'rollout panel: from → to, class, progress, the machine that halted it and why (a real rollout)', {bar, ro});
   await shot(page, 'fleet-panels');
   await clean(page, 'fleet panels');
   await page.close();
