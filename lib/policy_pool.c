@@ -230,9 +230,27 @@ static void merge_basics(gp_pool *p, const gp_pool_request *r, bool create, path
   REPLACE_JSON(node_labels)
   REPLACE_JSON(node_taints)
   REPLACE_JSON(tags)
+  /* upgradeSettings is stored with the unknown properties, which a PUT replaces; but it is a setting
+   * of the pool like the others: left out, it keeps its stored value (null goes back to the defaults),
+   * so an update of something else never changes how the next rollout runs. */
+  json_t *kept = NULL;
+  if (!create && r->extra && p->extra && !(r->cleared & GP_CLEAR_UPGRADE_SETTINGS) &&
+      !json_object_get(r->extra, "upgradeSettings"))
+    kept = gpj_share(json_object_get(p->extra, "upgradeSettings"));
   REPLACE_JSON(extra)
   REPLACE_JSON(extra_top)
 #undef REPLACE_JSON
+  if (kept) {
+    json_t *with = json_copy(p->extra);
+    if (!with || json_object_set(with, "upgradeSettings", kept)) {
+      err->oom = true;
+      json_decref(with);
+    } else {
+      json_decref(p->extra);
+      p->extra = with;
+    }
+    json_decref(kept);
+  }
 }
 
 /* Kubernetes version: declared or the cluster's, supported, never lower. */

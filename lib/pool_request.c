@@ -383,6 +383,7 @@ static gp_pool_request *parse_fields(const json_t *props, const json_t *top, gp_
   if (!gp_upgrade_settings_parse(us, us_path, &settings, err)) r->invalid = true;
   if (us && !json_is_null(us) && r->extra && json_object_set(r->extra, "upgradeSettings", (json_t *)us))
     err->oom = true;
+  if (json_is_null(us)) r->cleared |= GP_CLEAR_UPGRADE_SETTINGS;
   if (r->extra_top) refuse_component_switches(r->extra_top, "", r, err);
   if (!ok || err->oom) {
     gp_pool_request_free(r);

@@ -89,6 +89,17 @@ bool gp_upgrade_settings_parse(const json_t *v, const char *path, gp_upgrade_set
   return ok;
 }
 
+gp_upgrade_settings gp_pool_upgrade_settings(const gp_pool *p) {
+  gp_upgrade_settings us;
+  gp_error err;
+  gp_error_init(&err);
+  if (!gp_upgrade_settings_parse(p && p->extra ? json_object_get(p->extra, "upgradeSettings") : NULL,
+                                 "upgradeSettings", &us, &err))
+    gp_upgrade_settings_default(&us);
+  gp_error_clear(&err);
+  return us;
+}
+
 int64_t gp_upgrade_max_unavailable(const gp_upgrade_settings *s, size_t machines) {
   int64_t v = s->percent ? ((int64_t)machines * s->max_unavailable + 99) / 100 : s->max_unavailable;
   return v < 1 ? 1 : v;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fleet.h"
+#include "gpupool/rollout.h"
 #include "handlers.h"
 #include "heartbeats.h"
 #include "longpoll.h"
@@ -333,10 +334,11 @@ void gpd_machine_list(gpd_request *r, gpd_response *resp) {
 
 /* ---- the plan of one machine ------------------------------------------------------------------------- */
 
-/* The ETag of a machine's plan: the generation (readable), then a hash of what else makes the answer:
- * the machine's incarnation (so that a pool deleted and created again, whose machines are registered
- * anew, never matches an ETag of the old one) and the rollout settings. Stored values only: every
- * replica computes the same. */
+/* The ETag of a machine's plan: the generation (readable), then a hash of the machine's incarnation
+ * (so that a pool deleted and created again, whose machines are registered anew, never matches an
+ * ETag of the old one) and a rollout part that stays the default's, so ETags are what they were: the
+ * pool's drain timeout sent with a plan is read when it is sent (pool_drain_minutes). Stored values
+ * only: every replica computes the same. */
 static void plan_etag(const gpd_machine *m, int64_t generation, int drain_minutes, char *out, size_t size) {
   char rollout[16];
   snprintf(rollout, sizeof rollout, "%d", drain_minutes);
@@ -372,6 +374,25 @@ gpd_plan_check gpd_machine_plan_check(gpd_request *r, const char *if_none_match,
     return GPD_PLAN_NOT_READY;
   }
   return if_none_match && gpd_etag_listed(if_none_match, ref->etag) ? GPD_PLAN_UNCHANGED : GPD_PLAN_CHANGED;
+}
+
+/* The pool's drainTimeoutInMinutes, for the plan it sends (the agent drains with it). Read only for
+ * a 200: a change of the settings alone makes no new plan generation, and the next move of the
+ * machine (a new target: a 200) carries the settings as they are then. The default when the pool
+ * cannot be read (it was there a moment ago; a 200 with the default beats an error). */
+static int pool_drain_minutes(gpd_request *r, const char *pool_key) {
+  gpd_resource row;
+  bool found = false;
+  gpd_response scratch = {0};
+  int minutes = GP_MACHINE_DRAIN_TIMEOUT_DEFAULT;
+  if (gpd_load_row(r, GPD_RES_POOL, pool_key, &row, &found, &scratch) && found) {
+    gp_pool *p = gpd_pool_load(&row, &scratch);
+    if (p) minutes = gp_pool_upgrade_settings(p).drain_timeout_minutes;
+    gp_pool_free(p);
+    gpd_resource_clear(&row);
+  }
+  gpd_resp_clear(&scratch);
+  return minutes;
 }
 
 /* The plan JSON with "rollout": {...} added as its last member (the stored text is a JSON object). */
@@ -424,7 +445,7 @@ void gpd_machine_plan_get(gpd_request *r, gpd_response *resp) {
       gpd_resp_store_error(resp);
       return;
     }
-    body = with_rollout(plan, GP_MACHINE_DRAIN_TIMEOUT_DEFAULT, &len);
+    body = with_rollout(plan, pool_drain_minutes(r, ref.pool_key), &len);
     free(plan);
     if (!body) {
       gpd_resp_error(resp, 500, "InternalServerError", NULL, "The stored plan of agent pool '%s' could not be read.",

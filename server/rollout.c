@@ -99,17 +99,6 @@ static void end_with(gpd_outcome *o, const char *status, const char *state, json
   o->r.rollout_doc = o->doc;
 }
 
-static gp_upgrade_settings settings_of(const gp_pool *p) {
-  gp_upgrade_settings us;
-  gp_error err;
-  gp_error_init(&err);
-  /* Checked when the pool was written; a stored value that no longer parses counts as the defaults. */
-  if (!gp_upgrade_settings_parse(p->extra ? json_object_get(p->extra, "upgradeSettings") : NULL, "upgradeSettings", &us,
-                                 &err))
-    gp_upgrade_settings_default(&us);
-  gp_error_clear(&err);
-  return us;
-}
 
 /* The class of a move from generation `from` to the plan `to`, one diff per distinct generation. */
 typedef struct {
@@ -197,7 +186,7 @@ static void step(gpd_server *srv, const gpd_operation *op, const gp_pool *p, con
   }
   json_t *to_plan = json_loads(to_text, 0, NULL);
   free(to_text);
-  gp_upgrade_settings us = settings_of(p);
+  gp_upgrade_settings us = gp_pool_upgrade_settings(p);
   int64_t now = gpd_now_ms();
   gp_rollout_machine *m = calloc(n ? n : 1, sizeof *m);
   size_t *move = calloc(n ? n : 1, sizeof *move), *halted = calloc(n ? n : 1, sizeof *halted);
@@ -222,6 +211,10 @@ static void step(gpd_server *srv, const gpd_operation *op, const gp_pool *p, con
     json_array_foreach(batch, j, b) {
       if (strcmp(json_string_value(json_object_get(b, "key")) ? json_string_value(json_object_get(b, "key")) : "",
                  x->key) == 0) {
+        /* a machine of a resumed batch that is down is not waited for (it halted the rollout that
+         * the user resumed); it moved already and spends no budget, as any unavailable machine */
+        bool down = m[i].state == GP_MACHINE_UNHEALTHY || m[i].state == GP_MACHINE_NOT_REPORTING;
+        if (json_is_true(json_object_get(b, "resumed")) && down) continue;
         m[i].in_batch = true;
         m[i].moved_ms = num(b, "movedMs");
       }
@@ -318,9 +311,16 @@ bool gpd_rollout_continue(gpd_server *srv, const gpd_operation *op, const gpd_re
   } else if (plan_unchanged && (strcmp(ro.state, "Halted") == 0 || strcmp(ro.state, "Aborted") == 0)) {
     json_t *doc = json_loads(ro.doc, 0, NULL);
     if (doc && num(doc, "toGeneration") == row->plan_generation) {
-      /* Resumed under this operation: the halted batch is forgotten (its machines keep their target
-       * and count against the budget while they are still moving). */
-      json_object_set_new(doc, "batch", json_array());
+      /* Resumed under this operation: the halted or aborted batch is watched again from now (a fresh
+       * drain timeout), so the rollout does not complete before its machines came back; those that
+       * are down (the ones that halted it, unless repaired) are left out of it when read (step). */
+      int64_t now = gpd_now_ms();
+      size_t j;
+      json_t *b;
+      json_array_foreach(json_object_get(doc, "batch"), j, b) {
+        json_object_set_new(b, "movedMs", json_integer((json_int_t)now));
+        json_object_set_new(b, "resumed", json_true());
+      }
       json_object_set_new(doc, "batchDoneMs", json_integer(0));
       json_object_set_new(doc, "failed", json_array());
       json_object_set_new(doc, "reason", json_null());

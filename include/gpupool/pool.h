@@ -46,7 +46,8 @@ enum {
   GP_CLEAR_MIG_STRATEGY = 1u << 4,
   GP_CLEAR_INSTANCE_PROFILE = 1u << 5,
   GP_CLEAR_MIG_PROFILES = 1u << 6,
-  GP_CLEAR_ORCHESTRATOR_VERSION = 1u << 7
+  GP_CLEAR_ORCHESTRATOR_VERSION = 1u << 7,
+  GP_CLEAR_UPGRADE_SETTINGS = 1u << 8 /* the pool's rollout settings go back to the defaults */
 };
 
 /* A parsed agent pool PUT body (or one entry of a cluster's agentPoolProfiles). Absent fields are

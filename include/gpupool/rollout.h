@@ -15,6 +15,7 @@
 #include "gpupool/error.h"
 #include "gpupool/machine.h"
 #include "gpupool/plan_diff.h"
+#include "gpupool/pool.h"
 
 #define GP_UPGRADE_DRAIN_TIMEOUT_DEFAULT 30 /* minutes */
 #define GP_UPGRADE_DRAIN_TIMEOUT_MAX 1440
@@ -36,6 +37,9 @@ void gp_upgrade_settings_default(gp_upgrade_settings *s);
  * the member's path) and false returned. Members other than the three are left alone (stored and
  * echoed by the caller). */
 bool gp_upgrade_settings_parse(const json_t *v, const char *path, gp_upgrade_settings *out, gp_error *err);
+/* The rollout settings a stored pool holds (checked when it was written): its upgradeSettings, or the
+ * defaults when it has none or they no longer parse. */
+gp_upgrade_settings gp_pool_upgrade_settings(const gp_pool *p);
 /* maxUnavailable resolved against the number of registered machines: a percent is rounded up; never
  * below 1 (a percent of a few machines still moves one). */
 int64_t gp_upgrade_max_unavailable(const gp_upgrade_settings *s, size_t machines);
