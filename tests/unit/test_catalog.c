@@ -156,6 +156,12 @@ static void test_suggestions(void **state) {
   assert_int_equal(gp_catalog_vm_size_suggest("STANDARD_NC4AS_T4_V3", near, 1), 1); /* case: distance 0 */
   assert_string_equal(near[0]->name, "Standard_NC4as_T4_v3");
   assert_int_equal(gp_catalog_vm_size_suggest("Standard_NC4as_T4_v3", near, 0), 0);
+  /* a letter missing, a letter too many: the size itself first (distance 1), then those within 2 of it */
+  assert_int_equal(gp_catalog_vm_size_suggest("Standard_NC24ads_A100v4", near, 3), 3);
+  assert_string_equal(near[0]->name, "Standard_NC24ads_A100_v4");
+  assert_string_equal(near[1]->name, "Standard_NC48ads_A100_v4");
+  assert_int_equal(gp_catalog_vm_size_suggest("Standard_NC24adss_A100_v4", near, 3), 3);
+  assert_string_equal(near[0]->name, "Standard_NC24ads_A100_v4");
   char huge[300];
   memset(huge, 'x', sizeof huge - 1);
   huge[sizeof huge - 1] = '\0';

@@ -453,6 +453,7 @@ static void test_machine_names(void **state) {
     if (!gp_name_valid_machine(good[i])) fail_msg("refused %s", good[i]);
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     if (gp_name_valid_machine(bad[i])) fail_msg("accepted %s", bad[i]);
+  assert_false(gp_name_valid_machine(NULL)); /* no name: refused, nothing read */
 }
 
 int main(void) {
