@@ -31,7 +31,11 @@ SERVER_PID=
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   # what the blocks left running in the background (the TLS step's gpupoold, say)
-  [ -f "$T/pids" ] && for p in $(cat "$T/pids"); do kill "$p" 2>/dev/null; done
+  # (only processes of the walkthrough, whose working directory is the sandbox: a PID noted when the
+  # walkthrough ended may since belong to another process of the machine, another suite's say)
+  [ -f "$T/pids" ] && for p in $(cat "$T/pids"); do
+    case "$(readlink "/proc/$p/cwd" 2>/dev/null)" in "$T"/*) kill "$p" 2>/dev/null ;; esac
+  done
   [ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
