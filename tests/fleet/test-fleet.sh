@@ -23,33 +23,9 @@ case "${1:-}" in
 "") ;;
 *) echo "usage: tests/fleet/test-fleet.sh [--pg | --tls]" >&2; exit 2 ;;
 esac
-GPUPOOLD=$ROOT/$B/gpupoold
-GPUPOOL=$ROOT/$B/gpupool
-AGENT=$ROOT/$B/gpupool-agent
-TT=$ROOT/$B/tests/agent/agent-testtool
 SECTOOL=$ROOT/$B/tests/security/sectool
-export GPUPOOL_NVML_LIBRARY="$ROOT/$B/tests/agent/libfake-nvml.so"
-for f in "$GPUPOOLD" "$GPUPOOL" "$AGENT" "$TT" "$GPUPOOL_NVML_LIBRARY"; do
-  [ -e "$f" ] || { echo "test-fleet: $f is not built" >&2; exit 1; }
-done
-unset GPUPOOL_TOKEN GPUPOOL_CACERT 2>/dev/null || true
 CHECKS_NAME=fleet-$MODE
-. "$ROOT/tests/lib/checks.sh" # $T, ok / no / expect / contains, wait_for, now_ms
-PIDS=""
-cleanup() {
-  for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$T"
-}
-
-SUB=00000000-0000-0000-0000-000000000000
-RG=/subscriptions/$SUB/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1
-POOL=$RG/agentPools/gpu
-MACHINES=$POOL/machines
-API=2026-10-02-preview
-CURL_AUTH=""
-CURL_CA=""
-. "$ROOT/tests/lib/agents.sh" # start_srv/kill_srv, start_agent/stop_agent (recording commands), api, mfield, cli, eq
+. "$ROOT/tests/lib/agents.sh" # $T, checks (checks.sh), the binaries and the pool's ids; start_srv/kill_srv, start_agent/stop_agent (recording commands), api, mfield, cli, eq
 
 nodes() { # nodes EP FIELD: properties.status.nodes.FIELD of the pool
   api "$1" "$POOL" "$T/pool.json" >/dev/null

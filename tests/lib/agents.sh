@@ -1,12 +1,16 @@
-# agents.sh - what the end-to-end suites with real node agents share (sourced after checks.sh, not
-# run): gpupoold replicas started and killed by name, real `gpupool-agent run` daemons on the fake
+# agents.sh - what the end-to-end suites with real node agents share (sourced, not run; it sources
+# tests/lib/checks.sh itself): gpupoold replicas started and killed by name, real `gpupool-agent run` daemons on the fake
 # NVML with drain/uncordon/taint/systemctl/nvidia-smi/node-status commands that record their calls,
 # and reads of the ARM API. Used by tests/fleet/test-fleet.sh and tests/rollout/test-rollout.sh.
 #
-# The caller sets GPUPOOLD, GPUPOOL, AGENT, TT (agent-testtool), MACHINES (the pool's machines
-# collection id), API, PIDS (killed at exit), and optionally CURL_CA, CURL_AUTH (https, tokens) and
+# The caller sets ROOT, B (build directory) and CHECKS_NAME, and optionally CURL_CA, CURL_AUTH (https,
+# tokens) and
 # AGENT_SYSTEMCTL_DELAY (seconds each recorded systemctl call takes: a slow apply, so that a test
 # sees machines in the middle of their step).
+#
+# It sets GPUPOOLD, GPUPOOL, AGENT, TT (agent-testtool) and exports GPUPOOL_NVML_LIBRARY (the fake
+# NVML), all checked to be built; SUB, RG (the cluster's id), POOL (pool gpu), MACHINES, API; PIDS
+# (every process started here, killed at exit), $T and the checks of checks.sh.
 #
 #   start_srv NAME ARGS...    gpupoold NAME on 127.0.0.1 (port 0 the first time, the same port after);
 #                             sets NAME_PID, NAME_EP, NAME_PORT
@@ -23,6 +27,27 @@
 #   mfield EP NAME PATH, mstate EP NAME   a machine's field, its status.state
 #   cli EP ARGS...            gpupool against EP (stdout in $T/out, stderr in $T/err)
 #   eq GOT WANT WHAT          a check that GOT is WANT
+GPUPOOLD=$ROOT/$B/gpupoold
+GPUPOOL=$ROOT/$B/gpupool
+AGENT=$ROOT/$B/gpupool-agent
+TT=$ROOT/$B/tests/agent/agent-testtool
+export GPUPOOL_NVML_LIBRARY="$ROOT/$B/tests/agent/libfake-nvml.so"
+for f in "$GPUPOOLD" "$GPUPOOL" "$AGENT" "$TT" "$GPUPOOL_NVML_LIBRARY"; do
+  [ -e "$f" ] || { echo "$CHECKS_NAME: $f is not built" >&2; exit 1; }
+done
+unset GPUPOOL_TOKEN GPUPOOL_CACERT 2>/dev/null || true
+. "$ROOT/tests/lib/checks.sh" # $T, ok / no / expect / contains, wait_for, now_ms
+PIDS=""
+cleanup() {
+  for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$T"
+}
+SUB=00000000-0000-0000-0000-000000000000
+RG=/subscriptions/$SUB/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1
+POOL=$RG/agentPools/gpu
+MACHINES=$POOL/machines
+API=2026-10-02-preview
 CURL_CA=${CURL_CA:-}
 CURL_AUTH=${CURL_AUTH:-}
 

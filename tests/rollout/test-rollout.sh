@@ -31,34 +31,13 @@ case "${1:-}" in
 "") ;;
 *) echo "usage: tests/rollout/test-rollout.sh [--pg]" >&2; exit 2 ;;
 esac
-GPUPOOLD=$ROOT/$B/gpupoold
-GPUPOOL=$ROOT/$B/gpupool
-AGENT=$ROOT/$B/gpupool-agent
-TT=$ROOT/$B/tests/agent/agent-testtool
-export GPUPOOL_NVML_LIBRARY="$ROOT/$B/tests/agent/libfake-nvml.so"
-for f in "$GPUPOOLD" "$GPUPOOL" "$AGENT" "$TT" "$GPUPOOL_NVML_LIBRARY"; do
-  [ -e "$f" ] || { echo "test-rollout: $f is not built" >&2; exit 1; }
-done
-unset GPUPOOL_TOKEN GPUPOOL_CACERT 2>/dev/null || true
 CHECKS_NAME=rollout-$MODE
-. "$ROOT/tests/lib/checks.sh" # $T, ok / no / expect / contains, wait_for, now_ms
-PIDS=""
-cleanup() {
-  for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$T"
-}
-SUB=00000000-0000-0000-0000-000000000000
-RG=/subscriptions/$SUB/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/c1
-POOL=$RG/agentPools/gpu
-MACHINES=$POOL/machines
-API=2026-10-02-preview
 AGENT_SYSTEMCTL_DELAY=0.2
 # a rollout minute of 1 s: the controller looks at a progressing rollout every 100 ms, and a moved
 # machine that never comes back halts it after (30 + 10) s rather than 40 minutes; an operation whose
 # replica died is taken over after 2 s rather than 30
 SRV_FLAGS="--rollout-minute-ms 1000 --operation-lease-ms 2000"
-. "$ROOT/tests/lib/agents.sh" # start_srv/kill_srv, start_agent/stop_agent (recording commands), api, cli, eq
+. "$ROOT/tests/lib/agents.sh" # $T, checks (checks.sh), the binaries and the pool's ids; start_srv/kill_srv, start_agent/stop_agent (recording commands), api, cli, eq
 T4=$ROOT/tests/agent/gpus/t4x4.json
 NODES="node-1 node-2 node-3 node-4 node-5 node-6"
 # an agent's name (its files under $T/nK, its pid in nK_APID) from its node's
