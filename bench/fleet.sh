@@ -37,21 +37,7 @@ wake_n=${FLEET_WAKE_MACHINES:-10000}
 threads=${FLEET_THREADS:-16}
 cost_s=${FLEET_COST_SECONDS:-30}
 ulimit -n "$(ulimit -Hn)"
-work=$(mktemp -d /tmp/gpupoold-bench-fleet-XXXXXX)
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-trap 'echo "bench: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-sub=3d2c1b0a-9f8e-4d7c-a6b5-c4d3e2f1a0b9
-api=2026-10-02-preview
-json='Content-Type: application/json'
-rg="/subscriptions/$sub/resourceGroups/fleet/providers/Microsoft.ContainerService"
-pool="$rg/managedClusters/c1/agentPools/gpu"
+bench_fleet_setup fleet # $work, cleanup at exit, load_before, sub, api, json, rg, pool
 pool_body='{"properties":{"vmSize":"Standard_NC64as_T4_v3","count":3,"nodeTaints":["sku=gpu:NoSchedule"]%s}}'
 printf "$pool_body" ',"nodeLabels":{"wave":"2"}' >"$work/wake.json"
 

@@ -71,3 +71,23 @@ cpu_model() { grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //';
 # write_section NAME TEXT: TEXT (which starts with <!-- NAME:begin --> and ends with <!-- NAME:end -->)
 # replaces that section of bench/RESULTS.md, or is appended (bench/write-section.sh does it).
 write_section() { bench/write-section.sh "$@"; }
+
+# bench_fleet_setup NAME: what the fleet simulator's benchmarks (fleet.sh, rollout.sh) share: $work
+# (removed at exit, with every process in pids killed), a line naming a failing command, the load
+# before, and the ids of the simulated pool: sub, api, json (the Content-Type header), rg, pool.
+bench_fleet_setup() {
+  work=$(mktemp -d "/tmp/gpupoold-bench-$1-XXXXXX")
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  trap 'echo "bench: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  sub=3d2c1b0a-9f8e-4d7c-a6b5-c4d3e2f1a0b9
+  api=2026-10-02-preview
+  json='Content-Type: application/json'
+  rg="/subscriptions/$sub/resourceGroups/fleet/providers/Microsoft.ContainerService"
+  pool="$rg/managedClusters/c1/agentPools/gpu"
+}
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}

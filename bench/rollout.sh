@@ -20,21 +20,7 @@ bench_packages curl
 machines=${ROLLOUT_MACHINES:-10000}
 max_unavailable=${ROLLOUT_MAX_UNAVAILABLE:-10%}
 ulimit -n "$(ulimit -Hn)"
-work=$(mktemp -d /tmp/gpupoold-bench-rollout-XXXXXX)
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-trap 'echo "bench: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-sub=3d2c1b0a-9f8e-4d7c-a6b5-c4d3e2f1a0b9
-api=2026-10-02-preview
-json='Content-Type: application/json'
-rg="/subscriptions/$sub/resourceGroups/fleet/providers/Microsoft.ContainerService"
-pool="$rg/managedClusters/c1/agentPools/gpu"
+bench_fleet_setup rollout # $work, cleanup at exit, load_before, sub, api, json, rg, pool
 # (count is at most 1000: machines beyond it are simply registered, as in bench/fleet.sh)
 pool_body='{"properties":{"vmSize":"Standard_NC64as_T4_v3","count":1000,"nodeTaints":["sku=gpu:NoSchedule"],"upgradeSettings":{"maxUnavailable":"%s"},"gpuProfile":{"driver":"Install","nvidia":{"managementMode":"%s"}}}}'
 # shellcheck disable=SC2059
